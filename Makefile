@@ -1,0 +1,51 @@
+# Inkstand: every set-up step on a fresh machine is one of these targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint typecheck contracts pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-app: $(BIN)/python requirements/app.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements/app.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-app requirements/test.txt
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	touch $@
+
+## make run: install, migrate, load demo content, serve on http://127.0.0.1:5000
+run: $(VENV)/.installed-app
+	$(BIN)/inkstand db upgrade
+	$(BIN)/inkstand demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/inkstand serve --bind $(HOST):$(PORT)
+
+## make test: install test tools, lint, type-check, check the architecture, run the suite
+test: lint typecheck contracts pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+contracts: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+## make bench: throughput and memory of the home and post pages against a bare Flask floor
+bench: $(VENV)/.installed-app
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

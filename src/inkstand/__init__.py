@@ -1,0 +1,30 @@
+"""Inkstand: a multi-author blogging platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from inkstand import config, errors, extensions, http, runtime, templating
+from inkstand.accounts.views import bp as accounts_bp
+from inkstand.admin.views import bp as admin_bp
+from inkstand.blog.views import bp as blog_bp
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build an Inkstand app: config, extensions, collaborators, blueprints."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.load(Path(app.instance_path), overrides))
+
+    extensions.init_app(app)
+    runtime.init_app(app)
+    http.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(blog_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    return app

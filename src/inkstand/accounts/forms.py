@@ -1,0 +1,33 @@
+"""Account forms: shape checks only; the rules live in accounts.services."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from inkstand.forms import Form
+
+
+class RegisterForm(Form):
+    username = StringField("Username", [DataRequired(), Length(max=30)])
+    email = EmailField("E-mail", [DataRequired(), Length(max=254)])
+    password = PasswordField("Password", [DataRequired(), Length(max=256)])
+
+
+class LoginForm(Form):
+    login = StringField("Username or e-mail", [DataRequired(), Length(max=254)])
+    password = PasswordField("Password", [DataRequired(), Length(max=256)])
+    remember = BooleanField("Remember me")
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField("E-mail", [DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField("New password", [DataRequired(), Length(max=256)])
+
+
+class ProfileForm(Form):
+    display_name = StringField("Display name", [Length(max=80)])
+    bio = TextAreaField("Bio", [Length(max=2000)])

@@ -1,0 +1,66 @@
+"""Password hashing (Argon2id) and the signed links that reset a password."""
+
+from __future__ import annotations
+
+import hashlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from inkstand.accounts.models import User
+
+
+class Passwords:
+    """Hashes and checks passwords with the configured Argon2id parameters."""
+
+    def __init__(self, time_cost: int, memory_cost: int) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+        # Checked against when no account matches, so both paths take as long.
+        self._decoy = self._hasher.hash("inkstand decoy password")
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._decoy, password) and bool(
+                password_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+class ResetLinks:
+    """Signed, expiring, single-use password reset tokens.
+
+    A token carries a fingerprint of the password hash it was issued against;
+    setting a new password changes the hash, so a used token is dead.
+    """
+
+    def __init__(self, secret_key: str, max_age: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="inkstand.password-reset")
+        self.max_age = max_age
+
+    @staticmethod
+    def _fingerprint(user: User) -> str:
+        return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+    def issue(self, user: User) -> str:
+        return self._serializer.dumps({"uid": user.id, "fp": self._fingerprint(user)})
+
+    def user_id(self, token: str) -> tuple[int, str] | None:
+        """The (user id, fingerprint) a token names, or None if bad or expired."""
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age)
+        except (BadSignature, SignatureExpired):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+            return None
+        return data["uid"], str(data.get("fp"))
+
+    def matches(self, user: User, fingerprint: str) -> bool:
+        return self._fingerprint(user) == fingerprint

@@ -1,0 +1,215 @@
+"""Accounts: registration, log-in, password reset, profiles and roles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from inkstand.accounts.models import Role, User
+from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.mail import Mailer
+
+USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256
+DISPLAY_NAME_MAX = 80
+BIO_MAX = 2000
+
+
+def _password_errors(password: str, username: str, email: str) -> list[str]:
+    if len(password) < PASSWORD_MIN:
+        return [f"Use at least {PASSWORD_MIN} characters."]
+    if len(password) > PASSWORD_MAX:
+        return [f"Use at most {PASSWORD_MAX} characters."]
+    lowered = password.strip().lower()
+    if lowered in {username.lower(), email.lower(), email.split("@")[0].lower()}:
+        return ["Choose a password that is not your username or e-mail address."]
+    return []
+
+
+def normalise_email(raw: str) -> str:
+    """The canonical form of an address; raises Invalid when it is not one."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid.field("email", "Enter a valid e-mail address.") from exc
+    return result.normalized.lower()
+
+
+def register(
+    session: Session,
+    passwords: Passwords,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    registration_open: bool,
+    new_account_role: str,
+) -> User:
+    """Create an account. The very first one is the admin. Raises Invalid or Forbidden."""
+    first = session.scalar(select(func.count(User.id))) == 0
+    if not first and not registration_open:
+        raise Forbidden("Registration is closed on this site.")
+    username = username.strip()
+    errors: dict[str, list[str]] = {}
+    if not USERNAME.match(username):
+        errors["username"] = ["Use 3 to 30 letters, digits, hyphens or underscores."]
+    try:
+        email = normalise_email(email)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if not errors:
+        errors.update(_taken(session, username, email))
+    if problems := _password_errors(password, username, email):
+        errors["password"] = problems
+    if errors:
+        raise Invalid(errors)
+
+    role = Role.ADMIN.value if first else new_account_role
+    user = User(username=username, email=email, password_hash=passwords.hash(password), role=role)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a twin registration won the race
+        session.rollback()
+        raise Invalid.field("username", "That username or e-mail is already registered.") from exc
+    return user
+
+
+def _taken(session: Session, username: str, email: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        errors["username"] = ["That username is taken."]
+    if session.scalar(select(User.id).where(User.email == email)):
+        errors["email"] = ["That e-mail address is already registered."]
+    return errors
+
+
+def authenticate(session: Session, passwords: Passwords, login: str, password: str) -> User | None:
+    """The account matching a username or e-mail and password, or None.
+
+    Takes as long whether or not the account exists, and rehashes the password
+    when the hashing parameters have changed since it was set.
+    """
+    login = login.strip().lower()
+    user = session.scalar(
+        select(User).where(or_(func.lower(User.username) == login, User.email == login))
+    )
+    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+        session.commit()
+    return user
+
+
+def request_password_reset(
+    session: Session,
+    links: ResetLinks,
+    mailer: Mailer,
+    email: str,
+    link_for: Callable[[str], str],
+) -> None:
+    """Mail a reset link if the address has an account; silent either way."""
+    try:
+        email = normalise_email(email)
+    except Invalid:
+        return
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        return
+    minutes = links.max_age // 60
+    mailer.send(
+        user.email,
+        "Reset your Inkstand password",
+        f"Hello {user.name},\n\nSomeone asked to reset the password of your account "
+        f"'{user.username}'. If it was you, open this link within {minutes} minutes:\n\n"
+        f"{link_for(links.issue(user))}\n\n"
+        "The link works once. If you did not ask, ignore this message.\n",
+    )
+
+
+def user_for_reset(session: Session, links: ResetLinks, token: str) -> User:
+    """The account a reset token is valid for. Raises Invalid when it is not."""
+    found = links.user_id(token)
+    user = session.get(User, found[0]) if found else None
+    if user is None or found is None or not links.matches(user, found[1]):
+        raise Invalid.field("token", "This reset link is invalid, used or expired.")
+    return user
+
+
+def reset_password(
+    session: Session, passwords: Passwords, links: ResetLinks, token: str, password: str
+) -> User:
+    """Set a new password through a reset link. Raises Invalid."""
+    user = user_for_reset(session, links, token)
+    if problems := _password_errors(password, user.username, user.email):
+        raise Invalid({"password": problems})
+    user.password_hash = passwords.hash(password)
+    session.commit()
+    return user
+
+
+def update_profile(session: Session, user: User, display_name: str, bio: str) -> User:
+    """Change the name and bio shown on the author page. Raises Invalid."""
+    display_name, bio = display_name.strip(), bio.strip()
+    errors: dict[str, list[str]] = {}
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = [f"Use at most {DISPLAY_NAME_MAX} characters."]
+    if len(bio) > BIO_MAX:
+        errors["bio"] = [f"Use at most {BIO_MAX} characters."]
+    if errors:
+        raise Invalid(errors)
+    user.display_name, user.bio = display_name, bio
+    session.commit()
+    return user
+
+
+def get_by_username(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise NotFound("No such author.")
+    return user
+
+
+def require_admin(actor: User | None) -> User:
+    """Raises Forbidden unless ``actor`` is an admin."""
+    if actor is None or not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin may do that.")
+    return actor
+
+
+def list_users(session: Session, actor: User | None) -> list[User]:
+    require_admin(actor)
+    return list(session.scalars(select(User).order_by(User.created_at, User.id)))
+
+
+def change_role(session: Session, actor: User | None, user_id: int, role: str) -> User:
+    """Give an account another role; only admins may, and one admin always remains."""
+    require_admin(actor)
+    if role not in {r.value for r in Role}:
+        raise Invalid.field("role", "Unknown role.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        admins = session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN.value))
+        if admins == 1:
+            raise Invalid.field("role", "The site needs at least one admin.")
+    user.role = role
+    session.commit()
+    return user
+
+
+def create_admin(session: Session, passwords: Passwords, username: str, email: str, password: str) -> User:
+    """Create an admin account from the command line, whatever the site settings."""
+    return register(
+        session, passwords, username, email, password,
+        registration_open=True, new_account_role=Role.ADMIN.value,
+    )  # fmt: skip

@@ -1,0 +1,158 @@
+"""Account pages: register, log in and out, reset a password, edit a profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from inkstand import runtime
+from inkstand.accounts import services
+from inkstand.accounts.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from inkstand.exceptions import Invalid
+from inkstand.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next() -> str:
+    """Where to go after logging in: only a path on this site."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("blog.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    form = RegisterForm()
+    site = runtime.site()
+    if form.validate_on_submit():
+        try:
+            user = services.register(
+                db.session,
+                runtime.get().passwords,
+                form.username.data or "",
+                form.email.data or "",
+                form.password.data or "",
+                registration_open=site.registration_open,
+                new_account_role=site.new_account_role,
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            login_user(user)
+            flash(f"Welcome to {site.title}, {user.username}.", "success")
+            return redirect(url_for("blog.index"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+def _login_key() -> str:
+    return "login-account:" + (request.form.get("login") or "").strip().lower()[:254]
+
+
+def _login_failed(response: Response) -> bool:
+    return request.method == "POST" and response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ACCOUNT"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-address",
+)
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(
+            db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
+        )
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(_safe_next())
+        form.form_errors.append("That username or e-mail and password do not match.")
+    status = 422 if form.errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("blog.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"], scope="password-forgot")
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            db.session,
+            runtime.get().reset_links,
+            runtime.get().mailer,
+            form.email.data or "",
+            lambda token: url_for("accounts.reset_password", token=token, _external=True),
+        )
+        flash(
+            "If an account uses that address, a link to reset its password is on its way.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    form = ResetPasswordForm()
+    links = runtime.get().reset_links
+    try:
+        services.user_for_reset(db.session, links, token)
+        if form.validate_on_submit():
+            services.reset_password(
+                db.session, runtime.get().passwords, links, token, form.password.data or ""
+            )
+            flash("Your password is changed. Log in with the new one.", "success")
+            return redirect(url_for("accounts.login"))
+    except Invalid as error:
+        if "token" in error.errors:
+            return render_template("accounts/reset_invalid.html"), 400
+        form.add_errors(error)
+    status = 422 if form.errors else 200
+    return render_template("accounts/reset.html", form=form), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> ResponseReturnValue:
+    user = runtime.user()
+    assert user is not None
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                db.session, user, form.display_name.data or "", form.bio.data or ""
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/settings.html", form=form), status

@@ -1,0 +1,24 @@
+"""Admin forms."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from inkstand.accounts.models import Role
+from inkstand.forms import Form
+
+
+class RoleForm(Form):
+    role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in Role])
+
+
+class SiteSettingsForm(Form):
+    title = StringField("Site title", [DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", [Length(max=300)])
+    posts_per_page = IntegerField("Posts per page", [NumberRange(min=1, max=100)])
+    registration_open = BooleanField("Anyone may register")
+    new_account_role = SelectField(
+        "New accounts are",
+        choices=[(Role.READER.value, "Readers"), (Role.AUTHOR.value, "Authors")],
+    )

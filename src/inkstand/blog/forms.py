@@ -1,0 +1,60 @@
+"""Post forms: shape checks only; the rules live in blog.services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from inkstand.blog.models import Post, Status
+from inkstand.blog.services import PostInput
+from inkstand.forms import Form
+
+
+class PostForm(Form):
+    title = StringField("Title", [DataRequired(), Length(max=200)])
+    body = TextAreaField("Body (Markdown)", [DataRequired()])
+    tags = StringField("Tags", [Length(max=500)], description="Separate tags with commas.")
+    excerpt = TextAreaField(
+        "Excerpt", [Length(max=500)], description="Leave empty to use the first paragraph."
+    )
+    slug = StringField(
+        "Address", [Length(max=120)], description="Leave empty to make one from the title."
+    )
+    status = SelectField(
+        "State",
+        choices=[
+            (Status.DRAFT.value, "Draft"),
+            (Status.PUBLISHED.value, "Published (or scheduled, with a future time)"),
+            (Status.ARCHIVED.value, "Archived"),
+        ],
+        default=Status.DRAFT.value,
+    )
+    publish_at = DateTimeLocalField(
+        "Publication time (UTC)",
+        [Optional()],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        description="Leave empty to publish now. A future time schedules the post.",
+    )
+
+    def fill(self, post: Post) -> None:
+        self.title.data, self.body.data, self.slug.data = post.title, post.body_source, post.slug
+        self.excerpt.data = post.excerpt_source
+        self.tags.data = ", ".join(t.name for t in post.tags)
+        self.status.data = post.status
+        self.publish_at.data = (
+            post.published_at.replace(tzinfo=None) if post.published_at else None
+        )
+
+    def to_input(self) -> PostInput:
+        moment = self.publish_at.data
+        return PostInput(
+            title=self.title.data or "",
+            body=self.body.data or "",
+            status=self.status.data or Status.DRAFT.value,
+            slug=self.slug.data or "",
+            excerpt=self.excerpt.data or "",
+            tags=self.tags.data or "",
+            publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
+        )

@@ -1,0 +1,120 @@
+"""Posts, their tags, revisions and old slugs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inkstand.accounts.models import User
+from inkstand.db import Base, UTCDateTime, utcnow
+
+
+class Status(StrEnum):
+    """Stored states. "Scheduled" is not stored: it is a published post whose
+    publication time has not come yet, so it appears by itself with no job."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+post_tags = Table(
+    "post_tags",
+    Base.metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_tags_tag_id_post_id", "tag_id", "post_id"),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name}>"
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    excerpt_source: Mapped[str] = mapped_column(String(500), default="")
+    excerpt: Mapped[str] = mapped_column(String(500))
+    reading_minutes: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT.value)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tags, lazy="raise", order_by=Tag.name
+    )
+
+    __table_args__ = (
+        Index("ix_posts_status_published_at_id", "status", "published_at", "id"),
+        Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+    )
+
+    def is_listed(self, now: datetime) -> bool:
+        """Shown in the home page, tag and author lists."""
+        return (
+            self.status == Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= now
+        )
+
+    def is_public(self, now: datetime) -> bool:
+        """Readable by anyone: listed, or archived after publication (links keep working)."""
+        if self.status == Status.ARCHIVED:
+            return self.published_at is not None and self.published_at <= now
+        return self.is_listed(now)
+
+    def display_status(self, now: datetime) -> str:
+        """The state a person sees: draft, scheduled, published or archived."""
+        if self.status == Status.PUBLISHED and not self.is_listed(now):
+            return "scheduled"
+        return self.status
+
+    def __repr__(self) -> str:
+        return f"<Post {self.slug} ({self.status})>"
+
+
+class SlugRedirect(Base):
+    """A slug a post once had; requests for it are sent on with a 301."""
+
+    __tablename__ = "slug_redirects"
+
+    slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+
+
+class Revision(Base):
+    """The post as one save left it."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    body_source: Mapped[str] = mapped_column(Text)
+    excerpt_source: Mapped[str] = mapped_column(String(500), default="")
+    tags_text: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    editor: Mapped[User | None] = relationship(lazy="raise")
+
+    __table_args__ = (Index("uq_revisions_post_id_number", "post_id", "number", unique=True),)

@@ -1,0 +1,38 @@
+"""Who may do what with posts. Every door into Inkstand asks here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inkstand.accounts.models import Role, User
+from inkstand.blog.models import Post
+
+
+def _is_staff(user: User | None) -> bool:
+    return user is not None and user.has_role(Role.EDITOR)
+
+
+def can_create(user: User | None) -> bool:
+    """Authors, editors and admins write posts; readers do not."""
+    return user is not None and user.has_role(Role.AUTHOR)
+
+
+def can_edit(user: User | None, post: Post) -> bool:
+    """An author edits her own posts; editors and admins edit any."""
+    if _is_staff(user):
+        return True
+    return can_create(user) and user is not None and post.author_id == user.id
+
+
+def can_delete(user: User | None, post: Post) -> bool:
+    return can_edit(user, post)
+
+
+def can_view(user: User | None, post: Post, now: datetime) -> bool:
+    """Published posts are public; drafts, scheduled and archived posts are not."""
+    return post.is_public(now) or can_edit(user, post)
+
+
+def can_see_all_posts(user: User | None) -> bool:
+    """Editors and admins manage every post, not only their own."""
+    return _is_staff(user)

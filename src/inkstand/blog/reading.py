@@ -1,0 +1,101 @@
+"""Reading posts: the public lists and the post page, each a fixed few queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from inkstand.accounts.models import User
+from inkstand.blog import permissions
+from inkstand.blog.models import Post, SlugRedirect, Status, Tag, post_tags
+from inkstand.exceptions import Moved, NotFound
+from inkstand.pagination import Cursor, Page, keyset_page
+
+
+def _cursor(post: Post) -> Cursor:
+    assert post.published_at is not None
+    return Cursor(post.published_at, post.id)
+
+
+def _listed(now: datetime) -> Select[tuple[Post]]:
+    return (
+        select(Post)
+        .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
+        .options(joinedload(Post.author), selectinload(Post.tags))
+    )
+
+
+def _page(
+    session: Session, stmt: Select[tuple[Post]], size: int, before: str | None, after: str | None
+) -> Page[Post]:
+    return keyset_page(
+        session, stmt, Post.published_at, Post.id, _cursor, size,
+        before=Cursor.decode(before), after=Cursor.decode(after),
+    )  # fmt: skip
+
+
+def home(
+    session: Session, now: datetime, size: int, before: str | None = None, after: str | None = None
+) -> Page[Post]:
+    """Published posts, newest first. Raises BadCursor."""
+    return _page(session, _listed(now), size, before, after)
+
+
+def by_tag(
+    session: Session, name: str, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> tuple[Tag, Page[Post]]:  # fmt: skip
+    """A tag and its published posts. Raises NotFound or BadCursor."""
+    tag = session.scalar(select(Tag).where(Tag.name == name.lower()))
+    if tag is None:
+        raise NotFound("No such tag.")
+    tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id)
+    return tag, _page(session, _listed(now).where(Post.id.in_(tagged)), size, before, after)
+
+
+def by_author(
+    session: Session, author: User, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """An author's published posts. Raises BadCursor."""
+    return _page(session, _listed(now).where(Post.author_id == author.id), size, before, after)
+
+
+def show(session: Session, viewer: User | None, slug: str, now: datetime) -> Post:
+    """The post at ``slug`` if ``viewer`` may read it.
+
+    Raises Moved when the slug is an old one, NotFound when there is no such
+    post or the viewer may not see it (a draft's existence is not revealed).
+    """
+    post = session.scalar(
+        select(Post)
+        .where(Post.slug == slug)
+        .options(joinedload(Post.author), selectinload(Post.tags))
+    )
+    if post is None:
+        current = session.scalar(
+            select(Post.slug)
+            .join(SlugRedirect, SlugRedirect.post_id == Post.id)
+            .where(SlugRedirect.slug == slug)
+        )
+        raise Moved(current) if current else NotFound("No such post.")
+    if not permissions.can_view(viewer, post, now):
+        raise NotFound("No such post.")
+    return post
+
+
+def manageable(
+    session: Session, actor: User, size: int, before: str | None = None, after: str | None = None
+) -> Page[Post]:
+    """Every post ``actor`` may change, in any state, most recently edited first."""
+    stmt = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
+    if not permissions.can_see_all_posts(actor):
+        stmt = stmt.where(Post.author_id == actor.id)
+    return keyset_page(
+        session, stmt, Post.updated_at, Post.id,
+        lambda p: Cursor(p.updated_at, p.id), size,
+        before=Cursor.decode(before), after=Cursor.decode(after),
+    )  # fmt: skip
+

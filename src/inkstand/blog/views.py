@@ -1,0 +1,145 @@
+"""Blog pages: the lists readers browse and the screens writers write in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.blog import permissions, reading, services
+from inkstand.blog.forms import PostForm
+from inkstand.exceptions import Forbidden, Invalid
+from inkstand.extensions import db
+
+bp = Blueprint("blog", __name__)
+
+
+def _cursors() -> dict[str, str | None]:
+    return {"before": request.args.get("before"), "after": request.args.get("after")}
+
+
+def _body_limit() -> int:
+    limit: int = current_app.config["POST_BODY_MAX_CHARS"]
+    return limit
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    page = reading.home(db.session, runtime.now(), runtime.site().posts_per_page, **_cursors())
+    return render_template("blog/index.html", page=page)
+
+
+@bp.get("/tags/<name>")
+def tag(name: str) -> ResponseReturnValue:
+    size = runtime.site().posts_per_page
+    found, page = reading.by_tag(db.session, name, runtime.now(), size, **_cursors())
+    return render_template("blog/tag.html", tag=found, page=page)
+
+
+@bp.get("/authors/<username>")
+def author(username: str) -> ResponseReturnValue:
+    person = accounts.get_by_username(db.session, username)
+    size = runtime.site().posts_per_page
+    page = reading.by_author(db.session, person, runtime.now(), size, **_cursors())
+    return render_template("blog/author.html", author=person, page=page)
+
+
+@bp.get("/posts/<slug>")
+def show(slug: str) -> ResponseReturnValue:
+    post = reading.show(db.session, runtime.user(), slug, runtime.now())
+    return render_template(
+        "blog/show.html", post=post, can_edit=permissions.can_edit(runtime.user(), post)
+    )
+
+
+@bp.get("/manage")
+@login_required
+def manage() -> ResponseReturnValue:
+    user = runtime.user()
+    if not permissions.can_create(user):
+        raise Forbidden("Your account may not write posts.")
+    assert user is not None
+    page = reading.manageable(db.session, user, 25, **_cursors())
+    return render_template("blog/manage.html", page=page)
+
+
+@bp.route("/write", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    if not permissions.can_create(runtime.user()):
+        raise Forbidden("Your account may not write posts.")
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            post = services.create_post(
+                db.session, runtime.user(), form.to_input(), runtime.now(), _body_limit()
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Post saved.", "success")
+            return redirect(url_for("blog.show", slug=post.slug))
+    status = 422 if form.errors else 200
+    return render_template("blog/edit.html", form=form, post=None), status
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int) -> ResponseReturnValue:
+    post = services.get_for_edit(db.session, runtime.user(), post_id)
+    form = PostForm()
+    if request.method == "GET":
+        form.fill(post)
+    elif form.validate_on_submit():
+        try:
+            post = services.update_post(
+                db.session, runtime.user(), post_id, form.to_input(), runtime.now(), _body_limit()
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Post saved.", "success")
+            return redirect(url_for("blog.show", slug=post.slug))
+    status = 422 if form.errors else 200
+    return render_template("blog/edit.html", form=form, post=post), status
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@login_required
+def delete(post_id: int) -> ResponseReturnValue:
+    services.delete_post(db.session, runtime.user(), post_id)
+    flash("Post deleted.", "success")
+    return redirect(url_for("blog.manage"))
+
+
+@bp.get("/posts/<int:post_id>/revisions")
+@login_required
+def revisions(post_id: int) -> ResponseReturnValue:
+    post, rows = services.revisions(db.session, runtime.user(), post_id)
+    return render_template("blog/revisions.html", post=post, revisions=rows)
+
+
+@bp.get("/posts/<int:post_id>/revisions/compare")
+@login_required
+def compare(post_id: int) -> ResponseReturnValue:
+    post, rows = services.revisions(db.session, runtime.user(), post_id)
+    by_number = {r.number: r for r in rows}
+    old = by_number.get(request.args.get("from", type=int) or 0)
+    new = by_number.get(request.args.get("to", type=int) or 0)
+    if old is None or new is None:
+        flash("Choose two revisions to compare.", "error")
+        return redirect(url_for("blog.revisions", post_id=post_id))
+    lines = services.diff_revisions(old, new)
+    return render_template("blog/compare.html", post=post, old=old, new=new, lines=lines)
+
+
+@bp.post("/posts/<int:post_id>/revisions/<int:number>/restore")
+@login_required
+def restore(post_id: int, number: int) -> ResponseReturnValue:
+    post = services.restore_revision(
+        db.session, runtime.user(), post_id, number, runtime.now(), _body_limit()
+    )
+    flash(f"Revision {number} restored as the current version.", "success")
+    return redirect(url_for("blog.show", slug=post.slug))

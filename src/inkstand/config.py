@@ -1,0 +1,130 @@
+"""Inkstand's settings: one declared table, then the load order.
+
+Load order (later wins): the defaults below, ``instance/config.py``, ``INKSTAND_*``
+environment variables, then the overrides a caller (a test) passes to
+``create_app``. No secret has a default here: without ``INKSTAND_SECRET_KEY`` a key
+is generated once into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions, CSRF tokens and reset links. Generated into "
+        "instance/secret_key on first run when not given.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/inkstand. "
+        "Defaults to SQLite at instance/inkstand.sqlite3.",
+    ),
+    Setting(
+        "REDIS_URL",
+        None,
+        "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, rate limits are kept "
+        "in Redis and shared by every app process; otherwise they are kept in memory.",
+    ),
+    Setting("SITE_URL", "", "Public base URL used in e-mailed links when outside a request."),
+    Setting("MAIL_SERVER", "", "SMTP host. Empty: mail is written to instance/outbox/."),
+    Setting("MAIL_PORT", 587, "SMTP port."),
+    Setting("MAIL_USERNAME", "", "SMTP user name, if the server wants one."),
+    Setting("MAIL_PASSWORD", "", "SMTP password, if the server wants one."),
+    Setting("MAIL_USE_TLS", True, "Use STARTTLS for SMTP."),
+    Setting("MAIL_FROM", "Inkstand <noreply@localhost>", "Sender address of outgoing mail."),
+    Setting("PASSWORD_RESET_MAX_AGE", 3600, "Seconds a password reset link stays valid."),
+    Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
+    Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
+    Setting(
+        "LOGIN_LIMITS_PER_ACCOUNT",
+        "5 per minute;20 per hour",
+        "Failed log-ins allowed per account (Flask-Limiter notation).",
+    ),
+    Setting(
+        "LOGIN_LIMITS_PER_ADDRESS",
+        "20 per minute;100 per hour",
+        "Failed log-ins allowed per client address (Flask-Limiter notation).",
+    ),
+    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, "Largest request body accepted, in bytes."),
+    Setting("POST_BODY_MAX_CHARS", 100_000, "Longest post body accepted, in characters."),
+    Setting(
+        "PREFERRED_URL_SCHEME",
+        "http",
+        "Scheme of generated external URLs; set to https behind TLS.",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        False,
+        "Send cookies over HTTPS only. Also applied per request when served over HTTPS.",
+    ),
+    Setting("PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."),
+    Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),
+    Setting("LOG_LEVEL", "INFO", "Level of the application log."),
+)
+
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Read an environment string as the type of the setting's default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the app's configuration, merged in the documented order."""
+    config: dict[str, Any] = dict(DEFAULTS)
+    instance_file = instance_path / "config.py"
+    if instance_file.is_file():
+        namespace: dict[str, Any] = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)  # noqa: S102
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(f"INKSTAND_{name}")
+        if raw is not None:
+            config[name] = _coerce(raw, default)
+    config.update(overrides or {})
+
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'inkstand.sqlite3'}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read the instance's generated secret key, creating it on first use."""
+    path = instance_path / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when two workers start at once, exactly one writes and both read it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

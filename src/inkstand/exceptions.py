@@ -1,0 +1,50 @@
+"""Domain errors raised by services. ``errors.py`` turns them into responses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Invalid(DomainError):
+    """Input that breaks a rule; ``errors`` maps each field to its messages."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        super().__init__(message or "; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Invalid:
+        return cls({name: [message]})
+
+
+class Moved(DomainError):
+    """The thing asked for now lives under another key (an old slug)."""
+
+    status = 301
+    title = "Moved permanently"
+
+    def __init__(self, new_key: str) -> None:
+        super().__init__(new_key)
+        self.new_key = new_key

@@ -1,0 +1,117 @@
+"""Markdown to safe HTML, done once when a post is saved."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+WORDS_PER_MINUTE = 230
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "section", "span",
+    "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "div": {"class"},
+    "span": {"class"},
+    "pre": {"class"},
+    "section": {"class"},
+    "sup": {"class", "id"},
+    "li": {"id"},
+    "td": {"class"},
+    "th": {"class"},
+    "ol": {"start"},
+}
+_URL_SCHEMES = {"http", "https", "mailto"}
+_FORMATTER = HtmlFormatter(nowrap=True)
+# Table alignment arrives as a style attribute, which the CSP forbids: use a class.
+_ALIGN_STYLE = re.compile(r' style="text-align:(left|right|center)"')
+
+
+def _highlight(code: str, language: str, _attrs: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language.strip() or "text")
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    return str(highlight(code, lexer, _FORMATTER))
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    return md
+
+
+def sanitize(html: str) -> str:
+    """Keep only the tags, attributes and URL schemes Inkstand ever produces."""
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def render_markdown(source: str) -> str:
+    """Render Markdown (CommonMark, tables, strikethrough, footnotes, code) to safe HTML."""
+    html = _ALIGN_STYLE.sub(r' class="align-\1"', _markdown().render(source))
+    return sanitize(html)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def plain_text(html: str) -> str:
+    """The text of some sanitised HTML, entities still escaped, on one line."""
+    return _SPACE.sub(" ", _TAG.sub(" ", html)).strip()
+
+
+def excerpt_from(source: str, limit: int = 280) -> str:
+    """The first paragraph of a Markdown body as plain text, cut at a word."""
+    tokens = _markdown().parse(source)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and index + 1 < len(tokens):
+            text = _plain_inline(tokens[index + 1].children or [])
+            if text:
+                return shorten(text, limit)
+    return ""
+
+
+def _plain_inline(children: list) -> str:  # type: ignore[type-arg]
+    parts = [child.content for child in children if child.type in {"text", "code_inline"}]
+    return _SPACE.sub(" ", "".join(parts)).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def reading_minutes(source: str) -> int:
+    return max(1, math.ceil(len(source.split()) / WORDS_PER_MINUTE))
+
+
+def highlight_css() -> str:
+    """The stylesheet for highlighted code, light and dark."""
+    light = HtmlFormatter(style="default").get_style_defs(".prose pre")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".prose pre")
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

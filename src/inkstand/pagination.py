@@ -1,0 +1,93 @@
+"""Keyset pagination: every page costs the same, however deep."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from inkstand.exceptions import DomainError
+
+T = TypeVar("T")
+
+_CURSOR = re.compile(r"^(\d{1,17})-(\d{1,12})$")
+
+
+class BadCursor(DomainError):
+    status = 400
+    title = "This page link is broken or out of date."
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list ordered by (time, id), newest first."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{int(self.at.timestamp() * 1_000_000)}-{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        if not raw:
+            return None
+        match = _CURSOR.match(raw)
+        if not match:
+            raise BadCursor()
+        try:
+            at = datetime.fromtimestamp(int(match[1]) / 1_000_000, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise BadCursor() from exc
+        return cls(at, int(match[2]))
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    newer: str | None
+    older: str | None
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    at_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    key: Callable[[T], Cursor],
+    size: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> Page[T]:
+    """One page of ``stmt`` (newest first) just before ``before`` or just after ``after``."""
+    if after is not None:
+        stmt = stmt.where(
+            or_(at_column > after.at, and_(at_column == after.at, id_column > after.id))
+        ).order_by(at_column.asc(), id_column.asc())
+        rows = list(session.scalars(stmt.limit(size + 1)).unique())
+        has_newer = len(rows) > size
+        items = list(reversed(rows[:size]))
+        return Page(
+            items,
+            newer=key(items[0]).encode() if has_newer and items else None,
+            older=key(items[-1]).encode() if items else None,
+        )
+
+    if before is not None:
+        stmt = stmt.where(
+            or_(at_column < before.at, and_(at_column == before.at, id_column < before.id))
+        )
+    stmt = stmt.order_by(at_column.desc(), id_column.desc())
+    rows = list(session.scalars(stmt.limit(size + 1)).unique())
+    has_older = len(rows) > size
+    items = rows[:size]
+    return Page(
+        items,
+        newer=key(items[0]).encode() if before is not None and items else None,
+        older=key(items[-1]).encode() if has_older and items else None,
+    )

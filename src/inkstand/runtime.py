@@ -1,0 +1,81 @@
+"""The collaborators views hand to services, built once per app.
+
+Services never reach for Flask; views fetch what a service needs from here
+(the password hasher, reset links, the mailer, this request's site settings
+and the clock) and pass it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from flask_login import current_user
+
+from inkstand.accounts.models import User
+from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.db import utcnow
+from inkstand.extensions import db, login_manager
+from inkstand.mail import Mailer
+from inkstand.site import services as site_services
+from inkstand.site.services import SiteConfig
+
+
+@dataclass(frozen=True)
+class Runtime:
+    passwords: Passwords
+    reset_links: ResetLinks
+    mailer: Mailer
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config
+    app.extensions["inkstand"] = Runtime(
+        passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
+        reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
+        mailer=Mailer(
+            sender=cfg["MAIL_FROM"],
+            outbox=Path(app.instance_path) / "outbox",
+            server=cfg["MAIL_SERVER"],
+            port=cfg["MAIL_PORT"],
+            username=cfg["MAIL_USERNAME"],
+            password=cfg["MAIL_PASSWORD"],
+            use_tls=cfg["MAIL_USE_TLS"],
+        ),
+    )
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+
+
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def get() -> Runtime:
+    runtime: Runtime = current_app.extensions["inkstand"]
+    return runtime
+
+
+def site() -> SiteConfig:
+    """This request's site settings, read once per request."""
+    if "site" not in g:
+        g.site = site_services.load(db.session)
+    config: SiteConfig = g.site
+    return config
+
+
+def user() -> User | None:
+    """The logged-in account, or None for a visitor."""
+    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
+def now() -> datetime:
+    """The request's clock, fixed for the whole request."""
+    if "now" not in g:
+        g.now = utcnow()
+    moment: datetime = g.now
+    return moment

@@ -1,0 +1,78 @@
+"""Site settings: what an admin may change from the browser, and their rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inkstand.accounts.models import Role, User
+from inkstand.accounts.services import require_admin
+from inkstand.exceptions import Invalid
+from inkstand.site.models import SiteSetting
+
+POSTS_PER_PAGE_RANGE = (1, 100)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "Inkstand"
+    description: str = "Writing, published."
+    posts_per_page: int = 10
+    registration_open: bool = True
+    new_account_role: str = Role.AUTHOR.value
+
+
+def load(session: Session) -> SiteConfig:
+    """The current settings, defaults filled in for anything never saved."""
+    stored = dict(session.execute(select(SiteSetting.key, SiteSetting.value)).tuples().all())
+    values: dict[str, Any] = {}
+    for field in fields(SiteConfig):
+        if field.name in stored:
+            values[field.name] = _parse(field.type, stored[field.name])
+    return SiteConfig(**values)
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    if kind in (bool, "bool"):
+        return raw == "1"
+    if kind in (int, "int"):
+        return int(raw)
+    return raw
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def editable(session: Session, actor: User | None) -> SiteConfig:
+    """The settings, for an admin about to change them. Raises Forbidden."""
+    require_admin(actor)
+    return load(session)
+
+
+def update(session: Session, actor: User | None, **changes: Any) -> SiteConfig:
+    """Change settings; only admins may. Raises Forbidden or Invalid."""
+    new = replace(editable(session, actor), **changes)
+    errors: dict[str, list[str]] = {}
+    title = new.title.strip()
+    if not title or len(title) > 80:
+        errors["title"] = ["Give the site a title of at most 80 characters."]
+    if len(new.description) > 300:
+        errors["description"] = ["Keep the description under 300 characters."]
+    low, high = POSTS_PER_PAGE_RANGE
+    if not low <= new.posts_per_page <= high:
+        errors["posts_per_page"] = [f"Choose between {low} and {high} posts per page."]
+    if new.new_account_role not in (Role.READER.value, Role.AUTHOR.value):
+        errors["new_account_role"] = ["New accounts are readers or authors."]
+    if errors:
+        raise Invalid(errors)
+    new = replace(new, title=title, description=new.description.strip())
+    for key, value in asdict(new).items():
+        session.merge(SiteSetting(key=key, value=_dump(value)))
+    session.commit()
+    return new

@@ -1,0 +1,46 @@
+"""What every template can use: versioned static URLs, the site, dates."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, url_for
+
+from inkstand import runtime
+
+STATIC = Path(__file__).parent / "static"
+
+
+@cache
+def _fingerprint(filename: str) -> str:
+    return hashlib.sha256((STATIC / filename).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """A static file's URL carrying its content hash, so it can be cached for a year."""
+    return url_for("static", filename=filename, v=_fingerprint(filename))
+
+
+def date(value: datetime | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def iso(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
+    app.jinja_env.globals.update(static_url=static_url)
+    app.jinja_env.filters.update(date=date, iso=iso)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(_context)
+
+
+def _context() -> dict[str, Any]:
+    return {"site": runtime.site, "viewer": runtime.user, "now": runtime.now}
