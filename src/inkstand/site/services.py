@@ -27,7 +27,7 @@ class SiteConfig:
 
 def load(session: Session) -> SiteConfig:
     """The current settings, defaults filled in for anything never saved."""
-    stored = dict(session.execute(select(SiteSetting.key, SiteSetting.value)).tuples().all())
+    stored = {key: value for key, value in session.execute(select(SiteSetting.key, SiteSetting.value))}
     values: dict[str, Any] = {}
     for field in fields(SiteConfig):
         if field.name in stored:

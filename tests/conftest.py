@@ -1,0 +1,127 @@
+"""Fixtures: an app per database engine, a clean database per test, and helpers.
+
+Every test that uses ``app`` runs twice: on SQLite and on the PostgreSQL
+server named by INKSTAND_TEST_DATABASE_URL (a fresh database per run, dropped
+after). Without that variable the PostgreSQL runs skip with the reason, except
+when INKSTAND_REQUIRE_SERVICES=1 (CI), where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import create_engine
+
+from inkstand import create_app
+from inkstand.extensions import db, limiter
+from tests.helpers import Factory
+
+REQUIRE_SERVICES = os.environ.get("INKSTAND_REQUIRE_SERVICES") == "1"
+
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+
+
+def need_service(variable: str, what: str) -> str:
+    """The URL of a service a test needs: skip without it, or fail under CI."""
+    url = os.environ.get(variable)
+    if not url:
+        message = f"{what} not configured: set {variable} to run these tests"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    server = make_url(need_service("INKSTAND_TEST_DATABASE_URL", "PostgreSQL"))
+    name = f"inkstand_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'inkstand.sqlite3'}"
+
+
+def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": "inkstand.test",
+            **FAST_HASHING,
+            **overrides,
+        }
+    )
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture(scope="session")
+def _migrated_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app per engine, its database built by the real migrations."""
+    app = build_app(tmp_path_factory.mktemp("instance"), database_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_migrated_app: Flask) -> Iterator[Flask]:
+    """The app, with every table emptied after the test."""
+    with _migrated_app.app_context():
+        yield _migrated_app
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def queries(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run while the test runs."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", record)

@@ -1,0 +1,78 @@
+"""Test helpers: factories for data, CSRF-aware form posting and logging in."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from itertools import count
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.accounts.models import Role, User
+from inkstand.blog import services as blog
+from inkstand.blog.models import Post, Status
+from inkstand.db import utcnow
+from inkstand.extensions import db
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                   r'name="csrf_token" value="([^"]+)"')  # fmt: skip
+_serial = count(1)
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """A valid CSRF token for ``client``'s session, read from a form on ``page``."""
+    html = client.get(page).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {page}"
+    return match[1] or match[2]
+
+
+def submit(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, *, page: str | None = None,
+    **kwargs: Any,
+) -> TestResponse:  # fmt: skip
+    """POST a form the way a browser does: with the token from the form's page."""
+    token = csrf_token(client, page or "/login")
+    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResponse:
+    response = submit(client, "/login", {"login": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+class Factory:
+    """Makes users and posts through the real services."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def user(self, role: Role | str = Role.AUTHOR, username: str | None = None, **kw: Any) -> User:
+        name = username or f"user{next(_serial)}"
+        user = accounts.register(
+            db.session, runtime.get().passwords, name, kw.pop("email", f"{name}@example.com"),
+            kw.pop("password", PASSWORD), registration_open=True, new_account_role=Role(role).value,
+        )  # fmt: skip
+        if user.role != Role(role):  # the first account is always admin
+            user.role = Role(role).value
+            db.session.commit()
+        return user
+
+    def post(
+        self, author: User, title: str | None = None, *, status: str = Status.PUBLISHED.value,
+        now: datetime | None = None, **kw: Any,
+    ) -> Post:  # fmt: skip
+        data = blog.PostInput(
+            title=title or f"Post number {next(_serial)}",
+            body=kw.pop("body", "Some *Markdown* text.\n\nA second paragraph."),
+            status=status,
+            **kw,
+        )
+        return blog.create_post(db.session, author, data, now or utcnow(), 100_000)
