@@ -73,7 +73,9 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Send cookies over HTTPS only. Also applied per request when served over HTTPS.",
     ),
-    Setting("PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."),
+    Setting(
+        "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
+    ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),
     Setting("LOG_LEVEL", "INFO", "Level of the application log."),
 )

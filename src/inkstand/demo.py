@@ -6,14 +6,13 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
 from inkstand.blog import services as blog
 from inkstand.blog.models import Status
-from inkstand.db import utcnow
+from inkstand.db import DbSession, utcnow
 
 WRITERS = [
     ("ada", "Ada Lindqvist", "Writes about databases, indexes and the joy of EXPLAIN."),
@@ -59,7 +58,7 @@ SNIPPETS = {
 }
 
 
-def is_loaded(session: Session) -> bool:
+def is_loaded(session: DbSession) -> bool:
     return bool(session.scalar(select(func.count(User.id))))
 
 
@@ -75,12 +74,10 @@ def _body(rng: random.Random, language: str) -> str:
     )
 
 
-def load(session: Session, passwords: Passwords, admin_password: str) -> None:
+def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
     """Create the demo admin, three writers and thirty posts of varied states."""
     rng = random.Random(7)  # noqa: S311 - demo text, not security
-    admin = accounts.create_admin(
-        session, passwords, "admin", "admin@example.com", admin_password
-    )
+    admin = accounts.create_admin(session, passwords, "admin", "admin@example.com", admin_password)
     writers: list[User] = [admin]
     for username, name, bio in WRITERS:
         user = accounts.register(

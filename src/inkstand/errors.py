@@ -67,4 +67,3 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
     except Exception:  # the page itself failed (say, the database is down)
         log.exception("error page failed")
         return MESSAGES[500], 500, {"Content-Type": "text/plain; charset=utf-8"}
-

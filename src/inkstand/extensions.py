@@ -40,7 +40,6 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
 
 
-
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     """Enforce foreign keys and let readers run beside a writer on SQLite."""

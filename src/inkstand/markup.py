@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -94,7 +95,7 @@ def excerpt_from(source: str, limit: int = 280) -> str:
     return ""
 
 
-def _plain_inline(children: list) -> str:  # type: ignore[type-arg]
+def _plain_inline(children: list[Token]) -> str:
     parts = [child.content for child in children if child.type in {"text", "code_inline"}]
     return _SPACE.sub(" ", "".join(parts)).strip()
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
 
+from inkstand.db import DbSession
 from inkstand.exceptions import DomainError
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ class Page(Generic[T]):
 
 
 def keyset_page(
-    session: Session,
+    session: DbSession,
     stmt: Select[Any],
     at_column: InstrumentedAttribute[Any],
     id_column: InstrumentedAttribute[Any],

@@ -70,7 +70,7 @@ def site() -> SiteConfig:
 
 def user() -> User | None:
     """The logged-in account, or None for a visitor."""
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+    return current_user if current_user.is_authenticated else None
 
 
 def now() -> datetime:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.mail import Mailer
 
@@ -43,7 +43,7 @@ def normalise_email(raw: str) -> str:
 
 
 def register(
-    session: Session,
+    session: DbSession,
     passwords: Passwords,
     username: str,
     email: str,
@@ -82,7 +82,7 @@ def register(
     return user
 
 
-def _taken(session: Session, username: str, email: str) -> dict[str, list[str]]:
+def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         errors["username"] = ["That username is taken."]
@@ -91,7 +91,9 @@ def _taken(session: Session, username: str, email: str) -> dict[str, list[str]]:
     return errors
 
 
-def authenticate(session: Session, passwords: Passwords, login: str, password: str) -> User | None:
+def authenticate(
+    session: DbSession, passwords: Passwords, login: str, password: str
+) -> User | None:
     """The account matching a username or e-mail and password, or None.
 
     Takes as long whether or not the account exists, and rehashes the password
@@ -110,7 +112,7 @@ def authenticate(session: Session, passwords: Passwords, login: str, password: s
 
 
 def request_password_reset(
-    session: Session,
+    session: DbSession,
     links: ResetLinks,
     mailer: Mailer,
     email: str,
@@ -135,7 +137,7 @@ def request_password_reset(
     )
 
 
-def user_for_reset(session: Session, links: ResetLinks, token: str) -> User:
+def user_for_reset(session: DbSession, links: ResetLinks, token: str) -> User:
     """The account a reset token is valid for. Raises Invalid when it is not."""
     found = links.user_id(token)
     user = session.get(User, found[0]) if found else None
@@ -145,7 +147,7 @@ def user_for_reset(session: Session, links: ResetLinks, token: str) -> User:
 
 
 def reset_password(
-    session: Session, passwords: Passwords, links: ResetLinks, token: str, password: str
+    session: DbSession, passwords: Passwords, links: ResetLinks, token: str, password: str
 ) -> User:
     """Set a new password through a reset link. Raises Invalid."""
     user = user_for_reset(session, links, token)
@@ -156,7 +158,7 @@ def reset_password(
     return user
 
 
-def update_profile(session: Session, user: User, display_name: str, bio: str) -> User:
+def update_profile(session: DbSession, user: User, display_name: str, bio: str) -> User:
     """Change the name and bio shown on the author page. Raises Invalid."""
     display_name, bio = display_name.strip(), bio.strip()
     errors: dict[str, list[str]] = {}
@@ -171,7 +173,7 @@ def update_profile(session: Session, user: User, display_name: str, bio: str) ->
     return user
 
 
-def get_by_username(session: Session, username: str) -> User:
+def get_by_username(session: DbSession, username: str) -> User:
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         raise NotFound("No such author.")
@@ -185,12 +187,12 @@ def require_admin(actor: User | None) -> User:
     return actor
 
 
-def list_users(session: Session, actor: User | None) -> list[User]:
+def list_users(session: DbSession, actor: User | None) -> list[User]:
     require_admin(actor)
     return list(session.scalars(select(User).order_by(User.created_at, User.id)))
 
 
-def change_role(session: Session, actor: User | None, user_id: int, role: str) -> User:
+def change_role(session: DbSession, actor: User | None, user_id: int, role: str) -> User:
     """Give an account another role; only admins may, and one admin always remains."""
     require_admin(actor)
     if role not in {r.value for r in Role}:
@@ -207,7 +209,9 @@ def change_role(session: Session, actor: User | None, user_id: int, role: str) -
     return user
 
 
-def create_admin(session: Session, passwords: Passwords, username: str, email: str, password: str) -> User:
+def create_admin(
+    session: DbSession, passwords: Passwords, username: str, email: str, password: str
+) -> User:
     """Create an admin account from the command line, whatever the site settings."""
     return register(
         session, passwords, username, email, password,

@@ -43,9 +43,7 @@ class PostForm(Form):
         self.excerpt.data = post.excerpt_source
         self.tags.data = ", ".join(t.name for t in post.tags)
         self.status.data = post.status
-        self.publish_at.data = (
-            post.published_at.replace(tzinfo=None) if post.published_at else None
-        )
+        self.publish_at.data = post.published_at.replace(tzinfo=None) if post.published_at else None
 
     def to_input(self) -> PostInput:
         moment = self.publish_at.data

@@ -58,9 +58,7 @@ class Post(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(lazy="raise")
-    tags: Mapped[list[Tag]] = relationship(
-        secondary=post_tags, lazy="raise", order_by=Tag.name
-    )
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
 
     __table_args__ = (
         Index("ix_posts_status_published_at_id", "status", "published_at", "id"),

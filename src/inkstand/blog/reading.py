@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
 from inkstand.blog.models import Post, SlugRedirect, Status, Tag, post_tags
+from inkstand.db import DbSession
 from inkstand.exceptions import Moved, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
 
@@ -19,7 +21,7 @@ def _cursor(post: Post) -> Cursor:
     return Cursor(post.published_at, post.id)
 
 
-def _listed(now: datetime) -> Select[tuple[Post]]:
+def _listed(now: datetime) -> Select[Any]:
     return (
         select(Post)
         .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
@@ -28,7 +30,7 @@ def _listed(now: datetime) -> Select[tuple[Post]]:
 
 
 def _page(
-    session: Session, stmt: Select[tuple[Post]], size: int, before: str | None, after: str | None
+    session: DbSession, stmt: Select[Any], size: int, before: str | None, after: str | None
 ) -> Page[Post]:
     return keyset_page(
         session, stmt, Post.published_at, Post.id, _cursor, size,
@@ -37,14 +39,18 @@ def _page(
 
 
 def home(
-    session: Session, now: datetime, size: int, before: str | None = None, after: str | None = None
+    session: DbSession,
+    now: datetime,
+    size: int,
+    before: str | None = None,
+    after: str | None = None,
 ) -> Page[Post]:
     """Published posts, newest first. Raises BadCursor."""
     return _page(session, _listed(now), size, before, after)
 
 
 def by_tag(
-    session: Session, name: str, now: datetime, size: int,
+    session: DbSession, name: str, now: datetime, size: int,
     before: str | None = None, after: str | None = None,
 ) -> tuple[Tag, Page[Post]]:  # fmt: skip
     """A tag and its published posts. Raises NotFound or BadCursor."""
@@ -56,14 +62,14 @@ def by_tag(
 
 
 def by_author(
-    session: Session, author: User, now: datetime, size: int,
+    session: DbSession, author: User, now: datetime, size: int,
     before: str | None = None, after: str | None = None,
 ) -> Page[Post]:  # fmt: skip
     """An author's published posts. Raises BadCursor."""
     return _page(session, _listed(now).where(Post.author_id == author.id), size, before, after)
 
 
-def show(session: Session, viewer: User | None, slug: str, now: datetime) -> Post:
+def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> Post:
     """The post at ``slug`` if ``viewer`` may read it.
 
     Raises Moved when the slug is an old one, NotFound when there is no such
@@ -87,7 +93,7 @@ def show(session: Session, viewer: User | None, slug: str, now: datetime) -> Pos
 
 
 def manageable(
-    session: Session, actor: User, size: int, before: str | None = None, after: str | None = None
+    session: DbSession, actor: User, size: int, before: str | None = None, after: str | None = None
 ) -> Page[Post]:
     """Every post ``actor`` may change, in any state, most recently edited first."""
     stmt = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
@@ -98,4 +104,3 @@ def manageable(
         lambda p: Cursor(p.updated_at, p.id), size,
         before=Cursor.decode(before), after=Cursor.decode(after),
     )  # fmt: skip
-

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from inkstand import markup
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
+from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 
 TITLE_MAX = 200
@@ -100,7 +101,7 @@ def _clean(data: PostInput) -> PostInput:
     )
 
 
-def _slug_owner(session: Session, slug: str) -> int | None:
+def _slug_owner(session: DbSession, slug: str) -> int | None:
     """The id of the post that uses ``slug`` now or used it before, if any."""
     owner = session.scalar(select(Post.id).where(Post.slug == slug))
     if owner is None:
@@ -108,7 +109,7 @@ def _slug_owner(session: Session, slug: str) -> int | None:
     return owner
 
 
-def _free_slug(session: Session, base: str, post_id: int | None) -> str:
+def _free_slug(session: DbSession, base: str, post_id: int | None) -> str:
     candidate, n = base, 1
     while (owner := _slug_owner(session, candidate)) is not None and owner != post_id:
         n += 1
@@ -116,7 +117,7 @@ def _free_slug(session: Session, base: str, post_id: int | None) -> str:
     return candidate
 
 
-def _tags(session: Session, names: list[str]) -> list[Tag]:
+def _tags(session: DbSession, names: list[str]) -> list[Tag]:
     """Existing tags by name, creating the missing ones (not committed)."""
     if not names:
         return []
@@ -129,7 +130,7 @@ def _tags(session: Session, names: list[str]) -> list[Tag]:
 
 
 def _apply(
-    session: Session, post: Post, data: PostInput, editor: User, now: datetime, limit: int
+    session: DbSession, post: Post, data: PostInput, editor: User, now: datetime, limit: int
 ) -> None:
     """Write validated input onto a post and record the revision. Raises Invalid."""
     errors = _validate(data, limit)
@@ -169,15 +170,13 @@ def _apply(
 def _set_status(post: Post, data: PostInput, now: datetime) -> None:
     """Publishing sets the publication time: the one given, else the first, else now."""
     post.status = data.status
-    if data.status == Status.DRAFT:
-        post.published_at = data.publish_at
-    elif data.publish_at is not None:
+    if data.status == Status.DRAFT or data.publish_at is not None:
         post.published_at = data.publish_at
     elif post.published_at is None or post.published_at > now:
         post.published_at = now
 
 
-def _record_revision(session: Session, post: Post, editor: User, now: datetime) -> None:
+def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
     session.flush()
     number = session.scalar(
         select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
@@ -197,7 +196,7 @@ def _record_revision(session: Session, post: Post, editor: User, now: datetime) 
 
 
 def create_post(
-    session: Session, actor: User | None, data: PostInput, now: datetime, body_limit: int
+    session: DbSession, actor: User | None, data: PostInput, now: datetime, body_limit: int
 ) -> Post:
     """Write a new post as ``actor``. Raises Forbidden or Invalid."""
     if actor is None or not permissions.can_create(actor):
@@ -212,11 +211,9 @@ def create_post(
     return post
 
 
-def get_for_edit(session: Session, actor: User | None, post_id: int) -> Post:
+def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
     """A post ``actor`` may change. Raises NotFound or Forbidden."""
-    post = session.scalar(
-        select(Post).where(Post.id == post_id).options(selectinload(Post.tags))
-    )
+    post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.tags)))
     if post is None:
         raise NotFound("No such post.")
     if not permissions.can_edit(actor, post):
@@ -225,7 +222,7 @@ def get_for_edit(session: Session, actor: User | None, post_id: int) -> Post:
 
 
 def update_post(
-    session: Session, actor: User | None, post_id: int, data: PostInput, now: datetime,
+    session: DbSession, actor: User | None, post_id: int, data: PostInput, now: datetime,
     body_limit: int,
 ) -> Post:  # fmt: skip
     """Save a new version of a post. Raises NotFound, Forbidden or Invalid."""
@@ -240,7 +237,7 @@ def update_post(
     return post
 
 
-def delete_post(session: Session, actor: User | None, post_id: int) -> None:
+def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:
     """Delete a post with its revisions and old slugs. Raises NotFound or Forbidden."""
     post = session.get(Post, post_id)
     if post is None:
@@ -251,7 +248,7 @@ def delete_post(session: Session, actor: User | None, post_id: int) -> None:
     session.commit()
 
 
-def revisions(session: Session, actor: User | None, post_id: int) -> tuple[Post, list[Revision]]:
+def revisions(session: DbSession, actor: User | None, post_id: int) -> tuple[Post, list[Revision]]:
     """A post and its revisions, newest first. Raises NotFound or Forbidden."""
     post = get_for_edit(session, actor, post_id)
     rows = session.scalars(
@@ -263,7 +260,7 @@ def revisions(session: Session, actor: User | None, post_id: int) -> tuple[Post,
     return post, list(rows)
 
 
-def revision(session: Session, post: Post, number: int) -> Revision:
+def revision(session: DbSession, post: Post, number: int) -> Revision:
     found = session.scalar(
         select(Revision).where(Revision.post_id == post.id, Revision.number == number)
     )
@@ -273,7 +270,7 @@ def revision(session: Session, post: Post, number: int) -> Revision:
 
 
 def restore_revision(
-    session: Session, actor: User | None, post_id: int, number: int, now: datetime,
+    session: DbSession, actor: User | None, post_id: int, number: int, now: datetime,
     body_limit: int,
 ) -> Post:  # fmt: skip
     """Make an old revision current again, as a new revision. Raises NotFound, Forbidden."""
@@ -305,4 +302,6 @@ def diff_revisions(old: Revision, new: Revision) -> list[DiffLine]:
 
     kinds = {"+": "added", "-": "removed", " ": "same", "@": "hunk"}
     out = difflib.unified_diff(lines(old), lines(new), lineterm="", n=3)
-    return [DiffLine(kinds[line[0]], line[1:]) for line in out if not line.startswith(("---", "+++"))]
+    return [
+        DiffLine(kinds[line[0]], line[1:]) for line in out if not line.startswith(("---", "+++"))
+    ]

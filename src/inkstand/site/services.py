@@ -6,10 +6,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import require_admin
+from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
 from inkstand.site.models import SiteSetting
 
@@ -25,9 +25,10 @@ class SiteConfig:
     new_account_role: str = Role.AUTHOR.value
 
 
-def load(session: Session) -> SiteConfig:
+def load(session: DbSession) -> SiteConfig:
     """The current settings, defaults filled in for anything never saved."""
-    stored = {key: value for key, value in session.execute(select(SiteSetting.key, SiteSetting.value))}
+    rows = session.execute(select(SiteSetting.key, SiteSetting.value))
+    stored: dict[str, str] = {row.key: row.value for row in rows}
     values: dict[str, Any] = {}
     for field in fields(SiteConfig):
         if field.name in stored:
@@ -49,13 +50,13 @@ def _dump(value: Any) -> str:
     return str(value)
 
 
-def editable(session: Session, actor: User | None) -> SiteConfig:
+def editable(session: DbSession, actor: User | None) -> SiteConfig:
     """The settings, for an admin about to change them. Raises Forbidden."""
     require_admin(actor)
     return load(session)
 
 
-def update(session: Session, actor: User | None, **changes: Any) -> SiteConfig:
+def update(session: DbSession, actor: User | None, **changes: Any) -> SiteConfig:
     """Change settings; only admins may. Raises Forbidden or Invalid."""
     new = replace(editable(session, actor), **changes)
     errors: dict[str, list[str]] = {}
