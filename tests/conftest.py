@@ -74,9 +74,9 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             "SERVER_NAME": "inkstand.test",
             **FAST_HASHING,
             **overrides,
-        }
+        },
+        instance_path=str(instance),
     )
-    app.instance_path = str(instance)
     return app
 
 

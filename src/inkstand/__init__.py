@@ -13,9 +13,9 @@ from inkstand.admin.views import bp as admin_bp
 from inkstand.blog.views import bp as blog_bp
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build an Inkstand app: config, extensions, collaborators, blueprints."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(config.load(Path(app.instance_path), overrides))
 
     extensions.init_app(app)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from inkstand.accounts.models import Role
@@ -10,7 +17,7 @@ from inkstand.forms import Form
 
 
 class RoleForm(Form):
-    role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in Role])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in Role])
 
 
 class SiteSettingsForm(Form):
@@ -20,5 +27,8 @@ class SiteSettingsForm(Form):
     registration_open = BooleanField("Anyone may register")
     new_account_role = SelectField(
         "New accounts are",
-        choices=[(Role.READER.value, "Readers"), (Role.AUTHOR.value, "Authors")],
+        choices=[
+            SelectChoice(Role.READER.value, "Readers"),
+            SelectChoice(Role.AUTHOR.value, "Authors"),
+        ],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from inkstand.blog.models import Post, Status
@@ -25,9 +25,9 @@ class PostForm(Form):
     status = SelectField(
         "State",
         choices=[
-            (Status.DRAFT.value, "Draft"),
-            (Status.PUBLISHED.value, "Published (or scheduled, with a future time)"),
-            (Status.ARCHIVED.value, "Archived"),
+            SelectChoice(Status.DRAFT.value, "Draft"),
+            SelectChoice(Status.PUBLISHED.value, "Published (or scheduled, with a future time)"),
+            SelectChoice(Status.ARCHIVED.value, "Archived"),
         ],
         default=Status.DRAFT.value,
     )
