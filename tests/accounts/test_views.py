@@ -169,7 +169,8 @@ def test_login_rehashes_when_parameters_change(client, factory, app):
     db.session.expire_all()
     new_hash = db.session.get(User, user.id).password_hash
     assert new_hash != old_hash
-    assert "t=2" in new_hash and "m=2048" in new_hash
+    assert "t=2" in new_hash
+    assert "m=2048" in new_hash
 
 
 def _outbox(app) -> list[Path]:
@@ -262,7 +263,8 @@ def test_profile_edits_show_on_the_author_page(client, factory):
                       page="/settings")  # fmt: skip
     assert response.status_code == 302
     page = client.get("/authors/ada").get_data(as_text=True)
-    assert "Ada L." in page and "Writes." in page
+    assert "Ada L." in page
+    assert "Writes." in page
 
 
 def test_profile_requires_login(client):
