@@ -104,8 +104,18 @@ def app(_migrated_app: Flask) -> Iterator[Flask]:
         limiter.reset()
 
 
+class Client(FlaskClient):
+    """A test client whose every request runs in its own app context, as in
+    production: its own ``g`` and database session, not the test's."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = Client
     return app.test_client()
 
 

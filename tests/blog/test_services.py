@@ -1,0 +1,195 @@
+"""Post rules: slugs, tags, states, revisions, written once in blog.services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from inkstand.blog import reading, services
+from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
+from inkstand.db import utcnow
+from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
+from inkstand.extensions import db
+
+
+def _update(post, actor, **changes):
+    current = {
+        "title": post.title,
+        "body": post.body_source,
+        "status": post.status,
+        "slug": post.slug,
+        "excerpt": post.excerpt_source,
+        "tags": ", ".join(t.name for t in post.tags),
+        "publish_at": post.published_at,
+    }
+    data = services.PostInput(**{**current, **changes})
+    return services.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Hello, World!", "hello-world"),
+        ("  Crème brûlée à la carte  ", "creme-brulee-a-la-carte"),
+        ("日本語", "post"),
+        ("a" * 150, "a" * 80),
+    ],
+)
+def test_slug_from_title(title, slug):
+    assert services.slugify(title) == slug
+
+
+def test_slugs_are_unique(factory):
+    author = factory.user()
+    first = factory.post(author, "Same title")
+    second = factory.post(author, "Same title")
+    assert (first.slug, second.slug) == ("same-title", "same-title-2")
+
+
+def test_changed_slug_leaves_a_redirect(factory):
+    author = factory.user()
+    post = factory.post(author, "Original")
+    _update(post, author, slug="renamed")
+    with pytest.raises(Moved) as moved:
+        reading.show(db.session, None, "original", utcnow())
+    assert moved.value.new_key == "renamed"
+    # Moving back to the old slug reclaims it from the redirect table.
+    _update(post, author, slug="original")
+    assert reading.show(db.session, None, "original", utcnow()).id == post.id
+    assert db.session.scalar(select(SlugRedirect.slug)) == "renamed"
+
+
+def test_another_posts_old_slug_is_taken(factory):
+    author = factory.user()
+    post = factory.post(author, "First")
+    _update(post, author, slug="first-renamed")
+    other = factory.post(author, "Second")
+    with pytest.raises(Invalid) as error:
+        _update(other, author, slug="first")
+    assert "slug" in error.value.errors
+
+
+def test_tags_are_normalised_and_shared(factory):
+    author = factory.user()
+    one = factory.post(author, tags="Python, web dev , python")
+    two = factory.post(author, tags="python")
+    assert [t.name for t in one.tags] == ["python", "web-dev"]
+    assert two.tags[0].id == one.tags[0].id
+    assert db.session.scalar(select(func.count(Tag.id))) == 2
+
+
+@pytest.mark.parametrize("tags", ["c++", "a/b", "<b>", "-lead", "x" * 41])
+def test_unknown_tag_characters_are_refused(factory, tags):
+    author = factory.user()
+    with pytest.raises(Invalid) as error:
+        factory.post(author, tags=tags)
+    assert "tags" in error.value.errors
+    assert db.session.scalar(select(func.count(Post.id))) == 0
+
+
+def test_excerpt_given_or_from_first_paragraph(factory):
+    author = factory.user()
+    derived = factory.post(author, body="# Heading\n\nFirst *para*graph.\n\nSecond.")
+    given = factory.post(author, excerpt="My own summary.")
+    assert derived.excerpt == "First paragraph."
+    assert given.excerpt == "My own summary."
+
+
+def test_markdown_is_rendered_once_on_save_and_sanitised(factory):
+    post = factory.post(
+        factory.user(), body="**bold** <script>x()</script>\n\n```python\nx = 1\n```"
+    )
+    assert "<strong>bold</strong>" in post.body_html
+    assert "<script>" not in post.body_html
+    assert '<span class="n">x</span>' in post.body_html
+
+
+def test_reading_time(factory):
+    post = factory.post(factory.user(), body="word " * 700)
+    assert post.reading_minutes == 4
+
+
+def test_publishing_sets_published_at_and_keeps_it(factory):
+    author = factory.user()
+    draft = factory.post(author, status=Status.DRAFT)
+    assert draft.published_at is None
+    published = _update(draft, author, status=Status.PUBLISHED, publish_at=None)
+    first = published.published_at
+    assert first is not None
+    again = _update(published, author, title="Retitled")
+    assert again.published_at == first
+
+
+def test_scheduled_post_appears_by_itself(factory):
+    author = factory.user()
+    later = utcnow() + timedelta(hours=1)
+    post = factory.post(author, "Tomorrow", publish_at=later)
+    assert post.display_status(utcnow()) == "scheduled"
+    assert reading.home(db.session, utcnow(), 10).items == []
+    assert reading.home(db.session, later + timedelta(seconds=1), 10).items[0].id == post.id
+
+
+def test_archived_posts_leave_lists_but_keep_their_page(factory):
+    author = factory.user()
+    post = factory.post(author, status=Status.ARCHIVED, publish_at=utcnow() - timedelta(days=1))
+    assert reading.home(db.session, utcnow(), 10).items == []
+    assert reading.show(db.session, None, post.slug, utcnow()).id == post.id
+
+
+def test_every_save_is_a_revision_and_restore_makes_a_new_one(factory):
+    author = factory.user()
+    post = factory.post(author, "Version one", body="one")
+    _update(post, author, title="Version two", body="two")
+    _update(post, author, title="Version three", body="three")
+    restored = services.restore_revision(db.session, author, post.id, 1, utcnow(), 100_000)
+    assert (restored.title, restored.body_source) == ("Version one", "one")
+    numbers = db.session.scalars(select(Revision.number).order_by(Revision.number)).all()
+    assert numbers == [1, 2, 3, 4]
+
+
+def test_diff_between_revisions(factory):
+    author = factory.user()
+    post = factory.post(author, "T", body="keep\nold line")
+    _update(post, author, body="keep\nnew line")
+    _, revs = services.revisions(db.session, author, post.id)
+    lines = services.diff_revisions(revs[1], revs[0])
+    assert ("removed", "old line") in [(d.kind, d.text) for d in lines]
+    assert ("added", "new line") in [(d.kind, d.text) for d in lines]
+
+
+def test_failed_save_writes_nothing(factory):
+    author = factory.user()
+    post = factory.post(author, "Kept")
+    with pytest.raises(Invalid):
+        _update(post, author, title="", body="changed")
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).body_source != "changed"
+    assert db.session.scalar(select(func.count(Revision.id))) == 1
+
+
+def test_only_the_author_or_staff_change_a_post(factory):
+    owner, other, editor = factory.user(), factory.user(), factory.user("editor")
+    post = factory.post(owner)
+    with pytest.raises(Forbidden):
+        _update(post, other, title="Mine now")
+    assert _update(post, editor, title="Edited by an editor").title == "Edited by an editor"
+    with pytest.raises(Forbidden):
+        services.delete_post(db.session, other, post.id)
+    with pytest.raises(Forbidden):
+        services.create_post(
+            db.session, factory.user("reader"), services.PostInput("t", "b"), utcnow(), 10
+        )
+    services.delete_post(db.session, owner, post.id)
+    with pytest.raises(NotFound):
+        services.delete_post(db.session, owner, post.id)
+
+
+def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
+    author = factory.user()
+    post = factory.post(author, "Gone soon")
+    _update(post, author, slug="gone")
+    services.delete_post(db.session, author, post.id)
+    assert db.session.scalar(select(func.count(Revision.id))) == 0
+    assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0

@@ -1,0 +1,198 @@
+"""Reading and writing pages through HTTP, with their SQL query budgets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from inkstand import markup
+from inkstand.blog.models import Post, post_tags
+from inkstand.db import utcnow
+from inkstand.extensions import db
+from inkstand.site import services as site
+from tests.helpers import login, submit
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<h2><a href="/posts/[^"]+">([^<]+)</a></h2>', html)
+
+
+def _bulk_posts(author, count: int, tag_id: int | None = None) -> None:
+    """Insert published posts directly: fast enough for thousands."""
+    html = markup.render_markdown("Body")
+    start = utcnow() - timedelta(days=1)
+    rows = [
+        {
+            "author_id": author.id,
+            "title": f"Bulk {n}",
+            "slug": f"bulk-{n}",
+            "body_source": "Body",
+            "body_html": html,
+            "excerpt_source": "",
+            "excerpt": "Body",
+            "reading_minutes": 1,
+            "status": "published",
+            "published_at": start + timedelta(seconds=n),
+            "created_at": start,
+            "updated_at": start,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(insert(Post), rows)
+    if tag_id is not None:
+        ids = db.session.scalars(select(Post.id).where(Post.slug.like("bulk-%"))).all()
+        db.session.execute(insert(post_tags), [{"post_id": i, "tag_id": tag_id} for i in ids])
+    db.session.commit()
+
+
+def test_home_pages_through_posts_by_keyset(client, factory):
+    author = factory.user()
+    site.update(db.session, factory.user("admin"), posts_per_page=3)
+    _bulk_posts(author, 7)
+    first = client.get("/").get_data(as_text=True)
+    assert _titles(first) == ["Bulk 6", "Bulk 5", "Bulk 4"]
+    older = re.search(r'href="(/\?before=[^"]+)"', first)[1]
+    second = client.get(older).get_data(as_text=True)
+    assert _titles(second) == ["Bulk 3", "Bulk 2", "Bulk 1"]
+    third = client.get(re.search(r'href="(/\?before=[^"]+)"', second)[1]).get_data(as_text=True)
+    assert _titles(third) == ["Bulk 0"]
+    assert "Older" not in third
+    newer = re.search(r'href="(/\?after=[^"]+)"', third)[1]
+    assert _titles(client.get(newer).get_data(as_text=True)) == ["Bulk 3", "Bulk 2", "Bulk 1"]
+
+
+def test_deep_pages_seek_by_key_not_by_offset(client, factory, queries):
+    _bulk_posts(factory.user(), 30)
+    first = client.get("/").get_data(as_text=True)
+    queries.clear()
+    client.get(re.search(r'href="(/\?before=[^"]+)"', first)[1])
+    listing = next(q for q in queries if q.startswith("SELECT posts.id"))
+    assert "posts.published_at < " in listing
+    assert "posts.id < " in listing
+
+
+def test_post_page_shows_rendered_markdown_tags_and_author(client, factory):
+    author = factory.user(username="ada")
+    post = factory.post(author, "Readable", body="Hello **there**", tags="python, web")
+    html = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "<strong>there</strong>" in html
+    assert 'href="/tags/python"' in html
+    assert 'href="/authors/ada"' in html
+    assert f'rel="canonical" href="http://inkstand.test/posts/{post.slug}"' in html
+
+
+def test_tag_and_author_pages(client, factory):
+    ada, bob = factory.user(username="ada"), factory.user(username="bob")
+    factory.post(ada, "Ada on Python", tags="python")
+    factory.post(bob, "Bob on Python", tags="python")
+    factory.post(bob, "Bob on Go", tags="go")
+    assert _titles(client.get("/tags/python").get_data(as_text=True)) == [
+        "Bob on Python",
+        "Ada on Python",
+    ]
+    assert _titles(client.get("/authors/bob").get_data(as_text=True)) == [
+        "Bob on Go",
+        "Bob on Python",
+    ]
+    assert client.get("/tags/nothing").status_code == 404
+    assert client.get("/authors/nobody").status_code == 404
+
+
+def test_old_slug_redirects_permanently(client, factory):
+    author = factory.user()
+    post = factory.post(author, "First name")
+    login(client, author)
+    data = {"title": "First name", "body": "Body", "slug": "second-name", "status": "published"}
+    submit(client, f"/posts/{post.id}/edit", data)
+    response = client.get("/posts/first-name")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/posts/second-name")
+
+
+def test_unknown_post_is_a_styled_404(client):
+    response = client.get("/posts/missing")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_write_edit_and_delete_through_forms(client, factory):
+    author = factory.user()
+    login(client, author)
+    data = {"title": "From the form", "body": "Text", "tags": "one, two", "status": "published"}
+    created = submit(client, "/write", data, page="/write")
+    assert created.status_code == 302
+    post = db.session.scalar(select(Post))
+    assert created.headers["Location"] == f"/posts/{post.slug}"
+    edit_page = client.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert 'value="one, two"' in edit_page
+    submit(client, f"/posts/{post.id}/edit", {**data, "title": "Edited"})
+    assert "Edited" in client.get("/").get_data(as_text=True)
+    revisions = client.get(f"/posts/{post.id}/revisions").get_data(as_text=True)
+    assert "Restore revision 1" in revisions
+    diff = client.get(f"/posts/{post.id}/revisions/compare?from=1&to=2").get_data(as_text=True)
+    assert "diff-removed" in diff
+    assert "From the form" in diff
+    assert submit(client, f"/posts/{post.id}/delete").status_code == 302
+    assert db.session.scalar(select(Post)) is None
+
+
+def test_scheduled_publication_from_the_form(client, factory):
+    author = factory.user()
+    login(client, author)
+    later = (utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    data = {"title": "Later", "body": "Soon", "status": "published", "publish_at": later}
+    submit(client, "/write", data, page="/write")
+    assert "Later" not in client.get("/").get_data(as_text=True)
+    assert "Scheduled" in client.get("/manage").get_data(as_text=True)
+
+
+def test_manage_lists_own_posts_for_authors_and_all_for_editors(client, factory):
+    ada, bob, editor = factory.user(), factory.user(), factory.user("editor")
+    factory.post(ada, "Ada's draft", status="draft")
+    factory.post(bob, "Bob's post")
+    login(client, ada)
+    page = client.get("/manage").get_data(as_text=True)
+    assert "Ada&#39;s draft" in page
+    assert "Bob&#39;s post" not in page
+    client.post("/logout", data={"csrf_token": re.search(r'csrf-token" content="([^"]+)', page)[1]})
+    login(client, editor)
+    page = client.get("/manage").get_data(as_text=True)
+    assert "Ada&#39;s draft" in page
+    assert "Bob&#39;s post" in page
+
+
+PAGE_BUDGETS = {"home": 3, "post": 3, "tag": 4, "author": 4}
+
+
+def _count(client, queries, url: str) -> int:
+    queries.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_BUDGETS))
+def test_query_count_is_fixed_whatever_the_number_of_posts(client, factory, queries, page):
+    author = factory.user(username="ada")
+    post = factory.post(author, "Tagged", tags="python, web, sql")
+    tag_id = post.tags[0].id
+    urls = {
+        "home": "/",
+        "post": f"/posts/{post.slug}",
+        "tag": "/tags/python",
+        "author": "/authors/ada",
+    }
+    small = _count(client, queries, urls[page])
+    _bulk_posts(author, 300, tag_id)
+    large = _count(client, queries, urls[page])
+    assert small == large == PAGE_BUDGETS[page]
+
+
+def test_logged_in_page_adds_only_the_account_query(client, factory, queries):
+    factory.post(factory.user())
+    login(client, factory.user("reader"))
+    assert _count(client, queries, "/") == PAGE_BUDGETS["home"] + 1
