@@ -28,7 +28,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "inkstand")
+    # Keys start with this prefix, so a reset never touches another app's keys in Redis.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": "inkstand-limits"})
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
     db.init_app(app)

@@ -1,0 +1,74 @@
+"""Failed log-ins are limited per account and per address, in memory or in Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+
+from inkstand.extensions import db, limiter
+from tests.conftest import Client, build_app, need_service
+from tests.helpers import Factory, submit
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limited_app(request, database_url, tmp_path) -> Iterator[Flask]:
+    """An app whose limits are small and kept in memory or in a real Redis."""
+    overrides = {
+        "LOGIN_LIMITS_PER_ACCOUNT": "3 per minute",
+        "LOGIN_LIMITS_PER_ADDRESS": "5 per minute",
+    }
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    if request.param == "redis":
+        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
+    app = build_app(tmp_path, database_url, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        upgrade()
+        yield app
+        limiter.reset()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+    if request.param == "redis":
+        import redis
+
+        client = redis.Redis.from_url(url)
+        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
+        client.close()
+
+
+def _fail(client, login: str, address: str = "127.0.0.1") -> int:
+    data = {"login": login, "password": "not the password"}
+    return submit(client, "/login", data, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_limits_are_kept_where_configured(limited_app, request):
+    user = Factory(limited_app).user()
+    _fail(limited_app.test_client(), user.username)
+    storage = limiter.storage
+    prefix = limited_app.config.get("RATELIMIT_STORAGE_OPTIONS", {}).get("key_prefix")
+    if "redis" in request.node.callspec.id:
+        keys = list(storage.get_connection().scan_iter(f"{prefix}:*"))  # type: ignore[attr-defined]
+        assert keys, "no limit counters in Redis"
+    else:
+        assert type(storage).__name__ == "MemoryStorage"
+
+
+def test_failed_logins_limited_per_account_across_addresses(limited_app):
+    user = Factory(limited_app).user()
+    client = limited_app.test_client()
+    assert [_fail(client, user.username, f"10.0.0.{n}") for n in range(4)] == [422] * 3 + [429]
+    assert _fail(client, "someone-else", "10.0.0.9") == 422
+
+
+def test_failed_logins_limited_per_address_across_accounts(limited_app):
+    client = limited_app.test_client()
+    statuses = [_fail(client, f"guess{n}", "10.0.0.1") for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    assert _fail(client, "guess-more", "10.0.0.2") == 422
