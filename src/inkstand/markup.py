@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
@@ -50,11 +51,19 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     return str(highlight(code, lexer, _FORMATTER))
 
 
+def _demote_headings(state: StateCore) -> None:
+    """The post's title is the page's only h1, so body headings start at h2."""
+    for token in state.tokens:
+        if token.type in {"heading_open", "heading_close"} and token.tag != "h6":
+            token.tag = f"h{int(token.tag[1]) + 1}"
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
+    md.core.ruler.push("demote_headings", _demote_headings)
     return md
 
 

@@ -1,0 +1,60 @@
+"""Markdown rendering: the features writers use, and nothing unsafe."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inkstand import markup
+
+
+def test_commonmark_with_tables_strikethrough_footnotes_and_code():
+    html = markup.render_markdown(
+        "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n~~old~~ note[^1]\n\n[^1]: the note\n\n"
+        "```python\nprint('hi')\n```\n"
+    )
+    assert '<th class="align-left">a</th>' in html
+    assert "<s>old</s>" in html
+    assert '<section class="footnotes">' in html
+    assert '<span class="nb">print</span>' in html
+
+
+def test_body_headings_start_below_the_page_title():
+    assert markup.render_markdown("# Top\n\n## Next").startswith("<h2>Top</h2>\n<h3>Next</h3>")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        "![x](data:text/html;base64,PHNjcmlwdD4=)",
+        "<svg onload=alert(1)>",
+        '<a href="javascript:alert(1)">x</a>',
+    ],
+)
+def test_unsafe_input_is_inert(source):
+    html = markup.render_markdown(source)
+    assert "<script" not in html
+    assert "onerror=" not in html
+    assert "onload=" not in html
+    assert 'href="javascript:' not in html
+    assert 'src="data:' not in html
+
+
+@given(st.text(max_size=300))
+def test_any_text_renders_without_error_and_without_script_tags(source):
+    html = markup.render_markdown(source)
+    assert "<script" not in html.lower()
+
+
+def test_excerpt_is_the_first_paragraph_cut_at_a_word():
+    assert markup.excerpt_from("# T\n\nFirst **para**.\n\nSecond") == "First para."
+    assert markup.excerpt_from("word " * 100, limit=20) == "word word word word…"
+
+
+def test_reading_minutes_has_a_floor_of_one():
+    assert markup.reading_minutes("short") == 1
+    assert markup.reading_minutes("w " * 461) == 3
