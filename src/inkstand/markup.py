@@ -112,7 +112,9 @@ def _plain_inline(children: list[Token]) -> str:
 def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace():  # do not end on half a word
+        cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,.;:") + "…"
 
 
