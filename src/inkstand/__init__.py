@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import config, errors, extensions, http, runtime, templating
+from inkstand import commands, config, errors, extensions, http, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.blog.views import bp as blog_bp
@@ -23,6 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     http.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    commands.init_app(app)
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(accounts_bp)
