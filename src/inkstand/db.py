@@ -22,6 +22,9 @@ NAMING_CONVENTION = {
 # What services receive: a plain Session, or the app's scoped session proxying one.
 DbSession: TypeAlias = Session | scoped_session[Any]
 
+# The largest id an Integer primary key holds (PostgreSQL's integer is 32 bits).
+ID_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

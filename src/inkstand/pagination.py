@@ -11,12 +11,13 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from inkstand.db import DbSession
+from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import DomainError
 
 T = TypeVar("T")
 
-_CURSOR = re.compile(r"^(\d{1,17})-(\d{1,12})$")
+# Microseconds since 1970 (negative before it: a post may be dated earlier), then the id.
+_CURSOR = re.compile(r"^(-?\d{1,17})-(\d{1,12})$")
 
 
 class BadCursor(DomainError):
@@ -39,7 +40,7 @@ class Cursor:
         if not raw:
             return None
         match = _CURSOR.match(raw)
-        if not match:
+        if not match or int(match[2]) > ID_MAX:
             raise BadCursor()
         try:
             at = datetime.fromtimestamp(int(match[1]) / 1_000_000, UTC)

@@ -1,0 +1,381 @@
+"""Bad input gets a clear answer — a 4xx, or the form again with its errors (422) —
+never a 500 and never a half-written record.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Select, func, select
+from werkzeug.test import TestResponse
+
+from inkstand.accounts.models import User
+from inkstand.blog.models import Post, Revision, Tag, post_tags
+from inkstand.extensions import db
+from inkstand.site.models import SiteSetting
+from tests.helpers import Factory, csrf_token, login, submit
+
+GOOD_POST = {"title": "A good title", "body": "A good body.", "status": "published"}
+TOO_LONG = "Field cannot be longer than {} characters."
+REQUIRED = "This field is required."
+NOT_A_TAG = "is not a tag: use letters, digits and hyphens."
+BAD_CURSOR = "This page link is broken or out of date."
+
+
+def fresh(statement: Select[Any]) -> Any:
+    db.session.expire_all()
+    return db.session.scalar(statement)
+
+
+def stored() -> dict[str, int]:
+    """How many of each kind of record the database holds now."""
+    counted = {
+        "users": select(func.count(User.id)),
+        "posts": select(func.count(Post.id)),
+        "revisions": select(func.count(Revision.id)),
+        "tags": select(func.count(Tag.id)),
+        "post_tags": select(func.count()).select_from(post_tags),
+        "settings": select(func.count()).select_from(SiteSetting),
+    }
+    return {name: int(fresh(statement)) for name, statement in counted.items()}
+
+
+def errors_on(response: TestResponse) -> list[str]:
+    """The error messages a form page shows."""
+    page = response.get_data(as_text=True)
+    return [html.unescape(m) for m in re.findall(r'<p class="error">(.*?)</p>', page)]
+
+
+def assert_form_error(response: TestResponse, message: str) -> None:
+    assert response.status_code == 422, response.status_code
+    shown = errors_on(response)
+    assert any(message in error for error in shown), f"{message!r} not in {shown}"
+
+
+@pytest.fixture
+def writer(client: FlaskClient, factory: Factory) -> User:
+    factory.user("admin", "boss")
+    user = factory.user("author", "writer")
+    login(client, user)
+    return user
+
+
+# Each case: fields changed from a good post, and the message the form must show.
+POST_CASES = [
+    pytest.param({"title": "x" * 201}, TOO_LONG.format(200), id="title-too-long"),
+    pytest.param({"title": ""}, REQUIRED, id="title-empty"),
+    pytest.param({"title": "   "}, REQUIRED, id="title-blank"),
+    pytest.param({"title": "\x00\x00"}, REQUIRED, id="title-only-nul"),
+    pytest.param({"title": "Bell\x07"}, "printable characters", id="title-control-char"),
+    pytest.param({"body": ""}, REQUIRED, id="body-empty"),
+    pytest.param({"body": " \n\t "}, REQUIRED, id="body-blank"),
+    pytest.param({"body": "x" * 100_001}, "limited to 100,000 characters", id="body-too-long"),
+    pytest.param({"slug": "a" * 121}, TOO_LONG.format(120), id="slug-too-long"),
+    pytest.param({"slug": "Not a slug!"}, "single hyphens", id="slug-bad-chars"),
+    pytest.param({"slug": "double--hyphen"}, "single hyphens", id="slug-double-hyphen"),
+    pytest.param({"slug": "taken"}, "Another post already uses this address.", id="slug-taken"),
+    pytest.param({"excerpt": "x" * 501}, TOO_LONG.format(500), id="excerpt-too-long"),
+    pytest.param({"tags": "x" * 501}, TOO_LONG.format(500), id="tags-too-long"),
+    pytest.param({"tags": "a" * 41}, NOT_A_TAG, id="one-tag-too-long"),
+    pytest.param({"tags": "python, c++"}, NOT_A_TAG, id="tag-plus"),
+    pytest.param({"tags": "a/b"}, NOT_A_TAG, id="tag-slash"),
+    pytest.param({"tags": "🎉"}, NOT_A_TAG, id="tag-emoji-only"),
+    pytest.param({"tags": "#hash"}, NOT_A_TAG, id="tag-hash"),
+    pytest.param({"tags": "-edge-"}, NOT_A_TAG, id="tag-edge-hyphens"),
+    pytest.param({"tags": "a.b"}, NOT_A_TAG, id="tag-dot"),
+    pytest.param(
+        {"tags": ", ".join(f"tag{n}" for n in range(11))}, "at most 10 tags", id="eleven-tags"
+    ),
+    pytest.param({"publish_at": "not a date"}, "Not a valid datetime value.", id="when-garbage"),
+    pytest.param({"publish_at": "2030-13-45T25:61"}, "Not a valid datetime", id="when-impossible"),
+    pytest.param({"publish_at": "10000-01-01T00:00"}, "Not a valid datetime", id="when-year-10k"),
+    pytest.param({"status": "bogus"}, "Not a valid choice.", id="status-unknown"),
+    pytest.param({"status": "scheduled"}, "Not a valid choice.", id="status-not-stored"),
+    pytest.param({"status": ""}, "Not a valid choice.", id="status-empty"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), POST_CASES)
+def test_a_bad_new_post_is_refused_whole(
+    client: FlaskClient, factory: Factory, writer: User, change: dict[str, str], message: str
+) -> None:
+    factory.post(writer, "Taken", tags="existing")
+    before = stored()
+    response = submit(client, "/write", {**GOOD_POST, "tags": "fresh-tag", **change}, page="/write")
+    assert_form_error(response, message)
+    assert stored() == before
+
+
+@pytest.mark.parametrize(("change", "message"), POST_CASES)
+def test_a_bad_edit_leaves_the_post_as_it_was(
+    client: FlaskClient, factory: Factory, writer: User, change: dict[str, str], message: str
+) -> None:
+    factory.post(writer, "Taken")
+    post = factory.post(writer, "Original", tags="kept", body="Original body.")
+    before = stored()
+    url = f"/posts/{post.id}/edit"
+    response = submit(client, url, {**GOOD_POST, "tags": "new-tag", **change}, page=url)
+    assert_form_error(response, message)
+    assert stored() == before
+    again = fresh(select(Post).where(Post.id == post.id))
+    assert (again.title, again.body_source, again.slug) == ("Original", "Original body.", post.slug)
+
+
+def test_nul_characters_are_dropped_from_what_is_kept(client: FlaskClient, writer: User) -> None:
+    form = {"title": "Nul\x00 title", "body": "Nul\x00 body", "tags": "py\x00thon"}
+    response = submit(client, "/write", {**GOOD_POST, **form}, page="/write")
+    assert response.status_code == 302
+    post = fresh(select(Post).order_by(Post.id.desc()).limit(1))
+    assert (post.title, post.body_source) == ("Nul title", "Nul body")
+    assert fresh(select(Tag.name)) == "python"
+    response = submit(client, "/settings", {"display_name": "A\x00B", "bio": "\x00"})
+    assert response.status_code == 302
+    assert fresh(select(User.display_name).where(User.username == "writer")) == "AB"
+
+
+@pytest.mark.parametrize(
+    "where", ["/tags/a%00b", "/authors/wri%00ter", "/posts/a%00b", "/password/reset/a%00b"]
+)
+def test_a_nul_in_an_address_is_not_found(client: FlaskClient, writer: User, where: str) -> None:
+    assert client.get(where).status_code == 404
+
+
+def test_undecodable_bytes_in_a_form_are_refused(client: FlaskClient, writer: User) -> None:
+    token = csrf_token(client, "/write")
+    before = stored()
+    for raw in [b"title=\xff\xfe&body=ok", b"title=ok&body=\xc3(", b"title=\xed\xa0\x80&body=ok"]:
+        response = client.post(
+            "/write",
+            data=b"csrf_token=" + token.encode() + b"&status=published&" + raw,
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert 400 <= response.status_code < 500, raw
+    assert stored() == before
+
+
+def test_undecodable_escaped_bytes_become_harmless_text(client: FlaskClient, writer: User) -> None:
+    """Percent-escaped bytes that are not UTF-8 stay as the escapes: text any database keeps."""
+    token = csrf_token(client, "/write")
+    form = f"csrf_token={token}&status=published&title=%FF%FEtitle&body=%C3%28body%ED%A0%80"
+    response = client.post("/write", data=form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 302
+    post = fresh(select(Post).order_by(Post.id.desc()).limit(1))
+    assert (post.title, post.body_source) == ("%FF%FEtitle", "%C3(body%ED%A0%80")
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_request_over_the_size_limit_is_413(
+    app: Flask, client: FlaskClient, writer: User
+) -> None:
+    token = csrf_token(client, "/write")
+    before = stored()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 1024 * 1024
+    body = "x" * limit
+    response = client.post("/write", data={"csrf_token": token, **GOOD_POST, "body": body})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "before=garbage",
+        "after=garbage",
+        "after=99999999999999999999-1",
+        "before=1-99999999999999",
+        "before=1-",
+        "before=-1",
+        "before=--1-1",
+        "before=1.5-1",
+        "before=%00",
+        "after=-99999999999999999-1",  # before year 1
+        "before=99999999999999999-99999999999",  # an id beyond the integer column
+        "before=1-2147483648",
+    ],
+)
+@pytest.mark.parametrize("page", ["/", "/tags/news", "/authors/writer", "/manage"])
+def test_a_bad_page_cursor_is_400(
+    client: FlaskClient, factory: Factory, writer: User, page: str, query: str
+) -> None:
+    factory.post(writer, "Listed", tags="news")
+    response = client.get(f"{page}?{query}")
+    assert response.status_code == 400
+    assert BAD_CURSOR in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "moment", [datetime(1, 1, 1, tzinfo=UTC), datetime(1969, 7, 20, tzinfo=UTC)]
+)
+def test_a_post_dated_long_ago_can_be_paged_to_and_back(
+    client: FlaskClient, factory: Factory, writer: User, moment: datetime
+) -> None:
+    """A date the form accepts must not give pager links the site then refuses."""
+    db.session.add(SiteSetting(key="posts_per_page", value="1"))
+    db.session.commit()
+    factory.post(writer, "Ancient", publish_at=moment)
+    factory.post(writer, "Recent")
+    first = client.get("/").get_data(as_text=True)
+    older = re.search(r'href="(/\?before=[^"]+)"', first)
+    assert older, "no link to older posts"
+    second = client.get(older[1])
+    assert second.status_code == 200
+    assert "Ancient" in second.get_data(as_text=True)
+    newer = re.search(r'href="(/\?after=[^"]+)"', second.get_data(as_text=True))
+    assert newer, "no link back to newer posts"
+    back = client.get(newer[1])
+    assert back.status_code == 200
+    assert "Recent" in back.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "1969-12-31T23:59:59"])
+def test_extreme_publication_times_are_stored_and_shown(
+    client: FlaskClient, writer: User, moment: str
+) -> None:
+    response = submit(client, "/write", {**GOOD_POST, "publish_at": moment}, page="/write")
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).status_code == 200
+    for page in ["/", "/manage", "/authors/writer"]:
+        assert client.get(page).status_code == 200
+
+
+# Each case: what the form sends, the field and the message it must show.
+REGISTER_CASES = [
+    pytest.param({"username": "u" * 31}, TOO_LONG.format(30), id="username-too-long"),
+    pytest.param({"username": "ab"}, "Use 3 to 30 letters", id="username-too-short"),
+    pytest.param({"username": "bad name"}, "Use 3 to 30 letters", id="username-space"),
+    pytest.param({"username": "ünïcode"}, "Use 3 to 30 letters", id="username-non-ascii"),
+    pytest.param({"username": "a\x00b"}, "Use 3 to 30 letters", id="username-nul-dropped"),
+    pytest.param({"username": ""}, REQUIRED, id="username-empty"),
+    pytest.param({"email": "a" * 250 + "@x.io"}, TOO_LONG.format(254), id="email-too-long"),
+    pytest.param({"email": "not-an-address"}, "Enter a valid e-mail address.", id="email-bad"),
+    pytest.param({"password": "p" * 257}, TOO_LONG.format(256), id="password-too-long"),
+    pytest.param({"password": "short"}, "at least 10 characters", id="password-too-short"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), REGISTER_CASES)
+def test_a_bad_registration_creates_no_account(
+    client: FlaskClient, factory: Factory, change: dict[str, str], message: str
+) -> None:
+    factory.user("admin", "boss")
+    before = stored()
+    form = {"username": "newcomer", "email": "new@example.com", "password": "a fine password"}
+    response = submit(client, "/register", {**form, **change}, page="/register")
+    assert_form_error(response, message)
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"bio": "b" * 2001}, TOO_LONG.format(2000), id="bio-too-long"),
+        pytest.param({"display_name": "d" * 81}, TOO_LONG.format(80), id="name-too-long"),
+    ],
+)
+def test_a_bad_profile_changes_nothing(
+    client: FlaskClient, writer: User, change: dict[str, str], message: str
+) -> None:
+    form = {"display_name": "Kept", "bio": "Kept bio"}
+    assert submit(client, "/settings", form, page="/settings").status_code == 302
+    response = submit(client, "/settings", {**form, **change}, page="/settings")
+    assert_form_error(response, message)
+    user = fresh(select(User).where(User.username == "writer"))
+    assert (user.display_name, user.bio) == ("Kept", "Kept bio")
+
+
+@pytest.mark.parametrize("role", ["emperor", "", "ADMIN", "admin ", "superuser"])
+def test_an_unknown_role_is_refused(client: FlaskClient, factory: Factory, role: str) -> None:
+    login(client, factory.user("admin", "boss"))
+    target = factory.user("author", "target")
+    response = submit(client, f"/admin/users/{target.id}/role", {"role": role})
+    # The role form sits in every row of the users page: its error comes back there.
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Choose a role from the list." in page
+    assert fresh(select(User.role).where(User.id == target.id)) == "author"
+
+
+def test_a_role_change_for_no_such_account_is_404(client: FlaskClient, factory: Factory) -> None:
+    login(client, factory.user("admin", "boss"))
+    before = stored()
+    assert submit(client, "/admin/users/999999/role", {"role": "reader"}).status_code == 404
+    assert stored() == before
+
+
+SETTINGS = {"title": "My site", "description": "", "new_account_role": "author"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"posts_per_page": "0"}, "between 1 and 100", id="zero"),
+        pytest.param({"posts_per_page": "101"}, "between 1 and 100", id="too-many"),
+        pytest.param({"posts_per_page": "-5"}, "between 1 and 100", id="negative"),
+        pytest.param({"posts_per_page": "9" * 30}, "between 1 and 100", id="huge"),
+        pytest.param({"posts_per_page": "ten"}, "Not a valid integer value.", id="words"),
+        pytest.param({"posts_per_page": "2.5"}, "Not a valid integer value.", id="fraction"),
+        pytest.param({"posts_per_page": ""}, "Not a valid integer value.", id="empty"),
+        pytest.param({"title": ""}, REQUIRED, id="title-empty"),
+        pytest.param({"title": "t" * 81}, TOO_LONG.format(80), id="title-too-long"),
+        pytest.param({"description": "d" * 301}, TOO_LONG.format(300), id="description-long"),
+        pytest.param({"new_account_role": "admin"}, "Not a valid choice.", id="new-accounts-admin"),
+    ],
+)
+def test_bad_site_settings_are_refused(
+    client: FlaskClient, factory: Factory, change: dict[str, str], message: str
+) -> None:
+    login(client, factory.user("admin", "boss"))
+    before = stored()
+    form = {**SETTINGS, "posts_per_page": "10", **change}
+    response = submit(client, "/admin/settings", form, page="/admin/settings")
+    assert_form_error(response, message)
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "/posts/999999/edit",
+        "/posts/999999/revisions",
+        "/posts/999999/revisions/compare?from=1&to=2",
+        "/posts/99999999999999999999/edit",
+    ],
+)
+def test_no_such_post_is_404(client: FlaskClient, writer: User, where: str) -> None:
+    assert client.get(where).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["from=x&to=y", "from=1&to=99", "", "from=-1&to=1"])
+def test_a_bad_comparison_goes_back_to_the_revisions(
+    client: FlaskClient, factory: Factory, writer: User, query: str
+) -> None:
+    post = factory.post(writer, "Compared")
+    response = client.get(f"/posts/{post.id}/revisions/compare?{query}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/posts/{post.id}/revisions")
+
+
+def test_restoring_no_such_revision_is_404(
+    client: FlaskClient, factory: Factory, writer: User
+) -> None:
+    post = factory.post(writer, "Restored")
+    before = stored()
+    assert submit(client, f"/posts/{post.id}/revisions/9/restore").status_code == 404
+    assert stored() == before
+
+
+@pytest.mark.parametrize("token", ["garbage", "a" * 5000, quote("é€", safe="")])
+def test_a_bad_reset_link_is_refused(client: FlaskClient, factory: Factory, token: str) -> None:
+    factory.user("admin", "boss")
+    response = client.get(f"/password/reset/{token}")
+    assert response.status_code == 400
+    assert "This link no longer works" in response.get_data(as_text=True)

@@ -1,0 +1,185 @@
+"""Every state-changing route refuses a request without a valid CSRF token.
+
+The routes are found by walking the app's URL map, so a new POST route is
+covered the day it is added (or fails here until the test knows how to build
+its URL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from inkstand import runtime
+from inkstand.accounts.models import User
+from inkstand.blog import services as blog
+from inkstand.blog.models import Post, Revision
+from inkstand.extensions import db
+from inkstand.site.models import SiteSetting
+from tests.helpers import Factory, csrf_token, login
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_MESSAGE = "This form has expired or was not sent from this site."
+MUST_BE_COVERED = {
+    "accounts.login",
+    "accounts.logout",
+    "accounts.register",
+    "accounts.settings",
+    "accounts.reset_password",
+    "blog.new",
+    "blog.edit",
+    "blog.delete",
+    "blog.restore",
+    "admin.change_role",
+    "admin.settings",
+}
+
+
+def unsafe_routes(app: Flask) -> list[tuple[Rule, str]]:
+    """(rule, method) for every non-static rule that changes state."""
+    return sorted(
+        (
+            (rule, method)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static"
+            for method in sorted((rule.methods or set()) & UNSAFE_METHODS)
+        ),
+        key=lambda pair: (pair[0].endpoint, pair[1]),
+    )
+
+
+@pytest.fixture
+def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
+    """An admin logged in, a post with two revisions, another account and its reset token."""
+    admin = factory.user("admin", "boss")
+    other = factory.user("author", "other")
+    post = factory.post(other, "A post to protect")
+    # A second revision, so that restoring revision 1 is a real action.
+    blog.update_post(
+        db.session, admin, post.id, blog.PostInput(title="Renamed", body="New body"),
+        runtime.now(), 100_000,
+    )  # fmt: skip
+    login(client, admin)
+    return {
+        "post_id": post.id,
+        "number": 1,
+        "user_id": other.id,
+        "token": runtime.get().reset_links.issue(other),
+        "other": other,
+    }
+
+
+def build_url(app: Flask, rule: Rule, method: str, values: dict[str, Any]) -> str:
+    missing = rule.arguments - values.keys()
+    assert not missing, f"teach test_csrf how to fill {missing} in {rule.rule}"
+    args = {name: values[name] for name in rule.arguments}
+    adapter = app.url_map.bind("inkstand.test")
+    url = adapter.build(rule.endpoint, args, method=method)
+    # The URL really reaches this route: an unmatched URL would skip the CSRF check.
+    assert adapter.match(url, method=method) == (rule.endpoint, args)
+    return url
+
+
+def snapshot(other: User) -> tuple[Any, ...]:
+    """What the refused requests might have changed, read fresh from the database."""
+    db.session.expire_all()
+    return (
+        db.session.scalar(select(func.count(Post.id))),
+        db.session.scalar(select(func.count(Revision.id))),
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(User.role).where(User.id == other.id)),
+        db.session.scalar(select(User.password_hash).where(User.id == other.id)),
+        db.session.scalar(select(Post.title).order_by(Post.id.desc()).limit(1)),
+        db.session.scalar(select(func.count()).select_from(SiteSetting)),
+        db.session.scalar(select(func.max(User.display_name))),
+    )
+
+
+def refused_by_csrf(response: TestResponse) -> bool:
+    return response.status_code == 400 and CSRF_MESSAGE in response.get_data(as_text=True)
+
+
+FORM = {
+    "title": "Changed by a forged form",
+    "body": "Forged body",
+    "status": "published",
+    "role": "reader",
+    "password": "a brand new password",
+    "login": "boss",
+    "username": "forger",
+    "email": "forger@example.com",
+    "display_name": "Forged",
+    "posts_per_page": "3",
+}
+
+
+def test_the_walk_finds_the_state_changing_routes(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule, _ in unsafe_routes(app)}
+    assert endpoints, "no state-changing route found: the walk is broken"
+    assert endpoints >= MUST_BE_COVERED
+    assert "static" not in endpoints
+    assert "blog.index" not in endpoints  # GET-only routes are not walked
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("", id="empty"),
+        pytest.param("not-a-token", id="garbage"),
+        pytest.param(
+            URLSafeTimedSerializer("test-secret-key", salt="wtf-csrf-token").dumps("0" * 40),
+            id="signed-for-another-session",
+        ),
+        pytest.param(
+            URLSafeTimedSerializer("another-key", salt="wtf-csrf-token").dumps("0" * 40),
+            id="signed-with-another-key",
+        ),
+    ],
+)
+def test_every_state_changing_route_refuses_a_bad_token(
+    app: Flask, client: FlaskClient, world: dict[str, Any], token: str | None
+) -> None:
+    before = snapshot(world["other"])
+    data = dict(FORM) if token is None else {**FORM, "csrf_token": token}
+    failures = []
+    for rule, method in unsafe_routes(app):
+        url = build_url(app, rule, method, world)
+        response = client.open(url, method=method, data=data)
+        if not refused_by_csrf(response):
+            failures.append(f"{method} {url} ({rule.endpoint}): {response.status_code}")
+    assert not failures, "accepted without a valid CSRF token:\n" + "\n".join(failures)
+    assert snapshot(world["other"]) == before
+    # Still logged in as the admin: the forged logout did nothing.
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_the_token_is_not_read_from_the_query_string(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    token = csrf_token(client, "/settings")
+    response = client.post(f"/posts/{world['post_id']}/delete?csrf_token={token}")
+    assert refused_by_csrf(response)
+    assert db.session.get(Post, world["post_id"]) is not None
+
+
+def test_a_valid_token_gets_past_the_check_on_every_route(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    """The control: the refusals above come from the missing token, not the URL or data."""
+    token = csrf_token(client, "/settings")
+    routes = unsafe_routes(app)
+    # Log out last, so every other route is tried as the admin.
+    routes.sort(key=lambda pair: pair[0].endpoint == "accounts.logout")
+    for rule, method in routes:
+        url = build_url(app, rule, method, world)
+        response = client.open(url, method=method, data={**FORM, "csrf_token": token})
+        assert not refused_by_csrf(response), f"{method} {url}"
+        assert response.status_code < 500, f"{method} {url}"
