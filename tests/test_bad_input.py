@@ -213,7 +213,7 @@ def test_a_bad_page_cursor_is_400(
 
 
 @pytest.mark.parametrize(
-    "moment", [datetime(1, 1, 1, tzinfo=UTC), datetime(1969, 7, 20, tzinfo=UTC)]
+    "moment", [datetime(1900, 1, 1, tzinfo=UTC), datetime(1969, 7, 20, tzinfo=UTC)]
 )
 def test_a_post_dated_long_ago_can_be_paged_to_and_back(
     client: FlaskClient, factory: Factory, writer: User, moment: datetime
@@ -236,7 +236,17 @@ def test_a_post_dated_long_ago_can_be_paged_to_and_back(
     assert "Recent" in back.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "1969-12-31T23:59:59"])
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_publication_times_out_of_range_are_refused(
+    client: FlaskClient, writer: User, moment: str
+) -> None:
+    response = submit(client, "/write", {**GOOD_POST, "publish_at": moment}, page="/write")
+    assert response.status_code == 422
+    assert "Choose a year between 1900 and 9000." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Post.id))) == 0
+
+
+@pytest.mark.parametrize("moment", ["1900-01-01T00:00", "8999-12-31T23:59", "1969-12-31T23:59:59"])
 def test_extreme_publication_times_are_stored_and_shown(
     client: FlaskClient, writer: User, moment: str
 ) -> None:

@@ -26,7 +26,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     # Keys start with this prefix, so a reset never touches another app's keys in Redis.
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": "inkstand-limits"})
@@ -39,6 +39,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # Timestamps are read and written in UTC whatever the server's own zone.
+        options["connect_args"] = {"options": "-c timezone=UTC"}
+    return options
 
 
 @event.listens_for(Engine, "connect")

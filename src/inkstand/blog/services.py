@@ -23,6 +23,7 @@ SLUG_MAX = 120
 EXCERPT_MAX = 500
 TAG_MAX = 40
 TAGS_PER_POST = 10
+YEARS = (1900, 9000)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -85,6 +86,8 @@ def _validate(data: PostInput, body_limit: int) -> dict[str, list[str]]:
         errors["status"] = ["Choose draft, published or archived."]
     if data.publish_at is not None and data.publish_at.tzinfo is None:
         errors["publish_at"] = ["Give the publication time with its time zone."]
+    elif data.publish_at is not None and not YEARS[0] <= data.publish_at.year <= YEARS[1]:
+        errors["publish_at"] = [f"Choose a year between {YEARS[0]} and {YEARS[1]}."]
     return errors
 
 
