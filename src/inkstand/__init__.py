@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import commands, config, errors, extensions, http, runtime, templating
+from inkstand import commands, config, errors, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.blog.views import bp as blog_bp
@@ -17,6 +17,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     """Build an Inkstand app: config, extensions, collaborators, blueprints."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(config.load(Path(app.instance_path), overrides))
+    logs.init_app(app)
 
     extensions.init_app(app)
     runtime.init_app(app)

@@ -41,7 +41,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, rate limits are kept "
         "in Redis and shared by every app process; otherwise they are kept in memory.",
     ),
-    Setting("SITE_URL", "", "Public base URL used in e-mailed links when outside a request."),
+    Setting(
+        "SITE_URL",
+        "",
+        "Public base URL, e.g. https://blog.example.com, of mailed and canonical links. "
+        "Set it in production: without it links follow the request's Host header.",
+    ),
     Setting("MAIL_SERVER", "", "SMTP host. Empty: mail is written to instance/outbox/."),
     Setting("MAIL_PORT", 587, "SMTP port."),
     Setting("MAIL_USERNAME", "", "SMTP user name, if the server wants one."),
@@ -77,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),
-    Setting("LOG_LEVEL", "INFO", "Level of the application log."),
+    Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 
 from inkstand import runtime
 
@@ -25,6 +25,15 @@ def static_url(filename: str) -> str:
     return url_for("static", filename=filename, v=_fingerprint(filename))
 
 
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full URL on the configured public address (SITE_URL), not the request's
+    Host header, so a forged header cannot point mailed links elsewhere."""
+    base: str = current_app.config["SITE_URL"].rstrip("/")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
 def date(value: datetime | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
@@ -35,7 +44,7 @@ def iso(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
-    app.jinja_env.globals.update(static_url=static_url)
+    app.jinja_env.globals.update(static_url=static_url, absolute_url=absolute_url)
     app.jinja_env.filters.update(date=date, iso=iso)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -271,3 +271,14 @@ def test_profile_requires_login(client):
     response = client.get("/settings")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_reset_link_uses_the_configured_site_url_not_the_host_header(
+    client, factory, app, outbox, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SITE_URL", "https://blog.example.com/")
+    factory.user(email="ada@example.com")
+    submit(client, "/password/forgot", {"email": "ada@example.com"})
+    message = email.message_from_bytes(_outbox(app)[-1].read_bytes(), policy=email.policy.default)
+    assert "https://blog.example.com/password/reset/" in message.get_content()
+    assert "inkstand.test" not in message.get_content()  # the request's host

@@ -18,6 +18,7 @@ from inkstand.accounts.forms import (
 )
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db, limiter
+from inkstand.templating import absolute_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -108,7 +109,7 @@ def forgot_password() -> ResponseReturnValue:
             runtime.get().reset_links,
             runtime.get().mailer,
             form.email.data or "",
-            lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            lambda token: absolute_url("accounts.reset_password", token=token),
         )
         flash(
             "If an account uses that address, a link to reset its password is on its way.",
