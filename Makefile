@@ -45,6 +45,7 @@ pytest: $(VENV)/.installed-test
 
 ## make bench: throughput and memory of the home and post pages against a bare Flask floor
 bench: $(VENV)/.installed-app
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
 
 clean:
