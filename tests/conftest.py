@@ -73,6 +73,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             "SECRET_KEY": "test-secret-key",
             "SERVER_NAME": "inkstand.test",
             **FAST_HASHING,
+            "PAGE_CACHE_SECONDS": 0,  # on only where a test is about it (blog/test_pagecache.py)
             **overrides,
         },
         instance_path=str(instance),

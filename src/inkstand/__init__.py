@@ -10,6 +10,7 @@ from flask import Flask
 from inkstand import commands, config, errors, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
+from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
 
 
@@ -25,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     templating.init_app(app)
     errors.init_app(app)
     commands.init_app(app)
+    pagecache.init_app(app)
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(accounts_bp)

@@ -67,7 +67,7 @@ def serve(bind: str, workers: int | None, threads: int) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--threads", str(threads),
-        "--worker-class", "gthread", "--access-logfile", "-", "--preload",
+        "--worker-class", "gthread", "--access-logfile", "-", "--preload", "--reuse-port",
         "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606

@@ -79,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Send cookies over HTTPS only. Also applied per request when served over HTTPS.",
     ),
     Setting(
+        "PAGE_CACHE_SECONDS",
+        300,
+        "How long a public page rendered for visitors who are not logged in is kept "
+        "(in memory, or in Redis when configured). Any change to content retires it. 0: off.",
+    ),
+    Setting(
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),

@@ -56,5 +56,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class PublicContent:
+    """Marks models whose rows visitors see: saving one bumps the content version,
+    which retires every cached page (see site/models.py and blog/pagecache.py)."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

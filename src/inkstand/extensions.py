@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,6 +21,7 @@ from inkstand.db import Base
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
+cache = Cache()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -32,6 +34,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": "inkstand-limits"})
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+    app.config.setdefault("CACHE_REDIS_URL", redis_url)
+    app.config.setdefault("CACHE_KEY_PREFIX", "inkstand:")
+    app.config.setdefault("CACHE_THRESHOLD", 2000)  # pages kept per process in memory
+
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
@@ -39,6 +47,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

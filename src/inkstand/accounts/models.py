@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inkstand.db import Base, UTCDateTime, utcnow
+from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -24,7 +24,7 @@ class Role(StrEnum):
         return list(Role).index(self)
 
 
-class User(Base):
+class User(PublicContent, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

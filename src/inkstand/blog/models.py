@@ -9,7 +9,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inkstand.accounts.models import User
-from inkstand.db import Base, UTCDateTime, utcnow
+from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
 
 
 class Status(StrEnum):
@@ -30,7 +30,7 @@ post_tags = Table(
 )
 
 
-class Tag(Base):
+class Tag(PublicContent, Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,7 +40,7 @@ class Tag(Base):
         return f"<Tag {self.name}>"
 
 
-class Post(Base):
+class Post(PublicContent, Base):
     __tablename__ = "posts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,7 +89,7 @@ class Post(Base):
         return f"<Post {self.slug} ({self.status})>"
 
 
-class SlugRedirect(Base):
+class SlugRedirect(PublicContent, Base):
     """A slug a post once had; requests for it are sent on with a 301."""
 
     __tablename__ = "slug_redirects"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from inkstand.accounts.models import User
@@ -47,6 +47,14 @@ def home(
 ) -> Page[Post]:
     """Published posts, newest first. Raises BadCursor."""
     return _page(session, _listed(now), size, before, after)
+
+
+def next_publication(session: DbSession, now: datetime) -> datetime | None:
+    """When the next scheduled post appears, if any is waiting."""
+    stmt = select(func.min(Post.published_at)).where(
+        Post.status == Status.PUBLISHED.value, Post.published_at > now
+    )
+    return session.scalar(stmt)
 
 
 def by_tag(

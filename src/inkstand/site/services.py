@@ -11,7 +11,7 @@ from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
-from inkstand.site.models import SiteSetting
+from inkstand.site.models import CONTENT_VERSION, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
 
@@ -34,6 +34,12 @@ def load(session: DbSession) -> SiteConfig:
         if field.name in stored:
             values[field.name] = _parse(field.type, stored[field.name])
     return SiteConfig(**values)
+
+
+def content_version(session: DbSession) -> str:
+    """A token that changes whenever anything visitors see changes."""
+    stmt = select(SiteSetting.value).where(SiteSetting.key == CONTENT_VERSION)
+    return session.scalar(stmt) or ""
 
 
 def _parse(kind: Any, raw: str) -> Any:

@@ -1,0 +1,116 @@
+"""Whole-page cache of the public blog pages, for visitors who are not logged in.
+
+A visitor without a session cookie sees the same home, post, tag and author page
+as every other such visitor, so the rendered page is kept (in memory, or in Redis
+when configured) under the content version, the scheme, the host and the path.
+Any change to public content gives the content a new version in the same
+transaction (site/models.py), which retires every cached page at once: at once
+in this process, and within ``VERSION_CHECK_SECONDS`` in the others. A page never
+outlives the next scheduled publication, so scheduled posts still appear on time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from flask import Flask, Response, current_app, request
+from flask.typing import ResponseReturnValue
+
+from inkstand import runtime
+from inkstand.blog import reading
+from inkstand.extensions import cache, db
+from inkstand.site import services as site_services
+from inkstand.site.models import content_change_listeners
+
+CACHEABLE = frozenset({"blog.index", "blog.show", "blog.tag", "blog.author"})
+VERSION_CHECK_SECONDS = 1.0
+KEPT_HEADERS = ("Content-Type", "Vary")
+
+
+class ContentVersion:
+    """This process's view of the content version, re-read at most once a second."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = ""
+        self._checked = float("-inf")
+        self._next_publication: tuple[str, datetime | None] | None = None
+
+    def forget(self) -> None:
+        self._checked = float("-inf")
+
+    def current(self) -> str:
+        if time.monotonic() - self._checked > VERSION_CHECK_SECONDS:
+            value = site_services.content_version(db.session)
+            with self._lock:
+                self._value, self._checked = value, time.monotonic()
+        return self._value
+
+    def next_publication(self, version: str, now: datetime) -> datetime | None:
+        """When the next scheduled post goes out, as known for this version."""
+        known = self._next_publication
+        if known is None or known[0] != version or (known[1] is not None and known[1] <= now):
+            known = (version, reading.next_publication(db.session, now))
+            self._next_publication = known
+        return known[1]
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["PAGE_CACHE_SECONDS"]:
+        return
+    version = ContentVersion()
+    app.extensions["inkstand.pagecache"] = version
+    content_change_listeners.append(version.forget)
+    app.before_request(_serve_cached)
+    app.after_request(_store)
+
+
+def _version() -> ContentVersion:
+    found: ContentVersion = current_app.extensions["inkstand.pagecache"]
+    return found
+
+
+def _eligible() -> bool:
+    """A GET of a public page by a visitor who carries no session of any kind."""
+    config = current_app.config
+    return (
+        request.method == "GET"
+        and request.endpoint in CACHEABLE
+        and config["SESSION_COOKIE_NAME"] not in request.cookies
+        and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+    )
+
+
+def _key(version: str) -> str:
+    return f"page:{version}:{request.scheme}://{request.host}{request.full_path}"
+
+
+def _serve_cached() -> ResponseReturnValue | None:
+    if not _eligible():
+        return None
+    entry = cache.get(_key(_version().current()))
+    if entry is None:
+        return None
+    body, headers = entry
+    return Response(body, headers=headers)
+
+
+def _store(response: Response) -> Response:
+    if (
+        response.status_code != 200
+        or response.direct_passthrough
+        or "Set-Cookie" in response.headers
+        or not _eligible()
+    ):
+        return response
+    version = _version().current()
+    now = runtime.now()
+    timeout = current_app.config["PAGE_CACHE_SECONDS"]
+    upcoming = _version().next_publication(version, now)
+    if upcoming is not None:
+        timeout = min(timeout, max(1, int((upcoming - now).total_seconds())))
+    headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
+    cache.set(_key(version), (response.get_data(), headers), timeout=timeout)
+    return response

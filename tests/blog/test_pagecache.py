@@ -1,0 +1,142 @@
+"""The page cache: visitors get stored pages; any change retires them at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import event, update
+
+from inkstand.blog import pagecache
+from inkstand.db import utcnow
+from inkstand.extensions import cache, db
+from inkstand.site.models import CONTENT_VERSION, SiteSetting
+from tests.conftest import Client, build_app, need_service
+from tests.helpers import Factory, login
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cached_app(request, database_url, tmp_path) -> Iterator[Flask]:
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
+    overrides = {"PAGE_CACHE_SECONDS": 300, "SERVER_NAME": None, "CACHE_KEY_PREFIX": prefix}
+    if request.param == "redis":
+        overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    app = build_app(tmp_path, database_url, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        upgrade()
+        yield app
+        cache.clear()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+    if request.param == "redis":
+        import redis
+
+        client = redis.Redis.from_url(overrides["REDIS_URL"])
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+
+
+@pytest.fixture
+def sql(cached_app) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_visitor_gets_the_stored_page_without_a_query(cached_app, sql):
+    factory = Factory(cached_app)
+    factory.post(factory.user(), "Cached post")
+    client = cached_app.test_client()
+    first = client.get("/")
+    sql.clear()
+    second = client.get("/")
+    assert sql == []
+    assert second.get_data() == first.get_data()
+    assert "Cached post" in second.get_data(as_text=True)
+    assert "Content-Security-Policy" in second.headers
+
+
+def test_a_new_post_retires_stored_pages_at_once(cached_app):
+    factory = Factory(cached_app)
+    author = factory.user()
+    factory.post(author, "First")
+    client = cached_app.test_client()
+    assert "First" in client.get("/").get_data(as_text=True)
+    factory.post(author, "Second")
+    assert "Second" in client.get("/").get_data(as_text=True)
+
+
+def test_another_processes_change_is_seen_within_the_check_interval(cached_app, monkeypatch):
+    factory = Factory(cached_app)
+    author = factory.user()
+    post = factory.post(author, "Before")
+    client = cached_app.test_client()
+    client.get(f"/posts/{post.slug}")
+    # Another process: a change written without this process's ORM session events.
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(SiteSetting).where(SiteSetting.key == CONTENT_VERSION).values(value="x")
+        )
+        conn.execute(update(type(post)).where(type(post).id == post.id).values(title="After"))
+    assert "Before" in client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    monkeypatch.setattr(pagecache, "VERSION_CHECK_SECONDS", 0.0)
+    assert "After" in client.get(f"/posts/{post.slug}").get_data(as_text=True)
+
+
+def test_logged_in_people_are_never_served_or_stored(cached_app):
+    factory = Factory(cached_app)
+    author = factory.user()
+    factory.post(author, "Shared")
+    member = cached_app.test_client()
+    login(member, author)
+    assert "Log out" in member.get("/").get_data(as_text=True)
+    visitor = cached_app.test_client()
+    assert "Log out" not in visitor.get("/").get_data(as_text=True)
+    assert "Log out" in member.get("/").get_data(as_text=True)
+
+
+def test_each_host_has_its_own_page(cached_app):
+    client = cached_app.test_client()
+    one = client.get("/", base_url="http://one.example").get_data(as_text=True)
+    two = client.get("/", base_url="http://two.example").get_data(as_text=True)
+    assert 'rel="canonical" href="http://one.example/"' in one
+    assert 'rel="canonical" href="http://two.example/"' in two
+
+
+def test_a_page_is_kept_no_longer_than_until_the_next_scheduled_post(cached_app, monkeypatch):
+    factory = Factory(cached_app)
+    author = factory.user()
+    factory.post(author, "Now")
+    factory.post(author, "Soon", publish_at=utcnow() + timedelta(seconds=90))
+    kept: list[int] = []
+    real_set = cache.set
+    monkeypatch.setattr(
+        cache,
+        "set",
+        lambda key, value, timeout: kept.append(timeout) or real_set(key, value, timeout),
+    )
+    cached_app.test_client().get("/")
+    assert kept
+    assert 1 <= kept[0] <= 90
+
+
+def test_errors_and_other_pages_are_not_stored(cached_app, monkeypatch):
+    stored: list[str] = []
+    monkeypatch.setattr(cache, "set", lambda key, *args, **kwargs: stored.append(key))
+    client = cached_app.test_client()
+    assert client.get("/posts/missing").status_code == 404
+    assert client.get("/login").status_code == 200
+    assert stored == []
