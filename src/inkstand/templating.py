@@ -7,8 +7,9 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, g, url_for
 
 from inkstand import runtime
 
@@ -23,6 +24,23 @@ def _fingerprint(filename: str) -> str:
 def static_url(filename: str) -> str:
     """A static file's URL carrying its content hash, so it can be cached for a year."""
     return url_for("static", filename=filename, v=_fingerprint(filename))
+
+
+_PLACEHOLDER = "__inkstand_key__"
+
+
+def link(endpoint: str, **values: str) -> str:
+    """``url_for`` for one-argument routes linked in a loop (a post, a tag, an
+    author per list item): the URL is built once per request and endpoint, then
+    only the value is quoted into it, which is what url_for would do."""
+    ((name, value),) = values.items()
+    patterns: dict[str, tuple[str, str]] = g.setdefault("link_patterns", {})
+    if endpoint not in patterns:
+        placeholder: dict[str, Any] = {name: _PLACEHOLDER}
+        head, _, tail = url_for(endpoint, **placeholder).partition(_PLACEHOLDER)
+        patterns[endpoint] = (head, tail)
+    head, tail = patterns[endpoint]
+    return f"{head}{quote(value, safe='')}{tail}"
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -44,7 +62,7 @@ def iso(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
-    app.jinja_env.globals.update(static_url=static_url, absolute_url=absolute_url)
+    app.jinja_env.globals.update(static_url=static_url, absolute_url=absolute_url, link=link)
     app.jinja_env.filters.update(date=date, iso=iso)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

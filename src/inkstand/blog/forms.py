@@ -41,7 +41,7 @@ class PostForm(Form):
     def fill(self, post: Post) -> None:
         self.title.data, self.body.data, self.slug.data = post.title, post.body_source, post.slug
         self.excerpt.data = post.excerpt_source
-        self.tags.data = ", ".join(t.name for t in post.tags)
+        self.tags.data = ", ".join(post.tag_list)
         self.status.data = post.status
         self.publish_at.data = post.published_at.replace(tzinfo=None) if post.published_at else None
 

@@ -51,6 +51,9 @@ class Post(PublicContent, Base):
     body_html: Mapped[str] = mapped_column(Text)
     excerpt_source: Mapped[str] = mapped_column(String(500), default="")
     excerpt: Mapped[str] = mapped_column(String(500))
+    # The tag names, comma-separated, written with ``tags`` on every save so that
+    # lists show tags without loading them.
+    tag_names: Mapped[str] = mapped_column(String(500), default="", server_default="")
     reading_minutes: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT.value)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,6 +67,10 @@ class Post(PublicContent, Base):
         Index("ix_posts_status_published_at_id", "status", "published_at", "id"),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
     )
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tag_names.split(",") if self.tag_names else []
 
     def is_listed(self, now: datetime) -> bool:
         """Shown in the home page, tag and author lists."""

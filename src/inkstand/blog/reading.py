@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
@@ -25,7 +25,7 @@ def _listed(now: datetime) -> Select[Any]:
     return (
         select(Post)
         .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
-        .options(joinedload(Post.author), selectinload(Post.tags))
+        .options(joinedload(Post.author))
     )
 
 
@@ -83,11 +83,7 @@ def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> P
     Raises Moved when the slug is an old one, NotFound when there is no such
     post or the viewer may not see it (a draft's existence is not revealed).
     """
-    post = session.scalar(
-        select(Post)
-        .where(Post.slug == slug)
-        .options(joinedload(Post.author), selectinload(Post.tags))
-    )
+    post = session.scalar(select(Post).where(Post.slug == slug).options(joinedload(Post.author)))
     if post is None:
         current = session.scalar(
             select(Post.slug)
@@ -104,7 +100,7 @@ def manageable(
     session: DbSession, actor: User, size: int, before: str | None = None, after: str | None = None
 ) -> Page[Post]:
     """Every post ``actor`` may change, in any state, most recently edited first."""
-    stmt = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
+    stmt = select(Post).options(joinedload(Post.author))
     if not permissions.can_see_all_posts(actor):
         stmt = stmt.where(Post.author_id == actor.id)
     return keyset_page(

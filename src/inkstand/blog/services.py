@@ -164,6 +164,7 @@ def _apply(
     post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
     post.reading_minutes = markup.reading_minutes(data.body)
     post.tags = _tags(session, tag_names)
+    post.tag_names = ",".join(tag_names)
     post.updated_at = now
     _set_status(post, data, now)
     session.add(post)
@@ -192,7 +193,7 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             title=post.title,
             body_source=post.body_source,
             excerpt_source=post.excerpt_source,
-            tags_text=", ".join(t.name for t in post.tags),
+            tags_text=", ".join(post.tag_list),
             created_at=now,
         )
     )
