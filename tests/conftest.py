@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import create_engine
 
 from inkstand import create_app
-from inkstand.extensions import db, limiter
+from inkstand.extensions import cache, db, limiter
 from tests.helpers import Factory
 
 REQUIRE_SERVICES = os.environ.get("INKSTAND_REQUIRE_SERVICES") == "1"
@@ -79,6 +80,32 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
         instance_path=str(instance),
     )
     return app
+
+
+@contextmanager
+def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """An app with its own settings on this run's database; emptied and closed after.
+
+    Its cache and rate-limit keys carry a prefix of their own, so clearing them
+    never touches another app's keys on a shared Redis.
+    """
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    overrides.setdefault("CACHE_KEY_PREFIX", f"{prefix}:")
+    overrides.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": prefix})
+    app = build_app(instance, database_url, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        upgrade()
+        try:
+            yield app
+        finally:
+            cache.clear()
+            limiter.reset()
+            db.session.rollback()
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 
-from inkstand.extensions import db, limiter
-from tests.conftest import Client, build_app, need_service
+from inkstand.extensions import limiter
+from tests.conftest import need_service, separate_app
 from tests.helpers import Factory, submit
 
 
@@ -25,16 +24,8 @@ def limited_app(request, database_url, tmp_path) -> Iterator[Flask]:
     if request.param == "redis":
         url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
         overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
-    app = build_app(tmp_path, database_url, **overrides)
-    app.test_client_class = Client
-    with app.app_context():
-        upgrade()
+    with separate_app(tmp_path, database_url, **overrides) as app:
         yield app
-        limiter.reset()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.engine.dispose()
     if request.param == "redis":
         import redis
 

@@ -8,14 +8,13 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import event, update
 
 from inkstand.blog import pagecache
 from inkstand.db import utcnow
 from inkstand.extensions import cache, db
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
-from tests.conftest import Client, build_app, need_service
+from tests.conftest import need_service, separate_app
 from tests.helpers import Factory, login
 
 
@@ -25,16 +24,8 @@ def cached_app(request, database_url, tmp_path) -> Iterator[Flask]:
     overrides = {"PAGE_CACHE_SECONDS": 300, "SERVER_NAME": None, "CACHE_KEY_PREFIX": prefix}
     if request.param == "redis":
         overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-    app = build_app(tmp_path, database_url, **overrides)
-    app.test_client_class = Client
-    with app.app_context():
-        upgrade()
+    with separate_app(tmp_path, database_url, **overrides) as app:
         yield app
-        cache.clear()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.engine.dispose()
     if request.param == "redis":
         import redis
 
