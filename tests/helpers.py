@@ -16,6 +16,8 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.comments import services as comments
+from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
 
@@ -49,7 +51,7 @@ def login(client: FlaskClient, user: User, password: str = PASSWORD) -> TestResp
 
 
 class Factory:
-    """Makes users and posts through the real services."""
+    """Makes users, posts and comments through the real services."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -76,3 +78,16 @@ class Factory:
             **kw,
         )
         return blog.create_post(db.session, author, data, now or utcnow(), 100_000)
+
+    def comment(
+        self, author: User, post: Post, body: str | None = None, *, parent: Comment | None = None,
+        policy: str = "open", now: datetime | None = None,
+    ) -> Comment:  # fmt: skip
+        """A comment as ``author`` posts it under ``policy``: "hold_all" makes a held one."""
+        data = comments.CommentInput(
+            body=body or f"Comment number {next(_serial)}", parent_id=parent.id if parent else None
+        )
+        rules = comments.SpamRules(min_seconds=0, max_links=10)
+        return comments.post_comment(
+            db.session, author, post.id, data, now or utcnow(), policy, rules
+        )

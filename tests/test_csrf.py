@@ -21,6 +21,8 @@ from inkstand import runtime
 from inkstand.accounts.models import User
 from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Revision
+from inkstand.comments import services as comments
+from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
 from tests.helpers import Factory, csrf_token, login
@@ -39,6 +41,10 @@ MUST_BE_COVERED = {
     "blog.restore",
     "admin.change_role",
     "admin.settings",
+    "comments.create",
+    "comments.edit",
+    "comments.delete",
+    "comments.moderate",
 }
 
 
@@ -57,10 +63,15 @@ def unsafe_routes(app: Flask) -> list[tuple[Rule, str]]:
 
 @pytest.fixture
 def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
-    """An admin logged in, a post with two revisions, another account and its reset token."""
+    """An admin logged in, a post with two revisions and a comment, another account and
+    its reset token."""
     admin = factory.user("admin", "boss")
     other = factory.user("author", "other")
     post = factory.post(other, "A post to protect")
+    comment = comments.post_comment(
+        db.session, other, post.id, comments.CommentInput(body="A comment to protect"),
+        runtime.now(), "open", comments.SpamRules(min_seconds=0),
+    )  # fmt: skip
     # A second revision, so that restoring revision 1 is a real action.
     blog.update_post(
         db.session, admin, post.id, blog.PostInput(title="Renamed", body="New body"),
@@ -69,6 +80,7 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
     login(client, admin)
     return {
         "post_id": post.id,
+        "comment_id": comment.id,
         "number": 1,
         "user_id": other.id,
         "token": runtime.get().reset_links.issue(other),
@@ -99,6 +111,9 @@ def snapshot(other: User) -> tuple[Any, ...]:
         db.session.scalar(select(Post.title).order_by(Post.id.desc()).limit(1)),
         db.session.scalar(select(func.count()).select_from(SiteSetting)),
         db.session.scalar(select(func.max(User.display_name))),
+        db.session.scalar(select(func.count(Comment.id))),
+        db.session.scalar(select(func.max(Comment.body_source))),
+        db.session.scalar(select(func.max(Comment.status))),
     )
 
 
@@ -117,6 +132,8 @@ FORM = {
     "email": "forger@example.com",
     "display_name": "Forged",
     "posts_per_page": "3",
+    "comment_policy": "open",
+    "action": "spam",
 }
 
 
@@ -148,7 +165,8 @@ def test_every_state_changing_route_refuses_a_bad_token(
     app: Flask, client: FlaskClient, world: dict[str, Any], token: str | None
 ) -> None:
     before = snapshot(world["other"])
-    data = dict(FORM) if token is None else {**FORM, "csrf_token": token}
+    form = {**FORM, "ids": str(world["comment_id"])}
+    data = form if token is None else {**form, "csrf_token": token}
     failures = []
     for rule, method in unsafe_routes(app):
         url = build_url(app, rule, method, world)
@@ -174,12 +192,14 @@ def test_a_valid_token_gets_past_the_check_on_every_route(
     app: Flask, client: FlaskClient, world: dict[str, Any]
 ) -> None:
     """The control: the refusals above come from the missing token, not the URL or data."""
-    token = csrf_token(client, "/settings")
     routes = unsafe_routes(app)
     # Log out last, so every other route is tried as the admin.
     routes.sort(key=lambda pair: pair[0].endpoint == "accounts.logout")
     for rule, method in routes:
         url = build_url(app, rule, method, world)
-        response = client.open(url, method=method, data={**FORM, "csrf_token": token})
+        # A fresh token each time: logging in (the login form) starts a new session.
+        token = csrf_token(client, "/login")
+        data = {**FORM, "ids": str(world["comment_id"]), "csrf_token": token}
+        response = client.open(url, method=method, data=data)
         assert not refused_by_csrf(response), f"{method} {url}"
         assert response.status_code < 500, f"{method} {url}"

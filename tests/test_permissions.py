@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Revision
+from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
@@ -41,6 +42,9 @@ class World:
     other_draft: str
     other_scheduled: str
     target: int  # a reader whose role an admin may change
+    own_held: int  # the target's held comment on the actor's own post
+    other_held: int  # and on the other author's post
+    other_approved: int  # an approved comment of the target's on the other post
 
 
 @pytest.fixture
@@ -57,14 +61,18 @@ def world(request: pytest.FixtureRequest, client: FlaskClient, factory: Factory)
     other_draft = factory.post(someone, "Other draft", status="draft")
     scheduled = factory.post(someone, "Other scheduled", publish_at=utcnow() + timedelta(days=30))
     target = factory.user("reader", "target")
+    own_held = factory.comment(target, own, "Held on own", policy="hold_all")
+    other_held = factory.comment(target, other, "Held on other", policy="hold_all")
+    other_approved = factory.comment(target, other, "Approved on other")
     if actor is not None:
         if role == "reader":
             actor.role = "reader"
             db.session.commit()
         login(client, actor)
     return World(
-        own.id, own_draft.slug, other.id, other.slug, other_draft.slug, scheduled.slug, target.id
-    )
+        own.id, own_draft.slug, other.id, other.slug, other_draft.slug, scheduled.slug, target.id,
+        own_held.id, other_held.id, other_approved.id,
+    )  # fmt: skip
 
 
 def fresh(statement: Select[Any]) -> Any:
@@ -79,6 +87,10 @@ def post_title(post_id: int) -> str | None:
 
 def post_count() -> int:
     return int(fresh(select(func.count(Post.id))))
+
+
+def comment_status(comment_id: int) -> str | None:
+    return fresh(select(Comment.status).where(Comment.id == comment_id))
 
 
 def revision_count(post_id: int) -> int:
@@ -144,6 +156,29 @@ ACTIONS: dict[str, Action] = {
         lambda c, w: submit(c, f"/admin/users/{w.target}/role", {"role": "editor"}),
         lambda w: fresh(select(User.role).where(User.id == w.target)) == "editor",
     ),
+    "comment-other": Action(
+        lambda c, w: submit(c, f"/posts/{w.other}/comments", {"body": "Said by the test"}),
+        lambda w: fresh(select(func.count()).where(Comment.body_source == "Said by the test")) == 1,
+    ),
+    "moderation-queue": Action(lambda c, w: c.get("/moderation")),
+    "approve-comment-own": Action(
+        lambda c, w: submit(c, "/moderation", {"ids": str(w.own_held), "action": "approve"}),
+        lambda w: comment_status(w.own_held) == "approved",
+    ),
+    "approve-comment-other": Action(
+        lambda c, w: submit(c, "/moderation", {"ids": str(w.other_held), "action": "approve"}),
+        lambda w: comment_status(w.other_held) == "approved",
+    ),
+    "delete-comment-other": Action(
+        lambda c, w: submit(c, f"/comments/{w.other_approved}/delete"),
+        lambda w: comment_status(w.other_approved) is None,
+    ),
+    "edit-comment-other": Action(
+        lambda c, w: submit(c, f"/comments/{w.other_approved}/edit", {"body": "Edited"}),
+        lambda w: (
+            fresh(select(Comment.body_source).where(Comment.id == w.other_approved)) == "Edited"
+        ),
+    ),
 }
 
 # Expected answer per role: anonymous, reader, author, editor, admin.
@@ -170,6 +205,14 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "admin-settings": (LOGIN, 403, 403, 403, 200),
     "admin-save-settings": (LOGIN, 403, 403, 403, 302),
     "change-role": (LOGIN, 403, 403, 403, 302),
+    # Every account comments; moderators are editors, admins and a post's own author.
+    "comment-other": (LOGIN, 302, 302, 302, 302),
+    "moderation-queue": (LOGIN, 403, 200, 200, 200),
+    "approve-comment-own": (LOGIN, 403, 302, 302, 302),
+    "approve-comment-other": (LOGIN, 403, 403, 302, 302),
+    "delete-comment-other": (LOGIN, 403, 403, 302, 302),
+    # Only the comment's writer edits it, not even an admin.
+    "edit-comment-other": (LOGIN, 403, 403, 403, 403),
 }
 
 CASES = [

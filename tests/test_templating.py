@@ -15,6 +15,8 @@ from inkstand.templating import link
         ("blog.tag", "name", "données"),
         ("blog.tag", "name", "日本語"),
         ("blog.author", "username", "Ada_L-1"),
+        ("comments.reply", "comment_id", 7),
+        ("comments.edit", "comment_id", 2147483647),
     ],
 )
 def test_link_matches_url_for(app, endpoint, name, value):

@@ -22,7 +22,9 @@ from werkzeug.test import TestResponse
 from inkstand import markup
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
+from inkstand.comments.models import Comment
 from inkstand.extensions import db
+from inkstand.site import services as site
 from tests.helpers import Factory, login, submit
 
 PAYLOADS = [
@@ -214,6 +216,73 @@ def test_markdown_tricks_in_the_body_are_sanitised(
         response = client.get(url)
         assert response.status_code == 200
         audit(response, url)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + BODY_ONLY)
+def test_comment_text_is_sanitised_on_every_page(
+    client: FlaskClient, factory: Factory, payload: str
+) -> None:
+    """A comment goes in through the forms, held and then approved, replied to and
+    edited; every page that shows it is audited, as each viewer sees it."""
+    admin = factory.user("admin", "boss")
+    site.update(db.session, admin, comment_policy="hold_all")
+    writer = factory.user("author", "writer")
+    post = factory.post(writer, "Discussed")
+    login(client, factory.user("reader", "rita"))
+    page = f"/posts/{post.slug}"
+
+    def comment(body: str, parent: int | None = None) -> int:
+        data = {"body": body, "parent_id": str(parent or "")}
+        response = submit(client, f"/posts/{post.id}/comments", data, page=page)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return int(db.session.scalar(select(func.max(Comment.id))))
+
+    held = comment(f"{payload}\n\nSecond paragraph: {payload}")
+    edit = f"/comments/{held}/edit"
+    assert submit(client, edit, {"body": f"{payload} (edited)"}, page=edit).status_code == 302
+    # A refused comment echoes the payload in the form again.
+    response = submit(client, f"/posts/{post.id}/comments", {"body": payload * 1000}, page=page)
+    assert response.status_code == 422
+    assert payload * 1000 in audit(response, "the refused comment form").text
+
+    login(client, writer)
+    for url in ["/moderation", page]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        shown = audit(response, f"{url} as the post's author")
+        assert "(edited)" in shown.text, f"the comment is missing on {url}"
+    response = submit(client, "/moderation", {"ids": str(held), "action": "approve"})
+    assert response.status_code == 302
+
+    reply = comment(payload, parent=held)
+    pages = [page, f"/comments/{held}/reply", f"/comments/{reply}/edit", "/"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        audit(response, url)
+    login(client, admin)
+    response = submit(client, "/moderation", {"ids": str(reply), "action": "spam"})
+    for url in ["/moderation?status=spam", page]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        audit(response, f"{url} as admin")
+    client.post("/logout", data={"csrf_token": _token(client)})
+    audit(client.get(page), "the post page for a visitor")
+
+
+def _token(client: FlaskClient) -> str:
+    match = re.search(r'csrf-token" content="([^"]+)', client.get("/").get_data(as_text=True))
+    assert match
+    return match[1]
+
+
+def test_comment_links_are_marked_as_user_content(client: FlaskClient, factory: Factory) -> None:
+    admin = factory.user("admin", "boss")
+    site.update(db.session, admin, comment_policy="open")
+    post = factory.post(admin, "Discussed")
+    factory.comment(admin, post, "[mine](https://example.com) and <https://example.org>")
+    html = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert html.count('rel="nofollow ugc noopener"') == 2
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

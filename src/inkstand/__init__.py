@@ -12,6 +12,7 @@ from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
+from inkstand.comments.views import bp as comments_bp
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     pagecache.init_app(app)
 
     app.register_blueprint(blog_bp)
+    app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     return app

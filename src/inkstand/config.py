@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,28 @@ SETTINGS: tuple[Setting, ...] = (
         "LOGIN_LIMITS_PER_ADDRESS",
         "20 per minute;100 per hour",
         "Failed log-ins allowed per client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "COMMENT_MIN_SECONDS",
+        3,
+        "Least time, in seconds, between showing a comment form and posting it; "
+        "quicker posts are refused as automated. 0: no minimum.",
+    ),
+    Setting("COMMENT_MAX_LINKS", 3, "Most links a comment may carry."),
+    Setting(
+        "COMMENT_LIMITS_PER_ACCOUNT",
+        "6 per minute;60 per day",
+        "Comments an account may post (Flask-Limiter notation).",
+    ),
+    Setting(
+        "COMMENT_LIMITS_PER_ADDRESS",
+        "20 per minute;300 per day",
+        "Comments that may be posted from one client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "REGISTER_LIMITS_PER_ADDRESS",
+        "10 per hour",
+        "Registrations allowed per client address (Flask-Limiter notation).",
     ),
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, "Largest request body accepted, in bytes."),
     Setting("POST_BODY_MAX_CHARS", 100_000, "Longest post body accepted, in characters."),
@@ -125,19 +148,24 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
 
 
 def _instance_secret(instance_path: Path) -> str:
-    """Read the instance's generated secret key, creating it on first use."""
+    """Read the instance's generated secret key, creating it on first use.
+
+    The key is written to a temporary file and linked into place, so a process
+    starting at the same moment reads either no file or the whole key.
+    """
     path = instance_path / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # O_EXCL: when two workers start at once, exactly one writes and both read it.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won; use its key
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it to make a new one")
     return key

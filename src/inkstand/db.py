@@ -58,7 +58,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class PublicContent:
     """Marks models whose rows visitors see: saving one bumps the content version,
-    which retires every cached page (see site/models.py and blog/pagecache.py)."""
+    which retires every cached page (see site/models.py and blog/pagecache.py).
+
+    ``private_fields`` names columns visitors never see; a change to those alone
+    (a rehashed password, say) keeps the cached pages.
+    """
+
+    private_fields: frozenset[str] = frozenset()
 
 
 class Base(DeclarativeBase):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -60,6 +61,9 @@ class _Id(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    if app.config["SITE_URL"]:
+        # Requests naming another host are refused, so no link is built on a forged one.
+        app.config.setdefault("TRUSTED_HOSTS", [urlsplit(app.config["SITE_URL"]).hostname])
     # Before the blueprints add their rules, which pick their converters when added.
     app.url_map.converters.update(default=_Segment, string=_Segment, int=_Id)
     app.config.update(

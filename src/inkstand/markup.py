@@ -1,4 +1,4 @@
-"""Markdown to safe HTML, done once when a post is saved."""
+"""Markdown to safe HTML, done once when a post or a comment is saved."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ _ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 _URL_SCHEMES = {"http", "https", "mailto"}
+# Comments: emphasis, links, code, quotes and lists; no headings, images, tables or HTML.
+_COMMENT_TAGS = {
+    "a", "blockquote", "br", "code", "em", "li", "ol", "p", "pre", "s", "span", "strong", "ul",
+}  # fmt: skip
+_COMMENT_ATTRIBUTES = {
+    "a": {"href"},
+    "code": {"class"},
+    "span": {"class"},
+    "pre": {"class"},
+    "ol": {"start"},
+}
+_COMMENT_RULES = [
+    "emphasis", "strikethrough", "link", "reference", "autolink", "backticks", "fence", "code",
+    "blockquote", "list", "newline", "escape", "entity",
+]  # fmt: skip
 _FORMATTER = HtmlFormatter(nowrap=True)
 # Table alignment arrives as a style attribute, which the CSP forbids: use a class.
 _ALIGN_STYLE = re.compile(r' style="text-align:(left|right|center)"')
@@ -67,6 +82,15 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+@lru_cache(maxsize=1)
+def _comment_markdown() -> MarkdownIt:
+    # A line break in a comment is a line break, as people expect in a comment box.
+    options = {"html": False, "linkify": False, "breaks": True, "highlight": _highlight}
+    md = MarkdownIt("zero", options)
+    md.enable(_COMMENT_RULES)
+    return md
+
+
 def sanitize(html: str) -> str:
     """Keep only the tags, attributes and URL schemes Inkstand ever produces."""
     return nh3.clean(
@@ -82,6 +106,18 @@ def render_markdown(source: str) -> str:
     """Render Markdown (CommonMark, tables, strikethrough, footnotes, code) to safe HTML."""
     html = _ALIGN_STYLE.sub(r' class="align-\1"', _markdown().render(source))
     return sanitize(html)
+
+
+def render_comment(source: str) -> str:
+    """Render a comment's small Markdown subset to safe HTML; its links are marked
+    as user content that search engines should not credit (rel="nofollow ugc")."""
+    return nh3.clean(
+        _comment_markdown().render(source),
+        tags=_COMMENT_TAGS,
+        attributes=_COMMENT_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="nofollow ugc noopener",
+    )
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -17,7 +17,8 @@ from inkstand.exceptions import DomainError
 T = TypeVar("T")
 
 # Microseconds since 1970 (negative before it: a post may be dated earlier), then the id.
-_CURSOR = re.compile(r"^(-?\d{1,17})-(\d{1,12})$")
+_CURSOR = re.compile(r"^(-?\d{1,18})-(\d{1,12})$")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BadCursor(DomainError):
@@ -33,7 +34,7 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        return f"{int(self.at.timestamp() * 1_000_000)}-{self.id}"
+        return f"{(self.at - EPOCH) // timedelta(microseconds=1)}-{self.id}"
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor | None:
@@ -43,7 +44,7 @@ class Cursor:
         if not match or int(match[2]) > ID_MAX:
             raise BadCursor()
         try:
-            at = datetime.fromtimestamp(int(match[1]) / 1_000_000, UTC)
+            at = EPOCH + timedelta(microseconds=int(match[1]))
         except (OverflowError, OSError, ValueError) as exc:
             raise BadCursor() from exc
         return cls(at, int(match[2]))

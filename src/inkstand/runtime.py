@@ -1,12 +1,13 @@
 """The collaborators views hand to services, built once per app.
 
 Services never reach for Flask; views fetch what a service needs from here
-(the password hasher, reset links, the mailer, this request's site settings
-and the clock) and pass it in.
+(the password hasher, reset links, comment form stamps, the mailer, this
+request's site settings and the clock) and pass it in.
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from flask_login import current_user
 
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.comments.stamps import FormStamps
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
 from inkstand.mail import Mailer
@@ -27,6 +29,7 @@ from inkstand.site.services import SiteConfig
 class Runtime:
     passwords: Passwords
     reset_links: ResetLinks
+    form_stamps: FormStamps
     mailer: Mailer
 
 
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.extensions["inkstand"] = Runtime(
         passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
         reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
+        form_stamps=FormStamps(cfg["SECRET_KEY"]),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",
@@ -51,8 +55,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
 
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(key: str) -> User | None:
+    """The account a session names, unless its password changed since (see User.get_id)."""
+    user_id, _, fingerprint = key.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
+        return None
+    return user
 
 
 def get() -> Runtime:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from flask import Flask, current_app, g, url_for
 
 from inkstand import runtime
+from inkstand.db import ID_MAX
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,18 +30,20 @@ def static_url(filename: str) -> str:
 _PLACEHOLDER = "__inkstand_key__"
 
 
-def link(endpoint: str, **values: str) -> str:
+def link(endpoint: str, **values: str | int) -> str:
     """``url_for`` for one-argument routes linked in a loop (a post, a tag, an
-    author per list item): the URL is built once per request and endpoint, then
-    only the value is quoted into it, which is what url_for would do."""
+    author, a comment per list item): the URL is built once per request and
+    endpoint, then only the value is quoted into it, which is what url_for would do."""
     ((name, value),) = values.items()
     patterns: dict[str, tuple[str, str]] = g.setdefault("link_patterns", {})
     if endpoint not in patterns:
-        placeholder: dict[str, Any] = {name: _PLACEHOLDER}
-        head, _, tail = url_for(endpoint, **placeholder).partition(_PLACEHOLDER)
+        # An int route argument takes only a number: the largest id stands in for it.
+        marker = str(ID_MAX) if isinstance(value, int) else _PLACEHOLDER
+        placeholder: dict[str, Any] = {name: marker}
+        head, _, tail = url_for(endpoint, **placeholder).partition(marker)
         patterns[endpoint] = (head, tail)
     head, tail = patterns[endpoint]
-    return f"{head}{quote(value, safe='')}{tail}"
+    return f"{head}{quote(str(value), safe='')}{tail}"
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:

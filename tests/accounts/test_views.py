@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import re
+import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from sqlalchemy import func, select
 from inkstand import runtime
 from inkstand.accounts.models import Role, User
 from inkstand.extensions import db
-from tests.helpers import PASSWORD, login, submit
+from tests.helpers import PASSWORD, csrf_token, login, submit
 
 
 def _users() -> int:
@@ -30,7 +33,7 @@ def test_first_account_is_admin_and_next_follow_the_site_setting(client, app):
     client.post("/logout", data={"csrf_token": _token(client)})
     assert register(client, "bob", "bob@example.com").status_code == 302
     roles = dict(db.session.execute(select(User.username, User.role)).all())
-    assert roles == {"ada": Role.ADMIN, "bob": Role.AUTHOR}
+    assert roles == {"ada": Role.ADMIN, "bob": Role.READER}  # the default: readers
 
 
 def _token(client) -> str:
@@ -111,8 +114,12 @@ def test_login_redirects_only_to_local_paths(client, factory):
     ok = submit(client, "/login?next=/write", data)
     assert ok.headers["Location"] == "/write"
     client.post("/logout", data={"csrf_token": _token(client)})
-    evil = submit(client, "/login?next=//evil.example/", data)
-    assert evil.headers["Location"] == "/"
+    for target in ["//evil.example/", "/%09/evil.example/", "/%0a/x", "/\\evil.example",
+                   "https://evil.example/", "/%5Cevil.example"]:  # fmt: skip
+        evil = submit(client, f"/login?next={target}", data)
+        assert evil.status_code == 302, target
+        assert evil.headers["Location"] == "/", target
+        client.post("/logout", data={"csrf_token": _token(client)})
 
 
 def test_logout_is_a_post_and_ends_the_session(client, factory):
@@ -157,10 +164,8 @@ def test_login_rehashes_when_parameters_change(client, factory, app):
     original = runtime.get()
     from inkstand.accounts.passwords import Passwords
 
-    app.extensions["inkstand"] = original.__class__(
-        passwords=Passwords(time_cost=2, memory_cost=2048),
-        reset_links=original.reset_links,
-        mailer=original.mailer,
+    app.extensions["inkstand"] = replace(
+        original, passwords=Passwords(time_cost=2, memory_cost=2048)
     )
     try:
         login(client, user)
@@ -282,3 +287,41 @@ def test_reset_link_uses_the_configured_site_url_not_the_host_header(
     message = email.message_from_bytes(_outbox(app)[-1].read_bytes(), policy=email.policy.default)
     assert "https://blog.example.com/password/reset/" in message.get_content()
     assert "inkstand.test" not in message.get_content()  # the request's host
+
+
+def test_logging_in_starts_a_fresh_session(client, factory):
+    user = factory.user()
+    before = csrf_token(client)
+    login(client, user)
+    stale = client.post("/settings", data={"csrf_token": before, "display_name": "x", "bio": ""})
+    assert stale.status_code == 400
+
+
+def test_a_password_reset_ends_every_other_session(client, factory, app, outbox):
+    user = factory.user(email="ada@example.com")
+    other_device = app.test_client()
+    submit(other_device, "/login", {"login": user.username, "password": PASSWORD, "remember": "y"})
+    assert other_device.get("/settings").status_code == 200
+    submit(client, "/password/forgot", {"email": "ada@example.com"})
+    link = _reset_link(app)
+    submit(client, link, {"password": "a brand new password"}, page=link)
+    assert other_device.get("/settings").status_code == 302
+
+
+def test_reset_request_answers_the_same_when_mail_cannot_be_sent(client, factory, app, monkeypatch):
+    factory.user(email="ada@example.com")
+    with socket.socket() as closed:  # a loopback port with nobody listening
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    current = runtime.get()
+    no_smtp = dataclasses.replace(current.mailer, server="127.0.0.1", port=port, use_tls=False)
+    monkeypatch.setitem(app.extensions, "inkstand", dataclasses.replace(current, mailer=no_smtp))
+    known = submit(client, "/password/forgot", {"email": "ada@example.com"})
+    unknown = submit(client, "/password/forgot", {"email": "who@example.com"})
+    assert known.status_code == unknown.status_code == 302
+
+
+def test_registration_is_rate_limited_per_address(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTER_LIMITS_PER_ADDRESS", "2 per hour")
+    statuses = [register(client, f"user{n}", f"user{n}@example.com").status_code for n in range(3)]
+    assert statuses[2] == 429

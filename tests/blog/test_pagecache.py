@@ -131,3 +131,17 @@ def test_errors_and_other_pages_are_not_stored(cached_app, monkeypatch):
     assert client.get("/posts/missing").status_code == 404
     assert client.get("/login").status_code == 200
     assert stored == []
+
+
+def test_a_hit_is_not_stored_again_and_junk_arguments_are_not_stored(cached_app, monkeypatch):
+    client = cached_app.test_client()
+    client.get("/")
+    stored: list[str] = []
+    real_set = cache.set
+    monkeypatch.setattr(
+        cache, "set", lambda key, *a, **kw: stored.append(key) or real_set(key, *a, **kw)
+    )
+    client.get("/")
+    for n in range(5):
+        assert client.get(f"/?junk={n}").status_code == 200
+    assert stored == []

@@ -193,3 +193,33 @@ def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
     services.delete_post(db.session, author, post.id)
     assert db.session.scalar(select(func.count(Revision.id))) == 0
     assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0
+
+
+def test_archiving_a_never_published_draft_keeps_it_private(factory):
+    author = factory.user()
+    draft = factory.post(author, "Never out", status=Status.DRAFT)
+    archived = _update(draft, author, status=Status.ARCHIVED, publish_at=None)
+    assert archived.published_at is None
+    with pytest.raises(NotFound):
+        reading.show(db.session, None, archived.slug, utcnow())
+
+
+def test_an_old_slug_does_not_reveal_a_draft(factory):
+    author = factory.user()
+    draft = factory.post(author, "Secret plan", status=Status.DRAFT)
+    _update(draft, author, slug="renamed-plan")
+    with pytest.raises(NotFound):
+        reading.show(db.session, None, "secret-plan", utcnow())
+    with pytest.raises(Moved):
+        reading.show(db.session, author, "secret-plan", utcnow())
+
+
+def test_a_simultaneous_save_is_a_form_error_not_a_500(factory, monkeypatch):
+    author = factory.user()
+    factory.post(author, tags="shared")
+    # As if another request created the tag between our lookup and our commit.
+    monkeypatch.setattr(services, "_tags", lambda session, names: [Tag(name=n) for n in names])
+    with pytest.raises(Invalid) as error:
+        factory.post(author, "Racing", tags="shared")
+    assert "post" in error.value.errors
+    assert db.session.scalar(select(func.count(Post.id))) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,6 +38,7 @@ class User(PublicContent, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+    private_fields = frozenset({"email", "password_hash", "role"})
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True
@@ -47,7 +49,12 @@ class User(PublicContent, Base):
         return True
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The key a session keeps: a new password ends every other session."""
+        return f"{self.id}:{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def role_enum(self) -> Role:

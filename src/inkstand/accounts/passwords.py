@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,15 +45,11 @@ class ResetLinks:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="inkstand.password-reset")
         self.max_age = max_age
 
-    @staticmethod
-    def _fingerprint(user: User) -> str:
-        return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
     def issue(self, user: User) -> str:
-        return self._serializer.dumps({"uid": user.id, "fp": self._fingerprint(user)})
+        return self._serializer.dumps({"uid": user.id, "fp": user.password_fingerprint})
 
     def user_id(self, token: str) -> tuple[int, str] | None:
-        """The (user id, fingerprint) a token names, or None if bad or expired."""
+        """The (user id, password fingerprint) a token names, or None if bad or expired."""
         try:
             data = self._serializer.loads(token, max_age=self.max_age)
         except (BadSignature, SignatureExpired):
@@ -63,4 +59,4 @@ class ResetLinks:
         return data["uid"], str(data.get("fp"))
 
     def matches(self, user: User, fingerprint: str) -> bool:
-        return self._fingerprint(user) == fingerprint
+        return hmac.compare_digest(user.password_fingerprint, fingerprint)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -16,6 +27,7 @@ from inkstand.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from inkstand.accounts.models import User
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db, limiter
 from inkstand.templating import absolute_url
@@ -24,14 +36,36 @@ bp = Blueprint("accounts", __name__)
 
 
 def _safe_next() -> str:
-    """Where to go after logging in: only a path on this site."""
+    """Where to go after logging in: only a path on this site.
+
+    Control characters and backslashes are refused outright: browsers drop or
+    rewrite them, which can turn "/\t/evil.example" into "//evil.example".
+    """
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    parts = urlsplit(target)
+    if (
+        target.startswith("/")
+        and not parts.scheme
+        and not parts.netloc
+        and not target.startswith("//")
+        and not any(ord(c) < 0x21 or c in "\\\x7f" for c in target)
+    ):
         return target
     return url_for("blog.index")
 
 
+def _start_session(user: User, remember: bool = False) -> None:
+    """Log in on a fresh session: nothing from before (a CSRF secret) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMITS_PER_ADDRESS"],
+    methods=["POST"],
+    scope="register-address",
+)
 def register() -> ResponseReturnValue:
     form = RegisterForm()
     site = runtime.site()
@@ -49,7 +83,7 @@ def register() -> ResponseReturnValue:
         except Invalid as error:
             form.add_errors(error)
         else:
-            login_user(user)
+            _start_session(user)
             flash(f"Welcome to {site.title}, {user.username}.", "success")
             return redirect(url_for("blog.index"))
     status = 422 if form.errors else 200
@@ -85,7 +119,7 @@ def login() -> ResponseReturnValue:
             db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
         )
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
+            _start_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next())
         form.form_errors.append("That username or e-mail and password do not match.")
     status = 422 if form.errors else 200
@@ -95,6 +129,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     logout_user()
+    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("blog.index"))
 

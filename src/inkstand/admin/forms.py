@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from inkstand.accounts.models import Role
 from inkstand.forms import Form
+from inkstand.site.models import CommentPolicy
 
 
 class RoleForm(Form):
@@ -31,4 +32,17 @@ class SiteSettingsForm(Form):
             SelectChoice(Role.READER.value, "Readers"),
             SelectChoice(Role.AUTHOR.value, "Authors"),
         ],
+    )
+    comment_policy = SelectField(
+        "Comments",
+        choices=[
+            SelectChoice(CommentPolicy.OPEN.value, "Open: comments appear at once"),
+            SelectChoice(
+                CommentPolicy.HOLD_FIRST.value,
+                "Hold a commenter's comments until one of them is approved",
+            ),
+            SelectChoice(CommentPolicy.HOLD_ALL.value, "Hold every comment for approval"),
+            SelectChoice(CommentPolicy.CLOSED.value, "Closed: no new comments anywhere"),
+        ],
+        description="Editors and admins approve held comments, and authors those on their posts.",
     )

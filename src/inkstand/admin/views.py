@@ -56,6 +56,7 @@ def settings() -> ResponseReturnValue:
                 posts_per_page=form.posts_per_page.data,
                 registration_open=bool(form.registration_open.data),
                 new_account_role=form.new_account_role.data,
+                comment_policy=form.comment_policy.data,
             )
         except Invalid as error:
             form.add_errors(error)

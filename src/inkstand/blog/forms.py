@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from inkstand.blog.models import Post, Status
@@ -37,6 +44,7 @@ class PostForm(Form):
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         description="Leave empty to publish now. A future time schedules the post.",
     )
+    comments_closed = BooleanField("Close comments on this post")
 
     def fill(self, post: Post) -> None:
         self.title.data, self.body.data, self.slug.data = post.title, post.body_source, post.slug
@@ -44,6 +52,7 @@ class PostForm(Form):
         self.tags.data = ", ".join(post.tag_list)
         self.status.data = post.status
         self.publish_at.data = post.published_at.replace(tzinfo=None) if post.published_at else None
+        self.comments_closed.data = post.comments_closed
 
     def to_input(self) -> PostInput:
         moment = self.publish_at.data
@@ -55,4 +64,5 @@ class PostForm(Form):
             excerpt=self.excerpt.data or "",
             tags=self.tags.data or "",
             publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
+            comments_closed=bool(self.comments_closed.data),
         )

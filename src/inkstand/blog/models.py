@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inkstand.accounts.models import User
@@ -56,6 +56,10 @@ class Post(PublicContent, Base):
     tag_names: Mapped[str] = mapped_column(String(500), default="", server_default="")
     reading_minutes: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT.value)
+    comments_closed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Approved comments not deleted, kept up to date by comments.services so that
+    # lists and the post page show the count without counting.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

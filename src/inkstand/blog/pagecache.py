@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import datetime
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from inkstand import runtime
@@ -25,6 +25,9 @@ from inkstand.site import services as site_services
 from inkstand.site.models import content_change_listeners
 
 CACHEABLE = frozenset({"blog.index", "blog.show", "blog.tag", "blog.author"})
+# The only query arguments these pages read; any other makes a request uncacheable,
+# so junk arguments cannot fill the cache with copies of one page.
+PAGE_ARGUMENTS = frozenset({"before", "after"})
 VERSION_CHECK_SECONDS = 1.0
 KEPT_HEADERS = ("Content-Type", "Vary")
 
@@ -78,13 +81,15 @@ def _eligible() -> bool:
     return (
         request.method == "GET"
         and request.endpoint in CACHEABLE
+        and request.args.keys() <= PAGE_ARGUMENTS
         and config["SESSION_COOKIE_NAME"] not in request.cookies
         and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
     )
 
 
 def _key(version: str) -> str:
-    return f"page:{version}:{request.scheme}://{request.host}{request.full_path}"
+    args = "&".join(f"{name}={request.args[name]}" for name in sorted(request.args))
+    return f"page:{version}:{request.scheme}://{request.host}{request.path}?{args}"
 
 
 def _serve_cached() -> ResponseReturnValue | None:
@@ -94,12 +99,14 @@ def _serve_cached() -> ResponseReturnValue | None:
     if entry is None:
         return None
     body, headers = entry
+    g.page_from_cache = True
     return Response(body, headers=headers)
 
 
 def _store(response: Response) -> Response:
     if (
-        response.status_code != 200
+        g.get("page_from_cache")
+        or response.status_code != 200
         or response.direct_passthrough
         or "Set-Cookie" in response.headers
         or not _eligible()

@@ -29,7 +29,8 @@ def can_delete(user: User | None, post: Post) -> bool:
 
 
 def can_view(user: User | None, post: Post, now: datetime) -> bool:
-    """Published posts are public; drafts, scheduled and archived posts are not."""
+    """Published posts, and archived ones once published, are public; drafts and
+    scheduled posts are seen only by those who may edit them."""
     return post.is_public(now) or can_edit(user, post)
 
 

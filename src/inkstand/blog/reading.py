@@ -85,12 +85,14 @@ def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> P
     """
     post = session.scalar(select(Post).where(Post.slug == slug).options(joinedload(Post.author)))
     if post is None:
-        current = session.scalar(
-            select(Post.slug)
+        moved = session.scalar(
+            select(Post)
             .join(SlugRedirect, SlugRedirect.post_id == Post.id)
             .where(SlugRedirect.slug == slug)
         )
-        raise Moved(current) if current else NotFound("No such post.")
+        if moved is not None and permissions.can_view(viewer, moved, now):
+            raise Moved(moved.slug)
+        raise NotFound("No such post.")
     if not permissions.can_view(viewer, post, now):
         raise NotFound("No such post.")
     return post

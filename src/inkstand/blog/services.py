@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, selectinload
 
 from inkstand import markup
 from inkstand.accounts.models import User
@@ -41,6 +42,7 @@ class PostInput:
     excerpt: str = ""
     tags: str = ""
     publish_at: datetime | None = None
+    comments_closed: bool | None = None  # None: as it was (open, for a new post)
 
 
 def slugify(text: str) -> str:
@@ -101,6 +103,7 @@ def _clean(data: PostInput) -> PostInput:
         excerpt=_CONTROL.sub("", data.excerpt).strip(),
         tags=data.tags,
         publish_at=data.publish_at,
+        comments_closed=data.comments_closed,
     )
 
 
@@ -166,6 +169,8 @@ def _apply(
     post.tags = _tags(session, tag_names)
     post.tag_names = ",".join(tag_names)
     post.updated_at = now
+    if data.comments_closed is not None:
+        post.comments_closed = data.comments_closed
     _set_status(post, data, now)
     session.add(post)
     _record_revision(session, post, editor, now)
@@ -176,8 +181,8 @@ def _set_status(post: Post, data: PostInput, now: datetime) -> None:
     post.status = data.status
     if data.status == Status.DRAFT or data.publish_at is not None:
         post.published_at = data.publish_at
-    elif post.published_at is None or post.published_at > now:
-        post.published_at = now
+    elif data.status == Status.PUBLISHED and (post.published_at is None or post.published_at > now):
+        post.published_at = now  # archiving a never-published post does not publish it
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
@@ -199,6 +204,23 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
     )
 
 
+def _save(
+    session: DbSession, post: Post, data: PostInput, editor: User, now: datetime, limit: int
+) -> None:
+    """Apply and commit one save, or leave nothing written. Raises Invalid."""
+    try:
+        _apply(session, post, data, editor, now, limit)
+        session.commit()
+    except Invalid:
+        session.rollback()
+        raise
+    except IntegrityError as exc:  # a simultaneous save took the same slug, tag or number
+        session.rollback()
+        raise Invalid.field(
+            "post", "Another save happened at the same moment. Please save again."
+        ) from exc
+
+
 def create_post(
     session: DbSession, actor: User | None, data: PostInput, now: datetime, body_limit: int
 ) -> Post:
@@ -206,12 +228,7 @@ def create_post(
     if actor is None or not permissions.can_create(actor):
         raise Forbidden("Your account may not write posts.")
     post = Post(author_id=actor.id, slug="", created_at=now, tags=[])
-    try:
-        _apply(session, post, data, actor, now, body_limit)
-    except Invalid:
-        session.rollback()
-        raise
-    session.commit()
+    _save(session, post, data, actor, now, body_limit)
     return post
 
 
@@ -232,12 +249,7 @@ def update_post(
     """Save a new version of a post. Raises NotFound, Forbidden or Invalid."""
     post = get_for_edit(session, actor, post_id)
     assert actor is not None  # get_for_edit refused anonymous
-    try:
-        _apply(session, post, data, actor, now, body_limit)
-    except Invalid:
-        session.rollback()
-        raise
-    session.commit()
+    _save(session, post, data, actor, now, body_limit)
     return post
 
 
@@ -258,7 +270,7 @@ def revisions(session: DbSession, actor: User | None, post_id: int) -> tuple[Pos
     rows = session.scalars(
         select(Revision)
         .where(Revision.post_id == post.id)
-        .options(selectinload(Revision.editor))
+        .options(selectinload(Revision.editor), defer(Revision.body_source))
         .order_by(Revision.number.desc())
     )
     return post, list(rows)
@@ -271,6 +283,23 @@ def revision(session: DbSession, post: Post, number: int) -> Revision:
     if found is None:
         raise NotFound("No such revision.")
     return found
+
+
+def compare(
+    session: DbSession, actor: User | None, post_id: int, first: int, second: int
+) -> tuple[Post, Revision | None, Revision | None]:
+    """A post and two of its revisions (None for a number it has not got).
+    Raises NotFound or Forbidden for the post."""
+    post = get_for_edit(session, actor, post_id)
+    found = {
+        r.number: r
+        for r in session.scalars(
+            select(Revision).where(
+                Revision.post_id == post.id, Revision.number.in_((first, second))
+            )
+        )
+    }
+    return post, found.get(first), found.get(second)
 
 
 def restore_revision(

@@ -10,6 +10,7 @@ from inkstand import runtime
 from inkstand.accounts import services as accounts
 from inkstand.blog import permissions, reading, services
 from inkstand.blog.forms import PostForm
+from inkstand.comments import views as comments
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 
@@ -50,7 +51,10 @@ def author(username: str) -> ResponseReturnValue:
 def show(slug: str) -> ResponseReturnValue:
     post = reading.show(db.session, runtime.user(), slug, runtime.now())
     return render_template(
-        "blog/show.html", post=post, can_edit=permissions.can_edit(runtime.user(), post)
+        "blog/show.html",
+        post=post,
+        can_edit=permissions.can_edit(runtime.user(), post),
+        **comments.post_page(post),
     )
 
 
@@ -124,10 +128,9 @@ def revisions(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions/compare")
 @login_required
 def compare(post_id: int) -> ResponseReturnValue:
-    post, rows = services.revisions(db.session, runtime.user(), post_id)
-    by_number = {r.number: r for r in rows}
-    old = by_number.get(request.args.get("from", type=int) or 0)
-    new = by_number.get(request.args.get("to", type=int) or 0)
+    first = request.args.get("from", type=int) or 0
+    second = request.args.get("to", type=int) or 0
+    post, old, new = services.compare(db.session, runtime.user(), post_id, first, second)
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))

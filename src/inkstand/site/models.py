@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, Text, event, insert, update
+from sqlalchemy import String, Text, event, insert, inspect, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inkstand.db import Base, PublicContent
@@ -21,6 +22,15 @@ class SiteSetting(PublicContent, Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class CommentPolicy(StrEnum):
+    """The values of the ``comment_policy`` setting."""
+
+    OPEN = "open"
+    HOLD_FIRST = "hold_first"  # held until one of the writer's comments is approved
+    HOLD_ALL = "hold_all"
+    CLOSED = "closed"
+
+
 # Called in this process after a commit that changed public content.
 content_change_listeners: list[Callable[[], None]] = []
 
@@ -29,12 +39,20 @@ def _public(objects: Iterable[Any]) -> bool:
     return any(isinstance(o, PublicContent) for o in objects)
 
 
+def _visible_change(session: Session, obj: Any) -> bool:
+    """A changed row of public content, other than in fields visitors never see."""
+    if not isinstance(obj, PublicContent) or not session.is_modified(obj):
+        return False
+    changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+    return bool(changed - obj.private_fields)
+
+
 @event.listens_for(Session, "after_flush")
 def _bump_content_version(session: Session, flush_context: Any) -> None:
     """Give the content a new version in the same transaction as the change, so
     every process sees the new version exactly when it sees the new content."""
-    dirty = (o for o in session.dirty if session.is_modified(o))
-    if not (_public(session.new) or _public(session.deleted) or _public(dirty)):
+    dirty = any(_visible_change(session, o) for o in session.dirty)
+    if not (dirty or _public(session.new) or _public(session.deleted)):
         return
     version = uuid.uuid4().hex
     conn = session.connection()

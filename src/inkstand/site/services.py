@@ -11,7 +11,7 @@ from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
-from inkstand.site.models import CONTENT_VERSION, SiteSetting
+from inkstand.site.models import CONTENT_VERSION, CommentPolicy, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
 
@@ -22,7 +22,8 @@ class SiteConfig:
     description: str = "Writing, published."
     posts_per_page: int = 10
     registration_open: bool = True
-    new_account_role: str = Role.AUTHOR.value
+    new_account_role: str = Role.READER.value
+    comment_policy: str = CommentPolicy.HOLD_FIRST.value
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -76,6 +77,8 @@ def update(session: DbSession, actor: User | None, **changes: Any) -> SiteConfig
         errors["posts_per_page"] = [f"Choose between {low} and {high} posts per page."]
     if new.new_account_role not in (Role.READER.value, Role.AUTHOR.value):
         errors["new_account_role"] = ["New accounts are readers or authors."]
+    if new.comment_policy not in {p.value for p in CommentPolicy}:
+        errors["comment_policy"] = ["Choose one of the comment policies."]
     if errors:
         raise Invalid(errors)
     new = replace(new, title=title, description=new.description.strip())

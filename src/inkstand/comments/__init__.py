@@ -1,0 +1,1 @@
+"""Comments: threaded replies to posts, their moderation and spam defences."""

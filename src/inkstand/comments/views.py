@@ -1,0 +1,172 @@
+"""Comment pages: post, reply, edit and delete a comment; the moderation queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from inkstand import runtime
+from inkstand.blog.models import Post
+from inkstand.comments import reading, services
+from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
+from inkstand.comments.models import Comment, CommentStatus
+from inkstand.exceptions import DomainError, Invalid
+from inkstand.extensions import db, limiter
+
+bp = Blueprint("comments", __name__)
+
+QUEUE_PAGE_SIZE = 50
+DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}
+
+
+def _rules() -> services.SpamRules:
+    config = current_app.config
+    return services.SpamRules(config["COMMENT_MIN_SECONDS"], config["COMMENT_MAX_LINKS"])
+
+
+def _policy() -> str:
+    return runtime.site().comment_policy
+
+
+def _new_form(post: Post, parent: Comment | None = None) -> CommentForm:
+    """A blank comment form, stamped with the time it is shown."""
+    user = runtime.user()
+    assert user is not None
+    stamp = runtime.get().form_stamps.issue(post.id, user.id, runtime.now())
+    return CommentForm(stamp=stamp, parent_id=parent.id if parent else None)
+
+
+def _at(comment: Comment, post: Post) -> str:
+    return url_for("blog.show", slug=post.slug, _anchor=f"comment-{comment.id}")
+
+
+def post_page(post: Post) -> dict[str, Any]:
+    """What the post page shows of its comments: the thread, and a fresh form
+    when the viewer may comment."""
+    thread = reading.thread(db.session, runtime.user(), post, runtime.now(), _policy())
+    return {"thread": thread, "comment_form": _new_form(post) if thread.can_comment else None}
+
+
+def _account_key() -> str:
+    user = runtime.user()
+    return f"comment-account:{user.id if user else ''}"
+
+
+@bp.post("/posts/<int:post_id>/comments")
+@login_required
+@limiter.limit(
+    lambda: current_app.config["COMMENT_LIMITS_PER_ACCOUNT"],
+    key_func=_account_key,
+    exempt_when=lambda: runtime.user() is None,
+    scope="comment-account",
+)
+@limiter.limit(lambda: current_app.config["COMMENT_LIMITS_PER_ADDRESS"], scope="comment-address")
+def create(post_id: int) -> ResponseReturnValue:
+    user, now = runtime.user(), runtime.now()
+    assert user is not None
+    post = services.open_post(db.session, user, post_id, now, _policy())
+    form = CommentForm()
+    stamps = runtime.get().form_stamps
+    shown_at = stamps.shown_at(form.stamp.data or "", post.id, user.id)
+    if form.validate_on_submit():
+        try:
+            comment = services.post_comment(
+                db.session, user, post_id, form.to_input(shown_at), now, _policy(), _rules()
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            held = comment.status != CommentStatus.APPROVED
+            flash("Your comment awaits approval." if held else "Your comment is posted.", "success")
+            return redirect(_at(comment, post))
+    if shown_at is None:  # let the writer send her text again with a good stamp
+        form.stamp.data = stamps.issue(post.id, user.id, now)
+    return render_template("comments/form.html", form=form, post=post, parent=_parent(form)), 422
+
+
+def _parent(form: CommentForm) -> Comment | None:
+    """The comment a refused reply answers, to show above the form again, if it is there."""
+    if form.parent_id.errors or not isinstance(form.parent_id.data, int):
+        return None
+    try:
+        return services.get_for_reply(
+            db.session, runtime.user(), form.parent_id.data, runtime.now(), _policy()
+        )
+    except DomainError:
+        return None
+
+
+@bp.get("/comments/<int:comment_id>/reply")
+@login_required
+def reply(comment_id: int) -> ResponseReturnValue:
+    parent = services.get_for_reply(
+        db.session, runtime.user(), comment_id, runtime.now(), _policy()
+    )
+    form = _new_form(parent.post, parent)
+    return render_template("comments/form.html", form=form, post=parent.post, parent=parent)
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(comment_id: int) -> ResponseReturnValue:
+    comment = services.get_for_edit(db.session, runtime.user(), comment_id, runtime.now())
+    form = EditCommentForm()
+    if request.method == "GET":
+        form.body.data = comment.body_source
+    elif form.validate_on_submit():
+        try:
+            comment = services.edit_comment(
+                db.session, runtime.user(), comment_id, form.body.data or "", runtime.now(),
+                _rules(),
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Your comment is saved.", "success")
+            return redirect(_at(comment, comment.post))
+    status = 422 if form.errors else 200
+    return render_template("comments/edit.html", form=form, comment=comment), status
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+@login_required
+def delete(comment_id: int) -> ResponseReturnValue:
+    post = services.delete_comment(db.session, runtime.user(), comment_id, runtime.now())
+    flash("The comment is deleted.", "success")
+    return redirect(url_for("blog.show", slug=post.slug, _anchor="comments"))
+
+
+@bp.get("/moderation")
+@login_required
+def queue() -> ResponseReturnValue:
+    status = reading.queue_status(request.args.get("status"))
+    page = reading.queue(
+        db.session, runtime.user(), status, QUEUE_PAGE_SIZE,
+        before=request.args.get("before"), after=request.args.get("after"),
+    )  # fmt: skip
+    return render_template(
+        "comments/moderation.html", page=page, status=status, form=ModerationForm()
+    )
+
+
+@bp.post("/moderation")
+@login_required
+def moderate() -> ResponseReturnValue:
+    form = ModerationForm()
+    back = reading.queue_status(form.status.data)
+    if form.validate_on_submit():
+        try:
+            count = services.moderate(
+                db.session, runtime.user(), form.ids.data, form.action.data or ""
+            )
+        except Invalid as error:
+            flash(error.message, "error")
+        else:
+            noun = "comment" if count == 1 else "comments"
+            flash(f"{count} {noun} {DONE[form.action.data or '']}.", "success")
+    else:
+        flash(" ".join(m for ms in form.errors.values() for m in ms), "error")
+    return redirect(url_for("comments.queue", status=back))
