@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from inkstand import commands
 from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post, Status
+from inkstand.comments.models import Comment
 from inkstand.extensions import db
 
 
@@ -40,6 +41,10 @@ def test_demo_loads_once_and_prints_the_admin_login(app):
     assert 25 <= posts <= 40
     states = set(db.session.scalars(select(Post.status)))
     assert states == {Status.DRAFT, Status.PUBLISHED, Status.ARCHIVED}
+    statuses = list(db.session.scalars(select(Comment.status)))
+    assert statuses.count("approved") >= 5
+    assert statuses.count("pending") == 1  # something in the moderation queue
+    assert db.session.scalar(select(func.sum(Post.comment_count))) == statuses.count("approved")
     again = runner.invoke(args=["demo"])
     assert again.output == first.output
     assert db.session.scalar(select(func.count(Post.id))) == posts

@@ -1,4 +1,5 @@
-"""Demo content: a few writers and about thirty posts, to try every screen at once."""
+"""Demo content: a few writers, about thirty posts and some comments, to try every
+screen at once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
 from inkstand.blog import services as blog
-from inkstand.blog.models import Status
+from inkstand.blog.models import Post, Status
+from inkstand.comments import services as comments
 from inkstand.db import DbSession, utcnow
 
 WRITERS = [
@@ -88,12 +90,13 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
         writers.append(user)
 
     start = utcnow() - timedelta(days=90)
+    posts: list[Post] = []
     for n in range(30):
         title, tags, language = TOPICS[n % len(TOPICS)]
         if n >= len(TOPICS):
             title = f"{title}, part {n // len(TOPICS) + 1}"
         status, when = _state(n, start)
-        blog.create_post(
+        post = blog.create_post(
             session,
             writers[n % len(writers)],
             blog.PostInput(
@@ -106,6 +109,36 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
             now=utcnow(),
             body_limit=100_000,
         )
+        posts.append(post)
+    _discuss(session, passwords, admin_password, writers, posts[21:26])
+
+
+THREAD = [
+    "This matches what I saw last week: the slow part was the one nobody had measured.",
+    "Does this hold for pages that work *without* JavaScript too?",
+    "It does, and `EXPLAIN ANALYZE` tells you the rest.\n\n> Measure first.",
+]
+
+
+def _discuss(
+    session: DbSession, passwords: Passwords, admin_password: str, writers: list[User],
+    posts: list[Post],
+) -> None:  # fmt: skip
+    """A short thread under each of a few recent posts, and a reader's first comment
+    waiting in the moderation queue."""
+    rules, now = comments.SpamRules(min_seconds=0), utcnow()
+    for n, post in enumerate(posts):
+        parent = None
+        for depth, text in enumerate(THREAD[: 1 + n % 3]):
+            commenter = writers[(n + depth + 1) % len(writers)]
+            data = comments.CommentInput(body=text, parent_id=parent)
+            parent = comments.post_comment(session, commenter, post.id, data, now, "open", rules).id
+    reader = accounts.register(
+        session, passwords, "dana", "dana@example.com", admin_password + "dana",
+        registration_open=True, new_account_role=Role.READER.value,
+    )  # fmt: skip
+    first = comments.CommentInput(body="First time here. Lovely writing!")
+    comments.post_comment(session, reader, posts[-1].id, first, now, "hold_first", rules)
 
 
 def _state(n: int, start: datetime) -> tuple[str, datetime | None]:

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from inkstand import exceptions
 from inkstand.extensions import db
@@ -56,6 +56,8 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
+    if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
+        return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
     return error_page(error.code, MESSAGES.get(error.code, error.description))
 
 

@@ -61,9 +61,9 @@ class _Id(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    if app.config["SITE_URL"]:
+    if app.config["SITE_URL"] and not app.config.get("TRUSTED_HOSTS"):
         # Requests naming another host are refused, so no link is built on a forged one.
-        app.config.setdefault("TRUSTED_HOSTS", [urlsplit(app.config["SITE_URL"]).hostname])
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     # Before the blueprints add their rules, which pick their converters when added.
     app.url_map.converters.update(default=_Segment, string=_Segment, int=_Id)
     app.config.update(

@@ -21,6 +21,7 @@ from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.blog.test_views import PAGE_BUDGETS
 from tests.comments.conftest import SendComment
+from tests.conftest import separate_app
 from tests.helpers import Factory, login, submit
 
 ROLES = ["anonymous", "reader", "commenter", "post-author", "other-author", "editor", "admin"]
@@ -390,7 +391,7 @@ def test_moderating_in_bulk_and_one_by_one(client, factory, writer):
     login(client, factory.user("editor", "eddie"))
     page = client.get("/moderation").get_data(as_text=True)
     for comment in held:
-        assert f'name="ids" value="{comment.id}" form="bulk"' in page
+        assert f'name="ids" value="{comment.id}" form="bulk" id="pick-{comment.id}"' in page
     assert '<form method="post" action="/moderation" id="bulk"' in page
     chosen = [str(held[0].id), str(held[1].id)]
     response = submit(
@@ -484,3 +485,19 @@ def test_deleting_a_post_deletes_its_comments(client, factory, writer):
     login(client, writer)
     assert submit(client, f"/posts/{post.id}/delete").status_code == 302
     assert db.session.scalar(select(func.count(Comment.id))) == 0
+
+
+def test_a_cached_post_page_shows_a_newly_approved_comment(database_url, tmp_path):
+    """Comments are public content: approving one retires the visitor's cached page."""
+    with separate_app(tmp_path, database_url, PAGE_CACHE_SECONDS=300, SERVER_NAME=None) as app:
+        factory = Factory(app)
+        admin = factory.user("admin", "boss")
+        post = factory.post(admin, "Cached")
+        held = factory.comment(factory.user("reader"), post, "Soon shown", policy="hold_all")
+        visitor = app.test_client()
+        assert "Soon shown" not in visitor.get(f"/posts/{post.slug}").get_data(as_text=True)
+        assert "Soon shown" not in visitor.get(f"/posts/{post.slug}").get_data(as_text=True)
+        services.moderate(db.session, admin, [held.id], "approve")
+        page = visitor.get(f"/posts/{post.slug}").get_data(as_text=True)
+        assert "Soon shown" in page
+        assert "1 comment" in visitor.get("/").get_data(as_text=True)
