@@ -36,8 +36,16 @@ def test_commonmark_with_tables_strikethrough_footnotes_and_code():
     assert '<span class="nb">print</span>' in html
 
 
-def test_body_headings_start_below_the_page_title():
-    assert markup.render_markdown("# Top\n\n## Next").startswith("<h2>Top</h2>\n<h3>Next</h3>")
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("# Top\n\n## Next", "<h2>Top</h2>\n<h3>Next</h3>"),
+        ("## Section\n\n### Sub", "<h2>Section</h2>\n<h3>Sub</h3>"),
+        ("### Only", "<h2>Only</h2>"),
+    ],
+)
+def test_body_headings_start_below_the_page_title(source, html):
+    assert markup.render_markdown(source).startswith(html)
 
 
 @pytest.mark.parametrize(

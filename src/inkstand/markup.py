@@ -67,10 +67,14 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
 
 
 def _demote_headings(state: StateCore) -> None:
-    """The post's title is the page's only h1, so body headings start at h2."""
-    for token in state.tokens:
-        if token.type in {"heading_open", "heading_close"} and token.tag != "h6":
-            token.tag = f"h{int(token.tag[1]) + 1}"
+    """The post's title is the page's only h1: the body's top heading level becomes
+    h2 and the others keep their distance from it, so no level is skipped."""
+    headings = [t for t in state.tokens if t.type in {"heading_open", "heading_close"}]
+    if not headings:
+        return
+    shift = 2 - min(int(t.tag[1]) for t in headings)
+    for token in headings:
+        token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
 
 
 @lru_cache(maxsize=1)
