@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from inkstand import text
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
 from inkstand.db import DbSession
@@ -166,7 +167,7 @@ def reset_password(
 
 def update_profile(session: DbSession, user: User, display_name: str, bio: str) -> User:
     """Change the name and bio shown on the author page. Raises Invalid."""
-    display_name, bio = display_name.strip(), bio.strip()
+    display_name, bio = text.clean(display_name), text.clean(bio)
     errors: dict[str, list[str]] = {}
     if len(display_name) > DISPLAY_NAME_MAX:
         errors["display_name"] = [f"Use at most {DISPLAY_NAME_MAX} characters."]

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
-from inkstand import markup
+from inkstand import markup, text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
@@ -28,7 +28,6 @@ YEARS = (1900, 9000)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _validate(data: PostInput, body_limit: int) -> dict[str, list[str]]:
     title = data.title.strip()
     if not title:
         errors["title"] = ["Give the post a title."]
-    elif len(title) > TITLE_MAX or _CONTROL.search(title):
+    elif len(title) > TITLE_MAX or text.CONTROL.search(title):
         errors["title"] = [f"Use at most {TITLE_MAX} printable characters."]
     if not data.body.strip():
         errors["body"] = ["Write something in the body."]
@@ -100,7 +99,7 @@ def _clean(data: PostInput) -> PostInput:
         body=data.body.replace("\x00", ""),
         status=data.status,
         slug=data.slug.strip().lower(),
-        excerpt=_CONTROL.sub("", data.excerpt).strip(),
+        excerpt=text.clean(data.excerpt),
         tags=data.tags,
         publish_at=data.publish_at,
         comments_closed=data.comments_closed,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from inkstand import text
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
@@ -81,7 +82,7 @@ def update(session: DbSession, actor: User | None, **changes: Any) -> SiteConfig
         errors["comment_policy"] = ["Choose one of the comment policies."]
     if errors:
         raise Invalid(errors)
-    new = replace(new, title=title, description=new.description.strip())
+    new = replace(new, title=text.clean(title), description=text.clean(new.description))
     for key, value in asdict(new).items():
         session.merge(SiteSetting(key=key, value=_dump(value)))
     session.commit()

@@ -1,0 +1,43 @@
+"""Account rules called directly, as every door (form or API) calls them."""
+
+from __future__ import annotations
+
+import pytest
+
+from inkstand.accounts import services
+from inkstand.accounts.models import Role
+from inkstand.exceptions import Invalid
+from inkstand.extensions import db
+from inkstand.site import services as site
+
+
+def test_profile_text_is_stored_without_control_characters(factory):
+    user = factory.user()
+    services.update_profile(db.session, user, " Ada\x00 L. ", "Line one\nline\x00 two\x07")
+    db.session.expire_all()
+    assert (user.display_name, user.bio) == ("Ada L.", "Line one\nline two")
+
+
+@pytest.mark.parametrize(
+    ("name", "bio", "field"), [("x" * 81, "", "display_name"), ("", "x" * 2001, "bio")]
+)
+def test_profile_limits_hold_without_a_form(factory, name, bio, field):
+    with pytest.raises(Invalid) as error:
+        services.update_profile(db.session, factory.user(), name, bio)
+    assert field in error.value.errors
+
+
+def test_site_settings_are_stored_without_control_characters(factory):
+    admin = factory.user(Role.ADMIN)
+    saved = site.update(db.session, admin, title="My\x00 blog", description="About\x00 me")
+    assert (saved.title, saved.description) == ("My blog", "About me")
+    assert site.load(db.session).title == "My blog"
+
+
+def test_registration_refuses_control_characters_in_a_username(factory):
+    with pytest.raises(Invalid) as error:
+        services.register(
+            db.session, None, "ada\x00x", "ada@example.com", "a long password",  # type: ignore[arg-type]
+            registration_open=True, new_account_role=Role.READER.value,
+        )  # fmt: skip
+    assert "username" in error.value.errors
