@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -107,6 +108,25 @@ def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterato
                 db.session.execute(table.delete())
             db.session.commit()
             db.engine.dispose()
+
+
+@contextmanager
+def app_with_limits(
+    storage: str, instance: Path, database_url: str, **overrides: Any
+) -> Iterator[Flask]:
+    """A separate app whose rate limits live in memory or in the test Redis; with
+    Redis, it checks that no limit key is left behind."""
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    url = ""
+    if storage == "redis":
+        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
+    with separate_app(instance, database_url, **overrides) as app:
+        yield app
+    if url:
+        client = redis.Redis.from_url(url)
+        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 
 from inkstand.extensions import limiter
-from tests.conftest import need_service, separate_app
+from tests.conftest import app_with_limits
 from tests.helpers import Factory, submit
 
 
@@ -20,18 +19,8 @@ def limited_app(request, database_url, tmp_path) -> Iterator[Flask]:
         "LOGIN_LIMITS_PER_ACCOUNT": "3 per minute",
         "LOGIN_LIMITS_PER_ADDRESS": "5 per minute",
     }
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
-    if request.param == "redis":
-        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
-    with separate_app(tmp_path, database_url, **overrides) as app:
+    with app_with_limits(request.param, tmp_path, database_url, **overrides) as app:
         yield app
-    if request.param == "redis":
-        import redis
-
-        client = redis.Redis.from_url(url)
-        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
-        client.close()
 
 
 def _fail(client, login: str, address: str = "127.0.0.1") -> int:

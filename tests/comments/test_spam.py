@@ -4,7 +4,6 @@ limits per account and per address. A refusal is a clear message, never a 500.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import need_service, separate_app
+from tests.conftest import app_with_limits
 from tests.helpers import Factory, login, submit
 from tests.test_bad_input import errors_on
 
@@ -241,22 +240,12 @@ def limited_app(request, database_url, tmp_path) -> Iterator[Flask]:
         "COMMENT_LIMITS_PER_ACCOUNT": "3 per minute",
         "COMMENT_LIMITS_PER_ADDRESS": "5 per minute",
     }
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
-    if request.param == "redis":
-        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
-    with separate_app(tmp_path, database_url, **overrides) as app:
+    with app_with_limits(request.param, tmp_path, database_url, **overrides) as app:
         factory = Factory(app)
         admin = factory.user("admin", "boss")
         site.update(db.session, admin, comment_policy="open")
         factory.post(factory.user("author", "writer"), "Discussed")
         yield app
-    if request.param == "redis":
-        import redis
-
-        client = redis.Redis.from_url(url)
-        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
-        client.close()
 
 
 def _comment(client, body: str, address: str) -> int:
