@@ -223,3 +223,14 @@ def test_a_simultaneous_save_is_a_form_error_not_a_500(factory, monkeypatch):
         factory.post(author, "Racing", tags="shared")
     assert "post" in error.value.errors
     assert db.session.scalar(select(func.count(Post.id))) == 1
+
+
+def test_finding_a_free_slug_costs_the_same_however_many_are_taken(factory, queries):
+    author = factory.user()
+    for _ in range(5):
+        factory.post(author, "Привет мир")  # slugifies to "post"
+    queries.clear()
+    post = factory.post(author, "Привет мир")
+    assert post.slug == "post-6"
+    slug_queries = [q for q in queries if "slug" in q and "LIKE" in q.upper()]
+    assert len(slug_queries) == 2
