@@ -197,3 +197,22 @@ def test_logged_in_page_adds_only_the_account_query(client, factory, queries):
     factory.post(factory.user())
     login(client, factory.user("reader"))
     assert _count(client, queries, "/") == PAGE_BUDGETS["home"] + 1
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        ("reader", set()),
+        ("author", {"Write", "Posts", "Moderation"}),
+        ("editor", {"Write", "Posts", "Moderation"}),
+        ("admin", {"Write", "Posts", "Moderation", "Admin"}),
+    ],
+)
+def test_the_menu_offers_what_the_role_may_do(client, factory, role, links):
+    factory.user("admin", "boss")
+    login(client, factory.user(role))
+    menu = re.search(
+        r'<nav aria-label="Main">(.*?)</nav>', client.get("/").get_data(as_text=True), re.S
+    )
+    offered = set(re.findall(r">(Write|Posts|Moderation|Admin)</a>", menu[1]))
+    assert offered == links

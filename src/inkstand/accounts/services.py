@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import text
+from inkstand.accounts import permissions
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
 from inkstand.db import DbSession
@@ -189,7 +190,7 @@ def get_by_username(session: DbSession, username: str) -> User:
 
 def require_admin(actor: User | None) -> User:
     """Raises Forbidden unless ``actor`` is an admin."""
-    if actor is None or not actor.has_role(Role.ADMIN):
+    if actor is None or not permissions.can_administer(actor):
         raise Forbidden("Only an admin may do that.")
     return actor
 

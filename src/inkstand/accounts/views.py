@@ -19,7 +19,7 @@ from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from inkstand import runtime
-from inkstand.accounts import services
+from inkstand.accounts import permissions, services
 from inkstand.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -33,6 +33,7 @@ from inkstand.extensions import db, limiter
 from inkstand.templating import absolute_url
 
 bp = Blueprint("accounts", __name__)
+bp.add_app_template_global(permissions.can_administer, "can_administer")
 
 
 def _safe_next() -> str:

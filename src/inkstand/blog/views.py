@@ -15,6 +15,7 @@ from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 
 bp = Blueprint("blog", __name__)
+bp.add_app_template_global(permissions.can_create, "can_write_posts")
 
 
 def _cursors() -> dict[str, str | None]:

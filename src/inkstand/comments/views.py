@@ -10,13 +10,14 @@ from flask_login import login_required
 
 from inkstand import runtime
 from inkstand.blog.models import Post
-from inkstand.comments import reading, services
+from inkstand.comments import permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.exceptions import DomainError, Invalid
 from inkstand.extensions import db, limiter
 
 bp = Blueprint("comments", __name__)
+bp.add_app_template_global(permissions.can_open_queue, "can_open_moderation")
 
 QUEUE_PAGE_SIZE = 50
 DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}

@@ -1,0 +1,10 @@
+"""Who may administer the site. Services and templates ask here."""
+
+from __future__ import annotations
+
+from inkstand.accounts.models import Role, User
+
+
+def can_administer(user: User | None) -> bool:
+    """Admins manage accounts, roles and site settings."""
+    return user is not None and user.has_role(Role.ADMIN)
