@@ -70,6 +70,9 @@ class Post(PublicContent, Base):
     __table_args__ = (
         Index("ix_posts_status_published_at_id", "status", "published_at", "id"),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+        # The writers' "Posts" page: last edited first, all posts or one author's.
+        Index("ix_posts_updated_at_id", "updated_at", "id"),
+        Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
     )
 
     @property
