@@ -124,13 +124,7 @@ def render_comment(source: str) -> str:
     )
 
 
-_TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-
-
-def plain_text(html: str) -> str:
-    """The text of some sanitised HTML, entities still escaped, on one line."""
-    return _SPACE.sub(" ", _TAG.sub(" ", html)).strip()
 
 
 def excerpt_from(source: str, limit: int = 280) -> str:
