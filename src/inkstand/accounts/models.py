@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text, func
+from sqlalchemy import ForeignKey, Index, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
@@ -35,10 +35,14 @@ class User(PublicContent, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.READER.value)
     display_name: Mapped[str] = mapped_column(String(80), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    # An address of a picture of the person, shown beside her name; "" for none.
+    image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Whether she is told by e-mail of new comments on her posts.
+    notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
-    private_fields = frozenset({"email", "password_hash", "role"})
+    private_fields = frozenset({"email", "password_hash", "role", "notify_comments"})
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True
@@ -70,3 +74,51 @@ class User(PublicContent, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class Follow(Base):
+    """A reader following a writer: her posts make the reader's feed."""
+
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    followed_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_follows_followed_id_follower_id", "followed_id", "follower_id"),)
+
+
+class TokenScope(StrEnum):
+    READ = "read"
+    WRITE = "read-write"
+
+
+class ApiToken(Base):
+    """A personal access token for the API. Only a hash of the secret is kept:
+    the token itself is shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(16), default=TokenScope.READ.value)
+    # SHA-256 of the whole token, hex; the token holds 256 random bits, so a
+    # plain hash is enough and can be looked up directly.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, shown in the list to tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.prefix}… of user {self.user_id} ({self.scope})>"

@@ -60,6 +60,8 @@ class Post(PublicContent, Base):
     # Approved comments not deleted, kept up to date by comments.services so that
     # lists and the post page show the count without counting.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Readers who favourited the post, kept by blog.services like comment_count.
+    favourite_count: Mapped[int] = mapped_column(default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -130,3 +132,15 @@ class Revision(Base):
     editor: Mapped[User | None] = relationship(lazy="raise")
 
     __table_args__ = (Index("uq_revisions_post_id_number", "post_id", "number", unique=True),)
+
+
+class Favourite(Base):
+    """A reader's mark on a post she liked."""
+
+    __tablename__ = "favourites"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_favourites_post_id_user_id", "post_id", "user_id"),)

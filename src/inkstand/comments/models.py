@@ -54,3 +54,25 @@ class Comment(PublicContent, Base):
 
     def __repr__(self) -> str:
         return f"<Comment {self.id} on post {self.post_id} ({self.status})>"
+
+
+class EventKind(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+class CommentEvent(Base):
+    """What happened to a post's public thread, in order: a comment became
+    visible, or stopped being visible. Live streams send these; their ids are
+    the stream's event ids, so a client that reconnects with Last-Event-ID gets
+    exactly the events after it, from whichever app process it reaches."""
+
+    __tablename__ = "comment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_comment_events_post_id_id", "post_id", "id"),)
