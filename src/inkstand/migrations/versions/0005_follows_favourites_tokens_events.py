@@ -86,12 +86,6 @@ def upgrade():
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("created_at", inkstand.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["comment_id"],
-            ["comments.id"],
-            name=op.f("fk_comment_events_comment_id_comments"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["post_id"],
             ["posts.id"],
             name=op.f("fk_comment_events_post_id_posts"),
