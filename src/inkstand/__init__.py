@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import commands, config, errors, extensions, http, logs, runtime, templating
+from inkstand import commands, config, errors, events, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.blog import pagecache
@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     logs.init_app(app)
 
     extensions.init_app(app)
+    events.init_app(app)
     runtime.init_app(app)
     http.init_app(app)
     templating.init_app(app)

@@ -108,6 +108,25 @@ SETTINGS: tuple[Setting, ...] = (
         "(in memory, or in Redis when configured). Any change to content retires it. 0: off.",
     ),
     Setting(
+        "EVENTS_PREFIX",
+        "inkstand:events:",
+        "Prefix of the Redis publish/subscribe channels of live updates; give each "
+        "site that shares a Redis server its own.",
+    ),
+    Setting(
+        "LIVE_STREAM_SECONDS",
+        300,
+        "Longest a live comment stream stays open; the browser then reconnects and "
+        "resumes from its last event, so no update is lost.",
+    ),
+    Setting(
+        "LIVE_HEARTBEAT_SECONDS",
+        15,
+        "Seconds between keep-alive lines on an idle live stream; each also looks in "
+        "the database for anything the event bus did not announce.",
+    ),
+    Setting("LIVE_POLL_SECONDS", 25, "Longest a long-polling request for new comments waits."),
+    Setting(
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),

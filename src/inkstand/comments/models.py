@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, event, false, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
@@ -57,8 +58,9 @@ class Comment(PublicContent, Base):
 
 
 class EventKind(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
+    ADDED = "added"  # the comment became public: posted approved, or approved later
+    EDITED = "edited"  # its public text changed
+    REMOVED = "removed"  # it stopped being public: deleted, or marked as spam
 
 
 class CommentEvent(Base):
@@ -77,3 +79,61 @@ class CommentEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_comment_events_post_id_id", "post_id", "id"),)
+
+
+PENDING_EVENTS = "inkstand.comment_events"
+
+
+def _before(comment: Comment, attribute: str) -> Any:
+    """The value ``attribute`` had before this flush."""
+    history = inspect(comment).attrs[attribute].history
+    return history.deleted[0] if history.deleted else getattr(comment, attribute)
+
+
+def _public(status: str, deleted: bool) -> bool:
+    return status == CommentStatus.APPROVED and not deleted
+
+
+def _change(session: Session, comment: Comment) -> EventKind | None:
+    """What this flush did to ``comment`` as the public sees it, if anything."""
+    if comment in session.new:
+        return EventKind.ADDED if comment.counted else None
+    was = _public(_before(comment, "status"), _before(comment, "deleted"))
+    if comment in session.deleted:
+        # A childless comment goes at once; a "[deleted]" placeholder goes with its
+        # last reply. Either way, readers drop it.
+        return EventKind.REMOVED if _before(comment, "status") == CommentStatus.APPROVED else None
+    now = comment.counted
+    if was != now:
+        return EventKind.ADDED if now else EventKind.REMOVED
+    if now and inspect(comment).attrs.body_html.history.has_changes():
+        return EventKind.EDITED
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _record_comment_events(session: Session, flush_context: Any) -> None:
+    """Write an event for each change to a public thread, in the same transaction as
+    the change, so that events exist exactly when their changes do. The ids of the
+    new events wait in ``session.info`` for the commit to announce them."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    touched = [o for o in changed if isinstance(o, Comment)]
+    rows = [
+        {"post_id": c.post_id, "comment_id": c.id, "kind": kind.value}
+        for c in touched
+        if (kind := _change(session, c)) is not None
+    ]
+    if not rows:
+        return
+    result = session.connection().execute(
+        insert(CommentEvent).returning(
+            CommentEvent.post_id, CommentEvent.id, sort_by_parameter_order=True
+        ),
+        rows,
+    )
+    session.info.setdefault(PENDING_EVENTS, []).extend(tuple(row) for row in result)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_comment_events(session: Session) -> None:
+    session.info.pop(PENDING_EVENTS, None)

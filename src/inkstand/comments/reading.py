@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from inkstand.accounts.models import User
+from inkstand.blog import permissions as post_permissions
 from inkstand.blog.models import Post
 from inkstand.comments import permissions
-from inkstand.comments.models import Comment, CommentStatus
-from inkstand.db import DbSession
-from inkstand.exceptions import Forbidden
+from inkstand.comments.models import Comment, CommentEvent, CommentStatus, EventKind
+from inkstand.db import ID_MAX, DbSession
+from inkstand.exceptions import Forbidden, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
 
 
@@ -39,6 +41,7 @@ class Thread:
     is_open: bool  # the post takes comments
     can_comment: bool  # and this viewer may write one
     can_moderate: bool
+    last_event: int = 0  # the id of the post's latest comment event, where live updates start
 
 
 def _node(viewer: User | None, comment: Comment, post: Post, policy: str, now: datetime) -> Node:
@@ -51,6 +54,13 @@ def _node(viewer: User | None, comment: Comment, post: Post, policy: str, now: d
         can_edit=permissions.can_edit(viewer, comment, now),
         can_delete=permissions.can_delete(viewer, comment, post),
     )
+
+
+def thread_node(
+    viewer: User | None, comment: Comment, post: Post, now: datetime, policy: str
+) -> Node:
+    """One comment as ``viewer`` sees it on the post page."""
+    return _node(viewer, comment, post, policy, now)
 
 
 def _pruned(nodes: list[Node]) -> list[Node]:
@@ -66,16 +76,20 @@ def _pruned(nodes: list[Node]) -> list[Node]:
 def thread(
     session: DbSession, viewer: User | None, post: Post, now: datetime, policy: str
 ) -> Thread:
-    """The comments on ``post`` that ``viewer`` sees, as a tree, oldest first: one query."""
-    rows = session.scalars(
-        select(Comment)
+    """The comments on ``post`` that ``viewer`` sees, as a tree, oldest first, and
+    where its live updates start: one query. (A post without comments reports no
+    last event, so its stream replays the few events of comments gone since.)"""
+    rows = session.execute(
+        select(Comment, _last_event(post.id))
         .where(Comment.post_id == post.id)
         .options(joinedload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
     )
     nodes: dict[int, Node] = {}
     top: list[Node] = []
-    for comment in rows:
+    last_event = 0
+    for comment, latest in rows:
+        last_event = latest
         node = nodes[comment.id] = _node(viewer, comment, post, policy, now)
         parent = nodes.get(comment.parent_id) if comment.parent_id is not None else None
         (parent.replies if parent is not None else top).append(node)
@@ -84,7 +98,66 @@ def thread(
         is_open=permissions.is_open(post, policy, now),
         can_comment=permissions.can_comment(viewer, post, policy, now),
         can_moderate=permissions.can_moderate(viewer, post),
+        last_event=last_event,
     )
+
+
+def _last_event(post_id: int) -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.max(CommentEvent.id), 0))
+        .where(CommentEvent.post_id == post_id)
+        .scalar_subquery()
+    )
+
+
+def watched_post(session: DbSession, viewer: User | None, post_id: int, now: datetime) -> Post:
+    """The post whose comments ``viewer`` follows live. Raises NotFound."""
+    post = session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
+    if post is None or not post_permissions.can_view(viewer, post, now):
+        raise NotFound("No such post.")
+    return post
+
+
+def latest_event(session: DbSession, post_id: int) -> int:
+    return session.scalar(select(_last_event(post_id))) or 0
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """A change to a post's public thread, as a reader sees it now: an event about
+    a comment that is no longer public says it went, whatever its kind was, so
+    that nothing removed is ever sent again."""
+
+    id: int
+    kind: str
+    comment_id: int
+    parent_id: int | None
+    node: Node | None  # the comment to show, for "added" and "edited"
+
+
+def events_after(
+    session: DbSession, viewer: User | None, post: Post, after: int, limit: int, now: datetime,
+    policy: str,
+) -> list[LiveEvent]:  # fmt: skip
+    """The post's comment events after the event ``after``, oldest first: one query."""
+    rows = session.execute(
+        select(CommentEvent, Comment)
+        .outerjoin(Comment, Comment.id == CommentEvent.comment_id)
+        .where(CommentEvent.post_id == post.id, CommentEvent.id > after)
+        .options(joinedload(Comment.author))
+        .order_by(CommentEvent.id)
+        .limit(limit)
+    )
+    events = []
+    for event, comment in rows:
+        kind = event.kind
+        if comment is None or not comment.counted:
+            kind, node = EventKind.REMOVED.value, None
+        else:
+            node = _node(viewer, comment, post, policy, now)
+        parent = comment.parent_id if comment is not None else None
+        events.append(LiveEvent(event.id, kind, event.comment_id, parent, node))
+    return events
 
 
 QUEUE_STATUSES = (CommentStatus.PENDING.value, CommentStatus.SPAM.value)

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from inkstand import runtime
 from inkstand.blog.models import Post
-from inkstand.comments import permissions, reading, services
+from inkstand.comments import live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
+from inkstand.db import ID_MAX
 from inkstand.exceptions import DomainError, Invalid
 from inkstand.extensions import db, limiter
 
@@ -81,11 +94,36 @@ def create(post_id: int) -> ResponseReturnValue:
             form.add_errors(error)
         else:
             held = comment.status != CommentStatus.APPROVED
-            flash("Your comment awaits approval." if held else "Your comment is posted.", "success")
+            message = "Your comment awaits approval." if held else "Your comment is posted."
+            if _wants_json():
+                return _posted(comment, post, message), 201
+            flash(message, "success")
             return redirect(_at(comment, post))
     if shown_at is None:  # let the writer send her text again with a good stamp
         form.stamp.data = stamps.issue(post.id, user.id, now)
+    if _wants_json():
+        return {"errors": form.errors, "stamp": form.stamp.data}, 422
     return render_template("comments/form.html", form=form, post=post, parent=_parent(form)), 422
+
+
+def _wants_json() -> bool:
+    """The page's script posts comments in the background and asks for JSON."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _posted(comment: Comment, post: Post, message: str) -> dict[str, Any]:
+    """What the page's script needs to show the new comment at once, as its
+    writer sees it (with Edit and Delete)."""
+    node = reading.thread_node(runtime.user(), comment, post, runtime.now(), _policy())
+    article = get_template_attribute("comments/_macros.html", "comment_article")(node)
+    return {
+        "id": comment.id,
+        "parent": comment.parent_id,
+        "status": comment.status,
+        "html": str(article),
+        "message": message,
+    }
 
 
 def _parent(form: CommentForm) -> Comment | None:
@@ -138,6 +176,37 @@ def delete(comment_id: int) -> ResponseReturnValue:
     post = services.delete_comment(db.session, runtime.user(), comment_id, runtime.now())
     flash("The comment is deleted.", "success")
     return redirect(url_for("blog.show", slug=post.slug, _anchor="comments"))
+
+
+def _after() -> int:
+    """Where a live reader resumes: the Last-Event-ID a reconnecting browser
+    sends, else the ``after`` argument the page gave it."""
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after", "0")
+    if not raw.isdigit() or not 0 <= int(raw) <= ID_MAX:
+        raise Invalid.field("after", "Give the id of the last event you have.")
+    return int(raw)
+
+
+@bp.get("/posts/<int:post_id>/comments/stream")
+def stream(post_id: int) -> ResponseReturnValue:
+    """Server-Sent Events: the post's comment events, as they happen."""
+    viewer = runtime.user()
+    post = reading.watched_post(db.session, viewer, post_id, runtime.now())
+    body = stream_with_context(live.stream(post, viewer, _after()))
+    response = Response(body, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+@bp.get("/posts/<int:post_id>/comments/updates")
+def poll(post_id: int) -> ResponseReturnValue:
+    """Long polling: the post's comment events after ``after``, as soon as there are any."""
+    viewer = runtime.user()
+    post = reading.watched_post(db.session, viewer, post_id, runtime.now())
+    response = jsonify(live.poll(post, viewer, _after()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/moderation")
