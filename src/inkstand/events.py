@@ -21,10 +21,14 @@ from typing import Protocol
 
 import redis
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "inkstand.events"
+# How often the listening thread looks up from Redis to see whether it should stop.
+LISTEN_TICK = 0.25
 # Messages a subscription keeps while its reader is busy; older ones are dropped,
 # which only ever delays a reader that looks in the database anyway.
 BACKLOG = 256
@@ -163,6 +167,16 @@ class RedisBus:
         self._thread: threading.Thread | None = None
         self._pubsub: redis.client.PubSub | None = None
 
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> RedisBus:
+        """A bus on the Redis at ``url``. Publishing happens inside requests, so a
+        Redis that is down fails it fast (one retry, short timeouts) instead of
+        making every comment wait."""
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
+        )
+        return cls(client, prefix)
+
     def publish(self, channel: str, message: str) -> None:
         try:
             self._client.publish(self._prefix + channel, message)
@@ -200,7 +214,7 @@ class RedisBus:
             try:
                 pubsub.psubscribe(self._prefix + "*")
                 while not self._closed.is_set():
-                    message = pubsub.get_message(timeout=1.0)
+                    message = pubsub.get_message(timeout=LISTEN_TICK)
                     if message is None:
                         continue
                     if message["type"] == "psubscribe":
@@ -236,9 +250,7 @@ def _text(value: bytes | str) -> str:
 def init_app(app: Flask) -> None:
     """Give the app its bus: Redis when configured, else in-process."""
     url = app.config.get("REDIS_URL")
-    bus: EventBus = (
-        RedisBus(redis.Redis.from_url(url), app.config["EVENTS_PREFIX"]) if url else LocalBus()
-    )
+    bus: EventBus = RedisBus.from_url(url, app.config["EVENTS_PREFIX"]) if url else LocalBus()
     app.extensions[EXTENSION] = bus
 
 
