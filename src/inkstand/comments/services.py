@@ -174,8 +174,9 @@ def post_comment(
 ) -> Comment:  # fmt: skip
     """Post a comment or a reply, approved or held as the policy says.
 
-    Raises NotFound (no such post for ``actor``), Forbidden (not logged in,
-    comments closed) or Invalid (bad body or parent, a spam rule).
+    Returns the comment with its post and writer. Raises NotFound (no such post
+    for ``actor``), Forbidden (not logged in, comments closed) or Invalid (bad
+    body or parent, a spam rule).
     """
     post = open_post(session, actor, post_id, now, policy)
     assert actor is not None  # open_post refused anonymous
@@ -184,8 +185,8 @@ def post_comment(
     parent_id, depth = _placement(session, actor, post, data.parent_id, policy, now)
     _check_repeat(session, actor, post, body, now)
     comment = Comment(
-        post_id=post.id,
-        author_id=actor.id,
+        post=post,
+        author=actor,
         parent_id=parent_id,
         depth=depth,
         body_source=body,
