@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post
 from inkstand.extensions import db
+from inkstand.site import services as site
 from tests.browser.conftest import OpenPage
 from tests.browser.test_flow import check_page, log_in
 from tests.helpers import Factory
@@ -95,3 +96,51 @@ def test_comment_pages_meet_the_accessibility_basics(
                  "/moderation"):  # fmt: skip
         check_page(page, path)
     assert problems == []
+
+
+def test_a_comment_appears_live_on_every_open_page_of_the_post(
+    live_app: Flask, open_page: OpenPage, author: User, reader: User, post: Post,
+    problems: list[str], tmp_path: Path,
+) -> None:  # fmt: skip
+    """Two pages on one post: a comment posted in one (in the background, no
+    reload) shows in the other within two seconds; so do its edit and removal."""
+    with live_app.app_context():
+        site.update(db.session, Factory(live_app).user(Role.ADMIN), comment_policy="open")
+
+    watcher = open_page()
+    watcher.goto(f"/posts/{post.slug}")
+    expect(watcher.get_by_role("heading", name="0 comments")).to_be_visible()
+
+    writer = open_page()
+    log_in(writer, reader.username)
+    writer.goto(f"/posts/{post.slug}")
+    address = writer.url
+    comment(writer, "Hello from *the other* tab.")
+    expect(writer.locator(".form-feedback")).to_have_text("Your comment is posted.")
+    expect(writer.locator("article.comment em")).to_have_text("the other")
+    expect(writer.get_by_label("Your comment")).to_have_value("")
+    assert writer.url == address  # no page load: posted in the background
+
+    live = watcher.locator("article.comment")
+    expect(live).to_contain_text("Hello from the other tab.", timeout=2000)
+    expect(watcher.get_by_role("heading", name="1 comment")).to_be_visible(timeout=2000)
+    watcher.screenshot(path=tmp_path / "live.png", full_page=True)
+
+    writer.get_by_role("button", name="Delete").click()
+    expect(writer.get_by_role("heading", name="0 comments")).to_be_visible()
+    expect(live).to_have_count(0, timeout=2000)
+    expect(watcher.get_by_role("heading", name="0 comments")).to_be_visible(timeout=2000)
+    assert problems == []
+
+
+def test_a_refused_comment_shows_its_error_without_a_reload(
+    open_page: OpenPage, reader: User, post: Post, problems: list[str]
+) -> None:
+    page = open_page()
+    log_in(page, reader.username)
+    page.goto(f"/posts/{post.slug}")
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("article.comment")).to_have_count(0)
+    # Chromium logs every 4xx answer to a script's request; that one is expected.
+    assert [p for p in problems if "status of 422" not in p] == []
