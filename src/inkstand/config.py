@@ -39,8 +39,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REDIS_URL",
         None,
-        "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, rate limits are kept "
-        "in Redis and shared by every app process; otherwise they are kept in memory.",
+        "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, the page cache, rate limits "
+        "and live comment events go through Redis and are shared by every app process; "
+        "otherwise each process keeps its own in memory.",
     ),
     Setting(
         "SITE_URL",
@@ -108,10 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
         "(in memory, or in Redis when configured). Any change to content retires it. 0: off.",
     ),
     Setting(
-        "EVENTS_PREFIX",
-        "inkstand:events:",
-        "Prefix of the Redis publish/subscribe channels of live updates; give each "
-        "site that shares a Redis server its own.",
+        "REDIS_PREFIX",
+        "inkstand",
+        "Start of the name of every Redis key and channel Inkstand uses (page cache, "
+        "rate limits, live events); give each site that shares a Redis server its own.",
     ),
     Setting(
         "LIVE_STREAM_SECONDS",

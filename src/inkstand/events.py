@@ -250,7 +250,9 @@ def _text(value: bytes | str) -> str:
 def init_app(app: Flask) -> None:
     """Give the app its bus: Redis when configured, else in-process."""
     url = app.config.get("REDIS_URL")
-    bus: EventBus = RedisBus.from_url(url, app.config["EVENTS_PREFIX"]) if url else LocalBus()
+    bus: EventBus = (
+        RedisBus.from_url(url, f"{app.config['REDIS_PREFIX']}:events:") if url else LocalBus()
+    )
     app.extensions[EXTENSION] = bus
 
 

@@ -283,7 +283,7 @@ def live_app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
     settings: dict[str, Any] = {"LIVE_STREAM_SECONDS": 30, "LIVE_HEARTBEAT_SECONDS": 30}
     if request.param == "redis":
         settings["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-        settings["EVENTS_PREFIX"] = f"inkstand-test-{uuid.uuid4().hex[:12]}:events:"
+        settings["REDIS_PREFIX"] = f"inkstand-test-{uuid.uuid4().hex[:12]}"
     with separate_app(tmp_path, database_url, **settings) as app:
         yield app
         app.extensions["inkstand.events"].close()
