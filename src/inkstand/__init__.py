@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ from inkstand.comments.views import bp as comments_bp
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
-    """Build an Inkstand app: config, extensions, collaborators, blueprints."""
+    """Build an Inkstand app: config, extensions, collaborators, blueprints.
+
+    The instance folder (secret key, embedded database, outbox) is ``instance_path``,
+    else INKSTAND_INSTANCE_PATH, else Flask's default beside the package."""
+    instance_path = instance_path or os.environ.get("INKSTAND_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(config.load(Path(app.instance_path), overrides))
     logs.init_app(app)
