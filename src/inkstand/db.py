@@ -66,6 +66,11 @@ class PublicContent:
 
     private_fields: frozenset[str] = frozenset()
 
+    def shown_to_visitors(self) -> bool:
+        """Whether visitors see this row, before or after the change being saved;
+        rows they see in no state (a held comment) keep the cached pages."""
+        return True
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -70,6 +70,26 @@ def test_a_new_post_retires_stored_pages_at_once(cached_app):
     assert "Second" in client.get("/").get_data(as_text=True)
 
 
+def test_a_held_comment_keeps_stored_pages_and_its_approval_retires_them(cached_app, sql):
+    """Visitors never see a held comment, so a flood of them (spam) cannot wipe
+    the cache; approving one is a change they see."""
+    from inkstand.comments import services as comments
+
+    factory = Factory(cached_app)
+    author = factory.user()
+    post = factory.post(author, "Talk to me")
+    reader = factory.user("reader", "rita")
+    client = cached_app.test_client()
+    page = f"/posts/{post.slug}"
+    assert "0 comments" in client.get(page).get_data(as_text=True)
+    held = factory.comment(reader, post, "Wait for me", policy="hold_all")
+    sql.clear()
+    assert "0 comments" in client.get(page).get_data(as_text=True)
+    assert sql == []  # still the stored page
+    comments.moderate(db.session, author, [held.id], "approve")
+    assert "Wait for me" in client.get(page).get_data(as_text=True)
+
+
 def test_another_processes_change_is_seen_within_the_check_interval(cached_app, monkeypatch):
     factory = Factory(cached_app)
     author = factory.user()

@@ -48,6 +48,12 @@ class Comment(PublicContent, Base):
         Index("ix_comments_author_id_post_id_created_at", "author_id", "post_id", "created_at"),
     )
 
+    def shown_to_visitors(self) -> bool:
+        """Visitors see approved comments (and their "[deleted]" placeholders);
+        a held one, or one marked as spam, leaves the cached pages as they are."""
+        approved = CommentStatus.APPROVED.value
+        return self.status == approved or _before(self, "status") == approved
+
     @property
     def counted(self) -> bool:
         """Part of the post's public comment count."""

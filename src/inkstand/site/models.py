@@ -36,12 +36,14 @@ content_change_listeners: list[Callable[[], None]] = []
 
 
 def _public(objects: Iterable[Any]) -> bool:
-    return any(isinstance(o, PublicContent) for o in objects)
+    return any(isinstance(o, PublicContent) and o.shown_to_visitors() for o in objects)
 
 
 def _visible_change(session: Session, obj: Any) -> bool:
     """A changed row of public content, other than in fields visitors never see."""
     if not isinstance(obj, PublicContent) or not session.is_modified(obj):
+        return False
+    if not obj.shown_to_visitors():
         return False
     changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
     return bool(changed - obj.private_fields)
