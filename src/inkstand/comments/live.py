@@ -25,6 +25,7 @@ from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments import permissions, reading
 from inkstand.comments.models import PENDING_EVENTS
+from inkstand.db import utcnow
 from inkstand.extensions import db
 
 # Events sent per database read; a reader far behind catches up in batches.
@@ -61,8 +62,9 @@ def _read(post: Post, viewer: User | None, after: int) -> list[tuple[int, dict[s
     """The events after ``after``, ready to send. Gives the database connection
     back at once: an open stream holds none while it waits."""
     try:
+        # The clock of this read, not of the request: a stream lives for minutes.
         found = reading.events_after(
-            db.session, viewer, post, after, BATCH, runtime.now(), runtime.site().comment_policy
+            db.session, viewer, post, after, BATCH, utcnow(), runtime.site().comment_policy
         )
         can_moderate = permissions.can_moderate(viewer, post)
         return [(live.id, _render(live, can_moderate)) for live in found]
