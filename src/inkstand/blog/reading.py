@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
-from inkstand.accounts.models import User
+from inkstand.accounts.models import Follow, User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, SlugRedirect, Status, Tag, post_tags
+from inkstand.blog.models import Favourite, Post, SlugRedirect, Status, Tag, post_tags
 from inkstand.db import DbSession
-from inkstand.exceptions import Moved, NotFound
+from inkstand.exceptions import Forbidden, Moved, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
 
 
@@ -75,6 +75,33 @@ def by_author(
 ) -> Page[Post]:  # fmt: skip
     """An author's published posts. Raises BadCursor."""
     return _page(session, _listed(now).where(Post.author_id == author.id), size, before, after)
+
+
+def feed(
+    session: DbSession, reader: User | None, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """Published posts by the authors ``reader`` follows, newest first.
+
+    Raises Forbidden for a visitor who is not logged in, or BadCursor."""
+    if reader is None:
+        raise Forbidden("Log in to read your feed.")
+    followed = select(Follow.followed_id).where(Follow.follower_id == reader.id)
+    return _page(session, _listed(now).where(Post.author_id.in_(followed)), size, before, after)
+
+
+def favourited_by(
+    session: DbSession, username: str, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """Published posts the account ``username`` favourited, newest first; none for an
+    unknown name (a filter, not a page of its own). Raises BadCursor."""
+    marked = (
+        select(Favourite.post_id)
+        .join(User, User.id == Favourite.user_id)
+        .where(func.lower(User.username) == username.lower())
+    )
+    return _page(session, _listed(now).where(Post.id.in_(marked)), size, before, after)
 
 
 def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> Post:
