@@ -104,6 +104,15 @@ def favourited_by(
     return _page(session, _listed(now).where(Post.id.in_(marked)), size, before, after)
 
 
+def authors(session: DbSession, now: datetime, limit: int) -> list[User]:
+    """Authors with a published post, by name: people a reader might follow."""
+    published = select(Post.author_id).where(
+        Post.status == Status.PUBLISHED.value, Post.published_at <= now
+    )
+    stmt = select(User).where(User.id.in_(published)).order_by(func.lower(User.username))
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> Post:
     """The post at ``slug`` if ``viewer`` may read it.
 
