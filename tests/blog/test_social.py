@@ -232,7 +232,7 @@ class TestQueryCounts:
         ("page", "extra"),
         [
             ("author", 1),  # the account; the follow state comes with the author
-            ("post", 2),  # the account, and whether she favourited the post
+            ("post", 1),  # the account; her favourite mark comes with the post
             ("home", 1),
         ],
     )

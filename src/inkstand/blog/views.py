@@ -68,12 +68,12 @@ def feed() -> ResponseReturnValue:
 @bp.get("/posts/<slug>")
 def show(slug: str) -> ResponseReturnValue:
     user = runtime.user()
-    post = reading.show(db.session, user, slug, runtime.now())
+    post, favourited = reading.show_with_favourite(db.session, user, slug, runtime.now())
     return render_template(
         "blog/show.html",
         post=post,
         can_edit=permissions.can_edit(user, post),
-        favourited=post.id in services.favourited_ids(db.session, user, [post.id]),
+        favourited=favourited,
         **comments.post_page(post),
     )
 
