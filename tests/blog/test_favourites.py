@@ -7,8 +7,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from inkstand.accounts import services as accounts
+from inkstand.accounts.models import Follow
 from inkstand.blog import reading, services
 from inkstand.blog.models import Favourite, Post
 from inkstand.db import utcnow
@@ -182,3 +184,34 @@ def test_the_post_comes_with_the_readers_favourite_mark_in_one_query(factory, qu
         found, favourited = reading.show_with_favourite(db.session, viewer, post.slug, utcnow())
         assert (found.id, favourited) == (post.id, marked)
         assert len(queries) == 1
+
+
+def test_twin_requests_of_one_reader_count_once(app, factory, database_url):
+    """A double click sends two requests at once: one mark, one count, no error."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite writes one transaction at a time")
+    author = factory.user(username="ada")
+    post = factory.post(author)
+    fan = factory.user("reader")
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def mark() -> None:
+        with app.app_context():
+            try:
+                actor = db.session.get(type(fan), fan.id)
+                start.wait()
+                services.favourite(db.session, actor, post.id)
+                accounts.follow(db.session, actor, "ada")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=mark) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _marks() == {(fan.id, post.id)}
+    assert _count(post) == 1
+    assert db.session.scalar(select(func.count()).select_from(Follow)) == 1
