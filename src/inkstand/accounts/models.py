@@ -76,8 +76,9 @@ class User(PublicContent, Base):
         return f"<User {self.username} ({self.role})>"
 
 
-class Follow(Base):
-    """A reader following a writer: her posts make the reader's feed."""
+class Follow(PublicContent, Base):
+    """A reader following a writer: her posts make the reader's feed. Public
+    content because author pages show how many follow her."""
 
     __tablename__ = "follows"
 

@@ -1,4 +1,4 @@
-"""Who may administer the site. Services and templates ask here."""
+"""Who may administer the site and who may follow whom. Services and templates ask here."""
 
 from __future__ import annotations
 
@@ -8,3 +8,8 @@ from inkstand.accounts.models import Role, User
 def can_administer(user: User | None) -> bool:
     """Admins manage accounts, roles and site settings."""
     return user is not None and user.has_role(Role.ADMIN)
+
+
+def can_follow(user: User | None, author: User) -> bool:
+    """Any logged-in account follows anyone but herself."""
+    return user is not None and user.id != author.id

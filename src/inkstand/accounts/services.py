@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import text
 from inkstand.accounts import permissions
-from inkstand.accounts.models import Role, User
+from inkstand.accounts.models import Follow, Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
@@ -182,10 +183,85 @@ def update_profile(session: DbSession, user: User, display_name: str, bio: str) 
 
 
 def get_by_username(session: DbSession, username: str) -> User:
+    """The account named ``username``, whatever the case. Raises NotFound."""
+    if not USERNAME.match(username):  # no query for a name no account can have (NUL)
+        raise NotFound("No such author.")
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         raise NotFound("No such author.")
     return user
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An author as her page shows her: how many follow her, and whether the viewer does."""
+
+    user: User
+    followers: int
+    followed: bool
+
+
+def get_profile(session: DbSession, viewer: User | None, username: str) -> Profile:
+    """The account ``username`` with its follower count, in one query. Raises NotFound."""
+    if not USERNAME.match(username):
+        raise NotFound("No such author.")
+    followers = select(func.count()).where(Follow.followed_id == User.id).scalar_subquery()
+    followed = (
+        exists().where(Follow.followed_id == User.id, Follow.follower_id == viewer.id)
+        if viewer is not None
+        else false()
+    )
+    row = session.execute(
+        select(User, followers, followed).where(func.lower(User.username) == username.lower())
+    ).first()
+    if row is None:
+        raise NotFound("No such author.")
+    return Profile(row[0], row[1], bool(row[2]))
+
+
+def _to_follow(session: DbSession, actor: User | None, username: str) -> tuple[User, User]:
+    if actor is None:
+        raise Forbidden("Log in to follow authors.")
+    return actor, get_by_username(session, username)
+
+
+def follow(session: DbSession, actor: User | None, username: str) -> User:
+    """Follow ``username``; following her again changes nothing. Returns her.
+
+    Raises Forbidden (not logged in), NotFound, or Invalid (herself)."""
+    actor, author = _to_follow(session, actor, username)
+    if not permissions.can_follow(actor, author):
+        raise Invalid.field("username", "You cannot follow yourself.")
+    if session.get(Follow, (actor.id, author.id)) is None:
+        session.add(Follow(follower_id=actor.id, followed_id=author.id))
+        try:
+            session.commit()
+        except IntegrityError:  # a twin request followed her first: the same outcome
+            session.rollback()
+    return author
+
+
+def unfollow(session: DbSession, actor: User | None, username: str) -> User:
+    """Stop following ``username``; unfollowing twice changes nothing. Returns her.
+
+    Raises Forbidden (not logged in) or NotFound."""
+    actor, author = _to_follow(session, actor, username)
+    session.execute(
+        delete(Follow).where(Follow.follower_id == actor.id, Follow.followed_id == author.id)
+    )
+    session.commit()
+    return author
+
+
+def following_ids(session: DbSession, actor: User | None, user_ids: Iterable[int]) -> set[int]:
+    """Which of ``user_ids`` ``actor`` follows, in one query (none for a visitor)."""
+    wanted = set(user_ids)
+    if actor is None or not wanted:
+        return set()
+    stmt = select(Follow.followed_id).where(
+        Follow.follower_id == actor.id, Follow.followed_id.in_(wanted)
+    )
+    return set(session.scalars(stmt))
 
 
 def require_admin(actor: User | None) -> User:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, false, func, select
 from sqlalchemy.orm import joinedload
 
-from inkstand.accounts.models import User
+from inkstand.accounts.models import Follow, User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, SlugRedirect, Status, Tag, post_tags
+from inkstand.blog.models import Favourite, Post, SlugRedirect, Status, Tag, post_tags
 from inkstand.db import DbSession
-from inkstand.exceptions import Moved, NotFound
+from inkstand.exceptions import Forbidden, Moved, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
 
 
@@ -77,14 +77,64 @@ def by_author(
     return _page(session, _listed(now).where(Post.author_id == author.id), size, before, after)
 
 
+def feed(
+    session: DbSession, reader: User | None, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """Published posts by the authors ``reader`` follows, newest first.
+
+    Raises Forbidden for a visitor who is not logged in, or BadCursor."""
+    if reader is None:
+        raise Forbidden("Log in to read your feed.")
+    followed = select(Follow.followed_id).where(Follow.follower_id == reader.id)
+    return _page(session, _listed(now).where(Post.author_id.in_(followed)), size, before, after)
+
+
+def favourited_by(
+    session: DbSession, username: str, now: datetime, size: int,
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """Published posts the account ``username`` favourited, newest first; none for an
+    unknown name (a filter, not a page of its own). Raises BadCursor."""
+    marked = (
+        select(Favourite.post_id)
+        .join(User, User.id == Favourite.user_id)
+        .where(func.lower(User.username) == username.lower())
+    )
+    return _page(session, _listed(now).where(Post.id.in_(marked)), size, before, after)
+
+
+def authors(session: DbSession, now: datetime, limit: int) -> list[User]:
+    """Authors with a published post, by name: people a reader might follow."""
+    published = select(Post.author_id).where(
+        Post.status == Status.PUBLISHED.value, Post.published_at <= now
+    )
+    stmt = select(User).where(User.id.in_(published)).order_by(func.lower(User.username))
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> Post:
     """The post at ``slug`` if ``viewer`` may read it.
 
     Raises Moved when the slug is an old one, NotFound when there is no such
     post or the viewer may not see it (a draft's existence is not revealed).
     """
-    post = session.scalar(select(Post).where(Post.slug == slug).options(joinedload(Post.author)))
-    if post is None:
+    return show_with_favourite(session, viewer, slug, now)[0]
+
+
+def show_with_favourite(
+    session: DbSession, viewer: User | None, slug: str, now: datetime
+) -> tuple[Post, bool]:
+    """``show``, and whether ``viewer`` favourited the post, in the same query."""
+    marked = (
+        exists().where(Favourite.post_id == Post.id, Favourite.user_id == viewer.id)
+        if viewer is not None
+        else false()
+    )
+    row = session.execute(
+        select(Post, marked).where(Post.slug == slug).options(joinedload(Post.author))
+    ).first()
+    if row is None:
         moved = session.scalar(
             select(Post)
             .join(SlugRedirect, SlugRedirect.post_id == Post.id)
@@ -93,9 +143,10 @@ def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> P
         if moved is not None and permissions.can_view(viewer, moved, now):
             raise Moved(moved.slug)
         raise NotFound("No such post.")
+    post: Post = row[0]
     if not permissions.can_view(viewer, post, now):
         raise NotFound("No such post.")
-    return post
+    return post, bool(row[1])
 
 
 def manageable(

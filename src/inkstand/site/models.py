@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import String, Text, event, insert, inspect, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from inkstand.db import Base, PublicContent
 
@@ -54,8 +55,26 @@ def _bump_content_version(session: Session, flush_context: Any) -> None:
     """Give the content a new version in the same transaction as the change, so
     every process sees the new version exactly when it sees the new content."""
     dirty = any(_visible_change(session, o) for o in session.dirty)
-    if not (dirty or _public(session.new) or _public(session.deleted)):
-        return
+    if dirty or _public(session.new) or _public(session.deleted):
+        _new_version(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk_change(state: ORMExecuteState) -> Result[Any] | None:
+    """The same for an UPDATE or DELETE statement on public content (a relative
+    count such as ``favourite_count + 1``), which no flush sees, when it changes a row."""
+    mapper = state.bind_mapper
+    if not (state.is_update or state.is_delete) or mapper is None:
+        return None
+    if not issubclass(mapper.class_, PublicContent):
+        return None
+    result = state.invoke_statement()
+    if getattr(result, "rowcount", 0) and not state.session.info.get("content_changed"):
+        _new_version(state.session)
+    return result
+
+
+def _new_version(session: Session) -> None:
     version = uuid.uuid4().hex
     conn = session.connection()
     row = SiteSetting.key == CONTENT_VERSION
