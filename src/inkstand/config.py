@@ -43,6 +43,13 @@ SETTINGS: tuple[Setting, ...] = (
         "in Redis and shared by every app process; otherwise they are kept in memory.",
     ),
     Setting(
+        "JOBS_QUEUE",
+        "inkstand",
+        "Name of the RQ queue background jobs (comment mails) go to when REDIS_URL is "
+        "set; `inkstand worker` runs them. Every RQ key of the queue carries the name: "
+        "give each site sharing a Redis its own. Without REDIS_URL jobs run inline.",
+    ),
+    Setting(
         "SITE_URL",
         "",
         "Public base URL, e.g. https://blog.example.com, of mailed and canonical links. "
