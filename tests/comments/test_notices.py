@@ -355,10 +355,11 @@ def test_with_redis_unreachable_the_comment_is_posted_and_the_failure_logged(
     assert "not queued: Redis is unreachable" in caplog.text
 
 
-def test_the_worker_command_runs_queued_jobs(rq_app: Flask, rq_scene: Scene):
+@pytest.mark.parametrize("how", [["--simple"], []], ids=["in-process", "forking"])
+def test_the_worker_command_runs_queued_jobs(rq_app: Flask, rq_scene: Scene, how: list[str]):
     outbox = Outbox(rq_app)
     post_through_the_form(rq_app, rq_scene, "For the command")
-    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst", "--simple"])
+    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst", *how])
     assert result.exit_code == 0, result.output
     assert [m["To"] for m in outbox.messages()] == ["writer@example.com"]
     assert rq_jobs().queue().count == 0
@@ -372,3 +373,24 @@ def test_the_worker_command_explains_itself(app: Flask):
     without_redis = runner.invoke(args=["worker", "--burst"])
     assert without_redis.exit_code == 1
     assert "INKSTAND_REDIS_URL is not set" in without_redis.output
+
+
+def test_a_worker_builds_links_on_the_site_url(
+    rq_app: Flask, rq_scene: Scene, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(rq_app.config, "SITE_URL", "https://blog.example.com/")
+    outbox = Outbox(rq_app)
+    comment_id = post_through_the_form(rq_app, rq_scene, "Linked right")
+    worker.make(rq_app, rq_jobs(), simple=True).work(burst=True)
+    (mail,) = outbox.messages()
+    body = mail.get_content()
+    assert f"https://blog.example.com/posts/{rq_scene.post.slug}#comment-{comment_id}\n" in body
+    assert "https://blog.example.com/settings\n" in body
+    assert "inkstand.test" not in body
+
+
+def test_the_worker_command_wants_the_site_url(rq_app: Flask, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(rq_app.config, "SERVER_NAME", None)
+    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 1
+    assert "Set INKSTAND_SITE_URL" in result.output
