@@ -23,8 +23,9 @@ from flask_migrate import upgrade
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import create_engine
 
-from inkstand import create_app
+from inkstand import create_app, runtime
 from inkstand.extensions import cache, db, limiter
+from inkstand.jobs import RQJobs
 from tests.helpers import Factory
 
 REQUIRE_SERVICES = os.environ.get("INKSTAND_REQUIRE_SERVICES") == "1"
@@ -88,12 +89,13 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
 def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
     """An app with its own settings on this run's database; emptied and closed after.
 
-    Its cache and rate-limit keys carry a prefix of their own, so clearing them
-    never touches another app's keys on a shared Redis.
+    Its cache and rate-limit keys carry a prefix of their own, and its job queue
+    that name, so clearing them never touches another app's keys on a shared Redis.
     """
     prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
     overrides.setdefault("CACHE_KEY_PREFIX", f"{prefix}:")
     overrides.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": prefix})
+    overrides.setdefault("JOBS_QUEUE", prefix)
     app = build_app(instance, database_url, **overrides)
     app.test_client_class = Client
     with app.app_context():
@@ -103,11 +105,23 @@ def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterato
         finally:
             cache.clear()
             limiter.reset()
+            clear_jobs()
             db.session.rollback()
             for table in reversed(db.metadata.sorted_tables):
                 db.session.execute(table.delete())
             db.session.commit()
             db.engine.dispose()
+
+
+def clear_jobs() -> None:
+    """Remove the app's RQ queue and every key of it (job ids and worker names
+    start with the queue's name), if its jobs go to Redis."""
+    jobs = runtime.get().jobs
+    if isinstance(jobs, RQJobs):
+        jobs.queue().delete(delete_jobs=True)
+        for key in jobs.connection.scan_iter(f"*{jobs.queue_name}*"):
+            jobs.connection.delete(key)
+        jobs.connection.close()
 
 
 @contextmanager

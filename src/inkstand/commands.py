@@ -1,4 +1,5 @@
-"""Inkstand's own commands, added to the app's command line: create-admin, demo, serve."""
+"""Inkstand's own commands, added to the app's command line: create-admin, demo, serve,
+worker."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from inkstand import demo, runtime
 from inkstand.accounts import services as accounts
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
+from inkstand.jobs import RQJobs
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve):
+    for command in (create_admin, load_demo, serve, worker):
         app.cli.add_command(command)
 
 
@@ -71,3 +73,28 @@ def serve(bind: str, workers: int | None, threads: int) -> None:
         "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
+@click.option(
+    "--simple", is_flag=True, help="Run jobs in the worker's own process instead of forking."
+)
+@with_appcontext
+def worker(burst: bool, simple: bool) -> None:
+    """Run background jobs (comment mails) from the RQ queue in Redis."""
+    jobs = runtime.get().jobs
+    if not isinstance(jobs, RQJobs):
+        raise click.ClickException(
+            "INKSTAND_REDIS_URL is not set: jobs run inline in the app, no worker is needed."
+        )
+    config = current_app.config
+    if not config["SITE_URL"] and not config.get("SERVER_NAME"):
+        raise click.ClickException(
+            "Set INKSTAND_SITE_URL: jobs mail links to the site and need its public address."
+        )
+    from inkstand import worker as workers  # RQ's worker only where jobs are run
+
+    workers.make(current_app._get_current_object(), jobs, simple=simple).work(  # type: ignore[attr-defined]
+        burst=burst, logging_level=config["LOG_LEVEL"]
+    )

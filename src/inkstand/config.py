@@ -39,9 +39,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REDIS_URL",
         None,
-        "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, the page cache, rate limits "
-        "and live comment events go through Redis and are shared by every app process; "
-        "otherwise each process keeps its own in memory.",
+        "Redis URL, e.g. redis://127.0.0.1:6379/0. When set, the page cache, rate limits, "
+        "live comment events and background jobs go through Redis and are shared by every "
+        "app process; otherwise each process keeps its own in memory.",
+    ),
+    Setting(
+        "JOBS_QUEUE",
+        "inkstand",
+        "Name of the RQ queue background jobs (comment mails) go to when REDIS_URL is "
+        "set; `inkstand worker` runs them. Every RQ key of the queue carries the name: "
+        "give each site sharing a Redis its own. Without REDIS_URL jobs run inline.",
     ),
     Setting(
         "SITE_URL",

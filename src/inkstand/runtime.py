@@ -1,8 +1,8 @@
 """The collaborators views hand to services, built once per app.
 
 Services never reach for Flask; views fetch what a service needs from here
-(the password hasher, reset links, comment form stamps, the mailer, this
-request's site settings and the clock) and pass it in.
+(the password hasher, reset links, comment form stamps, the mailer, the job
+queue, this request's site settings and the clock) and pass it in.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from inkstand.accounts.passwords import Passwords, ResetLinks
 from inkstand.comments.stamps import FormStamps
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
+from inkstand.jobs import Jobs, for_app
 from inkstand.mail import Mailer
 from inkstand.site import services as site_services
 from inkstand.site.services import SiteConfig
@@ -31,6 +32,7 @@ class Runtime:
     reset_links: ResetLinks
     form_stamps: FormStamps
     mailer: Mailer
+    jobs: Jobs
 
 
 def init_app(app: Flask) -> None:
@@ -48,6 +50,7 @@ def init_app(app: Flask) -> None:
             password=cfg["MAIL_PASSWORD"],
             use_tls=cfg["MAIL_USE_TLS"],
         ),
+        jobs=for_app(app),
     )
     login_manager.user_loader(_load_user)
     login_manager.login_view = "accounts.login"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, g, url_for
+from flask import Flask, current_app, g, has_request_context, url_for
 
 from inkstand import runtime
 from inkstand.db import ID_MAX
@@ -48,8 +48,13 @@ def link(endpoint: str, **values: str | int) -> str:
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """A full URL on the configured public address (SITE_URL), not the request's
-    Host header, so a forged header cannot point mailed links elsewhere."""
+    Host header, so a forged header cannot point mailed links elsewhere. Outside
+    a request (a background job) it needs SITE_URL, or SERVER_NAME."""
     base: str = current_app.config["SITE_URL"].rstrip("/")
+    if base and not has_request_context():
+        anchor = values.pop("_anchor", None)
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+        return base + path + (f"#{quote(anchor, safe='')}" if anchor else "")
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

@@ -27,6 +27,15 @@ def test_profile_limits_hold_without_a_form(factory, name, bio, field):
     assert field in error.value.errors
 
 
+@pytest.mark.parametrize(("given", "stored"), [(None, True), (False, False), (True, True)])
+def test_comment_mails_change_only_when_asked(factory, given, stored):
+    user = factory.user()
+    assert user.notify_comments  # on for a new account
+    services.update_profile(db.session, user, "Ada", "", notify_comments=given)
+    db.session.expire_all()
+    assert (user.display_name, user.notify_comments) == ("Ada", stored)
+
+
 def test_site_settings_are_stored_without_control_characters(factory):
     admin = factory.user(Role.ADMIN)
     saved = site.update(db.session, admin, title="My\x00 blog", description="About\x00 me")

@@ -272,6 +272,47 @@ def test_profile_edits_show_on_the_author_page(client, factory):
     assert "Writes." in page
 
 
+def _notify_comments(user: User) -> bool:
+    db.session.expire_all()
+    return bool(db.session.scalar(select(User.notify_comments).where(User.id == user.id)))
+
+
+_CHECKBOX = re.compile(r'<input[^>]*name="notify_comments"[^>]*>')
+
+
+def test_comment_mails_are_turned_off_and_on_in_the_settings(client, factory):
+    user = factory.user(username="ada")
+    login(client, user)
+    (box,) = _CHECKBOX.findall(client.get("/settings").get_data(as_text=True))
+    assert 'type="checkbox"' in box
+    assert "checked" in box  # on for a new account
+    profile = {"display_name": "Ada", "bio": ""}
+    off = submit(client, "/settings", profile, page="/settings")  # a browser omits it unticked
+    assert off.status_code == 302
+    assert not _notify_comments(user)
+    (box,) = _CHECKBOX.findall(client.get("/settings").get_data(as_text=True))
+    assert "checked" not in box
+    on = submit(client, "/settings", {**profile, "notify_comments": "y"}, page="/settings")
+    assert on.status_code == 302
+    assert _notify_comments(user)
+
+
+def test_the_comment_mail_setting_needs_a_csrf_token(client, factory):
+    user = factory.user()
+    login(client, user)
+    refused = client.post("/settings", data={"display_name": "", "bio": ""})
+    assert refused.status_code == 400
+    assert _notify_comments(user)
+
+
+def test_a_refused_profile_keeps_the_comment_mail_setting(client, factory):
+    user = factory.user()
+    login(client, user)
+    response = submit(client, "/settings", {"display_name": "x" * 81, "bio": ""}, page="/settings")
+    assert response.status_code == 422
+    assert _notify_comments(user)
+
+
 def test_profile_requires_login(client):
     response = client.get("/settings")
     assert response.status_code == 302

@@ -31,3 +31,7 @@ class ResetPasswordForm(Form):
 class ProfileForm(Form):
     display_name = StringField("Display name", [Length(max=80)])
     bio = TextAreaField("Bio", [Length(max=2000)])
+    notify_comments = BooleanField(
+        "E-mail me when someone comments on my posts",
+        description="Mails go to the address of your account. Your own comments are not mailed.",
+    )

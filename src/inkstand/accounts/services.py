@@ -167,8 +167,12 @@ def reset_password(
     return user
 
 
-def update_profile(session: DbSession, user: User, display_name: str, bio: str) -> User:
-    """Change the name and bio shown on the author page. Raises Invalid."""
+def update_profile(
+    session: DbSession, user: User, display_name: str, bio: str, *,
+    notify_comments: bool | None = None,
+) -> User:  # fmt: skip
+    """Change the name and bio shown on the author page and, when given, whether
+    she is mailed about new comments on her posts. Raises Invalid."""
     display_name, bio = text.clean(display_name), text.clean(bio)
     errors: dict[str, list[str]] = {}
     if len(display_name) > DISPLAY_NAME_MAX:
@@ -178,6 +182,8 @@ def update_profile(session: DbSession, user: User, display_name: str, bio: str) 
     if errors:
         raise Invalid(errors)
     user.display_name, user.bio = display_name, bio
+    if notify_comments is not None:
+        user.notify_comments = notify_comments
     session.commit()
     return user
 

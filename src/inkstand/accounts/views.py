@@ -187,8 +187,9 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_profile(
-                db.session, user, form.display_name.data or "", form.bio.data or ""
-            )
+                db.session, user, form.display_name.data or "", form.bio.data or "",
+                notify_comments=bool(form.notify_comments.data),
+            )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,7 +17,7 @@ from inkstand import markup
 from inkstand.accounts.models import User
 from inkstand.blog import permissions as post_permissions
 from inkstand.blog.models import Post
-from inkstand.comments import permissions
+from inkstand.comments import notices, permissions
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
@@ -170,9 +170,10 @@ def _placement(
 
 def post_comment(
     session: DbSession, actor: User | None, post_id: int, data: CommentInput, now: datetime,
-    policy: str, rules: SpamRules,
+    policy: str, rules: SpamRules, notify: Callable[[int], None] | None = None,
 ) -> Comment:  # fmt: skip
-    """Post a comment or a reply, approved or held as the policy says.
+    """Post a comment or a reply, approved or held as the policy says. After the
+    commit, ``notify`` gets the comment's id when the post's author is to be told.
 
     Returns the comment with its post and writer. Raises NotFound (no such post
     for ``actor``), Forbidden (not logged in, comments closed) or Invalid (bad
@@ -197,7 +198,10 @@ def post_comment(
     session.add(comment)
     session.flush()
     _adjust_counts(session, Counter({post.id: int(comment.counted)}))
+    recipient = notices.who_to_notify(session, comment, post) if notify else None
     session.commit()
+    if notify is not None and recipient is not None:
+        notify(comment.id)
     return comment
 
 

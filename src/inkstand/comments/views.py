@@ -22,7 +22,7 @@ from flask_login import login_required
 
 from inkstand import runtime
 from inkstand.blog.models import Post
-from inkstand.comments import live, permissions, reading, services
+from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import ID_MAX
@@ -88,8 +88,9 @@ def create(post_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             comment = services.post_comment(
-                db.session, user, post_id, form.to_input(shown_at), now, _policy(), _rules()
-            )
+                db.session, user, post_id, form.to_input(shown_at), now, _policy(), _rules(),
+                notify=jobs.notify_post_author,
+            )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
         else:

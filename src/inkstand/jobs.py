@@ -1,0 +1,109 @@
+"""Background jobs: run in RQ workers when Redis is configured, otherwise inline.
+
+A job is a plain function named by its import path ("inkstand.comments.jobs.mail")
+that takes only plain values (ids, strings): by the time it runs the rows may
+have changed, so it reads them again. Jobs run inside an app context of their
+own, with their own database session, in the worker as inline. Enqueue a job
+only after the transaction it is about has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from flask import Flask
+
+if TYPE_CHECKING:  # rq is imported only where jobs go to Redis
+    from rq import Queue
+
+log = logging.getLogger(__name__)
+
+Plain = int | str | float | bool | None
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+JOB_TIMEOUT = 60  # seconds; a mail job that takes longer is stuck
+RESULT_TTL = 0  # jobs return nothing worth keeping
+FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay a week in the failed registry, for a look
+
+
+class Jobs(Protocol):
+    def enqueue(self, path: str, *args: Plain) -> None:
+        """Run the function at ``path`` with ``args`` in the background. Never raises
+        for a job that cannot be queued or fails: that is logged."""
+
+
+def _check(path: str, args: tuple[Any, ...]) -> None:
+    """A job takes plain values only; an ORM object would be stale when it runs."""
+    if not all(isinstance(a, int | str | float | bool) or a is None for a in args):
+        raise TypeError(f"job {path} takes only plain values (ids, strings), got {args!r}")
+
+
+def perform(app: Flask, path: str, *args: Plain) -> None:
+    """Run one job in an app context of its own: its own ``g`` and database session."""
+    with app.app_context():
+        pkgutil.resolve_name(path)(*args)
+
+
+@dataclass(frozen=True)
+class InlineJobs:
+    """Runs each job at once, in the enqueuing process (no Redis configured)."""
+
+    app: Flask
+
+    def enqueue(self, path: str, *args: Plain) -> None:
+        _check(path, args)
+        try:
+            perform(self.app, path, *args)
+        except Exception:  # a job's failure is its own; the caller's work is done
+            log.exception("job %s%r failed", path, args)
+
+
+class RQJobs:
+    """Puts each job on an RQ queue in Redis, for ``inkstand worker`` to run.
+
+    RQ keeps its keys under ``rq:``; everything of one queue carries its name
+    (the queue, its registries, the job ids and the workers' names start with
+    it), so apps sharing a Redis stay apart by using different queue names.
+    """
+
+    def __init__(self, redis_url: str, queue_name: str) -> None:
+        from redis import Redis
+
+        self.queue_name = queue_name
+        # Connects on first use, in each process (redis-py starts afresh after a fork).
+        self.connection = Redis.from_url(redis_url)
+
+    def queue(self) -> Queue:
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        return Queue(
+            self.queue_name, connection=self.connection, default_timeout=JOB_TIMEOUT,
+            serializer=JSONSerializer,
+        )  # fmt: skip
+
+    def enqueue(self, path: str, *args: Plain) -> None:
+        from redis import RedisError
+
+        _check(path, args)
+        try:
+            self.queue().enqueue_call(
+                path, args, job_id=f"{self.queue_name}-{uuid.uuid4().hex}",
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+            )  # fmt: skip
+        except RedisError:
+            log.exception("job %s%r not queued: Redis is unreachable", path, args)
+
+
+def for_app(app: Flask) -> Jobs:
+    """The app's job queue: RQ when REDIS_URL is set, otherwise inline."""
+    name = app.config["JOBS_QUEUE"]
+    if not QUEUE_NAME.match(name):
+        raise ValueError(f"JOBS_QUEUE {name!r}: use 1 to 64 letters, digits, '-' or '_'")
+    if app.config.get("REDIS_URL"):
+        return RQJobs(app.config["REDIS_URL"], name)
+    return InlineJobs(app)
