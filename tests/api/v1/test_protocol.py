@@ -73,6 +73,11 @@ def test_the_document_covers_the_native_api_only(call, app):
     site_rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/api/v1/")}
     assert site_rules, "the site has pages"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    operations = [op for path in document["paths"].values() for op in path.values()
+                  if isinstance(op, dict)]  # fmt: skip
+    operation_tags = {tag for op in operations for tag in op["tags"]}
+    assert {t["name"] for t in document["tags"]} == operation_tags
+    assert operation_tags == {"Posts", "Comments", "Tags", "Users"}
     errors = document["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert set(errors) == {PROBLEM}
     post = document["paths"]["/api/v1/posts"]["post"]

@@ -10,6 +10,8 @@ the RealWorld API. See docs/api.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask_smorest import Api
 
@@ -36,6 +38,16 @@ class _Api(Api):
         # flask-smorest would answer every HTTP error of the whole app in JSON, the HTML
         # site's 404 page included; errors.py decides per request instead.
         return None
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        """Register as flask-smorest does, but list the blueprint under its tag ("Posts")
+        rather than its app-wide name ("api_v1_posts"), as its operations are."""
+        add_tag = self.spec.tag
+        self.spec.tag = lambda tag: add_tag({**tag, "name": blp.tag})
+        try:
+            super().register_blueprint(blp, **options)
+        finally:
+            del self.spec.tag
 
 
 def init_app(app: Flask) -> None:
