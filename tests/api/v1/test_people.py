@@ -52,3 +52,29 @@ def test_me_names_the_tokens_account_and_scope(call, factory, token_for, role, s
 def test_me_needs_a_token(call, client, factory):
     assert_problem(call("GET", "/api/v1/me"), 401, "unauthorized")
     assert_problem(call("GET", "/api/v1/me", "ink_nope"), 401, "unauthorized")
+
+
+def test_single_reads_cost_the_same_however_much_there_is(call, factory, token_for, queries):
+    from tests.blog.test_views import _bulk_posts
+
+    author = factory.user(username="ada")
+    post = factory.post(author, "Measured", tags="a, b")
+    token = token_for(author, "read")
+    call("GET", "/api/v1/me", token)  # the first use is recorded; later ones are not
+    urls = [f"/api/v1/posts/{post.id}", "/api/v1/posts/by-slug/measured", "/api/v1/users/ada",
+            "/api/v1/me", "/api/v1/tags"]  # fmt: skip
+
+    def counts() -> list[int]:
+        found = []
+        for url in urls:
+            queries.clear()
+            assert call("GET", url, token).status_code == 200, url
+            found.append(len(queries))
+        return found
+
+    few = counts()
+    assert few == [2, 2, 2, 1, 2]  # the token, then one query (none more for /me)
+    _bulk_posts(author, 30)
+    for _ in range(5):
+        factory.comment(factory.user("reader"), post)
+    assert counts() == few
