@@ -304,8 +304,8 @@ def test_a_body_that_is_not_an_object_is_invalid(call, token_for, body):
     response = call(
         "POST", "/api/v1/posts", token_for(), data=body, content_type="application/json"
     )
-    assert response.status_code in {400, 422}
-    assert response.mimetype == "application/problem+json"
+    problem = assert_problem(response, 422, "invalid")
+    assert set(problem["errors"]) == {"body"}
 
 
 def test_a_form_encoded_body_is_not_read_as_json(call, token_for):

@@ -63,9 +63,15 @@ def response(
     }
     if errors:
         document["errors"] = dict(errors)
-    body = json.dumps(document)
-    resp = Response(body, status=status, mimetype=MEDIA_TYPE, headers=dict(headers or {}))
-    return resp
+    return Response(
+        json.dumps(document), status=status, mimetype=MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+def _name(prefix: str, key: Any) -> str:
+    if key == "_schema":  # marshmallow's name for the object itself, not a field of it
+        return prefix
+    return f"{prefix}.{key}" if prefix else str(key)
 
 
 def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -73,8 +79,7 @@ def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(messages, Mapping):
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            for field, found in field_errors(value, name).items():
+            for field, found in field_errors(value, _name(prefix, key)).items():
                 flat.setdefault(field, []).extend(found)
     elif isinstance(messages, list | tuple):
         texts = [str(m) for m in messages if not isinstance(m, Mapping | list | tuple)]
