@@ -231,3 +231,14 @@ def test_the_page_lists_in_a_fixed_number_of_queries(client, factory, queries):
     queries.clear()
     client.get("/settings/tokens")
     assert len(queries) == few
+
+
+def test_a_token_name_is_shown_as_text(client, factory):
+    user = factory.user()
+    tokens.create(db.session, user, '<script>alert(1)</script><img src=x onerror=alert(1)>',
+                  "read", utcnow())  # fmt: skip
+    login(client, user)
+    html = client.get("/settings/tokens").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

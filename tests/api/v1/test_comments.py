@@ -173,3 +173,16 @@ def test_the_same_comment_twice_is_refused(call, factory, token_for, open_site):
     token, url = token_for("reader"), f"/api/v1/posts/{post.id}/comments"
     assert call("POST", url, token, json={"body": "Once"}).status_code == 201
     assert_problem(call("POST", url, token, json={"body": "Once"}), 422, "invalid")
+
+
+def test_a_revoked_token_may_not_comment(call, factory, open_site):
+    from inkstand.accounts import tokens
+    from inkstand.db import utcnow
+
+    reader = factory.user("reader")
+    post = factory.post(factory.user())
+    token, plaintext = tokens.create(db.session, reader, "old", "read-write", utcnow())
+    tokens.revoke(db.session, reader, token.id, utcnow())
+    response = call("POST", f"/api/v1/posts/{post.id}/comments", plaintext, json={"body": "x"})
+    assert_problem(response, 401, "unauthorized")
+    assert _comments() == 0
