@@ -11,6 +11,7 @@ from flask import Flask
 from inkstand import commands, config, errors, events, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
+from inkstand.api import v1 as api_v1
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
 from inkstand.comments.views import bp as comments_bp
@@ -39,4 +40,5 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    api_v1.init_app(app)
     return app

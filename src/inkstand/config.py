@@ -97,6 +97,18 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",
     ),
+    Setting(
+        "API_LIMITS",
+        "120 per minute;3000 per hour",
+        "Requests to the API per token, or per client address without one "
+        "(Flask-Limiter notation).",
+    ),
+    Setting(
+        "API_LIMITS_PER_ADDRESS",
+        "600 per minute",
+        "Requests to the API from one client address, whatever the tokens "
+        "(Flask-Limiter notation).",
+    ),
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, "Largest request body accepted, in bytes."),
     Setting("POST_BODY_MAX_CHARS", 100_000, "Longest post body accepted, in characters."),
     Setting(

@@ -10,7 +10,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from inkstand import exceptions
+from inkstand.api.v1 import problems
 from inkstand.extensions import db
+from inkstand.pagination import BadCursor
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,19 @@ def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _api() -> bool:
+    """Whether this request is the native API's, whose errors are problem+json."""
+    return problems.applies(request.path)
+
+
 def _domain_error(error: exceptions.DomainError) -> ResponseReturnValue:
     if isinstance(error, exceptions.Moved):
         args = {**(request.view_args or {}), "slug": error.new_key}
         return redirect(url_for(request.endpoint or "blog.index", **args), code=301)
+    if _api():
+        kind = "invalid-cursor" if isinstance(error, BadCursor) else getattr(error, "problem", None)
+        errors = error.errors if isinstance(error, exceptions.Invalid) else None
+        return problems.response(error.status, error.message, kind=kind, errors=errors)
     return error_page(error.status, error.message)
 
 
@@ -58,12 +69,37 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         return error
     if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
         return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
+    if _api():
+        return _http_problem(error)
     return error_page(error.code, MESSAGES.get(error.code, error.description))
+
+
+def _http_problem(error: HTTPException) -> ResponseReturnValue:
+    """An HTTP error as a problem; webargs' validation messages name each field."""
+    code = error.code or 500
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or {}
+    errors: dict[str, list[str]] = {}
+    for located in messages.values():  # {"json": {...}, "query": {...}}: by location
+        errors.update(problems.field_errors(located))
+    kind, detail = None, MESSAGES.get(code, error.description or "")
+    if code == 400 and messages.get("json") and not isinstance(messages["json"], dict):
+        kind, detail, errors = "malformed-json", "The body is not valid JSON.", {}
+    elif code == 422:
+        detail = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
+    elif error.description and code in {401, 403, 413, 415, 429}:
+        detail = error.description
+    return problems.response(
+        code, detail or MESSAGES[400], kind=kind, errors=errors, headers=headers
+    )
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
+    if _api():
+        return problems.response(InternalServerError.code, MESSAGES[500])
     try:
         return error_page(InternalServerError.code)
     except Exception:  # the page itself failed (say, the database is down)

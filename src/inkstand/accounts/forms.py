@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
+from inkstand.accounts.models import TokenScope
 from inkstand.forms import Form
 
 
@@ -34,4 +43,16 @@ class ProfileForm(Form):
     notify_comments = BooleanField(
         "E-mail me when someone comments on my posts",
         description="Mails go to the address of your account. Your own comments are not mailed.",
+    )
+
+
+class TokenForm(Form):
+    name = StringField("Name", [DataRequired(), Length(max=80)], description="What uses it.")
+    scope = SelectField(
+        "Access",
+        choices=[
+            SelectChoice(TokenScope.READ.value, "Read: see what the account sees"),
+            SelectChoice(TokenScope.WRITE.value, "Read-write: also write as the account"),
+        ],
+        default=TokenScope.READ.value,
     )

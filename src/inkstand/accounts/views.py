@@ -20,13 +20,14 @@ from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from inkstand import runtime
-from inkstand.accounts import permissions, services
+from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    TokenForm,
 )
 from inkstand.accounts.models import User
 from inkstand.db import DbSession
@@ -224,3 +225,40 @@ def follow(username: str) -> ResponseReturnValue:
 @bp.post("/authors/<username>/unfollow")
 def unfollow(username: str) -> ResponseReturnValue:
     return _change_follow(services.unfollow, username, "You no longer follow {name}.")
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens() -> ResponseReturnValue:
+    """List the account's API tokens; a new one is shown on this page once, never again."""
+    user = runtime.user()
+    assert user is not None
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            token, plaintext = tokens.create(
+                db.session, user, form.name.data or "", form.scope.data or "", runtime.now()
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            created = (token, plaintext)
+            form = TokenForm(formdata=None)
+    status = 422 if form.errors else 200
+    page = render_template(
+        "accounts/tokens.html",
+        form=form,
+        created=created,
+        tokens=tokens.for_owner(db.session, user),
+    )
+    # The page may hold a secret shown once: no cache may keep it.
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    token = tokens.revoke(db.session, runtime.user(), token_id, runtime.now())
+    flash(f"The token “{token.name}” is revoked: it no longer opens the API.", "success")
+    return redirect(url_for("accounts.api_tokens"))

@@ -12,7 +12,7 @@ from inkstand.accounts.models import Follow, User
 from inkstand.blog import permissions
 from inkstand.blog.models import Favourite, Post, SlugRedirect, Status, Tag, post_tags
 from inkstand.db import DbSession
-from inkstand.exceptions import Forbidden, Moved, NotFound
+from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
 
 
@@ -161,3 +161,78 @@ def manageable(
         lambda p: Cursor(p.updated_at, p.id), size,
         before=Cursor.decode(before), after=Cursor.decode(after),
     )  # fmt: skip
+
+
+LISTED = "published"
+STATES = (LISTED, "scheduled", "draft", "archived")
+
+
+def listing(
+    session: DbSession, viewer: User | None, now: datetime, size: int, *,
+    state: str = LISTED, tag: str | None = None, author: str | None = None,
+    before: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """Posts in one state, filtered by tag and author's username, one query.
+
+    Published posts (listed: their time has come) are public and newest published
+    first. Other states are the writer's own, or every writer's for editors and
+    admins, most recently edited first. Raises Forbidden (a reader or a visitor
+    asking for posts that are not published), Invalid or BadCursor.
+    """
+    if state not in STATES:
+        raise Invalid.field("state", f"Choose one of {', '.join(STATES)}.")
+    if state == LISTED:
+        stmt = _listed(now)
+    else:
+        if viewer is None or not permissions.can_create(viewer):
+            raise Forbidden("Only writers see posts that are not published.")
+        stmt = select(Post).options(joinedload(Post.author))
+        if not permissions.can_see_all_posts(viewer):
+            stmt = stmt.where(Post.author_id == viewer.id)
+        published = Post.status == Status.PUBLISHED.value
+        stmt = stmt.where(
+            {
+                "scheduled": published & (Post.published_at > now),
+                "draft": Post.status == Status.DRAFT.value,
+                "archived": Post.status == Status.ARCHIVED.value,
+            }[state]
+        )
+    if tag is not None:
+        tagged = (
+            select(post_tags.c.post_id)
+            .join(Tag, Tag.id == post_tags.c.tag_id)
+            .where(Tag.name == tag.lower())
+        )
+        stmt = stmt.where(Post.id.in_(tagged))
+    if author is not None:
+        stmt = stmt.where(
+            Post.author_id.in_(select(User.id).where(func.lower(User.username) == author.lower()))
+        )
+    if state == LISTED:
+        return _page(session, stmt, size, before, None)
+    return keyset_page(
+        session, stmt, Post.updated_at, Post.id,
+        lambda p: Cursor(p.updated_at, p.id), size, before=Cursor.decode(before),
+    )  # fmt: skip
+
+
+def by_id(session: DbSession, viewer: User | None, post_id: int, now: datetime) -> Post:
+    """The post ``post_id`` with its author, if ``viewer`` may read it. Raises NotFound."""
+    post = session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
+    if post is None or not permissions.can_view(viewer, post, now):
+        raise NotFound("No such post.")
+    return post
+
+
+def public_tags(session: DbSession, now: datetime) -> list[tuple[str, int]]:
+    """Each tag on a listed post, with how many listed posts carry it, by name."""
+    count = func.count(Post.id)
+    rows = session.execute(
+        select(Tag.name, count)
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .join(Post, Post.id == post_tags.c.post_id)
+        .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+    )
+    return [(name, number) for name, number in rows]

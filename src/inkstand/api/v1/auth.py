@@ -1,0 +1,94 @@
+"""Who calls the API: the account behind ``Authorization: Bearer <token>``, or nobody.
+
+The session cookie is never read here, so a page open in a browser cannot be made
+to write through the API (no CSRF): the API knows only tokens.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from inkstand import runtime
+from inkstand.accounts import tokens
+from inkstand.accounts.models import ApiToken, User
+from inkstand.exceptions import Forbidden
+from inkstand.extensions import db
+
+
+class ReadOnlyToken(Forbidden):
+    """A token of the read scope was used to change something."""
+
+    problem = "read-only-token"
+
+
+def _challenge(error: str | None = None) -> WWWAuthenticate:
+    values: dict[str, str | None] = {"realm": "inkstand"}
+    if error:
+        values["error"] = error
+    return WWWAuthenticate("bearer", values)
+
+
+def bearer() -> str | None:
+    """The token the request presents, if any; the same string the rate limiter keys on."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def load() -> None:
+    """Before each API request: find the caller. A bad token is a 401, never anonymous;
+    a write needs a read-write token, checked before its body is read."""
+    g.api_user, g.api_token = None, None
+    header = request.headers.get("Authorization")
+    if request.method == "OPTIONS":
+        return
+    if header is None:
+        if request.method not in READS:
+            writer()
+        return
+    presented = bearer()
+    if presented is None:
+        raise Unauthorized(
+            "Send the token as 'Authorization: Bearer <token>'.",
+            www_authenticate=_challenge("invalid_request"),
+        )
+    try:
+        g.api_user, g.api_token = tokens.authenticate(db.session, presented, runtime.now())
+    except tokens.BadToken:
+        raise Unauthorized(
+            "The token is unknown or revoked.", www_authenticate=_challenge("invalid_token")
+        ) from None
+    if request.method not in READS:
+        writer()
+
+
+def viewer() -> User | None:
+    """The calling account, or None for an anonymous reader."""
+    user: User | None = g.get("api_user")
+    return user
+
+
+def caller(doing: str = "This") -> tuple[User, ApiToken]:
+    """The calling account and its token. Raises 401 when no token was sent."""
+    user, token = viewer(), g.get("api_token")
+    if user is None or not isinstance(token, ApiToken):
+        raise Unauthorized(
+            f"{doing} needs a token: 'Authorization: Bearer <token>'.",
+            www_authenticate=_challenge(),
+        )
+    return user, token
+
+
+def writer() -> User:
+    """The calling account when its token may write. Raises 401 or ReadOnlyToken."""
+    user, token = caller("Writing")
+    if not token.can_write:
+        raise ReadOnlyToken("This token may only read: make a read-write token to write.")
+    return user

@@ -1,0 +1,97 @@
+"""What every native API response gets: the caller, rate limits, ETags, CORS for reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+
+from inkstand.accounts import tokens
+from inkstand.api.v1 import auth
+from inkstand.extensions import csrf, limiter
+from inkstand.templating import absolute_url
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EXPOSED = "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 link to the next page, rel="next"; absent on the last page.',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _limit_key() -> str:
+    """Per token when one is presented (hashed: no secret in the limiter's store),
+    else per client address."""
+    presented = auth.bearer()
+    if presented is not None:
+        return "api-token:" + tokens.digest(presented)
+    return "api-address:" + (get_remote_address() or "")
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint wired for the native API: token auth, rate limits,
+    CSRF exemption, ETags and CORS; its successes documented as application/json
+    (anything else it answers is a problem, see inkstand.api.v1._Api)."""
+
+    def __init__(self, tag: str, import_name: str, **options: Any) -> None:
+        # Blueprint names are app-wide; "api_v1_" keeps them apart from the site's.
+        super().__init__(f"api_v1_{tag}", import_name, **options)
+        self.tag = tag.capitalize()
+        _wire(self)
+
+    def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
+
+    def response(
+        self, status_code: int, schema: Any = None, *, content_type: str | None = None,
+        **options: Any,
+    ) -> Callable[[Any], Any]:  # fmt: skip
+        if schema is not None and content_type is None:
+            content_type = "application/json"
+        return super().response(status_code, schema, content_type=content_type, **options)
+
+
+def _wire(bp: Blueprint) -> None:
+    bp.before_request(auth.load)
+    bp.after_request(_finish)
+    csrf.exempt(bp)
+    # Shared: one budget across every API blueprint, per token and per address.
+    limiter.shared_limit(_limits("API_LIMITS"), "api-v1", key_func=_limit_key)(bp)
+    limiter.shared_limit(_limits("API_LIMITS_PER_ADDRESS"), "api-v1-address")(bp)
+
+
+def _limits(setting: str) -> Callable[[], str]:
+    return lambda: str(current_app.config[setting])
+
+
+def next_link(cursor: str | None) -> dict[str, str]:
+    """The Link header to the page after this one, keeping the other query arguments."""
+    if cursor is None or request.endpoint is None:
+        return {}
+    args = {**request.args.to_dict(), "cursor": cursor}
+    url = absolute_url(request.endpoint, **(request.view_args or {}), **args)
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+def _finish(response: Response) -> Response:
+    # Answers depend on the token (drafts, "me"): shared caches keep one per token.
+    response.vary.add("Authorization")
+    if request.method in READ_METHODS:
+        if response.status_code == 200 and request.method != "OPTIONS":
+            response.headers.setdefault("Cache-Control", "no-cache")
+            response.add_etag()
+            response.make_conditional(request)
+        # Reads are open to pages on any origin; no cookie is ever used, so none is allowed.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, If-None-Match"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response

@@ -1,0 +1,45 @@
+"""Tags, profiles and the calling account through the native API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.api.v1 import auth, hooks
+from inkstand.api.v1.schemas import MeSchema, TagListSchema, UserSchema
+from inkstand.blog import reading
+from inkstand.extensions import db
+
+tags_bp = hooks.ApiBlueprint("tags", __name__, url_prefix="/api/v1/tags", description="Tags.")
+users_bp = hooks.ApiBlueprint(
+    "users", __name__, url_prefix="/api/v1", description="People and you."
+)
+
+
+@tags_bp.route("", methods=["GET"])
+@tags_bp.response(200, TagListSchema)
+def tags() -> Any:
+    """List the tags of published posts, by name, with their post counts"""
+    rows = reading.public_tags(db.session, runtime.now())
+    return {"tags": [{"name": name, "post_count": count} for name, count in rows]}
+
+
+@users_bp.route("/users/<username>", methods=["GET"])
+@users_bp.response(200, UserSchema)
+def profile(username: str) -> Any:
+    """Read a person's public profile"""
+    return accounts.get_by_username(db.session, username)
+
+
+@users_bp.route("/me", methods=["GET"])
+@users_bp.response(200, MeSchema)
+def me() -> Any:
+    """Read the account the token belongs to, and the token's scope"""
+    user, token = auth.caller("Reading your account")
+    return {
+        **{name: getattr(user, name) for name in UserSchema().fields},
+        "email": user.email,
+        "role": user.role,
+        "token": token,
+    }

@@ -1,0 +1,149 @@
+"""Posts through the native API: list, read, write, publish, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+
+from inkstand import runtime
+from inkstand.api.v1 import auth, hooks
+from inkstand.api.v1.schemas import (
+    PostInSchema,
+    PostListSchema,
+    PostPatchSchema,
+    PostQuerySchema,
+    PostSchema,
+    PublishSchema,
+)
+from inkstand.blog import reading, services
+from inkstand.blog.models import Post, Status
+from inkstand.extensions import db
+
+bp = hooks.ApiBlueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts.")
+
+
+def _body_limit() -> int:
+    limit: int = current_app.config["POST_BODY_MAX_CHARS"]
+    return limit
+
+
+def _input(fields: dict[str, Any], post: Post | None = None) -> services.PostInput:
+    """What to save: the fields sent, and for the others the post's current values."""
+    current: dict[str, Any] = {}
+    if post is not None:
+        current = {
+            "title": post.title,
+            "body": post.body_source,
+            "status": post.status,
+            "slug": post.slug,
+            "excerpt": post.excerpt_source,
+            "tags": post.tag_list,
+            "publish_at": post.published_at,
+            "comments_closed": post.comments_closed,
+        }
+    merged = {**current, **fields}
+    return services.PostInput(
+        title=merged["title"],
+        body=merged["body"],
+        status=merged.get("status", Status.DRAFT.value),
+        slug=merged.get("slug", ""),
+        excerpt=merged.get("excerpt", ""),
+        tags=", ".join(merged.get("tags", [])),
+        publish_at=merged.get("publish_at"),
+        comments_closed=merged.get("comments_closed"),
+    )
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(PostQuerySchema, location="query")
+@bp.response(200, PostListSchema, headers=hooks.LINK_HEADER)
+def index(args: dict[str, Any]) -> Any:
+    """List posts, newest first
+
+    Published posts by default, to anyone. Drafts, scheduled and archived posts
+    (`state`) are listed to their writers, and to editors and admins.
+    """
+    page = reading.listing(
+        db.session, auth.viewer(), runtime.now(), args["limit"], state=args["state"],
+        tag=args.get("tag"), author=args.get("author"), before=args.get("cursor"),
+    )  # fmt: skip
+    return {"posts": page.items, "next_cursor": page.older}, hooks.next_link(page.older)
+
+
+@bp.route("", methods=["POST"])
+@bp.arguments(PostInSchema)
+@bp.response(201, PostSchema)
+def create(args: dict[str, Any]) -> Any:
+    """Write a post
+
+    Needs a read-write token of an author, editor or admin.
+    """
+    user = auth.writer()
+    post = services.create_post(db.session, user, _input(args), runtime.now(), _body_limit())
+    return reading.by_id(db.session, user, post.id, runtime.now())
+
+
+@bp.route("/<int:post_id>", methods=["GET"])
+@bp.response(200, PostSchema)
+def show(post_id: int) -> Any:
+    """Read a post by id
+
+    Drafts and scheduled posts are found only by those who may edit them.
+    """
+    return reading.by_id(db.session, auth.viewer(), post_id, runtime.now())
+
+
+@bp.route("/by-slug/<slug>", methods=["GET"])
+@bp.response(200, PostSchema)
+@bp.alt_response(301, description="The slug is an old one: Location names the post's URL.")
+def by_slug(slug: str) -> Any:
+    """Read a post by slug"""
+    return reading.show(db.session, auth.viewer(), slug, runtime.now())
+
+
+@bp.route("/<int:post_id>", methods=["PATCH"])
+@bp.arguments(PostPatchSchema)
+@bp.response(200, PostSchema)
+def update(args: dict[str, Any], post_id: int) -> Any:
+    """Change a post
+
+    Fields left out keep their values. Each save is a revision.
+    """
+    user = auth.writer()
+    post = services.get_for_edit(db.session, user, post_id)
+    services.update_post(
+        db.session, user, post_id, _input(args, post), runtime.now(), _body_limit()
+    )
+    return reading.by_id(db.session, user, post_id, runtime.now())
+
+
+@bp.route("/<int:post_id>/publish", methods=["POST"])
+@bp.arguments(PublishSchema, required=False)
+@bp.response(200, PostSchema)
+def publish(args: dict[str, Any], post_id: int) -> Any:
+    """Publish a post
+
+    Now, at its first publication time, or at `publish_at` (a future time schedules it).
+    """
+    user = auth.writer()
+    post = services.get_for_edit(db.session, user, post_id)
+    fields: dict[str, Any] = {"status": Status.PUBLISHED.value}
+    if args.get("publish_at") is not None:
+        fields["publish_at"] = args["publish_at"]
+    elif post.published_at is not None and post.published_at > runtime.now():
+        fields["publish_at"] = None  # a scheduled post published now goes out now
+    services.update_post(
+        db.session, user, post_id, _input(fields, post), runtime.now(), _body_limit()
+    )
+    return reading.by_id(db.session, user, post_id, runtime.now())
+
+
+@bp.route("/<int:post_id>", methods=["DELETE"])
+@bp.response(204)
+def delete(post_id: int) -> Any:
+    """Delete a post, with its revisions and comments"""
+    services.delete_post(db.session, auth.writer(), post_id)
+    done = Response(status=204)
+    del done.headers["Content-Type"]
+    return done

@@ -1,0 +1,233 @@
+"""The shapes the native API reads and writes, as marshmallow schemas.
+
+They check shape only (types, required fields); the rules (lengths, slugs, who may)
+live in the services, whose Invalid errors come back as the same problem+json.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from inkstand import runtime
+from inkstand.accounts.models import User
+from inkstand.blog.models import Post, Status
+from inkstand.blog.reading import STATES
+from inkstand.comments.models import Comment
+from inkstand.db import ID_MAX
+
+# Query and path text a database can compare: no NUL or other control characters.
+_PRINTABLE = validate.Regexp(re.compile(r"^[^\x00-\x1f\x7f]*$"), error="Use printable text.")
+_STATUSES = [s.value for s in Status]
+_NO_COMMA = validate.Regexp(r"^[^,]*$", error="A tag has no comma.")
+
+
+class Text(fields.String):
+    """A string the database can store: no lone surrogates, which JSON's \\u escapes
+    allow but UTF-8 cannot encode."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError("Use valid Unicode text.") from exc
+        return text
+
+
+class _Out(Schema):
+    """An output schema: documents what the API sends."""
+
+
+class AuthorSchema(_Out):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    image_url = fields.String(required=True)
+
+
+def _state(post: Post) -> str:
+    return post.display_status(runtime.now())
+
+
+class PostSummarySchema(_Out):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    state = fields.Function(
+        _state,
+        required=True,
+        metadata={"enum": list(STATES), "description": "What a reader sees: draft, "
+                  "scheduled (published, its time not yet come), published or archived."},
+    )  # fmt: skip
+    excerpt = fields.String(required=True)
+    tags = fields.List(fields.String(), required=True, attribute="tag_list")
+    reading_minutes = fields.Integer(required=True)
+    comment_count = fields.Integer(required=True)
+    favourite_count = fields.Integer(required=True)
+    comments_closed = fields.Boolean(required=True)
+    published_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    author = fields.Nested(AuthorSchema, required=True)
+
+
+class PostSchema(PostSummarySchema):
+    body = fields.String(required=True, attribute="body_source", metadata={"description":
+                         "Markdown source."})  # fmt: skip
+    body_html = fields.String(required=True, metadata={"description": "Sanitised HTML."})
+    excerpt_source = fields.String(
+        required=True, metadata={"description": "The excerpt as written; empty for automatic."}
+    )
+
+
+class PostListSchema(_Out):
+    posts = fields.List(fields.Nested(PostSummarySchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+    )
+
+
+class PostQuerySchema(Schema):
+    state = Text(
+        load_default="published",
+        validate=validate.OneOf(STATES),
+        metadata={"description": "Other states than published: your own posts (all, for "
+                  "editors and admins), with a token."},
+    )  # fmt: skip
+    tag = Text(validate=[validate.Length(1, 40), _PRINTABLE])
+    author = Text(
+        validate=[validate.Length(1, 30), _PRINTABLE], metadata={"description": "A username."}
+    )
+    cursor = Text(validate=[validate.Length(1, 40), _PRINTABLE])
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class PostInSchema(Schema):
+    title = Text(required=True)
+    body = Text(required=True, metadata={"description": "Markdown."})
+    status = Text(load_default=Status.DRAFT.value, validate=validate.OneOf(_STATUSES))
+    slug = Text(load_default="", metadata={"description": "Empty: made from the title."})
+    excerpt = Text(load_default="")
+    tags = fields.List(Text(validate=_NO_COMMA), load_default=list)
+    publish_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "With its time zone. A future time schedules the post."},
+    )
+    comments_closed = fields.Boolean(load_default=None, allow_none=True)
+
+
+class PostPatchSchema(Schema):
+    """Any subset of a post's fields; the others keep their values."""
+
+    title = Text()
+    body = Text()
+    status = Text(validate=validate.OneOf(_STATUSES))
+    slug = Text()
+    excerpt = Text()
+    tags = fields.List(Text(validate=_NO_COMMA))
+    publish_at = fields.AwareDateTime(allow_none=True)
+    comments_closed = fields.Boolean()
+
+
+class PublishSchema(Schema):
+    publish_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Empty: now, or the first publication time."},
+    )
+
+
+class TagSchema(_Out):
+    name = fields.String(required=True)
+    post_count = fields.Integer(required=True)
+
+
+class TagListSchema(_Out):
+    tags = fields.List(fields.Nested(TagSchema), required=True)
+
+
+class CommentSchema(_Out):
+    id = fields.Integer(required=True)
+    parent_id = fields.Integer(required=True, allow_none=True)
+    depth = fields.Integer(required=True)
+    shown = fields.Boolean(
+        required=True,
+        metadata={"description": "False: a deleted comment kept to hold its replies; "
+                  "its author and text are null."},
+    )  # fmt: skip
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "approved", "spam"]))
+    author = fields.Nested(AuthorSchema, required=True, allow_none=True)
+    body = fields.String(required=True, allow_none=True)
+    body_html = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    edited_at = fields.DateTime(required=True, allow_none=True)
+
+
+class CommentListSchema(_Out):
+    comments = fields.List(
+        fields.Nested(CommentSchema),
+        required=True,
+        metadata={"description": "The thread in reading order: each reply after its parent."},
+    )
+
+
+class CommentInSchema(Schema):
+    body = Text(required=True, metadata={"description": "A small Markdown subset."})
+    parent_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, ID_MAX)
+    )
+
+
+class UserSchema(_Out):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    bio = fields.String(required=True)
+    image_url = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TokenInfoSchema(_Out):
+    name = fields.String(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(["read", "read-write"]))
+    prefix = fields.String(required=True)
+
+
+class MeSchema(UserSchema):
+    email = fields.String(required=True)
+    role = fields.String(required=True)
+    token = fields.Nested(TokenInfoSchema, required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "Stable per kind of error."})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Invalid input: each field named, with its messages."},
+    )
+
+
+def comment_row(comment: Comment, shown: bool, author: User) -> dict[str, Any]:
+    """A comment as CommentSchema shows it; a placeholder (not shown) without author or text."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "depth": comment.depth,
+        "shown": shown,
+        "status": comment.status,
+        "author": author if shown else None,
+        "body": comment.body_source if shown else None,
+        "body_html": comment.body_html if shown else None,
+        "created_at": comment.created_at,
+        "edited_at": comment.edited_at,
+    }
