@@ -185,7 +185,7 @@ def post_comment(
     _check_repeat(session, actor, post, body, now)
     comment = Comment(
         post_id=post.id,
-        author_id=actor.id,
+        author=actor,  # loaded with it, for whoever shows the new comment at once
         parent_id=parent_id,
         depth=depth,
         body_source=body,
