@@ -43,7 +43,8 @@ contracts: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
 
-## make bench: throughput and memory of the home and post pages against a bare Flask floor
+## make bench: throughput and memory of the home and post pages against a bare Flask floor,
+## and of the post page while 100 and 500 live comment streams are open (gthread and gevent)
 bench: $(VENV)/.installed-app
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 	$(BIN)/python bench/run.py

@@ -81,15 +81,22 @@ def wrk(
     return parse_wrk(out), seen
 
 
-def connection_split(port: int, workers: list[int]) -> list[int]:
-    """How many established connections to ``port`` each worker holds right now."""
+def connection_split(
+    port: int, workers: list[int], others: frozenset[int] = frozenset()
+) -> list[int]:
+    """How many established connections to ``port`` each worker holds right now,
+    leaving out those from the client ports ``others``."""
     inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                local, state, inode = fields[1], fields[3], fields[9]
-                if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if (
+                    state == "01"
+                    and int(local.rsplit(":", 1)[1], 16) == port
+                    and int(remote.rsplit(":", 1)[1], 16) not in others
+                ):
                     inodes.add(inode)
     split = []
     for pid in workers:

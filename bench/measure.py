@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from load import connection_split, wrk
@@ -67,16 +68,43 @@ def measure(
     check: str, retries: Retries,
 ) -> Result:  # fmt: skip
     """Warm up, then one measured wrk run, repeated if a worker was left without work."""
+    body = warm_up(case, posts, server, path, opts, check)
+    return measured(case, posts, server, path, opts, retries, len(body))
+
+
+def warm_up(
+    case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace, check: str
+) -> bytes:
+    """Check the page, then load it for the warm-up seconds; returns the page."""
     status, body = fetch(server.port, path)
     if status != 200 or check.encode() not in body:
         raise RuntimeError(f"{case}: GET {path} gave {status}, {len(body)} bytes, no {check!r}")
-    url = f"http://{HOST}:{server.port}{path}"
     print(f"  {case:<14} {posts or '':>6}  warm-up {opts.warmup}s, measure {opts.duration}s")
-    wrk(url, opts.warmup, opts.threads, opts.connections)
+    wrk(f"http://{HOST}:{server.port}{path}", opts.warmup, opts.threads, opts.connections)
+    return body
+
+
+def measured(
+    case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace,
+    retries: Retries, body_bytes: int, midway: Callable[[], None] | None = None,
+    others: frozenset[int] = frozenset(),
+) -> Result:  # fmt: skip
+    """The measured wrk run, repeated if a worker held none of wrk's connections.
+
+    ``midway`` is called halfway through each run; ``others`` are client ports of
+    connections that are not wrk's (held streams), left out of the split.
+    """
+    url = f"http://{HOST}:{server.port}{path}"
     workers = workers_of(server.pid)
     if len(workers) != opts.workers:
         print(f"  warning: found {len(workers)} workers under pid {server.pid}, not {opts.workers}")
     server_pids = [server.pid, *workers]
+
+    def halfway() -> list[int]:
+        if midway is not None:
+            midway()
+        return connection_split(server.port, workers, others)
+
     attempts = 0
     while True:
         attempts += 1
@@ -86,10 +114,7 @@ def measure(
             process_seconds(server_pids),
             children_seconds(),
         )
-        load, split = wrk(
-            url, opts.duration, opts.threads, opts.connections,
-            midway=lambda: connection_split(server.port, workers),
-        )  # fmt: skip
+        load, split = wrk(url, opts.duration, opts.threads, opts.connections, midway=halfway)
         after = (time.monotonic(), busy_seconds(), process_seconds(server_pids), children_seconds())
         # gunicorn leaves it to the kernel which worker accepts a connection; when one
         # took all of wrk's, the other sat idle: measure again with fresh connections.
@@ -99,7 +124,7 @@ def measure(
     wall, busy, served, waited = (b - a for a, b in zip(before, after, strict=True))
     peaks = [mb for mb in map(peak_rss_mb, workers) if mb is not None]
     return Result(
-        case=case, posts=posts, path=path, body_bytes=len(body),
+        case=case, posts=posts, path=path, body_bytes=body_bytes,
         requests_per_s=load.requests_per_s, p50_ms=load.p50_ms, p99_ms=load.p99_ms,
         requests=load.requests, errors=load.errors, workers=len(peaks),
         rss_max_mb=max(peaks, default=0.0), rss_mean_mb=statistics.fmean(peaks) if peaks else 0.0,

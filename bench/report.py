@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from live import Live
 from measure import Result, idle_worker, split_text
 from servers import BENCH
 
@@ -31,12 +32,71 @@ def floor_cpu_rate(results: list[Result]) -> float:
     return statistics.fmean(r.requests_per_cpu_s for r in results if r.posts is None)
 
 
-def compare_to_floor(results: list[Result]) -> None:
-    """Fill in every row's 'vs floor' and 'vs floor/CPU'."""
+def compare_to_floor(results: list[Result], others: list[Result] | None = None) -> None:
+    """Fill in every row's 'vs floor' and 'vs floor/CPU' (and those of ``others``)."""
     reference, per_cpu = floor_rate(results), floor_cpu_rate(results)
-    for result in results:
+    for result in [*results, *(others or [])]:
         result.ratio_to_floor = result.requests_per_s / reference
         result.cpu_ratio_to_floor = result.requests_per_cpu_s / per_cpu
+
+
+def _grid(rows: list[tuple[str, ...]]) -> str:
+    """Rows as aligned columns under a rule, the first column to the left."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _optional(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def live_table(lives: list[Live]) -> str:
+    """The streams case: each row against the floor and against its server with none open."""
+    header = (
+        "server", "streams", "open", "req/s", "vs floor", "vs none", "p50 ms", "p99 ms",
+        "p99 vs none", "RSS MB", "MB/stream", "received", "delivery p50/max s", "errors",
+        "CPU server", "CPU other", "req/CPU-s", "vs none/CPU",
+    )  # fmt: skip
+    rows: list[tuple[str, ...]] = [header]
+    for live in lives:
+        r = live.load
+        none = next(
+            (n.load for n in lives if n.server == live.server and not n.streams), r
+        )  # the first row of each server: no stream, no log-in
+        delivery = (
+            f"{live.delivery_p50_s:.2f}/{live.delivery_max_s:.2f}"
+            if live.delivery_p50_s is not None and live.delivery_max_s is not None
+            else "-"
+        )
+        rows.append((
+            live.server,
+            str(live.streams) if live.logins is None else f"0, {live.logins} log-ins",
+            str(live.opened),
+            f"{r.requests_per_s:,.0f}",
+            _optional(r.ratio_to_floor, ".0%"),
+            f"{r.requests_per_s / none.requests_per_s:.0%}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.p99_ms / none.p99_ms:.2f}x",
+            f"{live.rss_with_mb:.1f}",
+            _optional(live.mb_per_stream, ".3f"),
+            "-" if live.delivered is None else f"{live.delivered}/{live.opened}",
+            delivery,
+            str(r.errors),
+            f"{r.server_cpu_cores:.2f}",
+            f"{r.other_cpu_cores:.2f}",
+            f"{r.requests_per_cpu_s:,.0f}",
+            f"{r.requests_per_cpu_s / none.requests_per_cpu_s:.0%}",
+        ))  # fmt: skip
+    return _grid(rows)
 
 
 def table(results: list[Result]) -> str:
@@ -65,16 +125,7 @@ def table(results: list[Result]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return _grid(rows)
 
 
 def _name(result: Result) -> str:
@@ -168,14 +219,44 @@ def summary_lines(results: list[Result], found: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _server_text(opts: argparse.Namespace) -> str:
+    if opts.worker_class == "gthread":
+        return f"gunicorn gthread, {opts.workers} workers x {opts.server_threads} threads"
+    return f"gunicorn {opts.worker_class}, {opts.workers} workers"
+
+
+def live_lines(lives: list[Live], opts: argparse.Namespace) -> list[str]:
+    bus = f"Redis ({opts.redis_used})" if opts.redis_used else "in-process (no Redis)"
+    lines = [
+        "",
+        f"Streams: the post page under the same wrk while N comment streams are open; "
+        f"{opts.workers} workers; gthread with {opts.stream_threads} threads each; event bus "
+        f"{bus}; one comment posted halfway through each run with streams; 'log-ins': "
+        "readers logging in one after another throughout the run, no stream.",
+        "'vs none': req/s against the same server with no stream open; RSS MB: all workers "
+        "after the run, streams open; MB/stream: that minus the workers' RSS before the "
+        "streams opened, divided by N.",
+        "",
+        live_table(lives),
+    ]
+    for live in lives:
+        if live.opened < live.streams or (live.delivered or 0) < live.opened:
+            lines.append(
+                f"WARNING: {live.server}, {live.streams} streams: {live.opened} opened, "
+                f"{live.delivered} received the comment; {'; '.join(live.failures)}"
+            )
+    return lines
+
+
 def report(
-    results: list[Result], opts: argparse.Namespace, elapsed: float, page_cache_seconds: int
-) -> None:
+    results: list[Result], lives: list[Live], opts: argparse.Namespace, elapsed: float,
+    page_cache_seconds: int,
+) -> None:  # fmt: skip
     print()
     print(
         f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s --latency "
-        f"(after a {opts.warmup}s warm-up); gunicorn gthread, {opts.workers} workers x "
-        f"{opts.server_threads} threads; {os.cpu_count()} cores; SQLite"
+        f"(after a {opts.warmup}s warm-up); {_server_text(opts)}; {os.cpu_count()} cores; "
+        "SQLite"
     )
     print(
         "home, post: a visitor without a session cookie, served from the page cache "
@@ -210,6 +291,9 @@ def report(
             f"{found['max_other_cpu_cores']:.2f} cores; the floor moved "
             f"{found['floor_spread']:.0%}): compare these numbers with care, or rerun"
         )
+    if lives:
+        for line in live_lines(lives, opts):
+            print(line)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -221,9 +305,15 @@ def report(
                 "warmup_s": opts.warmup,
             },
             "gunicorn": {
-                "worker_class": "gthread",
+                "worker_class": opts.worker_class,
                 "workers": opts.workers,
-                "threads": opts.server_threads,
+                "threads": opts.server_threads if opts.worker_class == "gthread" else None,
+            },
+            "streams": {
+                "counts": [0, *opts.streams],
+                "worker_classes": list(opts.servers),
+                "gthread_threads": opts.stream_threads,
+                "event_bus": "redis" if opts.redis_used else "in-process",
             },
             "page_cache_seconds": {"cached": page_cache_seconds, "rendered": 0},
             "database": "sqlite",
@@ -231,6 +321,7 @@ def report(
             "python": platform.python_version(),
         },
         "results": [asdict(r) for r in results],
+        "live": [asdict(live) | {"mb_per_stream": live.mb_per_stream} for live in lives],
         "summary": found,
         "elapsed_s": round(elapsed, 1),
     }

@@ -17,8 +17,15 @@ so a noisy machine shows itself.
 Results are printed as a table and written to bench/results/latest.json.
 Every server is stopped on the way out, on errors and on Ctrl-C too.
 
+A second case, "streams" (bench/live.py), loads the post page while 0, 100 and
+500 live comment streams are held open on it (bench/streams.py), under each
+worker class `inkstand serve` offers, and checks that a comment posted meanwhile
+reaches the streams. `--cases pages` or `--cases streams` runs only one of them
+(the floor runs either way).
+
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
-load.py (wrk), measure.py (one case), report.py (table, summary and JSON).
+load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
+report.py (tables, summary and JSON).
 """
 
 from __future__ import annotations
@@ -35,11 +42,14 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from live import Live, measure_live, measure_logins, prepare, redis_answers, server_env
 from measure import Result, Retries, measure
 from report import compare_to_floor, report
 from seed import migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
+from streams import raise_file_limit
 
+from inkstand.commands import WORKER_CLASSES
 from inkstand.config import DEFAULTS
 
 PAGE_CACHE_SECONDS = int(DEFAULTS["PAGE_CACHE_SECONDS"])  # what the cached rows run with
@@ -62,11 +72,12 @@ def clean_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def run(opts: argparse.Namespace, tmp: Path) -> list[Result]:
+def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
     env = clean_env(tmp)
     rng = random.Random(2024)
     databases: dict[int, tuple[str, str, str]] = {}
-    for count in opts.posts:
+    sizes = opts.posts if "pages" in opts.cases else [min(opts.posts)]
+    for count in sizes:
         started = time.monotonic()
         url = f"sqlite:///{tmp / f'inkstand-{count}.sqlite3'}"
         migrate(url, env)
@@ -78,11 +89,12 @@ def run(opts: argparse.Namespace, tmp: Path) -> list[Result]:
         )
         databases[count] = (url, slug, title)
 
+    per_worker = ["--threads", str(opts.server_threads)] if opts.worker_class == "gthread" else []
     serve = [
         str(BIN / "inkstand"), "serve", "--workers", str(opts.workers),
-        "--threads", str(opts.server_threads),
+        "--worker-class", opts.worker_class, *per_worker,
     ]  # fmt: skip
-    print(f"serving with {opts.workers} workers x {opts.server_threads} threads (gthread)")
+    print(f"serving with {opts.workers} workers ({server_text(opts)})")
 
     # A first server on the largest database: check the home page and learn its size
     # and the exact gunicorn command line, which the floor then reuses.
@@ -109,6 +121,21 @@ def run(opts: argparse.Namespace, tmp: Path) -> list[Result]:
 
     # The floor is measured first and last: a drift between the two shows noise.
     results = [floor("floor")]
+    if "pages" in opts.cases:
+        results += pages(opts, env, databases, serve, retries, tmp)
+    lives: list[Live] = []
+    if "streams" in opts.cases:
+        lives = streams(opts, env, databases, retries, tmp)
+    results.append(floor("floor, again"))
+    compare_to_floor(results, [live.load for live in lives])
+    return results, lives
+
+
+def pages(
+    opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
+    serve: list[str], retries: Retries, tmp: Path,
+) -> list[Result]:  # fmt: skip
+    results = []
     for count, (url, slug, title) in databases.items():
         pages = [("home", "/", 'class="summary"'), ("post", f"/posts/{slug}", title)]
         for page, path, check in pages:
@@ -120,9 +147,33 @@ def run(opts: argparse.Namespace, tmp: Path) -> list[Result]:
                 log = tmp / f"{page}{suffix.replace(', ', '-')}-{count}.log"
                 with serving(cmd, server_env, port, log) as server:
                     results.append(measure(case, count, server, path, opts, check, retries))
-    results.append(floor("floor, again"))
-    compare_to_floor(results)
     return results
+
+
+def streams(
+    opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
+    retries: Retries, tmp: Path,
+) -> list[Live]:  # fmt: skip
+    """The post page with 0, then each of opts.streams, comment streams open on it."""
+    raise_file_limit(4 * max(opts.streams, default=0) + 1024)
+    target = prepare(*databases[min(databases)])
+    opts.redis_used = opts.redis_url if redis_answers(opts.redis_url) else ""
+    bus = f"Redis at {opts.redis_used}" if opts.redis_used else "in-process (no Redis answered)"
+    print(f"live streams on post {target.post_id}, event bus {bus}")
+    live_env = server_env(env, target, opts.redis_used)
+    counts = [0, *opts.streams]
+    lives = []
+    for kind in opts.servers:
+        lives += [measure_live(kind, n, target, live_env, opts, retries, tmp) for n in counts]
+        if opts.logins:
+            lives.append(measure_logins(kind, target, live_env, opts, retries, tmp))
+    return lives
+
+
+def server_text(opts: argparse.Namespace) -> str:
+    if opts.worker_class == "gthread":
+        return f"gthread, {opts.server_threads} threads each"
+    return f"{opts.worker_class}, {DEFAULTS['SERVER_CONNECTIONS']} connections each"
 
 
 def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -141,12 +192,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--server-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--worker-class", choices=WORKER_CLASSES, default=DEFAULTS["SERVER_WORKER_CLASS"],
+        help="gunicorn worker class of the floor and the pages case (default: Inkstand's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server-threads", type=int, default=int(DEFAULTS["SERVER_THREADS"]),
+        help="threads per gthread worker in the pages case (default: Inkstand's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cases", nargs="+", choices=("pages", "streams"), default=["pages", "streams"]
+    )
+    parser.add_argument(
+        "--streams", type=int, nargs="+", default=[100, 500], help="open streams (0 is added)"
+    )
+    parser.add_argument("--servers", nargs="+", choices=WORKER_CLASSES, default=WORKER_CLASSES)
+    parser.add_argument(
+        "--stream-threads", type=int, default=int(DEFAULTS["SERVER_THREADS"]),
+        help="threads per gthread worker in the streams case (default: Inkstand's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--logins", action=argparse.BooleanOptionalAction, default=True,
+        help="in the streams case, also load the post page while readers log in",
+    )  # fmt: skip
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/0",
+        help="event bus of the streams case, if it answers ('' for the in-process bus)",
+    )  # fmt: skip
     parser.add_argument(
         "--retries", type=int, default=4, help="measured runs that may be repeated in all"
     )
-    parser.add_argument("--deadline", type=int, default=600, help="give up after N seconds")
+    parser.add_argument("--deadline", type=int, default=900, help="give up after N seconds")
     opts = parser.parse_args(argv)
+    opts.redis_used = ""
     if shutil.which("wrk") is None:
         print("wrk is not installed: `apt-get install -y wrk` (make bench does it)")
         return 2
@@ -160,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="inkstand-bench-") as tmp:
-            results = run(opts, Path(tmp))
+            results, lives = run(opts, Path(tmp))
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped")
         return 130
@@ -169,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(stopped.code or 1)
     finally:
         signal.alarm(0)
-    report(results, opts, time.monotonic() - started, PAGE_CACHE_SECONDS)
+    report(results, lives, opts, time.monotonic() - started, PAGE_CACHE_SECONDS)
     return 0
 
 

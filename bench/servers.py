@@ -146,6 +146,16 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(match[1]) / 1024 if match else None
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of ``pid`` right now (VmRSS), in MB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match[1]) / 1024 if match else None
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

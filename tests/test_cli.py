@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from inkstand import commands
@@ -54,15 +57,84 @@ def test_demo_loads_once_and_prints_the_admin_login(app):
     assert db.session.scalar(select(func.count(Post.id))) == posts
 
 
-def test_serve_runs_gunicorn_with_threaded_workers(app, monkeypatch):
+def serve_args(app, monkeypatch, *args):
+    """The gunicorn command line `inkstand serve ARGS` would run."""
     calls = []
-    monkeypatch.setattr(commands.os, "execv", lambda path, args: calls.append(args))
-    result = app.test_cli_runner().invoke(
-        args=["serve", "--bind", "127.0.0.1:9999", "--workers", "3"]
-    )
+    monkeypatch.setattr(commands.os, "execv", lambda path, argv: calls.append(argv))
+    result = app.test_cli_runner().invoke(args=["serve", *args])
     assert result.exit_code == 0, result.output
-    args = calls[0]
-    assert args[args.index("--bind") + 1] == "127.0.0.1:9999"
-    assert args[args.index("--workers") + 1] == "3"
-    assert args[args.index("--worker-class") + 1] == "gthread"
-    assert args[-1] == "inkstand:create_app()"
+    assert len(calls) == 1
+    return calls[0]
+
+
+def option(argv, name):
+    return argv[argv.index(name) + 1]
+
+
+def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
+    argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999", "--workers", "3")
+    assert option(argv, "--bind") == "127.0.0.1:9999"
+    assert option(argv, "--workers") == "3"
+    assert option(argv, "--worker-class") == app.config["SERVER_WORKER_CLASS"]
+    assert "--preload" in argv
+    assert argv[-1] == "inkstand:create_app()"
+
+
+def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch):
+    argv = serve_args(app, monkeypatch)
+    assert option(argv, "--worker-class") == "gthread"
+    assert int(option(argv, "--threads")) >= 256
+    assert "--worker-connections" not in argv
+
+
+def test_serve_with_gevent_patches_the_standard_library_before_the_app_loads(app, monkeypatch):
+    argv = serve_args(app, monkeypatch, "--worker-class", "gevent", "--connections", "2000")
+    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-connections") == "2000"
+    assert "--threads" not in argv
+    config = option(argv, "--config")
+    assert config.startswith("file:")  # run as a file: importing inkstand would load the app
+    assert Path(config.removeprefix("file:")) == commands.GEVENT_CONFIG
+    assert "monkey.patch_all()" in commands.GEVENT_CONFIG.read_text()
+
+
+def test_serve_takes_threads_and_worker_class_from_settings(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SERVER_WORKER_CLASS", "gthread")
+    monkeypatch.setitem(app.config, "SERVER_THREADS", 12)
+    argv = serve_args(app, monkeypatch)
+    assert option(argv, "--threads") == "12"
+    assert option(serve_args(app, monkeypatch, "--threads", "7"), "--threads") == "7"
+    monkeypatch.setitem(app.config, "SERVER_WORKER_CLASS", "gevent")
+    monkeypatch.setitem(app.config, "SERVER_CONNECTIONS", 300)
+    argv = serve_args(app, monkeypatch)
+    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-connections") == "300"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--worker-class", "sync"],
+        ["--worker-class", "eventlet"],
+        ["--threads", "0"],
+        ["--threads", "many"],
+        ["--connections", "-1"],
+    ],
+)
+def test_serve_refuses_bad_options_without_starting_anything(app, monkeypatch, args):
+    calls = []
+    monkeypatch.setattr(commands.os, "execv", lambda path, argv: calls.append(argv))
+    result = app.test_cli_runner().invoke(args=["serve", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert calls == []
+
+
+def test_serve_refuses_an_unknown_worker_class_setting(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(commands.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setitem(app.config, "SERVER_WORKER_CLASS", "tornado")
+    result = app.test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 2
+    assert "INKSTAND_SERVER_WORKER_CLASS" in result.output
+    assert calls == []

@@ -58,19 +58,62 @@ def load_demo() -> None:
     click.echo(text)
 
 
+WORKER_CLASSES = ("gthread", "gevent")
+GEVENT_CONFIG = Path(__file__).with_name("gunicorn_gevent.py")
+
+
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
 @click.option("--workers", type=int, default=None, help="Default: INKSTAND_SERVER_WORKERS.")
-@click.option("--threads", type=int, default=4, show_default=True)
+@click.option(
+    "--worker-class",
+    type=click.Choice(WORKER_CLASSES),
+    default=None,
+    help="Default: INKSTAND_SERVER_WORKER_CLASS.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads per gthread worker. Default: INKSTAND_SERVER_THREADS.",
+)
+@click.option(
+    "--connections",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Connections per gevent worker. Default: INKSTAND_SERVER_CONNECTIONS.",
+)
 @with_appcontext
-def serve(bind: str, workers: int | None, threads: int) -> None:
+def serve(
+    bind: str,
+    workers: int | None,
+    worker_class: str | None,
+    threads: int | None,
+    connections: int | None,
+) -> None:
     """Serve Inkstand with gunicorn (the production server)."""
-    count = workers or current_app.config["SERVER_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
+    config = current_app.config
+    count = workers or config["SERVER_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
+    kind = worker_class or config["SERVER_WORKER_CLASS"]
+    if kind not in WORKER_CLASSES:
+        raise click.BadParameter(
+            f"{kind!r} is not one of {', '.join(WORKER_CLASSES)}",
+            param_hint="INKSTAND_SERVER_WORKER_CLASS",
+        )
+    if kind == "gevent":
+        # The configuration file patches the standard library before --preload
+        # imports the app; read as a file, not imported from this package, whose
+        # own imports would come first.
+        per_worker = [
+            "--worker-connections", str(connections or config["SERVER_CONNECTIONS"]),
+            "--config", f"file:{GEVENT_CONFIG}",
+        ]  # fmt: skip
+    else:
+        per_worker = ["--threads", str(threads or config["SERVER_THREADS"])]
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
-        gunicorn, "--bind", bind, "--workers", str(count), "--threads", str(threads),
-        "--worker-class", "gthread", "--access-logfile", "-", "--preload", "--reuse-port",
-        "inkstand:create_app()",
+        gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
+        "--access-logfile", "-", "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
 

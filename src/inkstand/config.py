@@ -150,6 +150,23 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),
+    Setting(
+        "SERVER_WORKER_CLASS",
+        "gthread",
+        "gunicorn worker class for `inkstand serve`: gthread (each request, and each open "
+        "live stream, a thread) or gevent (each one a greenlet).",
+    ),
+    Setting(
+        "SERVER_THREADS",
+        512,
+        "Threads per gthread worker: the requests, open live streams included, it serves at "
+        "once. Each open stream holds one; threads are started only when needed.",
+    ),
+    Setting(
+        "SERVER_CONNECTIONS",
+        1000,
+        "Most connections one gevent worker serves at once, open live streams included.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

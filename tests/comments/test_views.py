@@ -20,7 +20,7 @@ from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.blog.test_views import PAGE_BUDGETS
-from tests.comments.conftest import SendComment
+from tests.comments.conftest import SendComment, comment_form
 from tests.conftest import separate_app
 from tests.helpers import Factory, login, submit
 
@@ -215,6 +215,28 @@ def test_posting_a_comment_shows_it_where_it_went(
     assert "<em>world</em>" in page
     assert '<h2 id="comments-heading">1 comment</h2>' in page
     assert '<a href="#comments">1 comment</a>' in page
+
+
+def test_a_comment_posted_in_the_background_comes_back_ready_to_show(
+    client, factory, writer, reader
+):
+    set_policy("open")
+    post = factory.post(writer, "Discussed")
+    action, fields = comment_form(client.get(f"/posts/{post.slug}").get_data(as_text=True))
+    response = client.post(
+        action,
+        data={**fields, "body": "Hello *world*", "website": ""},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    comment_id = db.session.scalar(select(Comment.id))
+    answer = response.get_json()
+    assert answer["id"] == comment_id
+    assert answer["status"] == "approved"
+    assert answer["message"] == "Your comment is posted."
+    assert f'href="#comment-{comment_id}"' in answer["html"]
+    assert "<em>world</em>" in answer["html"]
+    assert "rita" in answer["html"]  # its writer, loaded with it
 
 
 def test_a_held_comment_is_announced_and_marked(
