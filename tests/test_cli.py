@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from inkstand import commands
@@ -9,6 +10,7 @@ from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post, Status
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
+from inkstand.site import services as site
 
 
 def test_create_admin(app):
@@ -62,3 +64,30 @@ def test_serve_runs_gunicorn_with_threaded_workers(app, monkeypatch):
     assert args[args.index("--workers") + 1] == "3"
     assert args[args.index("--worker-class") + 1] == "gthread"
     assert args[-1] == "inkstand:create_app()"
+
+
+def test_site_set_changes_a_setting_under_the_admin_pages_rules(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["site", "set", "new_account_role", "author"])
+    assert result.exit_code == 0, result.output
+    assert site.load(db.session).new_account_role == "author"
+    assert runner.invoke(args=["site", "set", "registration_open", "no"]).exit_code == 0
+    assert site.load(db.session).registration_open is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("new_account_role", "admin", "readers or authors"),
+        ("posts_per_page", "many", "whole number"),
+        ("posts_per_page", "0", "between"),
+        ("registration_open", "perhaps", "yes or no"),
+        ("no_such_setting", "1", "No such site setting"),
+    ],
+)
+def test_site_set_refuses_bad_values_without_a_traceback(app, name, value, message):
+    result = app.test_cli_runner().invoke(args=["site", "set", name, value])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert site.load(db.session) == site.SiteConfig()
