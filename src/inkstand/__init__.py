@@ -10,6 +10,7 @@ from flask import Flask
 from inkstand import commands, config, errors, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
+from inkstand.api import realworld
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
 from inkstand.comments.views import bp as comments_bp
@@ -28,9 +29,11 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     errors.init_app(app)
     commands.init_app(app)
     pagecache.init_app(app)
+    realworld.init_app(app)
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(realworld.bp)
     return app

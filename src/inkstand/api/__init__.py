@@ -1,0 +1,1 @@
+"""JSON APIs: thin adapters over the feature services."""
