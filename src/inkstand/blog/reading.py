@@ -183,7 +183,7 @@ def numbered(
     how many match in all: two queries. For APIs that page by offset (RealWorld);
     the site's own pages use keyset pagination."""
     stmt = _filtered(now, filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = session.scalar(stmt.with_only_columns(func.count(Post.id)).order_by(None))
     rows = session.scalars(
         stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit).offset(offset)
     )
