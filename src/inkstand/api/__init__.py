@@ -1,1 +1,1 @@
-"""JSON APIs: thin adapters over the feature services."""
+"""Inkstand's JSON APIs: the native one under /api/v1 and the RealWorld one under /api."""
