@@ -151,3 +151,11 @@ def test_listing_comments_costs_the_same_queries_whatever_their_number(
     for _ in range(5):
         factory.comment(factory.user("reader"), post)
     assert count() == small
+
+
+def test_a_bad_token_on_a_rate_limited_route_is_json_401(api, factory):
+    post = factory.post(factory.user("author"))
+    response = api.post(f"/articles/{post.slug}/comments", json={"comment": {"body": "Hi"}},
+                        headers={"Authorization": "Token forged"})  # fmt: skip
+    assert response.status_code == 401
+    assert errors(response)
