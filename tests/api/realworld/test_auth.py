@@ -130,3 +130,22 @@ def test_an_unexpected_error_is_json_500(api, monkeypatch):
     response = api.get("/tags")
     assert response.status_code == 500
     assert errors(response)
+
+
+@pytest.mark.parametrize("query", ["?tag=%00", "?author=a%00", "?favorited=%00x", "?tag=%ff%fe"])
+def test_nul_and_odd_bytes_in_filters_match_nothing(api, query):
+    response = api.get(f"/articles{query}")
+    assert response.status_code == 200
+    assert response.get_json() == {"articles": [], "articlesCount": 0}
+
+
+def test_nul_in_a_body_is_dropped_as_the_forms_drop_it(api, factory):
+    factory.user(email="ada@example.com")
+    response = api.post(
+        "/users/login", json={"user": {"email": "ada@exa\x00mple.com", "password": "x\x00"}}
+    )
+    assert response.status_code == 401
+    new = {"email": "bea\x00@example.com", "password": "bea's password", "username": "b\x00ea"}
+    response = api.post("/users", json={"user": new})
+    assert response.status_code == 201
+    assert response.get_json()["user"]["username"] == "bea"

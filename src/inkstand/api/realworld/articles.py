@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from inkstand import runtime
@@ -48,15 +48,12 @@ def _many(viewer: User | None, filters: reading.Filters) -> ResponseReturnValue:
     return jsonify({"articles": articles, "articlesCount": total})
 
 
-def _filter(name: str) -> str | None:
-    value = request.args.get(name)
-    return value if value else None
-
-
 @bp.get("/articles")
 def articles() -> ResponseReturnValue:
     filters = reading.Filters(
-        tag=_filter("tag"), author=_filter("author"), favourited_by=_filter("favorited")
+        tag=parse.argument("tag"),
+        author=parse.argument("author"),
+        favourited_by=parse.argument("favorited"),
     )
     return _many(auth.user(), filters)
 

@@ -18,6 +18,12 @@ OFFSET_MAX = 100_000
 TAGS_MAX = 50  # more than a post takes (the service says how many); bounds the work
 
 
+def _text(value: str) -> str:
+    """Without NUL, which no stored text holds and PostgreSQL refuses even to compare
+    (the site's forms drop it the same way)."""
+    return value.replace("\x00", "")
+
+
 def member(name: str) -> dict[str, Any]:
     """The object sent as ``{"<name>": {...}}``."""
     data = request.get_json(silent=True)
@@ -40,7 +46,7 @@ def strings(
         if not isinstance(value, str):
             problems[name] = ["is required" if value is None else "must be a string"]
         else:
-            found[name] = value
+            found[name] = _text(value)
     if problems:
         raise Invalid(problems)
     return found
@@ -57,7 +63,13 @@ def tag_list(data: dict[str, Any]) -> str | None:
         or not all(isinstance(tag, str) and "," not in tag for tag in value)
     ):
         raise Invalid.field("tagList", "must be a list of tag names")
-    return ",".join(value)
+    return _text(",".join(value))
+
+
+def argument(name: str) -> str | None:
+    """A text argument of the query string; None when absent or empty."""
+    value = _text(request.args.get(name, ""))
+    return value or None
 
 
 def _number(name: str, default: int, low: int, high: int) -> int:
