@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from inkstand import commands
-from inkstand.accounts.models import Role, User
-from inkstand.blog.models import Post, Status
+from inkstand.accounts.models import Follow, Role, User
+from inkstand.blog.models import Favourite, Post, Status
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site import services as site
@@ -47,6 +47,10 @@ def test_demo_loads_once_and_prints_the_admin_login(app):
     assert statuses.count("approved") >= 5
     assert statuses.count("pending") == 1  # something in the moderation queue
     assert db.session.scalar(select(func.sum(Post.comment_count))) == statuses.count("approved")
+    favourites = db.session.scalar(select(func.count()).select_from(Favourite))
+    assert favourites >= 10
+    assert db.session.scalar(select(func.sum(Post.favourite_count))) == favourites
+    assert db.session.scalar(select(func.count()).select_from(Follow)) >= 5
     again = runner.invoke(args=["demo"])
     assert again.output == first.output
     assert db.session.scalar(select(func.count(Post.id))) == posts

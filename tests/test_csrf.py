@@ -18,9 +18,9 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from inkstand import runtime
-from inkstand.accounts.models import User
+from inkstand.accounts.models import Follow, User
 from inkstand.blog import services as blog
-from inkstand.blog.models import Post, Revision
+from inkstand.blog.models import Favourite, Post, Revision
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
@@ -48,6 +48,10 @@ MUST_BE_COVERED = {
     "comments.edit",
     "comments.delete",
     "comments.moderate",
+    "accounts.follow",
+    "accounts.unfollow",
+    "blog.favourite",
+    "blog.unfavourite",
 }
 
 
@@ -88,6 +92,7 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
         "user_id": other.id,
         "token": runtime.get().reset_links.issue(other),
         "other": other,
+        "username": other.username,
     }
 
 
@@ -117,6 +122,8 @@ def snapshot(other: User) -> tuple[Any, ...]:
         db.session.scalar(select(func.count(Comment.id))),
         db.session.scalar(select(func.max(Comment.body_source))),
         db.session.scalar(select(func.max(Comment.status))),
+        db.session.scalar(select(func.count()).select_from(Follow)),
+        db.session.scalar(select(func.count()).select_from(Favourite)),
     )
 
 

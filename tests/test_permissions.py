@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Select, func, select
 from werkzeug.test import TestResponse
 
-from inkstand.accounts.models import User
+from inkstand.accounts.models import Follow, User
 from inkstand.blog.models import Post, Revision
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
@@ -91,6 +91,14 @@ def post_count() -> int:
 
 def comment_status(comment_id: int) -> str | None:
     return fresh(select(Comment.status).where(Comment.id == comment_id))
+
+
+def favourites_of(slug: str) -> int:
+    return int(fresh(select(Post.favourite_count).where(Post.slug == slug)))
+
+
+def draft_id(slug: str) -> int:
+    return int(fresh(select(Post.id).where(Post.slug == slug)))
 
 
 def revision_count(post_id: int) -> int:
@@ -179,6 +187,21 @@ ACTIONS: dict[str, Action] = {
             fresh(select(Comment.body_source).where(Comment.id == w.other_approved)) == "Edited"
         ),
     ),
+    "follow-author": Action(
+        lambda c, w: submit(c, "/authors/someone/follow"),
+        lambda w: fresh(select(func.count()).select_from(Follow)) == 1,
+    ),
+    "unfollow-author": Action(lambda c, w: submit(c, "/authors/someone/unfollow")),
+    "read-feed": Action(lambda c, w: c.get("/feed")),
+    "favourite-other": Action(
+        lambda c, w: submit(c, f"/posts/{w.other}/favourite"),
+        lambda w: favourites_of(w.other_slug) == 1,
+    ),
+    "favourite-other-draft": Action(
+        lambda c, w: submit(c, f"/posts/{draft_id(w.other_draft)}/favourite"),
+        lambda w: favourites_of(w.other_draft) == 1,
+    ),
+    "unfavourite-other": Action(lambda c, w: submit(c, f"/posts/{w.other}/unfavourite")),
 }
 
 # Expected answer per role: anonymous, reader, author, editor, admin.
@@ -213,6 +236,13 @@ MATRIX: dict[str, tuple[int | str, ...]] = {
     "delete-comment-other": (LOGIN, 403, 403, 302, 302),
     # Only the comment's writer edits it, not even an admin.
     "edit-comment-other": (LOGIN, 403, 403, 403, 403),
+    # Every account follows authors, keeps favourites of what she may read, and has a feed.
+    "follow-author": (LOGIN, 302, 302, 302, 302),
+    "unfollow-author": (LOGIN, 302, 302, 302, 302),
+    "read-feed": (LOGIN, 200, 200, 200, 200),
+    "favourite-other": (LOGIN, 302, 302, 302, 302),
+    "favourite-other-draft": (LOGIN, 404, 404, 302, 302),
+    "unfavourite-other": (LOGIN, 302, 302, 302, 302),
 }
 
 CASES = [

@@ -187,6 +187,8 @@ def test_post_and_profile_text_is_escaped_on_every_page(
         "revisions": (f"{edit[: -len('/edit')]}/revisions", [payload, title]),
         "compare": (f"/posts/{post.id}/revisions/compare?from=1&to=2", [payload, title]),
         "settings": ("/settings", [name, payload]),
+        # She follows nobody: the empty feed offers the authors, her among them.
+        "feed": ("/feed", [name]),
     }
     for where, (url, shown) in pages.items():
         response = client.get(url)

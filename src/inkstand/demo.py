@@ -1,5 +1,5 @@
-"""Demo content: a few writers, about thirty posts and some comments, to try every
-screen at once."""
+"""Demo content: a few writers, about thirty posts, some comments, follows and
+favourites, to try every screen at once."""
 
 from __future__ import annotations
 
@@ -110,7 +110,8 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
             body_limit=100_000,
         )
         posts.append(post)
-    _discuss(session, passwords, admin_password, writers, posts[21:26])
+    reader = _discuss(session, passwords, admin_password, writers, posts[21:26])
+    _socialise(session, [*writers, reader], posts[:26])
 
 
 THREAD = [
@@ -123,7 +124,7 @@ THREAD = [
 def _discuss(
     session: DbSession, passwords: Passwords, admin_password: str, writers: list[User],
     posts: list[Post],
-) -> None:  # fmt: skip
+) -> User:  # fmt: skip
     """A short thread under each of a few recent posts, and a reader's first comment
     waiting in the moderation queue."""
     rules, now = comments.SpamRules(min_seconds=0), utcnow()
@@ -139,6 +140,19 @@ def _discuss(
     )  # fmt: skip
     first = comments.CommentInput(body="First time here. Lovely writing!")
     comments.post_comment(session, reader, posts[-1].id, first, now, "hold_first", rules)
+    return reader
+
+
+def _socialise(session: DbSession, people: list[User], posts: list[Post]) -> None:
+    """Each person follows the next two writers and favourites a few published posts,
+    so the feed, the follower counts and the favourite counts have something to show."""
+    writers = [p for p in people if p.has_role(Role.AUTHOR)]
+    for n, person in enumerate(people):
+        for writer in (writers[(n + 1) % len(writers)], writers[(n + 2) % len(writers)]):
+            if writer.id != person.id:
+                accounts.follow(session, person, writer.username)
+        for post in posts[-1 - n :: -5][:3]:
+            blog.favourite(session, person, post.id)
 
 
 def _state(n: int, start: datetime) -> tuple[str, datetime | None]:

@@ -7,8 +7,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from inkstand.accounts import services as accounts
+from inkstand.accounts.models import Follow
 from inkstand.blog import reading, services
 from inkstand.blog.models import Favourite, Post
 from inkstand.db import utcnow
@@ -32,6 +34,7 @@ def test_any_account_favourites_a_published_post(factory, role):
     post = factory.post(factory.user())
     fan = factory.user(role)
     found = services.favourite(db.session, fan, post.id)
+    assert found.favourite_count == 1  # the returned post shows the new count
     assert found.id == post.id
     assert found.author.id == post.author_id
     assert _marks() == {(fan.id, post.id)}
@@ -45,7 +48,7 @@ def test_favouriting_twice_counts_once_and_unfavouriting_twice_too(factory):
         services.favourite(db.session, fan, post.id)
     assert _count(post) == 2
     for _ in range(2):
-        services.unfavourite(db.session, ada, post.id)
+        assert services.unfavourite(db.session, ada, post.id).favourite_count == 1
     assert _count(post) == 1
     assert _marks() == {(bea.id, post.id)}
 
@@ -170,3 +173,45 @@ def test_favourited_by_lists_her_published_favourites_newest_first(factory):
     assert older.older is None
     assert reading.favourited_by(db.session, author.username, now, 10).items == []
     assert reading.favourited_by(db.session, "nobody", now, 10).items == []
+
+
+def test_the_post_comes_with_the_readers_favourite_mark_in_one_query(factory, queries):
+    post = factory.post(factory.user())
+    fan, other = factory.user("reader"), factory.user("reader")
+    services.favourite(db.session, fan, post.id)
+    for viewer, marked in [(fan, True), (other, False), (None, False)]:
+        queries.clear()
+        found, favourited = reading.show_with_favourite(db.session, viewer, post.slug, utcnow())
+        assert (found.id, favourited) == (post.id, marked)
+        assert len(queries) == 1
+
+
+def test_twin_requests_of_one_reader_count_once(app, factory, database_url):
+    """A double click sends two requests at once: one mark, one count, no error."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite writes one transaction at a time")
+    author = factory.user(username="ada")
+    post = factory.post(author)
+    fan = factory.user("reader")
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def mark() -> None:
+        with app.app_context():
+            try:
+                actor = db.session.get(type(fan), fan.id)
+                start.wait()
+                services.favourite(db.session, actor, post.id)
+                accounts.follow(db.session, actor, "ada")
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=mark) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _marks() == {(fan.id, post.id)}
+    assert _count(post) == 1
+    assert db.session.scalar(select(func.count()).select_from(Follow)) == 1

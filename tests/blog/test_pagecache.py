@@ -15,7 +15,7 @@ from inkstand.db import utcnow
 from inkstand.extensions import cache, db
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
 from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, login
+from tests.helpers import Factory, login, submit
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -145,3 +145,33 @@ def test_a_hit_is_not_stored_again_and_junk_arguments_are_not_stored(cached_app,
     for n in range(5):
         assert client.get(f"/?junk={n}").status_code == 200
     assert stored == []
+
+
+def test_follow_and_favourite_buttons_never_carry_an_account_into_a_stored_page(cached_app, sql):
+    """Visitors get one shared page with log-in links; an account always gets her own
+    state, whoever filled the cache first."""
+    factory = Factory(cached_app)
+    ada = factory.user(username="ada")
+    post = factory.post(ada, "Liked")
+    fan = factory.user("reader")
+    member = cached_app.test_client()
+    login(member, fan)
+    visitor = cached_app.test_client()
+    pages = ["/authors/ada", f"/posts/{post.slug}"]
+    for page in pages:  # the visitor fills the cache first
+        assert "/login?next=" in visitor.get(page).get_data(as_text=True)
+    submit(member, "/authors/ada/follow", page="/authors/ada")
+    submit(member, f"/posts/{post.id}/favourite", page=f"/posts/{post.slug}")
+    member_pages = [member.get(page).get_data(as_text=True) for page in pages]
+    assert "/authors/ada/unfollow" in member_pages[0]
+    assert f"/posts/{post.id}/unfavourite" in member_pages[1]
+    for page, shown in zip(pages, ["1 follower<", "1 favourite<"], strict=True):
+        visitor.get(page)  # stored again after the change retired the old page
+        sql.clear()
+        html = visitor.get(page).get_data(as_text=True)
+        assert sql == [], page
+        assert shown in html  # the count is public: the change retired the stored page
+        assert "unfollow" not in html
+        assert "unfavourite" not in html
+        assert "csrf" not in html.lower()
+        assert "/login?next=" in html

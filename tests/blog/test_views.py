@@ -202,10 +202,10 @@ def test_logged_in_page_adds_only_the_account_query(client, factory, queries):
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("reader", set()),
-        ("author", {"Write", "Posts", "Moderation"}),
-        ("editor", {"Write", "Posts", "Moderation"}),
-        ("admin", {"Write", "Posts", "Moderation", "Admin"}),
+        ("reader", {"Feed"}),
+        ("author", {"Feed", "Write", "Posts", "Moderation"}),
+        ("editor", {"Feed", "Write", "Posts", "Moderation"}),
+        ("admin", {"Feed", "Write", "Posts", "Moderation", "Admin"}),
     ],
 )
 def test_the_menu_offers_what_the_role_may_do(client, factory, role, links):
@@ -214,5 +214,5 @@ def test_the_menu_offers_what_the_role_may_do(client, factory, role, links):
     menu = re.search(
         r'<nav aria-label="Main">(.*?)</nav>', client.get("/").get_data(as_text=True), re.S
     )
-    offered = set(re.findall(r">(Write|Posts|Moderation|Admin)</a>", menu[1]))
+    offered = set(re.findall(r">(Feed|Write|Posts|Moderation|Admin)</a>", menu[1]))
     assert offered == links

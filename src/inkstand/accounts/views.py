@@ -1,7 +1,8 @@
-"""Account pages: register, log in and out, reset a password, edit a profile."""
+"""Account pages: register, log in and out, reset a password, edit a profile, follow."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -28,12 +29,14 @@ from inkstand.accounts.forms import (
     ResetPasswordForm,
 )
 from inkstand.accounts.models import User
+from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db, limiter
 from inkstand.templating import absolute_url
 
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_global(permissions.can_administer, "can_administer")
+bp.add_app_template_global(permissions.can_follow, "can_follow")
 
 
 def _safe_next() -> str:
@@ -193,3 +196,30 @@ def settings() -> ResponseReturnValue:
             return redirect(url_for("accounts.settings"))
     status = 422 if form.errors else 200
     return render_template("accounts/settings.html", form=form), status
+
+
+def _change_follow(
+    change: Callable[[DbSession, User | None, str], User], username: str, done: str
+) -> ResponseReturnValue:
+    """Follow or unfollow, then back to her page; a visitor logs in first."""
+    back = url_for("blog.author", username=username)
+    if runtime.user() is None:  # logged out in another tab since the page was shown
+        flash("Log in to follow authors.", "info")
+        return redirect(url_for("accounts.login", next=back))
+    try:
+        author = change(db.session, runtime.user(), username)
+    except Invalid as error:
+        flash(error.message, "error")
+    else:
+        flash(done.format(name=author.name), "success")
+    return redirect(back)
+
+
+@bp.post("/authors/<username>/follow")
+def follow(username: str) -> ResponseReturnValue:
+    return _change_follow(services.follow, username, "You now follow {name}.")
+
+
+@bp.post("/authors/<username>/unfollow")
+def unfollow(username: str) -> ResponseReturnValue:
+    return _change_follow(services.unfollow, username, "You no longer follow {name}.")

@@ -37,3 +37,8 @@ def can_view(user: User | None, post: Post, now: datetime) -> bool:
 def can_see_all_posts(user: User | None) -> bool:
     """Editors and admins manage every post, not only their own."""
     return _is_staff(user)
+
+
+def can_favourite(user: User | None, post: Post, now: datetime) -> bool:
+    """Any logged-in account marks a post she may read as a favourite."""
+    return user is not None and can_view(user, post, now)

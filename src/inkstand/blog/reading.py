@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, false, func, select
 from sqlalchemy.orm import joinedload
 
 from inkstand.accounts.models import Follow, User
@@ -105,14 +105,37 @@ def favourited_by(
     return _page(session, _listed(now).where(Post.id.in_(marked)), size, before, after)
 
 
+def authors(session: DbSession, now: datetime, limit: int) -> list[User]:
+    """Authors with a published post, by name: people a reader might follow."""
+    published = select(Post.author_id).where(
+        Post.status == Status.PUBLISHED.value, Post.published_at <= now
+    )
+    stmt = select(User).where(User.id.in_(published)).order_by(func.lower(User.username))
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> Post:
     """The post at ``slug`` if ``viewer`` may read it.
 
     Raises Moved when the slug is an old one, NotFound when there is no such
     post or the viewer may not see it (a draft's existence is not revealed).
     """
-    post = session.scalar(select(Post).where(Post.slug == slug).options(joinedload(Post.author)))
-    if post is None:
+    return show_with_favourite(session, viewer, slug, now)[0]
+
+
+def show_with_favourite(
+    session: DbSession, viewer: User | None, slug: str, now: datetime
+) -> tuple[Post, bool]:
+    """``show``, and whether ``viewer`` favourited the post, in the same query."""
+    marked = (
+        exists().where(Favourite.post_id == Post.id, Favourite.user_id == viewer.id)
+        if viewer is not None
+        else false()
+    )
+    row = session.execute(
+        select(Post, marked).where(Post.slug == slug).options(joinedload(Post.author))
+    ).first()
+    if row is None:
         moved = session.scalar(
             select(Post)
             .join(SlugRedirect, SlugRedirect.post_id == Post.id)
@@ -121,9 +144,10 @@ def show(session: DbSession, viewer: User | None, slug: str, now: datetime) -> P
         if moved is not None and permissions.can_view(viewer, moved, now):
             raise Moved(moved.slug)
         raise NotFound("No such post.")
+    post: Post = row[0]
     if not permissions.can_view(viewer, post, now):
         raise NotFound("No such post.")
-    return post
+    return post, bool(row[1])
 
 
 def manageable(

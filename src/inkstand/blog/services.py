@@ -286,7 +286,7 @@ def _to_favourite(
         post = session.scalar(
             select(Post).where(Post.id == post_id).options(joinedload(Post.author))
         )
-    if post is None or not permissions.can_view(actor, post, now or utcnow()):
+    if post is None or not permissions.can_favourite(actor, post, now or utcnow()):
         raise NotFound("No such post.")
     return actor, post
 

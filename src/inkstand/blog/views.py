@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from inkstand import runtime
 from inkstand.accounts import services as accounts
+from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading, services
 from inkstand.blog.forms import PostForm
+from inkstand.blog.models import Post
 from inkstand.comments import views as comments
+from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 
@@ -42,19 +49,31 @@ def tag(name: str) -> ResponseReturnValue:
 
 @bp.get("/authors/<username>")
 def author(username: str) -> ResponseReturnValue:
-    person = accounts.get_by_username(db.session, username)
+    profile = accounts.get_profile(db.session, runtime.user(), username)
     size = runtime.site().posts_per_page
-    page = reading.by_author(db.session, person, runtime.now(), size, **_cursors())
-    return render_template("blog/author.html", author=person, page=page)
+    page = reading.by_author(db.session, profile.user, runtime.now(), size, **_cursors())
+    return render_template("blog/author.html", author=profile.user, profile=profile, page=page)
+
+
+@bp.get("/feed")
+@login_required
+def feed() -> ResponseReturnValue:
+    user, now = runtime.user(), runtime.now()
+    page = reading.feed(db.session, user, now, runtime.site().posts_per_page, **_cursors())
+    first_and_empty = not page.items and page.newer is None
+    authors = reading.authors(db.session, now, 20) if first_and_empty else []
+    return render_template("blog/feed.html", page=page, authors=authors)
 
 
 @bp.get("/posts/<slug>")
 def show(slug: str) -> ResponseReturnValue:
-    post = reading.show(db.session, runtime.user(), slug, runtime.now())
+    user = runtime.user()
+    post, favourited = reading.show_with_favourite(db.session, user, slug, runtime.now())
     return render_template(
         "blog/show.html",
         post=post,
-        can_edit=permissions.can_edit(runtime.user(), post),
+        can_edit=permissions.can_edit(user, post),
+        favourited=favourited,
         **comments.post_page(post),
     )
 
@@ -147,3 +166,26 @@ def restore(post_id: int, number: int) -> ResponseReturnValue:
     )
     flash(f"Revision {number} restored as the current version.", "success")
     return redirect(url_for("blog.show", slug=post.slug))
+
+
+def _change_favourite(
+    change: Callable[[DbSession, User | None, int, datetime | None], Post], post_id: int, done: str
+) -> ResponseReturnValue:
+    """Mark or unmark a post, then back to it; a visitor logs in first."""
+    if runtime.user() is None:  # logged out in another tab since the page was shown
+        flash("Log in to keep your favourite posts.", "info")
+        back = urlsplit(request.referrer or "").path or None  # the log-in page checks it
+        return redirect(url_for("accounts.login", next=back))
+    post = change(db.session, runtime.user(), post_id, runtime.now())
+    flash(done, "success")
+    return redirect(url_for("blog.show", slug=post.slug))
+
+
+@bp.post("/posts/<int:post_id>/favourite")
+def favourite(post_id: int) -> ResponseReturnValue:
+    return _change_favourite(services.favourite, post_id, "Added to your favourites.")
+
+
+@bp.post("/posts/<int:post_id>/unfavourite")
+def unfavourite(post_id: int) -> ResponseReturnValue:
+    return _change_favourite(services.unfavourite, post_id, "Removed from your favourites.")
