@@ -89,8 +89,8 @@ def _profile(user: User, viewer: User | None) -> ResponseReturnValue:
 
 @bp.get("/profiles/<username>")
 def profile(username: str) -> ResponseReturnValue:
-    viewer = auth.user()
-    return _profile(accounts.get_by_username(db.session, username), viewer)
+    found = accounts.get_profile(db.session, auth.user(), username)
+    return jsonify({"profile": render.profile(found.user, found.followed)})
 
 
 @bp.post("/profiles/<username>/follow")
