@@ -45,3 +45,14 @@ def test_following_oneself_is_422(api, factory):
     response = api.post("/profiles/ada/follow", ada)
     assert response.status_code == 422
     assert errors(response)
+
+
+def test_a_profile_costs_one_query_and_one_for_the_caller(api, factory, queries):
+    factory.user("author", username="ada")
+    reader = factory.user("reader")
+    queries.clear()
+    assert api.get("/profiles/ada").status_code == 200
+    assert len(queries) == 1
+    queries.clear()
+    assert api.get("/profiles/ada", reader).status_code == 200
+    assert len(queries) == 2
