@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint typecheck contracts pytest bench clean
+.PHONY: run test lint typecheck contracts pytest realworld bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(VENV)/.installed-app
 	$(BIN)/inkstand serve --bind $(HOST):$(PORT)
 
 ## make test: install test tools, lint, type-check, check the architecture, run the suite
-test: lint typecheck contracts pytest
+test: lint typecheck contracts pytest realworld
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
@@ -43,6 +43,16 @@ contracts: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
 
+NEWMAN := tools/realworld/node_modules/.bin/newman
+
+$(NEWMAN): tools/realworld/package.json tools/realworld/package-lock.json
+	cd tools/realworld && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## make realworld: the RealWorld API's own Postman collection (newman) against a fresh app
+realworld: $(VENV)/.installed-app $(NEWMAN)
+	tools/realworld/run.sh $(BIN) tests/api/realworld/conduit/Conduit.postman_collection.json
+
 ## make bench: throughput and memory of the home and post pages against a bare Flask floor,
 ## and of the post page while 100 and 500 live comment streams are open (gthread and gevent)
 bench: $(VENV)/.installed-app
@@ -50,4 +60,4 @@ bench: $(VENV)/.installed-app
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/realworld/node_modules

@@ -12,6 +12,7 @@ from inkstand.accounts.models import Follow, Role, User
 from inkstand.blog.models import Favourite, Post, Status
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
+from inkstand.site import services as site
 
 
 def test_create_admin(app):
@@ -138,3 +139,35 @@ def test_serve_refuses_an_unknown_worker_class_setting(app, monkeypatch):
     assert result.exit_code == 2
     assert "INKSTAND_SERVER_WORKER_CLASS" in result.output
     assert calls == []
+    args = calls[0]
+    assert args[args.index("--bind") + 1] == "127.0.0.1:9999"
+    assert args[args.index("--workers") + 1] == "3"
+    assert args[args.index("--worker-class") + 1] == "gthread"
+    assert args[-1] == "inkstand:create_app()"
+
+
+def test_site_set_changes_a_setting_under_the_admin_pages_rules(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["site", "set", "new_account_role", "author"])
+    assert result.exit_code == 0, result.output
+    assert site.load(db.session).new_account_role == "author"
+    assert runner.invoke(args=["site", "set", "registration_open", "no"]).exit_code == 0
+    assert site.load(db.session).registration_open is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("new_account_role", "admin", "readers or authors"),
+        ("posts_per_page", "many", "whole number"),
+        ("posts_per_page", "0", "between"),
+        ("registration_open", "perhaps", "yes or no"),
+        ("no_such_setting", "1", "No such site setting"),
+    ],
+)
+def test_site_set_refuses_bad_values_without_a_traceback(app, name, value, message):
+    result = app.test_cli_runner().invoke(args=["site", "set", name, value])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert site.load(db.session) == site.SiteConfig()

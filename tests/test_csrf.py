@@ -29,6 +29,9 @@ from inkstand.site.models import SiteSetting
 from tests.helpers import Factory, csrf_token, login
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# JSON APIs that authenticate by a token in a header and never read the session
+# cookie: a forged cross-site request carries no token, so they need no CSRF token.
+TOKEN_APIS = ("realworld.",)
 CSRF_MESSAGE = "This form has expired or was not sent from this site."
 MUST_BE_COVERED = {
     "accounts.login",
@@ -221,3 +224,27 @@ def test_a_valid_token_gets_past_the_check_on_every_route(
         response = client.open(url, method=method, data=data)
         assert not refused_by_csrf(response), f"{method} {url}"
         assert response.status_code < 500, f"{method} {url}"
+
+
+def test_token_apis_ignore_the_session_cookie(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    """Why TOKEN_APIS may skip CSRF: a logged-in browser's cookie, all a forged
+    request could carry, gets nothing done there."""
+    before = snapshot(world["other"])
+    values = {**world, "slug": "a-post-to-protect", "username": "other",
+              "comment_id": str(world["comment_id"])}  # fmt: skip
+    rules = [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(TOKEN_APIS)
+        for method in sorted((rule.methods or set()) & UNSAFE_METHODS)
+    ]
+    assert rules
+    for rule, method in rules:
+        if rule.endpoint in {"realworld.register", "realworld.login"}:
+            continue  # open to anyone, and they issue tokens, not use them
+        url = build_url(app, rule, method, values)
+        response = client.open(url, method=method, json={"article": FORM, "user": FORM})
+        assert response.status_code == 401, f"{method} {url}"
+    assert snapshot(world["other"]) == before

@@ -11,6 +11,7 @@ from flask import Flask
 from inkstand import commands, config, errors, events, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
+from inkstand.api import realworld
 from inkstand.api import v1 as api_v1
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
@@ -35,10 +36,12 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     errors.init_app(app)
     commands.init_app(app)
     pagecache.init_app(app)
+    realworld.init_app(app)
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     api_v1.init_app(app)
+    app.register_blueprint(realworld.bp)
     return app

@@ -18,10 +18,11 @@ from inkstand.accounts import services as accounts
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
+from inkstand.site import services as site
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve, worker):
+    for command in (create_admin, load_demo, serve, worker, site_group):
         app.cli.add_command(command)
 
 
@@ -37,6 +38,24 @@ def create_admin(username: str, email: str, password: str) -> None:
     except Invalid as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Admin {user.username} created.")
+
+
+@click.group("site")
+def site_group() -> None:
+    """Read and change the site settings an admin edits in the browser."""
+
+
+@site_group.command("set")
+@click.argument("name")
+@click.argument("value")
+@with_appcontext
+def set_setting(name: str, value: str) -> None:
+    """Set one site setting, e.g. `inkstand site set new_account_role author`."""
+    try:
+        site.configure(db.session, name, value)
+    except Invalid as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"{name} = {value}")
 
 
 @click.command("demo")

@@ -109,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Requests to the API from one client address, whatever the tokens "
         "(Flask-Limiter notation).",
     ),
+    Setting(
+        "REALWORLD_TOKEN_MAX_AGE",
+        14 * 24 * 3600,
+        "Seconds a token issued by the RealWorld API (/api/users/login) stays valid. "
+        "A new password ends every token sooner.",
+    ),
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, "Largest request body accepted, in bytes."),
     Setting("POST_BODY_MAX_CHARS", 100_000, "Longest post body accepted, in characters."),
     Setting(

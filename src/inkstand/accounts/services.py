@@ -188,6 +188,73 @@ def update_profile(
     return user
 
 
+IMAGE_URL_MAX = 500
+IMAGE_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    """What an account holder changes about herself; None leaves a field as it is."""
+
+    username: str | None = None
+    email: str | None = None
+    password: str | None = None
+    bio: str | None = None
+    image_url: str | None = None
+
+
+def _identity_errors(
+    session: DbSession, user: User, username: str, email: str
+) -> tuple[str, dict[str, list[str]]]:
+    """The normalised address and the problems with a new username or address."""
+    errors: dict[str, list[str]] = {}
+    if username != user.username and not USERNAME.match(username):
+        errors["username"] = ["Use 3 to 30 letters, digits, hyphens or underscores."]
+    try:
+        email = normalise_email(email) if email != user.email else email
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if not errors:
+        taken = _taken(session, username, email)
+        if username.lower() == user.username.lower():
+            taken.pop("username", None)
+        if email == user.email:
+            taken.pop("email", None)
+        errors.update(taken)
+    return email, errors
+
+
+def update_account(
+    session: DbSession, passwords: Passwords, user: User, changes: AccountChanges
+) -> User:
+    """Change an account's username, address, password, bio or picture, all or
+    nothing, under the rules of registration. Raises Invalid."""
+    username = user.username if changes.username is None else changes.username.strip()
+    email = user.email if changes.email is None else changes.email
+    email, errors = _identity_errors(session, user, username, email)
+    if changes.password is not None and (
+        problems := _password_errors(changes.password, username, email)
+    ):
+        errors["password"] = problems
+    bio = user.bio if changes.bio is None else text.clean(changes.bio)
+    if len(bio) > BIO_MAX:
+        errors["bio"] = [f"Use at most {BIO_MAX} characters."]
+    image_url = user.image_url if changes.image_url is None else changes.image_url.strip()
+    if image_url and (len(image_url) > IMAGE_URL_MAX or not IMAGE_URL.match(image_url)):
+        errors["image_url"] = [f"Give an http or https address of at most {IMAGE_URL_MAX} letters."]
+    if errors:
+        raise Invalid(errors)
+    user.username, user.email, user.bio, user.image_url = username, email, bio, image_url
+    if changes.password is not None:
+        user.password_hash = passwords.hash(changes.password)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another account took the name or address meanwhile
+        session.rollback()
+        raise Invalid.field("username", "That username or e-mail is already registered.") from exc
+    return user
+
+
 def get_by_username(session: DbSession, username: str) -> User:
     """The account named ``username``, whatever the case. Raises NotFound."""
     if not USERNAME.match(username):  # no query for a name no account can have (NUL)

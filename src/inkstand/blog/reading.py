@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -197,17 +198,7 @@ def listing(
                 "archived": Post.status == Status.ARCHIVED.value,
             }[state]
         )
-    if tag is not None:
-        tagged = (
-            select(post_tags.c.post_id)
-            .join(Tag, Tag.id == post_tags.c.tag_id)
-            .where(Tag.name == tag.lower())
-        )
-        stmt = stmt.where(Post.id.in_(tagged))
-    if author is not None:
-        stmt = stmt.where(
-            Post.author_id.in_(select(User.id).where(func.lower(User.username) == author.lower()))
-        )
+    stmt = _narrowed(stmt, Filters(tag=tag, author=author))
     if state == LISTED:
         return _page(session, stmt, size, before, None)
     return keyset_page(
@@ -224,15 +215,77 @@ def by_id(session: DbSession, viewer: User | None, post_id: int, now: datetime) 
     return post
 
 
-def public_tags(session: DbSession, now: datetime) -> list[tuple[str, int]]:
-    """Each tag on a listed post, with how many listed posts carry it, by name."""
-    count = func.count(Post.id)
-    rows = session.execute(
-        select(Tag.name, count)
+def _tag_uses(now: datetime) -> Select[str, int]:
+    """Each tag on a listed post, with how many listed posts carry it."""
+    return (
+        select(Tag.name, func.count(Post.id))
         .join(post_tags, post_tags.c.tag_id == Tag.id)
         .join(Post, Post.id == post_tags.c.post_id)
         .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
-        .group_by(Tag.name)
-        .order_by(Tag.name)
+        .group_by(Tag.id, Tag.name)
     )
+
+
+def public_tags(session: DbSession, now: datetime) -> list[tuple[str, int]]:
+    """Each tag on a listed post, with how many listed posts carry it, by name: one query."""
+    rows = session.execute(_tag_uses(now).order_by(Tag.name))
     return [(name, number) for name, number in rows]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list of published posts is narrowed to; None: no such filter."""
+
+    tag: str | None = None
+    author: str | None = None  # a username
+    favourited_by: str | None = None  # a username
+    followed_by: User | None = None  # posts by the authors she follows: her feed
+
+
+def _by_username(name: str) -> Select[Any]:
+    return select(User.id).where(func.lower(User.username) == name.lower())
+
+
+def _filtered(now: datetime, filters: Filters) -> Select[Any]:
+    return _narrowed(_listed(now), filters)
+
+
+def _narrowed(stmt: Select[Any], filters: Filters) -> Select[Any]:
+    if filters.tag is not None:
+        tagged = (
+            select(post_tags.c.post_id)
+            .join(Tag, Tag.id == post_tags.c.tag_id)
+            .where(Tag.name == filters.tag.lower())
+        )
+        stmt = stmt.where(Post.id.in_(tagged))
+    if filters.author is not None:
+        stmt = stmt.where(Post.author_id.in_(_by_username(filters.author)))
+    if filters.favourited_by is not None:
+        marked = select(Favourite.post_id).where(
+            Favourite.user_id.in_(_by_username(filters.favourited_by))
+        )
+        stmt = stmt.where(Post.id.in_(marked))
+    if filters.followed_by is not None:
+        followed = select(Follow.followed_id).where(Follow.follower_id == filters.followed_by.id)
+        stmt = stmt.where(Post.author_id.in_(followed))
+    return stmt
+
+
+def numbered(
+    session: DbSession, now: datetime, filters: Filters, limit: int, offset: int
+) -> tuple[list[Post], int]:
+    """One numbered page of published posts, newest first, with their authors, and
+    how many match in all: two queries. For APIs that page by offset (RealWorld);
+    the site's own pages use keyset pagination."""
+    stmt = _filtered(now, filters)
+    total = session.scalar(stmt.with_only_columns(func.count(Post.id)).order_by(None))
+    rows = session.scalars(
+        stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total or 0
+
+
+def tags_in_use(session: DbSession, now: datetime, limit: int) -> list[str]:
+    """The names of the tags on published posts, most used first: one query."""
+    uses = _tag_uses(now).order_by(func.count(Post.id).desc(), Tag.name).limit(limit)
+    return [name for name, _ in session.execute(uses)]

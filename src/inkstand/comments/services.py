@@ -287,10 +287,15 @@ def _remove(session: DbSession, comment: Comment) -> None:
         session.flush()
 
 
-def delete_comment(session: DbSession, actor: User | None, comment_id: int, now: datetime) -> Post:
+def delete_comment(
+    session: DbSession, actor: User | None, comment_id: int, now: datetime,
+    post_id: int | None = None,
+) -> Post:  # fmt: skip
     """Delete a comment; its writer may, and its moderators. Returns its post.
-    Raises NotFound or Forbidden."""
+    With ``post_id``, a comment on another post is not found. Raises NotFound or Forbidden."""
     comment = _visible(session, actor, comment_id, now, lock=True)
+    if post_id is not None and comment.post_id != post_id:
+        raise NotFound("No such comment.")
     if not permissions.can_delete(actor, comment, comment.post):
         raise Forbidden("You may not delete this comment.")
     post, was_counted = comment.post, comment.counted

@@ -66,7 +66,38 @@ def editable(session: DbSession, actor: User | None) -> SiteConfig:
 
 def update(session: DbSession, actor: User | None, **changes: Any) -> SiteConfig:
     """Change settings; only admins may. Raises Forbidden or Invalid."""
-    new = replace(editable(session, actor), **changes)
+    return _save(session, replace(editable(session, actor), **changes))
+
+
+def configure(session: DbSession, name: str, raw: str) -> SiteConfig:
+    """Change one setting from the command line (the operator needs no account),
+    under the same rules as the admin page. Raises Invalid."""
+    kinds = {field.name: field.type for field in fields(SiteConfig)}
+    if name not in kinds:
+        raise Invalid.field("name", f"No such site setting; choose one of {', '.join(kinds)}.")
+    try:
+        value = _read(kinds[name], raw)
+    except ValueError as exc:
+        raise Invalid.field(name, str(exc)) from exc
+    return _save(session, replace(load(session), **{name: value}))
+
+
+def _read(kind: Any, raw: str) -> Any:
+    """A value typed by an operator: yes/no for switches, digits for numbers."""
+    if kind in (bool, "bool"):
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError("Give yes or no.")
+        return lowered in {"1", "true", "yes", "on"}
+    if kind in (int, "int"):
+        if not raw.strip().isdigit():
+            raise ValueError("Give a whole number.")
+        return int(raw)
+    return raw
+
+
+def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
+    """Check the settings and write them all. Raises Invalid."""
     errors: dict[str, list[str]] = {}
     title = new.title.strip()
     if not title or len(title) > 80:

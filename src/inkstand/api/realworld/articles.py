@@ -1,0 +1,142 @@
+"""Articles (Inkstand's posts), favourites and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.accounts.models import User
+from inkstand.api.realworld import auth, parse, render
+from inkstand.api.realworld.blueprint import bp
+from inkstand.blog import reading
+from inkstand.blog import services as blog
+from inkstand.blog.models import Post, Status
+from inkstand.extensions import db
+
+TAGS_SHOWN = 100
+
+
+def _flags(viewer: User | None, posts: Sequence[Post]) -> tuple[set[int], set[int]]:
+    """The posts ``viewer`` favourited and the authors she follows: two queries at most,
+    whatever the number of posts."""
+    favourited = blog.favourited_ids(db.session, viewer, [p.id for p in posts])
+    following = accounts.following_ids(db.session, viewer, {p.author_id for p in posts})
+    return favourited, following
+
+
+def _one(
+    post: Post, viewer: User | None, status: int = 200, author: User | None = None
+) -> ResponseReturnValue:
+    favourited, following = _flags(viewer, [post])
+    article = render.article(
+        post, post.id in favourited, post.author_id in following, author=author
+    )
+    return jsonify({"article": article}), status
+
+
+def _many(viewer: User | None, filters: reading.Filters) -> ResponseReturnValue:
+    limit, offset = parse.page()
+    posts, total = reading.numbered(db.session, runtime.now(), filters, limit, offset)
+    favourited, following = _flags(viewer, posts)
+    articles = [
+        render.article(p, p.id in favourited, p.author_id in following, body=False) for p in posts
+    ]
+    return jsonify({"articles": articles, "articlesCount": total})
+
+
+@bp.get("/articles")
+def articles() -> ResponseReturnValue:
+    filters = reading.Filters(
+        tag=parse.argument("tag"),
+        author=parse.argument("author"),
+        favourited_by=parse.argument("favorited"),
+    )
+    return _many(auth.user(), filters)
+
+
+@bp.get("/articles/feed")
+def feed() -> ResponseReturnValue:
+    viewer = auth.required()
+    return _many(viewer, reading.Filters(followed_by=viewer))
+
+
+def _body_limit() -> int:
+    limit: int = current_app.config["POST_BODY_MAX_CHARS"]
+    return limit
+
+
+@bp.post("/articles")
+def create_article() -> ResponseReturnValue:
+    author = auth.required()
+    sent = parse.member("article")
+    data = parse.strings(sent, required=("title", "description", "body"))
+    post_input = blog.PostInput(
+        title=data["title"],
+        body=data["body"],
+        excerpt=data["description"],
+        tags=parse.tag_list(sent) or "",
+        status=Status.PUBLISHED.value,  # a RealWorld article has no draft state
+    )
+    post = blog.create_post(db.session, author, post_input, runtime.now(), _body_limit())
+    return _one(post, author, 201, author=author)
+
+
+def _post(slug: str, viewer: User | None) -> Post:
+    return reading.show(db.session, viewer, slug, runtime.now())
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str) -> ResponseReturnValue:
+    viewer = auth.user()
+    return _one(_post(slug, viewer), viewer)
+
+
+@bp.put("/articles/<slug>")
+def update_article(slug: str) -> ResponseReturnValue:
+    editor = auth.required()
+    sent = parse.member("article")
+    data = parse.strings(sent, optional=("title", "description", "body"))
+    tags = parse.tag_list(sent)
+    post = _post(slug, editor)
+    # Fields not sent stay as they are, the slug among them: links keep working.
+    post_input = blog.PostInput(
+        title=data.get("title", post.title),
+        body=data.get("body", post.body_source),
+        excerpt=data.get("description", post.excerpt_source),
+        tags=post.tag_names if tags is None else tags,
+        status=post.status,
+        slug=post.slug,
+        publish_at=post.published_at,
+    )
+    post = blog.update_post(db.session, editor, post.id, post_input, runtime.now(), _body_limit())
+    return _one(post, editor)
+
+
+@bp.delete("/articles/<slug>")
+def delete_article(slug: str) -> ResponseReturnValue:
+    actor = auth.required()
+    blog.delete_post(db.session, actor, _post(slug, actor).id)
+    return "", 204
+
+
+@bp.post("/articles/<slug>/favorite")
+def favourite(slug: str) -> ResponseReturnValue:
+    reader = auth.required()
+    post = blog.favourite(db.session, reader, _post(slug, reader).id, runtime.now())
+    return _one(post, reader)
+
+
+@bp.delete("/articles/<slug>/favorite")
+def unfavourite(slug: str) -> ResponseReturnValue:
+    reader = auth.required()
+    post = blog.unfavourite(db.session, reader, _post(slug, reader).id, runtime.now())
+    return _one(post, reader)
+
+
+@bp.get("/tags")
+def tags() -> ResponseReturnValue:
+    return jsonify({"tags": reading.tags_in_use(db.session, runtime.now(), TAGS_SHOWN)})

@@ -1,0 +1,73 @@
+"""Comments on articles, through the comment services and their spam rules."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.api.realworld import auth, parse, render
+from inkstand.api.realworld.blueprint import bp
+from inkstand.blog import reading as posts
+from inkstand.comments import reading, services
+from inkstand.extensions import db, limiter
+
+
+def _rules() -> services.SpamRules:
+    # No form is shown before a call, so there is no stamp to time: the minimum
+    # time is off. The link cap, the repeat check and the rate limits still apply.
+    return services.SpamRules(min_seconds=0, max_links=current_app.config["COMMENT_MAX_LINKS"])
+
+
+def _policy() -> str:
+    return runtime.site().comment_policy
+
+
+def _account_key() -> str:
+    user = auth.user()
+    return f"comment-account:{user.id if user else ''}"
+
+
+@bp.get("/articles/<slug>/comments")
+def comments(slug: str) -> ResponseReturnValue:
+    viewer, now = auth.user(), runtime.now()
+    post = posts.show(db.session, viewer, slug, now)
+    thread = reading.thread(db.session, viewer, post, now, _policy())
+    shown, waiting = [], list(thread.nodes)
+    while waiting:  # the tree, flattened in reading order
+        node = waiting.pop(0)
+        if node.shown:
+            shown.append(node.comment)
+        waiting[:0] = node.replies
+    following = accounts.following_ids(db.session, viewer, {c.author_id for c in shown})
+    found = [render.comment(c, c.author, c.author_id in following) for c in shown]
+    return jsonify({"comments": found})
+
+
+# The same limits, under the same keys, as the site's comment form.
+@bp.post("/articles/<slug>/comments")
+@limiter.limit(
+    lambda: current_app.config["COMMENT_LIMITS_PER_ACCOUNT"],
+    key_func=_account_key, exempt_when=lambda: auth.user() is None, scope="comment-account",
+)  # fmt: skip
+@limiter.limit(lambda: current_app.config["COMMENT_LIMITS_PER_ADDRESS"], scope="comment-address")
+def create_comment(slug: str) -> ResponseReturnValue:
+    writer, now = auth.required(), runtime.now()
+    data = parse.strings(parse.member("comment"), required=("body",))
+    post = posts.show(db.session, writer, slug, now)
+    comment = services.post_comment(
+        db.session, writer, post.id, services.CommentInput(body=data["body"]), now, _policy(),
+        _rules(),
+    )  # fmt: skip
+    return jsonify({"comment": render.comment(comment, writer, following=False)})
+
+
+@bp.delete("/articles/<slug>/comments/<comment_id>")
+def delete_comment(slug: str, comment_id: str) -> ResponseReturnValue:
+    actor, now = auth.required(), runtime.now()
+    post = posts.show(db.session, actor, slug, now)
+    # Not an <int:> rule: an id that is no number is a missing comment, answered in JSON.
+    number = int(comment_id) if comment_id.isdecimal() and len(comment_id) <= 10 else 0
+    services.delete_comment(db.session, actor, number, now, post_id=post.id)
+    return "", 204

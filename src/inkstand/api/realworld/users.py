@@ -1,0 +1,105 @@
+"""Accounts and profiles: register, log in, the caller's own account, follow."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from inkstand import runtime
+from inkstand.accounts import services as accounts
+from inkstand.accounts.models import User
+from inkstand.api.realworld import auth, parse, render
+from inkstand.api.realworld.blueprint import bp
+from inkstand.extensions import db, limiter
+
+
+def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
+    return jsonify(render.user(user, auth.tokens().issue(user, runtime.now()))), status
+
+
+@bp.post("/users")
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS_PER_ADDRESS"], scope="register-address")
+def register() -> ResponseReturnValue:
+    data = parse.strings(parse.member("user"), required=("username", "email", "password"))
+    site = runtime.site()
+    user = accounts.register(
+        db.session, runtime.get().passwords, data["username"], data["email"], data["password"],
+        registration_open=site.registration_open, new_account_role=site.new_account_role,
+    )  # fmt: skip
+    return _signed_in(user, 201)
+
+
+def _login_key() -> str:
+    data = request.get_json(silent=True)
+    found = data.get("user") if isinstance(data, dict) else None
+    email = found.get("email") if isinstance(found, dict) else None
+    return "login-account:" + (email.strip().lower()[:254] if isinstance(email, str) else "")
+
+
+def _login_failed(response: ResponseReturnValue) -> bool:
+    return getattr(response, "status_code", 200) != 200
+
+
+# The same limits, under the same keys, as the site's log-in form.
+@bp.post("/users/login")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ACCOUNT"],
+    key_func=_login_key, deduct_when=_login_failed, scope="login-account",
+)  # fmt: skip
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
+    deduct_when=_login_failed, scope="login-address",
+)  # fmt: skip
+def login() -> ResponseReturnValue:
+    data = parse.strings(parse.member("user"), required=("email", "password"))
+    user = accounts.authenticate(
+        db.session, runtime.get().passwords, data["email"], data["password"]
+    )
+    if user is None:
+        raise auth.Unauthorized("The e-mail address or password is not right.")
+    return _signed_in(user)
+
+
+@bp.get("/user")
+def current_user() -> ResponseReturnValue:
+    return _signed_in(auth.required())
+
+
+@bp.put("/user")
+def update_user() -> ResponseReturnValue:
+    user = auth.required()
+    data = parse.strings(
+        parse.member("user"), optional=("username", "email", "password", "bio", "image")
+    )
+    changes = accounts.AccountChanges(
+        username=data.get("username"),
+        email=data.get("email"),
+        password=data.get("password"),
+        bio=data.get("bio"),
+        image_url=data.get("image"),
+    )
+    # A new password ends the old token: the answer carries a new one.
+    return _signed_in(accounts.update_account(db.session, runtime.get().passwords, user, changes))
+
+
+def _profile(user: User, viewer: User | None) -> ResponseReturnValue:
+    following = bool(accounts.following_ids(db.session, viewer, [user.id]))
+    return jsonify({"profile": render.profile(user, following)})
+
+
+@bp.get("/profiles/<username>")
+def profile(username: str) -> ResponseReturnValue:
+    found = accounts.get_profile(db.session, auth.user(), username)
+    return jsonify({"profile": render.profile(found.user, found.followed)})
+
+
+@bp.post("/profiles/<username>/follow")
+def follow(username: str) -> ResponseReturnValue:
+    viewer = auth.required()
+    return _profile(accounts.follow(db.session, viewer, username), viewer)
+
+
+@bp.delete("/profiles/<username>/follow")
+def unfollow(username: str) -> ResponseReturnValue:
+    viewer = auth.required()
+    return _profile(accounts.unfollow(db.session, viewer, username), viewer)

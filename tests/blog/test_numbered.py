@@ -1,0 +1,54 @@
+"""Numbered pages of published posts (blog.reading.numbered), for doors that page
+by offset such as the RealWorld API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from inkstand.accounts import services as accounts
+from inkstand.blog import reading
+from inkstand.blog import services as blog
+from inkstand.blog.models import Status
+from inkstand.db import utcnow
+from inkstand.extensions import db
+
+
+def _page(filters=None, limit=10, offset=0):
+    posts, total = reading.numbered(
+        db.session, utcnow(), filters or reading.Filters(), limit, offset
+    )
+    return [p.title for p in posts], total
+
+
+def test_only_listed_posts_count_newest_first(factory):
+    author = factory.user("author")
+    factory.post(author, "Old", now=utcnow() - timedelta(days=2))
+    factory.post(author, "New")
+    factory.post(author, "Draft", status=Status.DRAFT.value)
+    factory.post(author, "Archived", status=Status.ARCHIVED.value)
+    factory.post(author, "Scheduled", publish_at=utcnow() + timedelta(days=1))
+    assert _page() == (["New", "Old"], 2)
+    assert _page(limit=1, offset=1) == (["Old"], 2)
+
+
+def test_filters_combine(factory):
+    ada, bea = factory.user("author", username="ada"), factory.user("author", username="bea")
+    reader = factory.user("reader", username="cyd")
+    first = factory.post(ada, "First", tags="x")
+    factory.post(bea, "Second", tags="x,y")
+    blog.favourite(db.session, reader, first.id)
+    accounts.follow(db.session, reader, "bea")
+    assert _page(reading.Filters(tag="X")) == (["Second", "First"], 2)
+    assert _page(reading.Filters(tag="x", author="ada")) == (["First"], 1)
+    assert _page(reading.Filters(favourited_by="CYD")) == (["First"], 1)
+    assert _page(reading.Filters(followed_by=reader)) == (["Second"], 1)
+    assert _page(reading.Filters(favourited_by="nobody")) == ([], 0)
+
+
+def test_tags_in_use_counts_listed_posts_only(factory):
+    author = factory.user("author")
+    factory.post(author, tags="a,b")
+    factory.post(author, tags="b")
+    factory.post(author, tags="c", status=Status.DRAFT.value)
+    assert reading.tags_in_use(db.session, utcnow(), 10) == ["b", "a"]
+    assert reading.tags_in_use(db.session, utcnow(), 1) == ["b"]
