@@ -22,6 +22,7 @@ PORT=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1"
 export INKSTAND_DATABASE_URL="sqlite:///$WORK/inkstand.sqlite3"
 export INKSTAND_SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')"
 export INKSTAND_LOG_LEVEL=WARNING
+export INKSTAND_INSTANCE_PATH="$WORK/instance"
 
 "$BIN/inkstand" db upgrade >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log"; exit 1; }
 # A Conduit-style community: everyone who signs up may write.
@@ -30,7 +31,7 @@ export INKSTAND_LOG_LEVEL=WARNING
 APP_PID=$!
 
 tries=0
-until curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/tags" 2>/dev/null; do
+until "$BIN/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/api/tags', timeout=1)" 2>/dev/null; do
     tries=$((tries + 1))
     if [ "$tries" -ge 50 ] || ! kill -0 "$APP_PID" 2>/dev/null; then
         echo "Inkstand did not start:"; cat "$WORK/server.log"; exit 1
