@@ -17,11 +17,15 @@ so a noisy machine shows itself.
 Results are printed as a table and written to bench/results/latest.json.
 Every server is stopped on the way out, on errors and on Ctrl-C too.
 
-A second case, "streams" (bench/live.py), loads the post page while 0, 100 and
+A second case, "api", loads the two JSON APIs' post lists, GET /api/v1/posts (the
+native API) and GET /api/articles (RealWorld), on each database, as a client
+without a token gets them, with the API rate limits lifted for the load.
+
+A third case, "streams" (bench/live.py), loads the post page while 0, 100 and
 500 live comment streams are held open on it (bench/streams.py), under each
 worker class `inkstand serve` offers, and checks that a comment posted meanwhile
-reaches the streams. `--cases pages` or `--cases streams` runs only one of them
-(the floor runs either way).
+reaches the streams. `--cases pages api streams` names the cases to run (the
+floor runs either way).
 
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
 load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
@@ -76,7 +80,8 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
     env = clean_env(tmp)
     rng = random.Random(2024)
     databases: dict[int, tuple[str, str, str]] = {}
-    sizes = opts.posts if "pages" in opts.cases else [min(opts.posts)]
+    every_size = {"pages", "api"} & set(opts.cases)
+    sizes = opts.posts if every_size else [min(opts.posts)]
     for count in sizes:
         started = time.monotonic()
         url = f"sqlite:///{tmp / f'inkstand-{count}.sqlite3'}"
@@ -123,6 +128,8 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
     results = [floor("floor")]
     if "pages" in opts.cases:
         results += pages(opts, env, databases, serve, retries, tmp)
+    if "api" in opts.cases:
+        results += apis(opts, env, databases, serve, retries, tmp)
     lives: list[Live] = []
     if "streams" in opts.cases:
         lives = streams(opts, env, databases, retries, tmp)
@@ -147,6 +154,34 @@ def pages(
                 log = tmp / f"{page}{suffix.replace(', ', '-')}-{count}.log"
                 with serving(cmd, server_env, port, log) as server:
                     results.append(measure(case, count, server, path, opts, check, retries))
+    return results
+
+
+# The API rate limits (per token or address) would refuse a load from one address.
+UNLIMITED_API = {
+    "INKSTAND_API_LIMITS": "100000000 per minute",
+    "INKSTAND_API_LIMITS_PER_ADDRESS": "100000000 per minute",
+}
+API_CASES = (
+    ("api v1 posts", "/api/v1/posts", '"title"'),
+    ("api articles", "/api/articles", '"articlesCount"'),
+)
+
+
+def apis(
+    opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
+    serve: list[str], retries: Retries, tmp: Path,
+) -> list[Result]:  # fmt: skip
+    """The first page of each API's post list (20 posts), for a client with no token."""
+    results = []
+    for count, (url, _, _) in databases.items():
+        for case, path, check in API_CASES:
+            server_env = {**env, "INKSTAND_DATABASE_URL": url, **UNLIMITED_API}
+            port = free_port()
+            cmd = [*serve, "--bind", f"{HOST}:{port}"]
+            log = tmp / f"{case.replace(' ', '-')}-{count}.log"
+            with serving(cmd, server_env, port, log) as server:
+                results.append(measure(case, count, server, path, opts, check, retries))
     return results
 
 
@@ -201,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         help="threads per gthread worker in the pages case (default: Inkstand's)",
     )  # fmt: skip
     parser.add_argument(
-        "--cases", nargs="+", choices=("pages", "streams"), default=["pages", "streams"]
+        "--cases",
+        nargs="+",
+        choices=("pages", "api", "streams"),
+        default=["pages", "api", "streams"],
     )
     parser.add_argument(
         "--streams", type=int, nargs="+", default=[100, 500], help="open streams (0 is added)"

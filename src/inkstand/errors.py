@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from inkstand import exceptions
+from inkstand.api.realworld import blueprint as realworld
 from inkstand.api.v1 import problems
 from inkstand.extensions import db
 from inkstand.pagination import BadCursor
@@ -71,6 +72,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
     if _api():
         return _http_problem(error)
+    if request.path.startswith(realworld.bp.url_prefix or "/api"):
+        return realworld.http_error(error)
     return error_page(error.code, MESSAGES.get(error.code, error.description))
 
 

@@ -87,8 +87,7 @@ def feed(
     Raises Forbidden for a visitor who is not logged in, or BadCursor."""
     if reader is None:
         raise Forbidden("Log in to read your feed.")
-    followed = select(Follow.followed_id).where(Follow.follower_id == reader.id)
-    return _page(session, _listed(now).where(Post.author_id.in_(followed)), size, before, after)
+    return _page(session, _filtered(now, Filters(followed_by=reader)), size, before, after)
 
 
 def favourited_by(
@@ -97,12 +96,8 @@ def favourited_by(
 ) -> Page[Post]:  # fmt: skip
     """Published posts the account ``username`` favourited, newest first; none for an
     unknown name (a filter, not a page of its own). Raises BadCursor."""
-    marked = (
-        select(Favourite.post_id)
-        .join(User, User.id == Favourite.user_id)
-        .where(func.lower(User.username) == username.lower())
-    )
-    return _page(session, _listed(now).where(Post.id.in_(marked)), size, before, after)
+    stmt = _filtered(now, Filters(favourited_by=username))
+    return _page(session, stmt, size, before, after)
 
 
 def authors(session: DbSession, now: datetime, limit: int) -> list[User]:

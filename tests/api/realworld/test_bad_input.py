@@ -36,3 +36,20 @@ def test_any_json_gets_a_json_answer_below_500(api, factory, method, path, name,
     response = api.call(method, path.format(slug=post.slug), author, json=body)
     assert response.status_code < 500, response.get_data(as_text=True)
     assert response.is_json
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/nothing-here", 404),
+        ("GET", "/api/articles/a/b/c", 404),
+        ("PATCH", "/api/user", 405),
+        ("DELETE", "/api/tags", 405),
+    ],
+)
+def test_addresses_without_a_route_answer_in_the_api_s_json(client, method, path, status):
+    """No route matched, so no blueprint saw the error; the answer is still JSON."""
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.get_json()["errors"]["body"]

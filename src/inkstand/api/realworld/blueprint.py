@@ -69,7 +69,9 @@ def _domain_error(error: exceptions.DomainError) -> ResponseReturnValue:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> ResponseReturnValue:
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """An HTTP error in the API's JSON shape; errors.py also sends here the errors
+    of /api addresses that match no route (404, 405), which no blueprint sees."""
     if error.code is None or error.code < 400:
         return error
     response = error.get_response()
