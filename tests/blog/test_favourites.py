@@ -134,8 +134,6 @@ def test_a_favourite_retires_cached_pages_as_the_count_shows_on_them(factory):
 
 def test_readers_favouriting_at_once_all_count(app, factory, database_url):
     """The count is a relative update: each transaction adds its own one."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite writes one transaction at a time")
     post = factory.post(factory.user())
     fans = [factory.user("reader") for _ in range(6)]
     errors: list[BaseException] = []
@@ -188,8 +186,6 @@ def test_the_post_comes_with_the_readers_favourite_mark_in_one_query(factory, qu
 
 def test_twin_requests_of_one_reader_count_once(app, factory, database_url):
     """A double click sends two requests at once: one mark, one count, no error."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite writes one transaction at a time")
     author = factory.user(username="ada")
     post = factory.post(author)
     fan = factory.user("reader")
