@@ -153,6 +153,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LIVE_POLL_SECONDS", 25, "Longest a long-polling request for new comments waits."),
     Setting(
+        "LIVE_READERS_MAX",
+        400,
+        "Live comment streams and long polls one app process holds at once; more are "
+        "answered 503 and retry later. Keep it below SERVER_THREADS with gthread workers.",
+    ),
+    Setting(
+        "LIVE_LIMITS_PER_ADDRESS",
+        "120 per minute",
+        "Live comment streams and long polls one client address may open (Flask-Limiter notation).",
+    ),
+    Setting(
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),

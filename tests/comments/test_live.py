@@ -241,7 +241,7 @@ def test_the_long_poll_answers_empty_when_nothing_comes(replay_app: Flask) -> No
     assert data.get_json() == {"events": [], "last": last}
 
 
-@pytest.mark.parametrize("after", ["-1", "x", "1.5", "99999999999999999999", ""])
+@pytest.mark.parametrize("after", ["-1", "x", "1.5", "99999999999999999999", "", "²", "٣"])
 @pytest.mark.parametrize("door", ["stream", "updates"])
 def test_a_bad_event_id_is_refused(replay_app: Flask, door: str, after: str) -> None:
     post, _, _ = thread_of(replay_app)
@@ -272,6 +272,40 @@ def test_the_stream_draws_a_comment_as_its_viewer_sees_it(replay_app: Flask) -> 
     login(carl, people["carl"])
     own = read_events(carl.get(url).get_data(True))
     assert "Edit</a>" in own[0][1]["html"]
+
+
+def test_an_event_never_shows_a_comment_of_another_post(replay_app: Flask) -> None:
+    """SQLite may give a new comment the id of a deleted one: an old event of one
+    post must not show a comment that now has its id on another post."""
+    post, _, people = thread_of(replay_app)
+    other = Factory(replay_app).post(people["writer"], "Somewhere else")
+    elsewhere = Factory(replay_app).comment(people["carl"], other, "Not for this thread")
+    db.session.add(CommentEvent(post_id=post.id, comment_id=elsewhere.id, kind="added"))
+    db.session.commit()
+    body = replay_app.test_client().get(f"/posts/{post.id}/comments/stream").get_data(True)
+    assert "Not for this thread" not in body
+    assert read_events(body)[-1][1] == {
+        "id": elsewhere.id, "kind": "removed", "parent": None, "html": None,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("door", ["stream", "updates"])
+def test_a_process_full_of_live_readers_asks_new_ones_to_come_back(
+    replay_app: Flask, door: str
+) -> None:
+    post, _, _ = thread_of(replay_app)
+    replay_app.config["LIVE_READERS_MAX"] = 0
+    response = replay_app.test_client().get(f"/posts/{post.id}/comments/{door}")
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 30
+
+
+def test_live_readers_are_rate_limited_per_address(replay_app: Flask) -> None:
+    post, _, _ = thread_of(replay_app)
+    replay_app.config["LIVE_LIMITS_PER_ADDRESS"] = "3 per minute"
+    client = replay_app.test_client()
+    answers = [client.get(f"/posts/{post.id}/comments/updates").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
 
 
 # --- Live: a comment reaches a stream that is already open --------------------
@@ -340,6 +374,22 @@ def test_a_new_comment_reaches_an_open_stream_at_once(live_app: Flask) -> None:
         assert f'"id": {comment.id}' in reader.text
     finally:
         reader.done.set()
+
+
+def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None:
+    from inkstand.blog import services as blog
+
+    live_app.config["LIVE_HEARTBEAT_SECONDS"] = 0.2
+    factory = Factory(live_app)
+    writer = factory.user("author", "writer")
+    post = factory.post(writer, "Talk to me")
+    reader = Reader(live_app.test_client(), f"/posts/{post.id}/comments/stream")
+    reader.start()
+    assert reader.opened.wait(WAIT)
+    data = blog.PostInput(title=post.title, body=post.body_source, status=Status.DRAFT.value)
+    blog.update_post(db.session, writer, post.id, data, utcnow(), 100_000)
+    reader.join(WAIT)
+    assert not reader.is_alive()
 
 
 def test_a_waiting_long_poll_returns_when_a_comment_comes(live_app: Flask) -> None:

@@ -166,6 +166,7 @@ def test_a_held_comment_on_a_reader_s_post_names_no_queue_she_cannot_open(
     (mail,) = outbox.messages()
     assert "/moderation" not in mail.get_content()
     assert "An editor will approve it" in mail.get_content()
+    assert "Held here" not in mail.get_content()  # she may not see it on the site either
 
 
 def test_the_mail_quotes_a_long_comment_shortened_and_keeps_headers_on_one_line(

@@ -26,6 +26,7 @@ from inkstand.blog.models import Post
 from inkstand.comments import permissions, reading
 from inkstand.comments.models import PENDING_EVENTS
 from inkstand.db import utcnow
+from inkstand.exceptions import NotFound
 from inkstand.extensions import db
 
 # Events sent per database read; a reader far behind catches up in batches.
@@ -58,18 +59,28 @@ def _render(live: reading.LiveEvent, can_moderate: bool) -> dict[str, Any]:
     return {"id": live.comment_id, "kind": live.kind, "parent": live.parent_id, "html": article}
 
 
-def _read(post: Post, viewer: User | None, after: int) -> list[tuple[int, dict[str, Any]]]:
-    """The events after ``after``, ready to send. Gives the database connection
-    back at once: an open stream holds none while it waits."""
+def _read(post_id: int, viewer: User | None, after: int) -> list[tuple[int, dict[str, Any]]]:
+    """The events after ``after``, ready to send. The post is looked at again on
+    every read: one that went back to draft stops its streams (NotFound). Gives
+    the database connection back at once: an open stream holds none while it waits."""
     try:
         # The clock of this read, not of the request: a stream lives for minutes.
+        now = utcnow()
+        post = reading.watched_post(db.session, viewer, post_id, now)
         found = reading.events_after(
-            db.session, viewer, post, after, BATCH, utcnow(), runtime.site().comment_policy
+            db.session, viewer, post, after, BATCH, now, runtime.site().comment_policy
         )
         can_moderate = permissions.can_moderate(viewer, post)
         return [(live.id, _render(live, can_moderate)) for live in found]
     finally:
         db.session.remove()
+
+
+def too_many_readers() -> bool:
+    """Whether this process already holds as many live readers as it may
+    (LIVE_READERS_MAX), so that streams never take every worker thread."""
+    readers = events.bus(current_app).subscribers()
+    return bool(readers >= current_app.config["LIVE_READERS_MAX"])
 
 
 def stream(post: Post, viewer: User | None, after: int) -> Iterator[str]:
@@ -83,7 +94,10 @@ def stream(post: Post, viewer: User | None, after: int) -> Iterator[str]:
     # Subscribe first, then read: an event committed in between rings the bell.
     with bus.subscribe(channel(post.id)) as subscription:
         while True:
-            batch = _read(post, viewer, after)
+            try:
+                batch = _read(post.id, viewer, after)
+            except NotFound:
+                return  # the post is gone, or no longer the viewer's to see
             for event_id, data in batch:
                 yield f"id: {event_id}\ndata: {json.dumps(data)}\n\n"
                 after = event_id
@@ -101,9 +115,9 @@ def poll(post: Post, viewer: User | None, after: int) -> dict[str, Any]:
     for the first: the long-polling door for clients that cannot hold a stream."""
     bus = events.bus(current_app)
     with bus.subscribe(channel(post.id)) as subscription:
-        batch = _read(post, viewer, after)
+        batch = _read(post.id, viewer, after)
         if not batch:
             subscription.wait(current_app.config["LIVE_POLL_SECONDS"])
-            batch = _read(post, viewer, after)
+            batch = _read(post.id, viewer, after)
     last = batch[-1][0] if batch else after
     return {"events": [data | {"event": event_id} for event_id, data in batch], "last": last}

@@ -60,17 +60,18 @@ def _mail(recipient: User, comment: Comment, post: Post, links: Links) -> tuple[
         subject = f"{writer} commented on “{title}”"
         lead = f"{writer} commented on your post “{title}”:"
         action = f"Read it and reply:\n{links.comment(post, comment)}"
-    else:
+    elif permissions.can_moderate(recipient, post):
         subject = f"A comment on “{title}” awaits your approval"
         lead = (
             f"{writer} wrote a comment on your post “{title}”. Nobody else sees it "
             "until it is approved:"
         )
-        action = (
-            f"Approve it or mark it as spam in the moderation queue:\n{links.queue}"
-            if permissions.can_moderate(recipient, post)
-            else "An editor will approve it or mark it as spam."
-        )
+        action = f"Approve it or mark it as spam in the moderation queue:\n{links.queue}"
+    else:  # she may not see a held comment, so its text is not quoted to her either
+        subject = f"A comment on “{title}” awaits approval"
+        lead = f"{writer} wrote a comment on your post “{title}”."
+        quote = "(It will show once an editor approves it.)"
+        action = "An editor will approve it or mark it as spam."
     body = (
         f"Hello {_one_line(recipient.name)},\n\n{lead}\n\n    {quote}\n\n{action}\n\n"
         "--\nYou get this mail because you wrote the post. To stop mails about "

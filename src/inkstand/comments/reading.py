@@ -142,7 +142,11 @@ def events_after(
     """The post's comment events after the event ``after``, oldest first: one query."""
     rows = session.execute(
         select(CommentEvent, Comment)
-        .outerjoin(Comment, Comment.id == CommentEvent.comment_id)
+        # On the post too: SQLite may give a new comment the id of a deleted one.
+        .outerjoin(
+            Comment,
+            (Comment.id == CommentEvent.comment_id) & (Comment.post_id == CommentEvent.post_id),
+        )
         .where(CommentEvent.post_id == post.id, CommentEvent.id > after)
         .options(joinedload(Comment.author))
         .order_by(CommentEvent.id)

@@ -183,14 +183,24 @@ def _after() -> int:
     """Where a live reader resumes: the Last-Event-ID a reconnecting browser
     sends, else the ``after`` argument the page gave it."""
     raw = request.headers.get("Last-Event-ID") or request.args.get("after", "0")
-    if not raw.isdigit() or not 0 <= int(raw) <= ID_MAX:
+    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= ID_MAX:
         raise Invalid.field("after", "Give the id of the last event you have.")
     return int(raw)
 
 
+def _live_limits() -> str:
+    return str(current_app.config["LIVE_LIMITS_PER_ADDRESS"])
+
+
+BUSY = {"Retry-After": "30", "Cache-Control": "no-store"}
+
+
 @bp.get("/posts/<int:post_id>/comments/stream")
+@limiter.limit(_live_limits, scope="live-address")
 def stream(post_id: int) -> ResponseReturnValue:
     """Server-Sent Events: the post's comment events, as they happen."""
+    if live.too_many_readers():
+        return {"message": "Too many live readers; try again soon."}, 503, BUSY
     viewer = runtime.user()
     post = reading.watched_post(db.session, viewer, post_id, runtime.now())
     body = stream_with_context(live.stream(post, viewer, _after()))
@@ -201,8 +211,11 @@ def stream(post_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/posts/<int:post_id>/comments/updates")
+@limiter.limit(_live_limits, scope="live-address")
 def poll(post_id: int) -> ResponseReturnValue:
     """Long polling: the post's comment events after ``after``, as soon as there are any."""
+    if live.too_many_readers():
+        return {"message": "Too many live readers; try again soon."}, 503, BUSY
     viewer = runtime.user()
     post = reading.watched_post(db.session, viewer, post_id, runtime.now())
     response = jsonify(live.poll(post, viewer, _after()))

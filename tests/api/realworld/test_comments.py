@@ -159,3 +159,17 @@ def test_a_bad_token_on_a_rate_limited_route_is_json_401(api, factory):
                         headers={"Authorization": "Token forged"})  # fmt: skip
     assert response.status_code == 401
     assert errors(response)
+
+
+def test_the_post_s_author_is_mailed_of_a_comment_made_through_the_api(
+    app, api, factory, open_site
+):
+    from tests.comments.test_notices import Outbox
+
+    outbox = Outbox(app)
+    writer = factory.user("author", "writer", email="writer@example.com")
+    post = factory.post(writer)
+    assert _say(api, post, factory.user("reader", "rita")).status_code == 200
+    (mail,) = outbox.messages()
+    assert mail["To"] == "writer@example.com"
+    assert "Thank you so much!" in mail.get_content()

@@ -186,3 +186,18 @@ def test_a_revoked_token_may_not_comment(call, factory, open_site):
     response = call("POST", f"/api/v1/posts/{post.id}/comments", plaintext, json={"body": "x"})
     assert_problem(response, 401, "unauthorized")
     assert _comments() == 0
+
+
+def test_the_post_s_author_is_mailed_of_a_comment_made_through_the_api(
+    app, call, factory, token_for, open_site
+):
+    from tests.comments.test_notices import Outbox
+
+    outbox = Outbox(app)
+    post = factory.post(factory.user("author", "writer", email="writer@example.com"))
+    response = call("POST", f"/api/v1/posts/{post.id}/comments", token_for("reader"),
+                    json={"body": "Mail me this"})  # fmt: skip
+    assert response.status_code == 201
+    (mail,) = outbox.messages()
+    assert mail["To"] == "writer@example.com"
+    assert "Mail me this" in mail.get_content()

@@ -10,7 +10,7 @@ from inkstand.accounts import services as accounts
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading as posts
-from inkstand.comments import reading, services
+from inkstand.comments import jobs, reading, services
 from inkstand.extensions import db, limiter
 
 
@@ -58,7 +58,7 @@ def create_comment(slug: str) -> ResponseReturnValue:
     post = posts.show(db.session, writer, slug, now)
     comment = services.post_comment(
         db.session, writer, post.id, services.CommentInput(body=data["body"]), now, _policy(),
-        _rules(),
+        _rules(), notify=jobs.notify_post_author,
     )  # fmt: skip
     return jsonify({"comment": render.comment(comment, writer, following=False)})
 

@@ -11,7 +11,7 @@ from inkstand import runtime
 from inkstand.api.v1 import auth, hooks
 from inkstand.api.v1.schemas import CommentInSchema, CommentListSchema, CommentSchema, comment_row
 from inkstand.blog import reading as posts
-from inkstand.comments import reading, services
+from inkstand.comments import jobs, reading, services
 from inkstand.comments.reading import Node
 from inkstand.extensions import db, limiter
 
@@ -74,6 +74,7 @@ def create(args: dict[str, Any], post_id: int) -> Any:
     user = auth.writer()
     data = services.CommentInput(body=args["body"], parent_id=args["parent_id"])
     comment = services.post_comment(
-        db.session, user, post_id, data, runtime.now(), runtime.site().comment_policy, _rules()
-    )
+        db.session, user, post_id, data, runtime.now(), runtime.site().comment_policy, _rules(),
+        notify=jobs.notify_post_author,
+    )  # fmt: skip
     return comment_row(comment, shown=True, author=user)

@@ -140,6 +140,10 @@
           credentials: "same-origin",
         });
         if (response.status === 404) return;
+        if (response.status === 503 || response.status === 429) {
+          await wait(30000); // the site is busy: come back later
+          continue;
+        }
         if (!response.ok) throw new Error("status " + response.status);
         const data = await response.json();
         data.events.forEach(apply);
