@@ -53,6 +53,8 @@ def _domain_error(error: exceptions.DomainError) -> ResponseReturnValue:
     if _api():
         kind = "invalid-cursor" if isinstance(error, BadCursor) else getattr(error, "problem", None)
         errors = error.errors if isinstance(error, exceptions.Invalid) else None
+        if isinstance(error, BadCursor):
+            errors = {"cursor": [error.message]}
         return problems.response(error.status, error.message, kind=kind, errors=errors)
     return error_page(error.status, error.message)
 

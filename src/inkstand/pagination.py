@@ -28,7 +28,7 @@ class BadCursor(DomainError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in a list ordered by (time, id), newest first."""
+    """A position in a list ordered by (time, id)."""
 
     at: datetime
     id: int
@@ -66,19 +66,24 @@ def keyset_page(
     size: int,
     before: Cursor | None = None,
     after: Cursor | None = None,
+    oldest_first: bool = False,
 ) -> Page[T]:
-    """One page of ``stmt`` (newest first) just before ``before`` or just after ``after``."""
-    if after is not None:
-        stmt = stmt.where(
-            or_(at_column > after.at, and_(at_column == after.at, id_column > after.id))
-        ).order_by(at_column.asc(), id_column.asc())
+    """One page of ``stmt`` (newest first) just before ``before`` or just after ``after``;
+    or, ``oldest_first``, a list read forward in time: its first page, or the one just
+    after ``after``, in that order (``newer`` then names the next page)."""
+    if after is not None or oldest_first:
+        if after is not None:
+            stmt = stmt.where(
+                or_(at_column > after.at, and_(at_column == after.at, id_column > after.id))
+            )
+        stmt = stmt.order_by(at_column.asc(), id_column.asc())
         rows = list(session.scalars(stmt.limit(size + 1)).unique())
         has_newer = len(rows) > size
-        items = list(reversed(rows[:size]))
+        forward = rows[:size]
         return Page(
-            items,
-            newer=key(items[0]).encode() if has_newer and items else None,
-            older=key(items[-1]).encode() if items else None,
+            forward if oldest_first else list(reversed(forward)),
+            newer=key(forward[-1]).encode() if has_newer and forward else None,
+            older=key(forward[0]).encode() if after is not None and forward else None,
         )
 
     if before is not None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, true
 
 from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post, Status
@@ -56,6 +59,21 @@ def can_see(user: User | None, comment: Comment, post: Post) -> bool:
         and user is not None
         and comment.author_id == user.id
     )
+
+
+def seen(user: User | None, post: Post, comment: Any = Comment) -> ColumnElement[bool]:
+    """``can_see``, for a comment not deleted, as SQL over ``comment`` (the Comment
+    model or an alias of it) on ``post``."""
+    if can_moderate(user, post):
+        visible: ColumnElement[bool] = true()
+    elif user is None:
+        visible = comment.status == CommentStatus.APPROVED.value
+    else:
+        visible = or_(
+            comment.status == CommentStatus.APPROVED.value,
+            and_(comment.status == CommentStatus.PENDING.value, comment.author_id == user.id),
+        )
+    return and_(comment.deleted.is_(False), visible)
 
 
 def can_edit(user: User | None, comment: Comment, now: datetime) -> bool:

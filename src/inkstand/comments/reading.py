@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from inkstand.accounts.models import User
@@ -100,6 +100,41 @@ def thread(
         can_moderate=permissions.can_moderate(viewer, post),
         last_event=last_event,
     )
+
+
+def thread_page(
+    session: DbSession, viewer: User | None, post: Post, now: datetime, policy: str,
+    size: int, after: str | None = None,
+) -> Page[Node]:  # fmt: skip
+    """One page of the comments on ``post`` that ``viewer`` sees, oldest first by
+    (created_at, id), each node without its replies (a reply names its parent, which
+    may be on an earlier page): one query, whatever the thread. The rules of
+    ``thread``: a deleted or hidden comment is a placeholder while a reply to it, or
+    to one of its replies, is seen (threads nest MAX_DEPTH = 2 deep, no deeper).
+    Raises BadCursor."""
+    reply, reply_to_reply = aliased(Comment), aliased(Comment)
+    holds_a_reply = exists().where(
+        reply.parent_id == Comment.id,
+        or_(
+            permissions.seen(viewer, post, reply),
+            exists().where(
+                reply_to_reply.parent_id == reply.id,
+                permissions.seen(viewer, post, reply_to_reply),
+            ),
+        ),
+    )
+    stmt = (
+        select(Comment)
+        .where(Comment.post_id == post.id, or_(permissions.seen(viewer, post), holds_a_reply))
+        .options(joinedload(Comment.author))
+    )
+    page: Page[Comment] = keyset_page(
+        session, stmt, Comment.created_at, Comment.id,
+        lambda c: Cursor(c.created_at, c.id), size,
+        after=Cursor.decode(after), oldest_first=True,
+    )  # fmt: skip
+    nodes = [_node(viewer, comment, post, policy, now) for comment in page.items]
+    return Page(nodes, newer=page.newer, older=page.older)
 
 
 def _last_event(post_id: int) -> ScalarSelect[int]:

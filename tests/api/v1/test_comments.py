@@ -201,3 +201,137 @@ def test_the_post_s_author_is_mailed_of_a_comment_made_through_the_api(
     (mail,) = outbox.messages()
     assert mail["To"] == "writer@example.com"
     assert "Mail me this" in mail.get_content()
+
+
+# Pages
+
+
+def _read_all(call, url, token=None, queries=None):
+    """Every page of ``url``, following the Link headers: the ids in order, the number
+    of pages, and the queries each page cost."""
+    ids, costs, pages = [], [], 0
+    while url:
+        if queries is not None:
+            queries.clear()
+        response = call("GET", url, token)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        if queries is not None:
+            costs.append(len(queries))
+        body = response.get_json()
+        ids += [row["id"] for row in body["comments"]]
+        pages += 1
+        link = response.headers.get("Link")
+        if link is None:
+            assert body["next_cursor"] is None
+            url = None
+        else:
+            assert link.startswith("<http://")
+            assert link.endswith('>; rel="next"')
+            assert f"cursor={body['next_cursor']}" in link
+            url = link[1 : link.index(">")]
+    return ids, pages, costs
+
+
+def test_a_long_thread_is_read_page_by_page_each_seen_once_by_each_role(
+    call, factory, token_for, queries
+):
+    author, writer, other = factory.user(), factory.user("reader"), factory.user("reader")
+    post = factory.post(author)
+    public, held, tops = [], [], []
+    for n in range(45):
+        if n % 7 == 3:
+            held.append(factory.comment(writer, post, policy="hold_all").id)
+        elif n % 4 == 1 and tops:
+            public.append(factory.comment(other, post, parent=tops[-1]).id)
+        else:
+            tops.append(factory.comment(writer if n % 2 else other, post))
+            public.append(tops[-1].id)
+    everything = sorted(public + held)  # made one after another: ids in time order
+    url = f"/api/v1/posts/{post.id}/comments?limit=20"
+    for token, expected in [
+        (None, public), (token_for(other, "read"), public), (token_for("reader", "read"), public),
+        (token_for(writer, "read"), everything), (token_for(author, "read"), everything),
+        (token_for("editor", "read"), everything), (token_for("admin", "read"), everything),
+    ]:  # fmt: skip
+        call("GET", url, token)  # a token's first use notes when it was used: not a page's cost
+        ids, pages, costs = _read_all(call, url, token, queries)
+        assert ids == sorted(expected)
+        assert pages == -(-len(expected) // 20)
+        assert costs == [costs[0]] * pages, (
+            costs
+        )  # the post, the settings, the page (and the token)
+
+
+def test_a_reply_names_its_parent_on_an_earlier_page(call, factory):
+    author, reader = factory.user(), factory.user("reader")
+    post = factory.post(author)
+    parent = factory.comment(reader, post, "The parent")
+    factory.comment(reader, post, "Between")
+    reply = factory.comment(author, post, "The reply", parent=parent)
+    first = call("GET", f"/api/v1/posts/{post.id}/comments?limit=2")
+    assert first.get_json()["comments"][0]["id"] == parent.id
+    cursor = first.get_json()["next_cursor"]
+    second = call("GET", f"/api/v1/posts/{post.id}/comments?limit=2&cursor={cursor}").get_json()
+    assert [(r["id"], r["parent_id"], r["depth"]) for r in second["comments"]] == [
+        (reply.id, parent.id, 1)
+    ]
+    assert second["next_cursor"] is None
+
+
+def test_placeholders_stay_only_while_a_reply_under_them_is_seen(call, factory, token_for):
+    from inkstand.comments import services
+    from inkstand.db import utcnow
+
+    author, reader = factory.user(), factory.user("reader")
+    post = factory.post(author)
+    alone = factory.comment(reader, post, "Gone, no replies")
+    top = factory.comment(reader, post, "Gone, a reply two levels down")
+    middle = factory.comment(reader, post, "Gone too", parent=top)
+    deep = factory.comment(author, post, "Still here", parent=middle)
+    held_under = factory.comment(reader, post, "Gone, only a held reply")
+    held = factory.comment(reader, post, "Held", parent=held_under, policy="hold_all")
+    for gone in (alone, top, middle, held_under):
+        services.delete_comment(db.session, reader, gone.id, utcnow())
+    url = f"/api/v1/posts/{post.id}/comments?limit=1"
+    ids, _, _ = _read_all(call, url)
+    assert ids == [top.id, middle.id, deep.id]
+    rows = call("GET", f"/api/v1/posts/{post.id}/comments").get_json()["comments"]
+    assert [r["shown"] for r in rows] == [False, False, True]
+    ids, _, _ = _read_all(call, url, token_for(author, "read"))
+    assert ids == [top.id, middle.id, deep.id, held_under.id, held.id]
+
+
+def test_a_page_costs_the_same_however_long_the_thread(call, factory, queries):
+    author = factory.user()
+    readers = [factory.user("reader") for _ in range(3)]
+    few, many = factory.post(author), factory.post(author)
+    for n in range(3):
+        factory.comment(readers[n], few)
+    for n in range(40):
+        factory.comment(readers[n % 3], many, parent=None)
+    queries.clear()
+    assert len(call("GET", f"/api/v1/posts/{few.id}/comments").get_json()["comments"]) == 3
+    cost = len(queries)
+    queries.clear()
+    assert (
+        len(call("GET", f"/api/v1/posts/{many.id}/comments?limit=100").get_json()["comments"]) == 40
+    )
+    assert len(queries) == cost
+
+
+@pytest.mark.parametrize("cursor", ["zz", "1-2-3", "99999999999999999999-1", "1-99999999999"])
+def test_a_bad_comment_cursor_is_a_problem_naming_it(call, factory, cursor):
+    post = factory.post(factory.user())
+    url = f"/api/v1/posts/{post.id}/comments?cursor={cursor}"
+    assert "cursor" in assert_problem(call("GET", url), 400, "invalid-cursor")["errors"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"),
+     ("cursor=" + "1" * 41, "cursor"), ("cursor=1-%00", "cursor")],
+)  # fmt: skip
+def test_bad_page_arguments_are_named(call, factory, query, field):
+    post = factory.post(factory.user())
+    body = assert_problem(call("GET", f"/api/v1/posts/{post.id}/comments?{query}"), 422, "invalid")
+    assert field in body["errors"]

@@ -147,6 +147,26 @@ def test_a_get_carries_an_etag_and_answers_304_when_unchanged(call, factory, tok
     )
 
 
+def test_the_document_names_if_none_match_and_304_on_every_get_only(call):
+    document = call("GET", "/api/v1/openapi.json").get_json()
+    gets = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            if method == "get":
+                gets += 1
+                assert headers == ["If-None-Match"], path
+                not_modified = operation["responses"]["304"]
+                assert "content" not in not_modified, path
+                assert "ETag" in not_modified["description"]
+            else:
+                assert "If-None-Match" not in headers, (method, path)
+                assert "304" not in operation["responses"], (method, path)
+    assert gets == 7  # posts, a post, by slug, comments, tags, a user, me
+
+
 def test_writes_and_errors_carry_no_etag(call, token_for):
     created = call("POST", "/api/v1/posts", token_for(), json={"title": "t", "body": "b"})
     assert created.status_code == 201

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
 
 from inkstand import runtime
 from inkstand.api.v1 import auth, hooks
-from inkstand.api.v1.schemas import CommentInSchema, CommentListSchema, CommentSchema, comment_row
+from inkstand.api.v1.schemas import (
+    CommentInSchema,
+    CommentListSchema,
+    CommentSchema,
+    PageQuerySchema,
+    comment_row,
+)
 from inkstand.blog import reading as posts
 from inkstand.comments import jobs, reading, services
-from inkstand.comments.reading import Node
 from inkstand.extensions import db, limiter
 
 bp = hooks.ApiBlueprint(
@@ -26,28 +30,24 @@ def _rules() -> services.SpamRules:
     return services.SpamRules(min_seconds=0, max_links=current_app.config["COMMENT_MAX_LINKS"])
 
 
-def _walk(nodes: list[Node]) -> Iterator[Node]:
-    for node in nodes:
-        yield node
-        yield from _walk(node.replies)
-
-
 @bp.route("/<int:post_id>/comments", methods=["GET"])
-@bp.response(200, CommentListSchema)
-def index(post_id: int) -> Any:
-    """List a post's comments
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, CommentListSchema, headers=hooks.LINK_HEADER)
+def index(args: dict[str, Any], post_id: int) -> Any:
+    """List a post's comments, oldest first
 
     Approved comments to anyone; held ones also to their writer and the post's moderators.
+    A deleted comment whose replies are seen stays as a placeholder (`shown` false).
+    Paged like the posts: a reply names its `parent_id`, which may be on an earlier page.
     """
     viewer, now = auth.viewer(), runtime.now()
     post = posts.by_id(db.session, viewer, post_id, now)
-    thread = reading.thread(db.session, viewer, post, now, runtime.site().comment_policy)
-    return {
-        "comments": [
-            comment_row(node.comment, node.shown, node.comment.author)
-            for node in _walk(thread.nodes)
-        ]
-    }
+    page = reading.thread_page(
+        db.session, viewer, post, now, runtime.site().comment_policy, args["limit"],
+        after=args.get("cursor"),
+    )  # fmt: skip
+    rows = [comment_row(node.comment, node.shown, node.comment.author) for node in page.items]
+    return {"comments": rows, "next_cursor": page.newer}, hooks.next_link(page.newer)
 
 
 def _account_key() -> str:

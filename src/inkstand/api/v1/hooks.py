@@ -24,6 +24,15 @@ LINK_HEADER = {
     }
 }
 
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of an earlier answer: 304 if the answer is still that one.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {"description": "Not Modified: unchanged since the `ETag` sent; no body."}
+
 
 def _limit_key() -> str:
     """Per token when one is presented (hashed: no secret in the limiter's store),
@@ -43,6 +52,7 @@ class ApiBlueprint(Blueprint):
         # Blueprint names are app-wide; "api_v1_" keeps them apart from the site's.
         super().__init__(f"api_v1_{tag}", import_name, **options)
         self.tag = tag.capitalize()
+        self._prepare_doc_cbks.append(_document_conditional_get)
         _wire(self)
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
@@ -55,6 +65,14 @@ class ApiBlueprint(Blueprint):
         if schema is not None and content_type is None:
             content_type = "application/json"
         return super().response(status_code, schema, content_type=content_type, **options)
+
+
+def _document_conditional_get(doc: dict[str, Any], doc_info: Any, **kwargs: Any) -> Any:
+    """Every GET answers If-None-Match (see _finish): the document says so for each."""
+    if kwargs["method"] == "get":
+        doc.setdefault("parameters", []).append(dict(IF_NONE_MATCH))
+        doc.setdefault("responses", {})[304] = dict(NOT_MODIFIED)
+    return doc
 
 
 def _wire(bp: Blueprint) -> None:

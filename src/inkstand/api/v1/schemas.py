@@ -91,7 +91,15 @@ class PostListSchema(_Out):
     )
 
 
-class PostQuerySchema(Schema):
+class PageQuerySchema(Schema):
+    cursor = Text(
+        validate=[validate.Length(1, 40), _PRINTABLE],
+        metadata={"description": "The `next_cursor` of the page before; none for the first."},
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class PostQuerySchema(PageQuerySchema):
     state = Text(
         load_default="published",
         validate=validate.OneOf(STATES),
@@ -102,8 +110,6 @@ class PostQuerySchema(Schema):
     author = Text(
         validate=[validate.Length(1, 30), _PRINTABLE], metadata={"description": "A username."}
     )
-    cursor = Text(validate=[validate.Length(1, 40), _PRINTABLE])
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
 class PostInSchema(Schema):
@@ -172,7 +178,14 @@ class CommentListSchema(_Out):
     comments = fields.List(
         fields.Nested(CommentSchema),
         required=True,
-        metadata={"description": "The thread in reading order: each reply after its parent."},
+        metadata={"description": "One page of the thread, oldest first by `created_at` "
+                  "then `id`. A reply comes after its parent, which may be on an earlier "
+                  "page: build the tree from `parent_id`."},
+    )  # fmt: skip
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last."},
     )
 
 
