@@ -46,6 +46,7 @@ pytest: $(VENV)/.installed-test
 NEWMAN := tools/realworld/node_modules/.bin/newman
 
 $(NEWMAN): tools/realworld/package.json tools/realworld/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
 	cd tools/realworld && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
