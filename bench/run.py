@@ -142,19 +142,18 @@ def pages(
     opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
     serve: list[str], retries: Retries, tmp: Path,
 ) -> list[Result]:  # fmt: skip
-    results = []
+    """The home page and a post, each from the page cache and rendered."""
+    cases = []
     for count, (url, slug, title) in databases.items():
-        pages = [("home", "/", 'class="summary"'), ("post", f"/posts/{slug}", title)]
-        for page, path, check in pages:
+        for page, path, check in [
+            ("home", "/", 'class="summary"'),
+            ("post", f"/posts/{slug}", title),
+        ]:
             for suffix, settings in VARIANTS:
-                case = page + suffix
-                server_env = {**env, "INKSTAND_DATABASE_URL": url, **settings}
-                port = free_port()
-                cmd = [*serve, "--bind", f"{HOST}:{port}"]
-                log = tmp / f"{page}{suffix.replace(', ', '-')}-{count}.log"
-                with serving(cmd, server_env, port, log) as server:
-                    results.append(measure(case, count, server, path, opts, check, retries))
-    return results
+                cases.append(
+                    (page + suffix, count, path, check, {"INKSTAND_DATABASE_URL": url, **settings})
+                )
+    return measure_cases(cases, opts, env, serve, retries, tmp)
 
 
 # The API rate limits (per token or address) would refuse a load from one address.
@@ -173,15 +172,29 @@ def apis(
     serve: list[str], retries: Retries, tmp: Path,
 ) -> list[Result]:  # fmt: skip
     """The first page of each API's post list (20 posts), for a client with no token."""
+    cases = [
+        (case, count, path, check, {"INKSTAND_DATABASE_URL": url, **UNLIMITED_API})
+        for count, (url, _, _) in databases.items()
+        for case, path, check in API_CASES
+    ]
+    return measure_cases(cases, opts, env, serve, retries, tmp)
+
+
+Case = tuple[str, int, str, str, dict[str, str]]  # name, posts, path, check, settings
+
+
+def measure_cases(
+    cases: list[Case], opts: argparse.Namespace, env: dict[str, str], serve: list[str],
+    retries: Retries, tmp: Path,
+) -> list[Result]:  # fmt: skip
+    """Each case on a fresh server of its own, with its settings."""
     results = []
-    for count, (url, _, _) in databases.items():
-        for case, path, check in API_CASES:
-            server_env = {**env, "INKSTAND_DATABASE_URL": url, **UNLIMITED_API}
-            port = free_port()
-            cmd = [*serve, "--bind", f"{HOST}:{port}"]
-            log = tmp / f"{case.replace(' ', '-')}-{count}.log"
-            with serving(cmd, server_env, port, log) as server:
-                results.append(measure(case, count, server, path, opts, check, retries))
+    for case, count, path, check, settings in cases:
+        port = free_port()
+        cmd = [*serve, "--bind", f"{HOST}:{port}"]
+        log = tmp / f"{case.replace(', ', '-').replace(' ', '-')}-{count}.log"
+        with serving(cmd, {**env, **settings}, port, log) as server:
+            results.append(measure(case, count, server, path, opts, check, retries))
     return results
 
 

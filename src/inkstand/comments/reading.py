@@ -44,7 +44,10 @@ class Thread:
     last_event: int = 0  # the id of the post's latest comment event, where live updates start
 
 
-def _node(viewer: User | None, comment: Comment, post: Post, policy: str, now: datetime) -> Node:
+def thread_node(
+    viewer: User | None, comment: Comment, post: Post, policy: str, now: datetime
+) -> Node:
+    """One comment as ``viewer`` sees it on the post page."""
     if comment.deleted or not permissions.can_see(viewer, comment, post):
         return Node(comment, shown=False)
     return Node(
@@ -54,13 +57,6 @@ def _node(viewer: User | None, comment: Comment, post: Post, policy: str, now: d
         can_edit=permissions.can_edit(viewer, comment, now),
         can_delete=permissions.can_delete(viewer, comment, post),
     )
-
-
-def thread_node(
-    viewer: User | None, comment: Comment, post: Post, now: datetime, policy: str
-) -> Node:
-    """One comment as ``viewer`` sees it on the post page."""
-    return _node(viewer, comment, post, policy, now)
 
 
 def _pruned(nodes: list[Node]) -> list[Node]:
@@ -90,7 +86,7 @@ def thread(
     last_event = 0
     for comment, latest in rows:
         last_event = latest
-        node = nodes[comment.id] = _node(viewer, comment, post, policy, now)
+        node = nodes[comment.id] = thread_node(viewer, comment, post, policy, now)
         parent = nodes.get(comment.parent_id) if comment.parent_id is not None else None
         (parent.replies if parent is not None else top).append(node)
     return Thread(
@@ -133,7 +129,7 @@ def thread_page(
         lambda c: Cursor(c.created_at, c.id), size,
         after=Cursor.decode(after), oldest_first=True,
     )  # fmt: skip
-    nodes = [_node(viewer, comment, post, policy, now) for comment in page.items]
+    nodes = [thread_node(viewer, comment, post, policy, now) for comment in page.items]
     return Page(nodes, newer=page.newer, older=page.older)
 
 
@@ -193,7 +189,7 @@ def events_after(
         if comment is None or not comment.counted:
             kind, node = EventKind.REMOVED.value, None
         else:
-            node = _node(viewer, comment, post, policy, now)
+            node = thread_node(viewer, comment, post, policy, now)
         parent = comment.parent_id if comment is not None else None
         events.append(LiveEvent(event.id, kind, event.comment_id, parent, node))
     return events

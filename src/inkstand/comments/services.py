@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -54,6 +55,14 @@ class SpamRules:
 
     min_seconds: int = 3
     max_links: int = 3
+
+    @classmethod
+    def configured(cls, config: Mapping[str, Any], *, form: bool = True) -> SpamRules:
+        """The rules every door hands these services, from the app's settings. A form
+        (the post page) is stamped when shown, so its minimum time applies; a token
+        client (the APIs) has no form and no stamp to time. The link cap holds for all."""
+        min_seconds = config["COMMENT_MIN_SECONDS"] if form else 0
+        return cls(min_seconds=min_seconds, max_links=config["COMMENT_MAX_LINKS"])
 
 
 def _clean_body(body: str, rules: SpamRules) -> tuple[str, str]:

@@ -36,11 +36,6 @@ QUEUE_PAGE_SIZE = 50
 DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}
 
 
-def _rules() -> services.SpamRules:
-    config = current_app.config
-    return services.SpamRules(config["COMMENT_MIN_SECONDS"], config["COMMENT_MAX_LINKS"])
-
-
 def _policy() -> str:
     return runtime.site().comment_policy
 
@@ -88,8 +83,8 @@ def create(post_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             comment = services.post_comment(
-                db.session, user, post_id, form.to_input(shown_at), now, _policy(), _rules(),
-                notify=jobs.notify_post_author,
+                db.session, user, post_id, form.to_input(shown_at), now, _policy(),
+                services.SpamRules.configured(current_app.config), notify=jobs.notify_post_author,
             )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
@@ -116,7 +111,7 @@ def _wants_json() -> bool:
 def _posted(comment: Comment, post: Post, message: str) -> dict[str, Any]:
     """What the page's script needs to show the new comment at once, as its
     writer sees it (with Edit and Delete)."""
-    node = reading.thread_node(runtime.user(), comment, post, runtime.now(), _policy())
+    node = reading.thread_node(runtime.user(), comment, post, _policy(), runtime.now())
     article = get_template_attribute("comments/_macros.html", "comment_article")(node)
     return {
         "id": comment.id,
@@ -160,7 +155,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
         try:
             comment = services.edit_comment(
                 db.session, runtime.user(), comment_id, form.body.data or "", runtime.now(),
-                _rules(),
+                services.SpamRules.configured(current_app.config),
             )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)

@@ -14,12 +14,6 @@ from inkstand.comments import jobs, reading, services
 from inkstand.extensions import db, limiter
 
 
-def _rules() -> services.SpamRules:
-    # No form is shown before a call, so there is no stamp to time: the minimum
-    # time is off. The link cap, the repeat check and the rate limits still apply.
-    return services.SpamRules(min_seconds=0, max_links=current_app.config["COMMENT_MAX_LINKS"])
-
-
 def _policy() -> str:
     return runtime.site().comment_policy
 
@@ -58,7 +52,8 @@ def create_comment(slug: str) -> ResponseReturnValue:
     post = posts.show(db.session, writer, slug, now)
     comment = services.post_comment(
         db.session, writer, post.id, services.CommentInput(body=data["body"]), now, _policy(),
-        _rules(), notify=jobs.notify_post_author,
+        services.SpamRules.configured(current_app.config, form=False),
+        notify=jobs.notify_post_author,
     )  # fmt: skip
     return jsonify({"comment": render.comment(comment, writer, following=False)})
 

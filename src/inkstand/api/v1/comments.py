@@ -24,12 +24,6 @@ bp = hooks.ApiBlueprint(
 )
 
 
-def _rules() -> services.SpamRules:
-    """A token client has no form: no honeypot or form stamp to check, so no minimum
-    time (min_seconds=0); the link cap and the repeat rule hold as for a form."""
-    return services.SpamRules(min_seconds=0, max_links=current_app.config["COMMENT_MAX_LINKS"])
-
-
 @bp.route("/<int:post_id>/comments", methods=["GET"])
 @bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, CommentListSchema, headers=hooks.LINK_HEADER)
@@ -74,7 +68,8 @@ def create(args: dict[str, Any], post_id: int) -> Any:
     user = auth.writer()
     data = services.CommentInput(body=args["body"], parent_id=args["parent_id"])
     comment = services.post_comment(
-        db.session, user, post_id, data, runtime.now(), runtime.site().comment_policy, _rules(),
+        db.session, user, post_id, data, runtime.now(), runtime.site().comment_policy,
+        services.SpamRules.configured(current_app.config, form=False),
         notify=jobs.notify_post_author,
     )  # fmt: skip
     return comment_row(comment, shown=True, author=user)
