@@ -25,7 +25,7 @@ run: $(VENV)/.installed-app
 	$(BIN)/inkstand db upgrade
 	$(BIN)/inkstand demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/inkstand serve --bind $(HOST):$(PORT)
+	INKSTAND_SITE_URL=$${INKSTAND_SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/inkstand serve --bind $(HOST):$(PORT)
 
 ## make test: install test tools, lint, type-check, check the architecture, run the suite
 test: lint typecheck contracts pytest realworld

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import datetime
+from email.message import EmailMessage
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from inkstand import runtime
@@ -27,9 +32,9 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
 _serial = count(1)
 
 
-def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+def csrf_token(client: FlaskClient, page: str = "/login", **kwargs: Any) -> str:
     """A valid CSRF token for ``client``'s session, read from a form on ``page``."""
-    html = client.get(page).get_data(as_text=True)
+    html = client.get(page, **kwargs).get_data(as_text=True)
     match = _CSRF.search(html)
     assert match, f"no CSRF token on {page}"
     return match[1] or match[2]
@@ -40,7 +45,9 @@ def submit(
     **kwargs: Any,
 ) -> TestResponse:  # fmt: skip
     """POST a form the way a browser does: with the token from the form's page."""
-    token = csrf_token(client, page or "/login")
+    # The form's page is read the way the form is sent: on the same host, with the same headers.
+    where = {name: kwargs[name] for name in ("base_url", "headers") if name in kwargs}
+    token = csrf_token(client, page or "/login", **where)
     return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
 
 
@@ -91,3 +98,33 @@ class Factory:
         return comments.post_comment(
             db.session, author, post.id, data, now or utcnow(), policy, rules
         )
+
+
+class Outbox:
+    """The mail the app wrote to instance/outbox/ (no MAIL_SERVER in tests); emptied
+    when made."""
+
+    def __init__(self, app: Flask) -> None:
+        self.folder = Path(app.instance_path) / "outbox"
+        for path in self.folder.glob("*.eml"):
+            path.unlink()
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+
+
+def any_url(app: Flask, rule: Rule, method: str) -> str:
+    """A URL that reaches ``rule`` by ``method``, its arguments filled by their kind
+    (1 for a number, a word otherwise): for walks that need a route, not an object."""
+    values = {
+        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
+        for name in rule.arguments
+    }
+    adapter = app.url_map.bind("inkstand.test")
+    url = adapter.build(rule.endpoint, values, method=method)
+    matched, _ = adapter.match(url, method=method, return_rule=True)
+    assert matched.rule == rule.rule, url  # OPTIONS may pick a sibling rule of the same path
+    return url

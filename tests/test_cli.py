@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from inkstand import commands
+from inkstand import commands, http
 from inkstand.accounts.models import Follow, Role, User
 from inkstand.blog.models import Favourite, Post, Status
 from inkstand.comments.models import Comment
@@ -166,3 +166,33 @@ def test_site_set_refuses_bad_values_without_a_traceback(app, name, value, messa
     assert message in result.output
     assert "Traceback" not in result.output
     assert site.load(db.session) == site.SiteConfig()
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", "[::]:8000", "192.0.2.7:80"])
+def test_serve_on_a_public_address_needs_the_sites_own_address(app, monkeypatch, bind):
+    calls = []
+    monkeypatch.setattr(commands.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", list(http.LOOPBACK_HOSTS))
+    result = app.test_cli_runner().invoke(args=["serve", "--bind", bind])
+    assert result.exit_code == 1
+    assert "INKSTAND_SITE_URL" in result.output
+    assert "Traceback" not in result.output
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("SITE_URL", "https://blog.example.com"), ("TRUSTED_HOSTS", ["blog.example.com"])],
+)
+def test_serve_on_a_public_address_starts_once_the_site_knows_its_name(
+    app, monkeypatch, setting, value
+):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", list(http.LOOPBACK_HOSTS))
+    monkeypatch.setitem(app.config, setting, value)
+    assert "0.0.0.0:8000" in serve_args(app, monkeypatch, "--bind", "0.0.0.0:8000")
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:5000", "localhost:5000", "[::1]:5000"])
+def test_serve_on_a_loopback_address_answers_only_loopback_names(app, monkeypatch, bind):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", list(http.LOOPBACK_HOSTS))
+    assert bind in serve_args(app, monkeypatch, "--bind", bind)

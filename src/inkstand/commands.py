@@ -7,13 +7,15 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from inkstand import demo, runtime
+from inkstand import demo, http, runtime
 from inkstand.accounts import services as accounts
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
@@ -112,6 +114,7 @@ def serve(
 ) -> None:
     """Serve Inkstand with gunicorn (the production server)."""
     config = current_app.config
+    _check_public_address(bind, config)
     count = workers or config["SERVER_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
     kind = worker_class or config["SERVER_WORKER_CLASS"]
     if kind not in WORKER_CLASSES:
@@ -135,6 +138,22 @@ def serve(
         "--access-logfile", "-", "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
+
+
+def _check_public_address(bind: str, config: Mapping[str, Any]) -> None:
+    """Refuse to serve on a public address until the site knows its own name: without
+    it the site answers only to loopback names, and nobody outside could use it."""
+    host = bind.rpartition(":")[0].strip("[]") if ":" in bind else bind
+    if config["SITE_URL"] or not set(config["TRUSTED_HOSTS"]) <= set(http.LOOPBACK_HOSTS):
+        return
+    if bind.startswith("unix:") or host in {*http.LOOPBACK_HOSTS, "::1"}:
+        return
+    raise click.ClickException(
+        f"Serving on {bind} needs the site's public address: set INKSTAND_SITE_URL "
+        "(e.g. https://blog.example.com), or INKSTAND_TRUSTED_HOSTS. Mailed and canonical "
+        "links are built on it, never on a request's Host header, and requests naming "
+        "any other host are refused."
+    )
 
 
 @click.command("worker")

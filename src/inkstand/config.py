@@ -53,8 +53,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SITE_URL",
         "",
-        "Public base URL, e.g. https://blog.example.com, of mailed and canonical links. "
-        "Set it in production: without it links follow the request's Host header.",
+        "Public base URL, e.g. https://blog.example.com: the one origin of every mailed, "
+        "canonical and API link, and a host name the site answers to. Set it in production "
+        "(`inkstand serve` on a public address refuses to start without it or TRUSTED_HOSTS).",
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        (),
+        "Host names the site answers to besides SITE_URL's, comma-separated (a leading dot "
+        "allows subdomains). A request naming any other host, in Host or, behind trusted "
+        "proxies, X-Forwarded-Host, is refused with a 400 before any link is built on it. "
+        "With neither this nor SITE_URL, only localhost and 127.0.0.1 are answered.",
     ),
     Setting("MAIL_SERVER", "", "SMTP host. Empty: mail is written to instance/outbox/."),
     Setting("MAIL_PORT", 587, "SMTP port."),
@@ -196,6 +205,8 @@ def _coerce(raw: str, default: Any) -> Any:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, tuple):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
     return raw
 
 

@@ -27,6 +27,7 @@ MESSAGES = {
     429: "Too many attempts. Wait a little and try again.",
     500: "Something went wrong on our side. It has been logged.",
 }
+UNTRUSTED_HOST = "This site does not answer to that host name."
 
 
 def init_app(app: Flask) -> None:
@@ -71,11 +72,13 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
     if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
-        return "This site does not answer to that host name.", 400, {"Content-Type": "text/plain"}
+        error.description = UNTRUSTED_HOST
     if _api():
         return _http_problem(error)
     if request.path.startswith(realworld.bp.url_prefix or "/api"):
         return realworld.http_error(error)
+    if isinstance(error, SecurityError):  # the page's links could not be built either
+        return UNTRUSTED_HOST, 400, {"Content-Type": "text/plain; charset=utf-8"}
     return error_page(error.code, MESSAGES.get(error.code, error.description))
 
 
@@ -93,7 +96,9 @@ def _http_problem(error: HTTPException) -> ResponseReturnValue:
         kind, detail, errors = "malformed-json", "The body is not valid JSON.", {}
     elif code == 422:
         detail = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
-    elif error.description and code in {401, 403, 413, 415, 429}:
+    elif error.description and (
+        code in {401, 403, 413, 415, 429} or isinstance(error, SecurityError)
+    ):
         detail = error.description
     return problems.response(
         code, detail or MESSAGES[400], kind=kind, errors=errors, headers=headers

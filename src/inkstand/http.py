@@ -1,12 +1,14 @@
-"""HTTP hardening: URL parts the database cannot take, security headers, cookie flags."""
+"""HTTP hardening: the host names the site answers to, URL parts the database cannot
+take, security headers, cookie flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
@@ -29,6 +31,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -60,10 +64,26 @@ class _Id(IntegerConverter):
         return number
 
 
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names the site answers to: TRUSTED_HOSTS, SITE_URL's and SERVER_NAME's;
+    only the loopback names when none is given. A loopback name brings the others, so a
+    site on 127.0.0.1 also answers at localhost."""
+    hosts = list(config.get("TRUSTED_HOSTS") or ())
+    if config.get("SITE_URL"):
+        hosts.append(urlsplit(config["SITE_URL"]).hostname or "")
+    if config.get("SERVER_NAME"):
+        hosts.append(urlsplit(f"//{config['SERVER_NAME']}").hostname or "")
+    hosts = [host for host in dict.fromkeys(hosts) if host]
+    if not hosts or set(hosts) & set(LOOPBACK_HOSTS):
+        hosts += [host for host in LOOPBACK_HOSTS if host not in hosts]
+    return hosts
+
+
 def init_app(app: Flask) -> None:
-    if app.config["SITE_URL"] and not app.config.get("TRUSTED_HOSTS"):
-        # Requests naming another host are refused, so no link is built on a forged one.
-        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
+    # Every request naming another host is refused (400) before anything runs, so
+    # no link, mail or cached page is ever built on a forged Host or X-Forwarded-Host.
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_untrusted_host)
     # Before the blueprints add their rules, which pick their converters when added.
     app.url_map.converters.update(default=_Segment, string=_Segment, int=_Id)
     app.config.update(
@@ -81,6 +101,13 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
     app.after_request(_harden)
+
+
+def _refuse_untrusted_host() -> None:
+    """Raise the refusal Flask recorded while routing: it would otherwise wait until
+    after the other before-request hooks."""
+    if isinstance(request.routing_exception, SecurityError):
+        raise request.routing_exception
 
 
 def _harden(response: Response) -> Response:

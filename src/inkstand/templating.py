@@ -47,9 +47,10 @@ def link(endpoint: str, **values: str | int) -> str:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """A full URL on the configured public address (SITE_URL), not the request's
-    Host header, so a forged header cannot point mailed links elsewhere. Outside
-    a request (a background job) it needs SITE_URL, or SERVER_NAME."""
+    """A full URL on the site's one trusted origin: SITE_URL, else the request's own
+    host, which http.py has already checked against the trusted hosts (a request
+    naming another is refused before it gets here). Outside a request (a background
+    job) it needs SITE_URL, or SERVER_NAME."""
     base: str = current_app.config["SITE_URL"].rstrip("/")
     if base and not has_request_context():
         anchor = values.pop("_anchor", None)

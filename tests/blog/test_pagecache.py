@@ -21,7 +21,8 @@ from tests.helpers import Factory, login, submit
 @pytest.fixture(params=["memory", "redis"])
 def cached_app(request, database_url, tmp_path) -> Iterator[Flask]:
     prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
-    overrides = {"PAGE_CACHE_SECONDS": 300, "SERVER_NAME": None, "CACHE_KEY_PREFIX": prefix}
+    overrides = {"PAGE_CACHE_SECONDS": 300, "SERVER_NAME": None, "CACHE_KEY_PREFIX": prefix,
+                 "TRUSTED_HOSTS": ("localhost", "one.example", "two.example")}  # fmt: skip
     if request.param == "redis":
         overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
     with separate_app(tmp_path, database_url, **overrides) as app:

@@ -5,12 +5,9 @@ mails off, nor about a comment gone before the job ran."""
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import logging
 import socket
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -31,24 +28,9 @@ from inkstand.jobs import InlineJobs, RQJobs
 from inkstand.site import services as site
 from tests.comments.conftest import SendComment, comment_form
 from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, login
+from tests.helpers import Factory, Outbox, login
 
 MAIL_JOB = "inkstand.comments.jobs.mail_post_author"
-
-
-class Outbox:
-    """The mail the app wrote to instance/outbox/ (no MAIL_SERVER in tests)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.folder = Path(app.instance_path) / "outbox"
-        for path in self.folder.glob("*.eml"):
-            path.unlink()
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
 
 
 @pytest.fixture

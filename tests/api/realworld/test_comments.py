@@ -164,7 +164,7 @@ def test_a_bad_token_on_a_rate_limited_route_is_json_401(api, factory):
 def test_the_post_s_author_is_mailed_of_a_comment_made_through_the_api(
     app, api, factory, open_site
 ):
-    from tests.comments.test_notices import Outbox
+    from tests.helpers import Outbox
 
     outbox = Outbox(app)
     writer = factory.user("author", "writer", email="writer@example.com")

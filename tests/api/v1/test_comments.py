@@ -191,7 +191,7 @@ def test_a_revoked_token_may_not_comment(call, factory, open_site):
 def test_the_post_s_author_is_mailed_of_a_comment_made_through_the_api(
     app, call, factory, token_for, open_site
 ):
-    from tests.comments.test_notices import Outbox
+    from tests.helpers import Outbox
 
     outbox = Outbox(app)
     post = factory.post(factory.user("author", "writer", email="writer@example.com"))

@@ -48,6 +48,7 @@ def fuzzed_app(database_url, tmp_path_factory) -> Iterator[Flask]:
         tmp_path_factory.mktemp("fuzz"), database_url,
         API_LIMITS=many, API_LIMITS_PER_ADDRESS=many,
         COMMENT_LIMITS_PER_ACCOUNT=many, COMMENT_LIMITS_PER_ADDRESS=many,
+        TRUSTED_HOSTS=("localhost",),  # schemathesis calls the app by that name
     ) as app:  # fmt: skip
         factory = Factory(app)
         admin = factory.user("admin", "fuzzer")
