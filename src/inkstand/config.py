@@ -107,6 +107,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Registrations allowed per client address (Flask-Limiter notation).",
     ),
     Setting(
+        "PASSWORD_RESET_LIMITS_PER_ADDRESS",
+        "10 per hour",
+        "Password reset links that may be asked for from one client address "
+        "(Flask-Limiter notation).",
+    ),
+    Setting(
         "API_LIMITS",
         "120 per minute;3000 per hour",
         "Requests to the API per token, or per client address without one "

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,9 +16,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
-from werkzeug.wrappers import Response
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
     ForgotPasswordForm,
@@ -32,7 +30,7 @@ from inkstand.accounts.forms import (
 from inkstand.accounts.models import User
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
-from inkstand.extensions import db, limiter
+from inkstand.extensions import db
 from inkstand.templating import absolute_url
 
 bp = Blueprint("accounts", __name__)
@@ -66,11 +64,7 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["REGISTER_LIMITS_PER_ADDRESS"],
-    methods=["POST"],
-    scope="register-address",
-)
+@limits.REGISTER()
 def register() -> ResponseReturnValue:
     form = RegisterForm()
     site = runtime.site()
@@ -95,28 +89,12 @@ def register() -> ResponseReturnValue:
     return render_template("accounts/register.html", form=form), status
 
 
-def _login_key() -> str:
-    return "login-account:" + (request.form.get("login") or "").strip().lower()[:254]
-
-
-def _login_failed(response: Response) -> bool:
-    return request.method == "POST" and response.status_code != 302
+def _login_name() -> str | None:
+    return request.form.get("login")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMITS_PER_ACCOUNT"],
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-address",
-)
+@limits.LOGIN(name=_login_name)
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
@@ -140,7 +118,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"], scope="password-forgot")
+@limits.PASSWORD_RESET()
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -20,14 +20,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.blog.models import Post
 from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import ID_MAX
 from inkstand.exceptions import DomainError, Invalid
-from inkstand.extensions import db, limiter
+from inkstand.extensions import db
 
 bp = Blueprint("comments", __name__)
 bp.add_app_template_global(permissions.can_open_queue, "can_open_moderation")
@@ -59,20 +59,9 @@ def post_page(post: Post) -> dict[str, Any]:
     return {"thread": thread, "comment_form": _new_form(post) if thread.can_comment else None}
 
 
-def _account_key() -> str:
-    user = runtime.user()
-    return f"comment-account:{user.id if user else ''}"
-
-
 @bp.post("/posts/<int:post_id>/comments")
 @login_required
-@limiter.limit(
-    lambda: current_app.config["COMMENT_LIMITS_PER_ACCOUNT"],
-    key_func=_account_key,
-    exempt_when=lambda: runtime.user() is None,
-    scope="comment-account",
-)
-@limiter.limit(lambda: current_app.config["COMMENT_LIMITS_PER_ADDRESS"], scope="comment-address")
+@limits.COMMENT(account=runtime.user)
 def create(post_id: int) -> ResponseReturnValue:
     user, now = runtime.user(), runtime.now()
     assert user is not None
@@ -183,15 +172,11 @@ def _after() -> int:
     return int(raw)
 
 
-def _live_limits() -> str:
-    return str(current_app.config["LIVE_LIMITS_PER_ADDRESS"])
-
-
 BUSY = {"Retry-After": "30", "Cache-Control": "no-store"}
 
 
 @bp.get("/posts/<int:post_id>/comments/stream")
-@limiter.limit(_live_limits, scope="live-address")
+@limits.LIVE()
 def stream(post_id: int) -> ResponseReturnValue:
     """Server-Sent Events: the post's comment events, as they happen."""
     if live.too_many_readers():
@@ -206,7 +191,7 @@ def stream(post_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/posts/<int:post_id>/comments/updates")
-@limiter.limit(_live_limits, scope="live-address")
+@limits.LIVE()
 def poll(post_id: int) -> ResponseReturnValue:
     """Long polling: the post's comment events after ``after``, as soon as there are any."""
     if live.too_many_readers():

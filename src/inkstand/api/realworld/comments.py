@@ -5,22 +5,17 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading as posts
 from inkstand.comments import jobs, reading, services
-from inkstand.extensions import db, limiter
+from inkstand.extensions import db
 
 
 def _policy() -> str:
     return runtime.site().comment_policy
-
-
-def _account_key() -> str:
-    user = auth.user()
-    return f"comment-account:{user.id if user else ''}"
 
 
 @bp.get("/articles/<slug>/comments")
@@ -39,13 +34,8 @@ def comments(slug: str) -> ResponseReturnValue:
     return jsonify({"comments": found})
 
 
-# The same limits, under the same keys, as the site's comment form.
 @bp.post("/articles/<slug>/comments")
-@limiter.limit(
-    lambda: current_app.config["COMMENT_LIMITS_PER_ACCOUNT"],
-    key_func=_account_key, exempt_when=lambda: auth.user() is None, scope="comment-account",
-)  # fmt: skip
-@limiter.limit(lambda: current_app.config["COMMENT_LIMITS_PER_ADDRESS"], scope="comment-address")
+@limits.COMMENT(account=auth.user)
 def create_comment(slug: str) -> ResponseReturnValue:
     writer, now = auth.required(), runtime.now()
     data = parse.strings(parse.member("comment"), required=("body",))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
-from inkstand.extensions import db, limiter
+from inkstand.extensions import db
 
 
 def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
@@ -18,7 +18,7 @@ def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
 
 
 @bp.post("/users")
-@limiter.limit(lambda: current_app.config["REGISTER_LIMITS_PER_ADDRESS"], scope="register-address")
+@limits.REGISTER()
 def register() -> ResponseReturnValue:
     data = parse.strings(parse.member("user"), required=("username", "email", "password"))
     site = runtime.site()
@@ -29,27 +29,14 @@ def register() -> ResponseReturnValue:
     return _signed_in(user, 201)
 
 
-def _login_key() -> str:
+def _login_email() -> object:
     data = request.get_json(silent=True)
     found = data.get("user") if isinstance(data, dict) else None
-    email = found.get("email") if isinstance(found, dict) else None
-    return "login-account:" + (email.strip().lower()[:254] if isinstance(email, str) else "")
+    return found.get("email") if isinstance(found, dict) else None
 
 
-def _login_failed(response: ResponseReturnValue) -> bool:
-    return getattr(response, "status_code", 200) != 200
-
-
-# The same limits, under the same keys, as the site's log-in form.
 @bp.post("/users/login")
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMITS_PER_ACCOUNT"],
-    key_func=_login_key, deduct_when=_login_failed, scope="login-account",
-)  # fmt: skip
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
-    deduct_when=_login_failed, scope="login-address",
-)  # fmt: skip
+@limits.LOGIN(name=_login_email)
 def login() -> ResponseReturnValue:
     data = parse.strings(parse.member("user"), required=("email", "password"))
     user = accounts.authenticate(

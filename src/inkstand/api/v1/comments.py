@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.api.v1 import auth, hooks
 from inkstand.api.v1.schemas import (
     CommentInSchema,
@@ -17,7 +17,7 @@ from inkstand.api.v1.schemas import (
 )
 from inkstand.blog import reading as posts
 from inkstand.comments import jobs, reading, services
-from inkstand.extensions import db, limiter
+from inkstand.extensions import db
 
 bp = hooks.ApiBlueprint(
     "comments", __name__, url_prefix="/api/v1/posts", description="Comments on posts."
@@ -44,19 +44,8 @@ def index(args: dict[str, Any], post_id: int) -> Any:
     return {"comments": rows, "next_cursor": page.newer}, hooks.next_link(page.newer)
 
 
-def _account_key() -> str:
-    user = auth.viewer()
-    return f"comment-account:{user.id if user else ''}"
-
-
 @bp.route("/<int:post_id>/comments", methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["COMMENT_LIMITS_PER_ACCOUNT"],
-    key_func=_account_key,
-    exempt_when=lambda: auth.viewer() is None,
-    scope="comment-account",
-    override_defaults=False,  # the API-wide limits hold too
-)
+@limits.COMMENT(account=auth.viewer)
 @bp.arguments(CommentInSchema)
 @bp.response(201, CommentSchema)
 def create(args: dict[str, Any], post_id: int) -> Any:

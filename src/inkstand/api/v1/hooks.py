@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
-from flask_limiter.util import get_remote_address
+from flask import Response, request
 from flask_smorest import Blueprint
 
+from inkstand import limits
 from inkstand.accounts import tokens
 from inkstand.api.v1 import auth
-from inkstand.extensions import csrf, limiter
+from inkstand.extensions import csrf
 from inkstand.templating import absolute_url
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -34,13 +34,10 @@ IF_NONE_MATCH = {
 NOT_MODIFIED = {"description": "Not Modified: unchanged since the `ETag` sent; no body."}
 
 
-def _limit_key() -> str:
-    """Per token when one is presented (hashed: no secret in the limiter's store),
-    else per client address."""
+def _token_digest() -> str | None:
+    """The presented token, hashed: no secret goes into the limiter's store."""
     presented = auth.bearer()
-    if presented is not None:
-        return "api-token:" + tokens.digest(presented)
-    return "api-address:" + (get_remote_address() or "")
+    return tokens.digest(presented) if presented is not None else None
 
 
 class ApiBlueprint(Blueprint):
@@ -79,13 +76,7 @@ def _wire(bp: Blueprint) -> None:
     bp.before_request(auth.load)
     bp.after_request(_finish)
     csrf.exempt(bp)
-    # Shared: one budget across every API blueprint, per token and per address.
-    limiter.shared_limit(_limits("API_LIMITS"), "api-v1", key_func=_limit_key)(bp)
-    limiter.shared_limit(_limits("API_LIMITS_PER_ADDRESS"), "api-v1-address")(bp)
-
-
-def _limits(setting: str) -> Callable[[], str]:
-    return lambda: str(current_app.config[setting])
+    limits.API(token=_token_digest)(bp)
 
 
 def next_link(cursor: str | None) -> dict[str, str]:
