@@ -1,13 +1,30 @@
-"""Errors reach visitors as pages in the site's style, never as tracebacks."""
+"""Errors reach visitors as pages in the site's style, never as tracebacks, and reach
+each API's callers in that API's shape: problem details under /api/v1, the RealWorld
+``{"errors": ...}`` under /api.
+
+The walks below take every route of the app's URL map, so a route added tomorrow is
+checked the day it exists.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
+from flask import Flask
 from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.test import TestResponse
 
+from inkstand.accounts import tokens
+from inkstand.api.v1 import problems
 from inkstand.blog import reading
+from inkstand.db import utcnow
+from inkstand.extensions import db
 from inkstand.site import services as site_services
+from tests.helpers import any_url, login
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def test_an_unexpected_error_is_a_styled_500_and_is_logged(client, monkeypatch, caplog):
@@ -43,3 +60,117 @@ def test_not_found_and_method_not_allowed_are_styled(client):
     wrong = client.get("/logout")
     assert wrong.status_code == 405
     assert 'class="site-header"' in wrong.get_data(as_text=True)
+
+
+# Every route's 404, 405 and 401 in its door's shape.
+
+
+def shaped_for_its_door(response: TestResponse, url: str, status: int) -> str | None:
+    """Why the response is not a ``status`` answer in the shape of its door, if not."""
+    if response.status_code != status:
+        return f"status {response.status_code}"
+    challenge = response.headers.get("WWW-Authenticate", "")
+    if url.startswith("/api/v1/") or url == "/api/v1":
+        document = response.get_json(force=True, silent=True) or {}
+        ok = (
+            response.mimetype == problems.MEDIA_TYPE
+            and document.get("status") == status
+            and str(document.get("type")).startswith(problems.TYPE_BASE)
+            and bool(document.get("detail"))
+            and (status != 401 or challenge.startswith("Bearer"))
+        )
+    elif url.startswith("/api/"):
+        body = response.get_json(force=True, silent=True) or {}
+        ok = (
+            response.mimetype == "application/json"
+            and set(body) == {"errors"}
+            and all(isinstance(m, list) and m for m in body["errors"].values())
+            and (status != 401 or challenge == "Token")
+        )
+    else:
+        ok = response.mimetype == "text/html" and 'class="site-header"' in response.text
+    return None if ok else f"not its door's shape: {response.mimetype} {response.text[:120]!r}"
+
+
+def _rules(app: Flask) -> Iterator[Rule]:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            yield rule
+
+
+def test_every_route_answers_405_in_its_doors_shape(app, client):
+    adapter = app.url_map.bind("inkstand.test")
+    failures, checked = [], 0
+    for rule in _rules(app):
+        url = any_url(app, rule, sorted(rule.methods or ())[0])
+        refused = [m for m in METHODS if m not in adapter.allowed_methods(url)]
+        if refused:
+            checked += 1
+            why = shaped_for_its_door(client.open(url, method=refused[0]), url, 405)
+            if why:
+                failures.append(f"{refused[0]} {url}: {why}")
+    assert not failures, "\n".join(failures)
+    assert checked > 40
+
+
+def _missing_url(app: Flask, rule: Rule, method: str) -> str:
+    """The route's URL naming things that do not exist."""
+    values = {
+        name: 987654 if isinstance(rule._converters[name], IntegerConverter) else "no-such-thing"
+        for name in rule.arguments
+    }
+    return app.url_map.bind("inkstand.test").build(rule.endpoint, values, method=method)
+
+
+def test_every_missing_thing_answers_404_in_its_doors_shape(app, client, factory):
+    admin = factory.user("admin", "boss")
+    realworld_token = app.extensions["inkstand.realworld"].issue(admin, utcnow())
+    v1_token = tokens.create(db.session, admin, "walk", "read-write", utcnow())[1]
+    login(client, admin)
+    failures, found = [], set()
+    for rule in _rules(app):
+        for method in sorted((rule.methods or set()) & set(METHODS)):
+            url = _missing_url(app, rule, method)
+            if not url.startswith("/api/") and method != "GET":
+                continue  # the site's forms need a CSRF token: covered by test_csrf.py
+            scheme = "Bearer" if url.startswith("/api/v1/") else "Token"
+            token = v1_token if scheme == "Bearer" else realworld_token
+            response = client.open(
+                url, method=method, json={}, headers={"Authorization": f"{scheme} {token}"}
+            )
+            if response.status_code == 404:
+                found.add(rule.rule)
+                why = shaped_for_its_door(response, url, 404)
+                if why:
+                    failures.append(f"{method} {url}: {why}")
+    for url in ("/no/such/page", "/api/no/such", "/api/v1/no/such"):
+        why = shaped_for_its_door(client.get(url), url, 404)
+        if why:
+            failures.append(f"GET {url}: {why}")
+    assert not failures, "\n".join(failures)
+    assert len(found) > 20  # every door's routes that name something answered 404
+    assert {"/posts/<int:post_id>/comments/stream", "/api/v1/posts/<int:post_id>",
+            "/api/articles/<slug>"} <= found  # fmt: skip
+
+
+def test_every_api_route_answers_a_bad_token_with_401_in_its_doors_shape(app, client):
+    """The native API reads the token before anything else; the RealWorld API reads it
+    where it asks who is calling (not to register, log in or list tags)."""
+    failures, refused = [], {"/api/v1/": 0, "/api/": 0}
+    for rule in _rules(app):
+        calls = rule.endpoint.startswith(("api_v1_", "realworld."))
+        if not calls or rule.endpoint.startswith("api_v1_docs."):
+            continue  # the site, and the API's documents, read no token
+        for method in sorted((rule.methods or set()) & set(METHODS)):
+            url = any_url(app, rule, method)
+            door = "/api/v1/" if url.startswith("/api/v1/") else "/api/"
+            header = "Bearer ink_not-a-token" if door == "/api/v1/" else "Token not.a.jwt"
+            response = client.open(url, method=method, json={}, headers={"Authorization": header})
+            if response.status_code == 401 or door == "/api/v1/":
+                refused[door] += 1
+                why = shaped_for_its_door(response, url, 401)
+                if why:
+                    failures.append(f"{method} {url}: {why}")
+    assert not failures, "\n".join(failures)
+    assert refused["/api/v1/"] > 8
+    assert refused["/api/"] > 12

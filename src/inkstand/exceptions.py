@@ -19,6 +19,19 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Unauthenticated(DomainError):
+    """Credentials needed and not sent, or sent and not good: a token that is malformed,
+    unknown, revoked or expired, a wrong password. ``reason`` names what was wrong with
+    credentials that were sent, as RFC 6750 does ("invalid_request", "invalid_token")."""
+
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self, message: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"

@@ -110,18 +110,19 @@ class Policy:
 def _key(
     per: Per, find: Callable[[], Any] | None
 ) -> tuple[Callable[[], str], Callable[[], bool] | None]:
-    """The key function of a budget, and when a request is exempt from it."""
+    """The key function of a budget (never empty: Flask-Limiter skips an empty key),
+    and when a request is exempt from it."""
     if per == Per.ACCOUNT and find is not None:
         account = find
 
         def by_account() -> str:
             caller = account()
-            return str(caller.id) if caller is not None else ""
+            return f"account:{caller.id if caller is not None else ''}"
 
         return by_account, lambda: account() is None
     if per == Per.LOGIN_NAME and find is not None:
         named = find
-        return lambda: login_name(named()), None
+        return lambda: "name:" + login_name(named()), None
     if per == Per.BEARER and find is not None:
         presented = find
 

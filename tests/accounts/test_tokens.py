@@ -12,7 +12,7 @@ from sqlalchemy import select
 from inkstand.accounts import tokens
 from inkstand.accounts.models import ApiToken, Role
 from inkstand.db import utcnow
-from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.exceptions import Forbidden, Invalid, NotFound, Unauthenticated
 from inkstand.extensions import db
 from tests.helpers import csrf_token, login, submit
 
@@ -101,7 +101,7 @@ def test_a_revoked_token_no_longer_authenticates_and_cannot_be_revoked_twice(fac
     user = factory.user()
     token, plaintext = tokens.create(db.session, user, "t", "read", utcnow())
     tokens.revoke(db.session, user, token.id, utcnow())
-    with pytest.raises(tokens.BadToken):
+    with pytest.raises(Unauthenticated):
         tokens.authenticate(db.session, plaintext, utcnow())
     with pytest.raises(NotFound):
         tokens.revoke(db.session, user, token.id, utcnow())
@@ -113,7 +113,7 @@ def test_a_revoked_token_no_longer_authenticates_and_cannot_be_revoked_twice(fac
 )
 def test_unknown_and_malformed_tokens_are_refused(factory, presented):
     tokens.create(db.session, factory.user(), "t", "read", utcnow())
-    with pytest.raises(tokens.BadToken):
+    with pytest.raises(Unauthenticated):
         tokens.authenticate(db.session, presented, utcnow())
 
 
@@ -196,7 +196,7 @@ def test_the_owner_revokes_from_the_page(client, factory):
     assert "is revoked" in page
     assert "old laptop" in page
     assert "You have no tokens." in page
-    with pytest.raises(tokens.BadToken):
+    with pytest.raises(Unauthenticated):
         tokens.authenticate(db.session, plaintext, utcnow())
 
 

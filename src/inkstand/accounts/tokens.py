@@ -15,7 +15,7 @@ from sqlalchemy import select
 from inkstand import text
 from inkstand.accounts.models import ApiToken, TokenScope, User
 from inkstand.db import ID_MAX, DbSession
-from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.exceptions import Forbidden, Invalid, NotFound, Unauthenticated
 
 PREFIX = "ink_"
 PREFIX_SHOWN = 12  # "ink_" and 8 characters of the secret, enough to tell tokens apart
@@ -25,8 +25,8 @@ TOKENS_MAX = 50  # per account
 USE_RESOLUTION = timedelta(minutes=1)
 
 
-class BadToken(Exception):
-    """The presented token is unknown, malformed or revoked."""
+def _unknown() -> Unauthenticated:
+    return Unauthenticated("The token is unknown or revoked.", reason="invalid_token")
 
 
 def digest(plaintext: str) -> str:
@@ -87,19 +87,19 @@ def revoke(session: DbSession, actor: User | None, token_id: int, now: datetime)
 
 
 def authenticate(session: DbSession, plaintext: str, now: datetime) -> tuple[User, ApiToken]:
-    """The account and token a presented token names. Raises BadToken.
+    """The account and token a presented token names. Raises Unauthenticated.
 
     Marks the token used, writing at most once per USE_RESOLUTION.
     """
     if not plaintext.startswith(PREFIX) or len(plaintext) > 100:
-        raise BadToken()
+        raise _unknown()
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == digest(plaintext))
     ).first()
     if row is None or row.ApiToken.revoked_at is not None:
-        raise BadToken()
+        raise _unknown()
     token, user = row.ApiToken, row.User
     if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
         token.last_used_at = now

@@ -11,17 +11,11 @@ from flask import current_app, g, request
 from inkstand.accounts.models import User
 from inkstand.api.realworld.tokens import Tokens
 from inkstand.db import ID_MAX
+from inkstand.exceptions import Unauthenticated
 from inkstand.extensions import db
 
 SCHEMES = ("token", "bearer")
-
-
-class Unauthorized(Exception):
-    """No token where one is needed, or a token that is bad, expired or outdated."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+CHALLENGE = "Token"  # the WWW-Authenticate header of a 401: the specification's scheme
 
 
 def tokens() -> Tokens:
@@ -35,17 +29,17 @@ def _from_header() -> User | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() not in SCHEMES or not token.strip():
-        raise Unauthorized("Send the token as “Authorization: Token <token>”.")
+        raise Unauthenticated("Send the token as “Authorization: Token <token>”.")
     found = tokens().read(token.strip())
     user = db.session.get(User, found[0]) if found and 0 < found[0] <= ID_MAX else None
     if user is None or found is None or not tokens().matches(user, found[1]):
-        raise Unauthorized("The token is invalid or has expired. Log in again.")
+        raise Unauthenticated("The token is invalid or has expired. Log in again.")
     return user
 
 
 def user() -> User | None:
-    """The calling account, or None for a call without a token. Raises Unauthorized
-    for a bad token: a caller who sent one meant to be someone."""
+    """The calling account, or None for a call without a token. Raises
+    Unauthenticated for a bad token: a caller who sent one meant to be someone."""
     if "realworld_user" not in g:
         g.realworld_user = _from_header()
     found: User | None = g.realworld_user
@@ -53,8 +47,8 @@ def user() -> User | None:
 
 
 def required() -> User:
-    """The calling account. Raises Unauthorized without a good token."""
+    """The calling account. Raises Unauthenticated without a good token."""
     found = user()
     if found is None:
-        raise Unauthorized("Log in: this needs a token.")
+        raise Unauthenticated("Log in: this needs a token.")
     return found

@@ -10,6 +10,7 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
+from inkstand.exceptions import Unauthenticated
 from inkstand.extensions import db
 
 
@@ -43,7 +44,7 @@ def login() -> ResponseReturnValue:
         db.session, runtime.get().passwords, data["email"], data["password"]
     )
     if user is None:
-        raise auth.Unauthorized("The e-mail address or password is not right.")
+        raise Unauthenticated("The e-mail address or password is not right.")
     return _signed_in(user)
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from flask import g, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
 
 from inkstand import runtime
 from inkstand.accounts import tokens
 from inkstand.accounts.models import ApiToken, User
-from inkstand.exceptions import Forbidden
+from inkstand.exceptions import Forbidden, Unauthenticated
 from inkstand.extensions import db
 
 
@@ -23,11 +22,13 @@ class ReadOnlyToken(Forbidden):
     problem = "read-only-token"
 
 
-def _challenge(error: str | None = None) -> WWWAuthenticate:
+def challenge(reason: str | None = None) -> str:
+    """The WWW-Authenticate header of a 401: a bearer token, and what was wrong with
+    the one sent, if one was (RFC 6750)."""
     values: dict[str, str | None] = {"realm": "inkstand"}
-    if error:
-        values["error"] = error
-    return WWWAuthenticate("bearer", values)
+    if reason:
+        values["error"] = reason
+    return WWWAuthenticate("bearer", values).to_header()
 
 
 def bearer() -> str | None:
@@ -55,16 +56,10 @@ def load() -> None:
         return
     presented = bearer()
     if presented is None:
-        raise Unauthorized(
-            "Send the token as 'Authorization: Bearer <token>'.",
-            www_authenticate=_challenge("invalid_request"),
+        raise Unauthenticated(
+            "Send the token as 'Authorization: Bearer <token>'.", reason="invalid_request"
         )
-    try:
-        g.api_user, g.api_token = tokens.authenticate(db.session, presented, runtime.now())
-    except tokens.BadToken:
-        raise Unauthorized(
-            "The token is unknown or revoked.", www_authenticate=_challenge("invalid_token")
-        ) from None
+    g.api_user, g.api_token = tokens.authenticate(db.session, presented, runtime.now())
     if request.method not in READS:
         writer()
 
@@ -76,18 +71,16 @@ def viewer() -> User | None:
 
 
 def caller(doing: str = "This") -> tuple[User, ApiToken]:
-    """The calling account and its token. Raises 401 when no token was sent."""
+    """The calling account and its token. Raises Unauthenticated when no token was sent."""
     user, token = viewer(), g.get("api_token")
     if user is None or not isinstance(token, ApiToken):
-        raise Unauthorized(
-            f"{doing} needs a token: 'Authorization: Bearer <token>'.",
-            www_authenticate=_challenge(),
-        )
+        raise Unauthenticated(f"{doing} needs a token: 'Authorization: Bearer <token>'.")
     return user, token
 
 
 def writer() -> User:
-    """The calling account when its token may write. Raises 401 or ReadOnlyToken."""
+    """The calling account when its token may write. Raises Unauthenticated or
+    ReadOnlyToken."""
     user, token = caller("Writing")
     if not token.can_write:
         raise ReadOnlyToken("This token may only read: make a read-write token to write.")
