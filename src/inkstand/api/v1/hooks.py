@@ -8,14 +8,13 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from inkstand import limits
+from inkstand import cors, limits
 from inkstand.accounts import tokens
 from inkstand.api.v1 import auth
 from inkstand.extensions import csrf
 from inkstand.templating import absolute_url
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-EXPOSED = "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+CONDITIONAL_METHODS = frozenset({"GET", "HEAD"})
 
 LINK_HEADER = {
     "Link": {
@@ -77,6 +76,7 @@ def _wire(bp: Blueprint) -> None:
     bp.after_request(_finish)
     csrf.exempt(bp)
     limits.API(token=_token_digest)(bp)
+    cors.NATIVE_API.apply(bp)
 
 
 def next_link(cursor: str | None) -> dict[str, str]:
@@ -91,16 +91,8 @@ def next_link(cursor: str | None) -> dict[str, str]:
 def _finish(response: Response) -> Response:
     # Answers depend on the token (drafts, "me"): shared caches keep one per token.
     response.vary.add("Authorization")
-    if request.method in READ_METHODS:
-        if response.status_code == 200 and request.method != "OPTIONS":
-            response.headers.setdefault("Cache-Control", "no-cache")
-            response.add_etag()
-            response.make_conditional(request)
-        # Reads are open to pages on any origin; no cookie is ever used, so none is allowed.
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, If-None-Match"
-            response.headers["Access-Control-Max-Age"] = "600"
+    if request.method in CONDITIONAL_METHODS and response.status_code == 200:
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.add_etag()
+        response.make_conditional(request)
     return response
