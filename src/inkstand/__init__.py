@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import commands, config, errors, events, extensions, http, logs, runtime, templating
+from inkstand import backends, commands, config, errors, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.api import realworld
@@ -28,8 +28,8 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.config.from_mapping(config.load(Path(app.instance_path), overrides))
     logs.init_app(app)
 
+    backends.init_app(app)
     extensions.init_app(app)
-    events.init_app(app)
     runtime.init_app(app)
     http.init_app(app)
     templating.init_app(app)

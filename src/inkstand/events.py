@@ -1,6 +1,7 @@
 """The event bus: short messages on named channels, heard by every app process.
 
-Two implementations share one small interface, chosen by configuration:
+Two implementations share one small interface, chosen by configuration
+(``inkstand.backends``):
 
 - ``LocalBus`` within one process, for the embedded default;
 - ``RedisBus`` over Redis publish/subscribe, when ``INKSTAND_REDIS_URL`` is set,
@@ -247,15 +248,7 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def init_app(app: Flask) -> None:
-    """Give the app its bus: Redis when configured, else in-process."""
-    url = app.config.get("REDIS_URL")
-    bus: EventBus = (
-        RedisBus.from_url(url, f"{app.config['REDIS_PREFIX']}:events:") if url else LocalBus()
-    )
-    app.extensions[EXTENSION] = bus
-
-
 def bus(app: Flask) -> EventBus:
+    """The app's bus, chosen by inkstand.backends."""
     bus: EventBus = app.extensions[EXTENSION]
     return bus

@@ -27,19 +27,11 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 
 def init_app(app: Flask) -> None:
+    """Bind the extensions; the cache's and the limiter's storage are chosen before,
+    by inkstand.backends."""
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    # Keys start with the site's prefix, so a reset never touches another site's keys.
-    prefix = app.config["REDIS_PREFIX"]
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{prefix}-limits"})
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-
-    redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
-    app.config.setdefault("CACHE_REDIS_URL", redis_url)
-    app.config.setdefault("CACHE_KEY_PREFIX", f"{prefix}:")
-    app.config.setdefault("CACHE_THRESHOLD", 2000)  # pages kept per process in memory
 
     db.init_app(app)
     migrate.init_app(

@@ -1,4 +1,5 @@
-"""Background jobs: run in RQ workers when Redis is configured, otherwise inline.
+"""Background jobs: run in RQ workers when Redis is configured, otherwise inline;
+``inkstand.backends`` makes the choice.
 
 A job is a plain function named by its import path ("inkstand.comments.jobs.mail")
 that takes only plain values (ids, strings): by the time it runs the rows may
@@ -97,13 +98,3 @@ class RQJobs:
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)
-
-
-def for_app(app: Flask) -> Jobs:
-    """The app's job queue: RQ when REDIS_URL is set, otherwise inline."""
-    name = app.config["JOBS_QUEUE"]
-    if not QUEUE_NAME.match(name):
-        raise ValueError(f"JOBS_QUEUE {name!r}: use 1 to 64 letters, digits, '-' or '_'")
-    if app.config.get("REDIS_URL"):
-        return RQJobs(app.config["REDIS_URL"], name)
-    return InlineJobs(app)

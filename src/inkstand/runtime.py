@@ -15,12 +15,13 @@ from pathlib import Path
 from flask import Flask, current_app, g
 from flask_login import current_user
 
+from inkstand import backends
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import Passwords, ResetLinks
 from inkstand.comments.stamps import FormStamps
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
-from inkstand.jobs import Jobs, for_app
+from inkstand.jobs import Jobs
 from inkstand.mail import Mailer
 from inkstand.site import services as site_services
 from inkstand.site.services import SiteConfig
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
             password=cfg["MAIL_PASSWORD"],
             use_tls=cfg["MAIL_USE_TLS"],
         ),
-        jobs=for_app(app),
+        jobs=backends.get(app).job_queue(app),
     )
     login_manager.user_loader(_load_user)
     login_manager.login_view = "accounts.login"

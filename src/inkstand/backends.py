@@ -1,0 +1,87 @@
+"""Where shared state lives, chosen once from configuration: in this process, or in
+Redis when ``REDIS_URL`` is set.
+
+The page cache, the rate limiter's counters, the event bus of live comments and the
+job queue each have an in-process implementation (the embedded default: one
+process) and a Redis one (several app processes, one Redis). This module is the
+only reader of ``REDIS_URL``: it hands each piece its backend, and every key or
+channel it names starts with ``REDIS_PREFIX`` (the job queue's with ``JOBS_QUEUE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from inkstand import events, jobs
+
+EXTENSION = "inkstand.backends"
+CACHE_THRESHOLD = 2000  # pages kept per process in memory
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The choice for one app: Redis at ``redis_url``, or this process's memory."""
+
+    redis_url: str | None
+    prefix: str
+    jobs_queue: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Backends:
+        """Read the choice from settings. Raises ValueError for a bad JOBS_QUEUE."""
+        queue = config["JOBS_QUEUE"]
+        if not jobs.QUEUE_NAME.match(queue):
+            raise ValueError(f"JOBS_QUEUE {queue!r}: use 1 to 64 letters, digits, '-' or '_'")
+        return cls(config.get("REDIS_URL") or None, config["REDIS_PREFIX"], queue)
+
+    @property
+    def shared(self) -> bool:
+        """Whether state is shared by every app process (through Redis)."""
+        return self.redis_url is not None
+
+    def cache_settings(self) -> dict[str, Any]:
+        """Flask-Caching's settings for the page cache."""
+        if self.redis_url:
+            return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": self.redis_url,
+                    "CACHE_KEY_PREFIX": f"{self.prefix}:"}  # fmt: skip
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": CACHE_THRESHOLD,
+                "CACHE_KEY_PREFIX": f"{self.prefix}:"}  # fmt: skip
+
+    def limiter_settings(self) -> dict[str, Any]:
+        """Flask-Limiter's storage for the rate limits' counters."""
+        return {
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            # Keys start with the site's prefix, so a reset never touches another site's.
+            "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"{self.prefix}-limits"},
+        }
+
+    def event_bus(self) -> events.EventBus:
+        if self.redis_url:
+            return events.RedisBus.from_url(self.redis_url, f"{self.prefix}:events:")
+        return events.LocalBus()
+
+    def job_queue(self, app: Flask) -> jobs.Jobs:
+        """RQ in Redis, for ``inkstand worker`` to run; without Redis, jobs run inline."""
+        if self.redis_url:
+            return jobs.RQJobs(self.redis_url, self.jobs_queue)
+        return jobs.InlineJobs(app)
+
+
+def init_app(app: Flask) -> Backends:
+    """Make the choice, before the extensions are bound: settings given explicitly
+    (a test's own key prefix) win over the chosen ones. Gives the app its event bus."""
+    chosen = Backends.from_config(app.config)
+    for name, value in {**chosen.cache_settings(), **chosen.limiter_settings()}.items():
+        app.config.setdefault(name, value)
+    app.extensions[EXTENSION] = chosen
+    app.extensions[events.EXTENSION] = chosen.event_bus()
+    return chosen
+
+
+def get(app: Flask) -> Backends:
+    chosen: Backends = app.extensions[EXTENSION]
+    return chosen

@@ -1,0 +1,100 @@
+"""Where shared state lives is chosen once, from REDIS_URL: without it the page cache,
+the rate limits, the event bus and the jobs stay in the process; with it every one
+of them goes through Redis, under the site's prefix."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from inkstand import backends, create_app, events, runtime
+from inkstand.config import DEFAULTS
+from inkstand.extensions import cache
+from inkstand.jobs import InlineJobs, RQJobs
+from tests.conftest import need_service
+
+REDIS = "redis://127.0.0.1:6379/0"  # never contacted: choosing connects to nothing
+
+
+def _app(tmp_path: Path, **overrides: object) -> Flask:
+    return create_app({"SECRET_KEY": "x", **overrides}, instance_path=str(tmp_path))
+
+
+def test_without_redis_everything_stays_in_the_process(tmp_path):
+    app = _app(tmp_path)
+    assert not backends.get(app).shared
+    assert app.config["CACHE_TYPE"] == "SimpleCache"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert isinstance(events.bus(app), events.LocalBus)
+    with app.app_context():
+        assert isinstance(runtime.get().jobs, InlineJobs)
+
+
+def test_with_redis_everything_goes_through_it_under_the_prefix(tmp_path):
+    app = _app(tmp_path, REDIS_URL=REDIS, REDIS_PREFIX="blog-a", JOBS_QUEUE="blog-a-jobs")
+    assert backends.get(app).shared
+    assert app.config["CACHE_TYPE"] == "RedisCache"
+    assert app.config["CACHE_REDIS_URL"] == REDIS
+    assert app.config["CACHE_KEY_PREFIX"] == "blog-a:"
+    assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
+    assert app.config["RATELIMIT_STORAGE_OPTIONS"] == {"key_prefix": "blog-a-limits"}
+    bus = events.bus(app)
+    assert isinstance(bus, events.RedisBus)
+    bus.close()
+    with app.app_context():
+        jobs = runtime.get().jobs
+        assert isinstance(jobs, RQJobs)
+        assert jobs.queue_name == "blog-a-jobs"
+        jobs.connection.close()
+
+
+def test_an_empty_redis_url_is_no_redis():
+    chosen = backends.Backends.from_config({**DEFAULTS, "REDIS_URL": ""})
+    assert not chosen.shared
+    assert chosen.limiter_settings()["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_settings_given_explicitly_win_over_the_choice(tmp_path):
+    app = _app(tmp_path, REDIS_URL=REDIS, CACHE_KEY_PREFIX="mine:")
+    assert app.config["CACHE_KEY_PREFIX"] == "mine:"
+    events.bus(app).close()
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "a:b"])
+def test_a_bad_queue_name_is_refused(name):
+    with pytest.raises(ValueError, match="JOBS_QUEUE"):
+        backends.Backends.from_config({**DEFAULTS, "JOBS_QUEUE": name})
+
+
+def test_no_other_module_reads_redis_url():
+    source = Path(backends.__file__).parent
+    readers = {
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if '"REDIS_URL"' in path.read_text() or "'REDIS_URL'" in path.read_text()
+    }
+    assert readers <= {"backends.py", "config.py"}
+
+
+def test_with_a_real_redis_the_cache_and_the_bus_share_it(tmp_path):
+    url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    app = _app(tmp_path, REDIS_URL=url, REDIS_PREFIX=prefix)
+    client = redis.Redis.from_url(url)
+    bus = events.bus(app)
+    try:
+        with app.app_context():
+            cache.set("page", "drawn")
+            assert client.get(f"{prefix}:page") is not None
+        with bus.subscribe("post:1:comments") as heard:
+            events.RedisBus.from_url(url, f"{prefix}:events:").publish("post:1:comments", "7")
+            assert heard.wait(5) == ["7"]
+    finally:
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+        bus.close()
