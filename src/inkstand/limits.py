@@ -90,7 +90,9 @@ class Policy:
             raise TypeError(f"the {self.name} policy needs to know the {', '.join(missing)}")
 
         def apply(view: View) -> View:
-            for budget in self.budgets:  # checked in this order; a refusal spends no later one
+            # Flask-Limiter checks limits of one period in the order they are added and
+            # stops at the first refusal: a request refused by a budget spends no later one.
+            for budget in self.budgets:
                 limited = self._limit(budget, found.get(budget.per))(view)
                 view = view if limited is None else limited  # a blueprint is limited in place
             return view
