@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from inkstand import exceptions
 from inkstand.api.realworld import auth as realworld_auth
+from inkstand.api.realworld import blueprint as realworld_blueprint
 from inkstand.api.realworld import render as realworld
 from inkstand.api.v1 import auth as v1_auth
 from inkstand.api.v1 import problems
@@ -49,7 +50,6 @@ MESSAGES = {
 }
 UNTRUSTED_HOST = "This site does not answer to that host name."
 PLAIN_TEXT = {"Content-Type": "text/plain; charset=utf-8"}
-REALWORLD_PREFIX = "/api"
 
 
 class Door(Protocol):
@@ -73,7 +73,7 @@ def door(path: str) -> Door:
     """The door a request path comes through."""
     if problems.applies(path):
         return NATIVE_API
-    if path == REALWORLD_PREFIX or path.startswith(REALWORLD_PREFIX + "/"):
+    if path == realworld_blueprint.PREFIX or path.startswith(realworld_blueprint.PREFIX + "/"):
         return REALWORLD_API
     return SITE
 

@@ -9,7 +9,8 @@ from inkstand import cors
 from inkstand.api.realworld.tokens import Tokens
 from inkstand.extensions import csrf
 
-bp = Blueprint("realworld", __name__, url_prefix="/api")
+PREFIX = "/api"
+bp = Blueprint("realworld", __name__, url_prefix=PREFIX)
 # Token authentication only: no cookie is read, so no request can be forged.
 csrf.exempt(bp)
 cors.REALWORLD_API.apply(bp)
