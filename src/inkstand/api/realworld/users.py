@@ -11,6 +11,7 @@ from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.extensions import db, limiter
+from inkstand.site.context import site_settings
 
 
 def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
@@ -21,7 +22,7 @@ def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS_PER_ADDRESS"], scope="register-address")
 def register() -> ResponseReturnValue:
     data = parse.strings(parse.member("user"), required=("username", "email", "password"))
-    site = runtime.site()
+    site = site_settings()
     user = accounts.register(
         db.session, runtime.get().passwords, data["username"], data["email"], data["password"],
         registration_open=site.registration_open, new_account_role=site.new_account_role,
