@@ -90,9 +90,7 @@ def slow(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def _stamp(post: Post, user: User, seconds_ago: float) -> str:
-    return form_stamps().issue(
-        post.id, user.id, utcnow() - timedelta(seconds=seconds_ago)
-    )
+    return form_stamps().issue(post.id, user.id, utcnow() - timedelta(seconds=seconds_ago))
 
 
 def test_posting_at_once_is_refused(client, post, reader, slow, send_comment: SendComment):
