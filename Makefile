@@ -43,8 +43,10 @@ typecheck: $(VENV)/.installed-test
 contracts: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
+## the suite under coverage.py; the report fails under [tool.coverage.report] fail_under
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 NEWMAN := tools/realworld/node_modules/.bin/newman
 

@@ -23,10 +23,15 @@ from inkstand.db import utcnow
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import app_with_limits
-from tests.helpers import Factory, login, submit
-from tests.test_bad_input import errors_on
+from tests.helpers import (
+    Factory,
+    SendComment,
+    app_with_limits,
+    comment_form,
+    errors_on,
+    login,
+    submit,
+)
 
 TOO_QUICK = "That was quicker than anyone reads"
 OUT_OF_DATE = "This comment form is out of date."
