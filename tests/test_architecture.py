@@ -133,3 +133,18 @@ def test_core_helpers_import_no_feature() -> None:
         "inkstand.runtime", "inkstand.templating", "inkstand.gunicorn_gevent",
     }  # fmt: skip
     assert core - assemblers <= set(contract["source_modules"])
+
+
+def test_tests_share_helpers_only_through_helper_modules() -> None:
+    """A test module imports from tests/helpers.py (or a folder's helper module),
+    never from another test module or a conftest, whose fixtures pytest hands out."""
+    wrong = re.compile(r"^\s*from tests\.(?:[\w.]*\.)?(?:test_\w+|conftest) import", re.M)
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        assert not wrong.search(path.read_text()), f"{path.relative_to(ROOT)}"
+
+
+def test_the_tests_mirror_the_features() -> None:
+    """Each feature package has its own folder of tests."""
+    for feature in _features():
+        name = feature.removeprefix("inkstand.")
+        assert (ROOT / "tests" / name / "__init__.py").exists(), f"no tests/{name}/"
