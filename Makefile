@@ -5,19 +5,22 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint typecheck contracts pytest realworld bench clean
+.PHONY: run test lint typecheck contracts pytest realworld bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# requirements/*.txt pin every package with its hashes (pip then installs nothing else);
+# they are generated from pyproject.toml by `make lock`, and tests/test_requirements.py
+# fails when pyproject.toml and the pins disagree.
 $(VENV)/.installed-app: $(BIN)/python requirements/app.txt pyproject.toml
-	$(BIN)/pip install --quiet -r requirements/app.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/app.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-app requirements/test.txt
-	$(BIN)/pip install --quiet -r requirements/test.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
 	touch $@
 
 ## make run: install, migrate, load demo content, serve on http://127.0.0.1:5000
@@ -40,8 +43,10 @@ typecheck: $(VENV)/.installed-test
 contracts: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
+## the suite under coverage.py; the report fails under [tool.coverage.report] fail_under
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 NEWMAN := tools/realworld/node_modules/.bin/newman
 
@@ -59,6 +64,16 @@ realworld: $(VENV)/.installed-app $(NEWMAN)
 bench: $(VENV)/.installed-app
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
+
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+
+## make lock: pin pyproject.toml's requirements with hashes: the app and its gevent extra,
+## then the test tools with the app's pins as constraints (upgrade one: LOCK_ARGS="-P name")
+lock: $(VENV)/.installed-test
+	$(LOCK) $(LOCK_ARGS) --extra gevent -o requirements/app.txt pyproject.toml
+	$(LOCK) $(LOCK_ARGS) --extra gevent --extra test -c requirements/app.txt \
+		-o requirements/test.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/realworld/node_modules

@@ -8,10 +8,8 @@ when INKSTAND_REQUIRE_SERVICES=1 (CI), where a missing service fails the run.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +21,8 @@ from flask_migrate import upgrade
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import create_engine
 
-from inkstand import create_app, runtime
-from inkstand.extensions import cache, db, limiter
-from inkstand.jobs import RQJobs
-from tests.helpers import Factory
-
-REQUIRE_SERVICES = os.environ.get("INKSTAND_REQUIRE_SERVICES") == "1"
-
-FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
-
-
-def need_service(variable: str, what: str) -> str:
-    """The URL of a service a test needs: skip without it, or fail under CI."""
-    url = os.environ.get(variable)
-    if not url:
-        message = f"{what} not configured: set {variable} to run these tests"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
+from inkstand.extensions import db, limiter
+from tests.helpers import Client, Factory, build_app, need_service, separate_app
 
 
 @pytest.fixture(scope="session")
@@ -68,81 +49,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'inkstand.sqlite3'}"
 
 
-def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "SERVER_NAME": "inkstand.test",
-            **FAST_HASHING,
-            "PAGE_CACHE_SECONDS": 0,  # on only where a test is about it (blog/test_pagecache.py)
-            "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
-            **overrides,
-        },
-        instance_path=str(instance),
-    )
-    return app
-
-
-@contextmanager
-def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
-    """An app with its own settings on this run's database; emptied and closed after.
-
-    Its cache and rate-limit keys carry a prefix of their own, and its job queue
-    that name, so clearing them never touches another app's keys on a shared Redis.
-    """
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
-    overrides.setdefault("CACHE_KEY_PREFIX", f"{prefix}:")
-    overrides.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": prefix})
-    overrides.setdefault("JOBS_QUEUE", prefix)
-    app = build_app(instance, database_url, **overrides)
-    app.test_client_class = Client
-    with app.app_context():
-        upgrade()
-        try:
-            yield app
-        finally:
-            cache.clear()
-            limiter.reset()
-            clear_jobs()
-            db.session.rollback()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
-            db.engine.dispose()
-
-
-def clear_jobs() -> None:
-    """Remove the app's RQ queue and every key of it (job ids and worker names
-    start with the queue's name), if its jobs go to Redis."""
-    jobs = runtime.get().jobs
-    if isinstance(jobs, RQJobs):
-        jobs.queue().delete(delete_jobs=True)
-        for key in jobs.connection.scan_iter(f"*{jobs.queue_name}*"):
-            jobs.connection.delete(key)
-        jobs.connection.close()
-
-
-@contextmanager
-def app_with_limits(
-    storage: str, instance: Path, database_url: str, **overrides: Any
-) -> Iterator[Flask]:
-    """A separate app whose rate limits live in memory or in the test Redis; with
-    Redis, it checks that no limit key is left behind."""
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
-    url = ""
-    if storage == "redis":
-        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
-    with separate_app(instance, database_url, **overrides) as app:
-        yield app
-    if url:
-        client = redis.Redis.from_url(url)
-        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def _migrated_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app per engine, its database built by the real migrations."""
@@ -167,15 +73,6 @@ def app(_migrated_app: Flask) -> Iterator[Flask]:
         limiter.reset()
 
 
-class Client(FlaskClient):
-    """A test client whose every request runs in its own app context, as in
-    production: its own ``g`` and database session, not the test's."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     app.test_client_class = Client
@@ -198,3 +95,17 @@ def queries(app: Flask) -> Iterator[list[str]]:
     event.listen(db.engine, "before_cursor_execute", record)
     yield statements
     event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def rq_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """An app whose jobs go to a queue of its own in the test Redis; every key of
+    that queue is removed after, and checked."""
+    url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    with separate_app(tmp_path, database_url, REDIS_URL=url) as app:
+        name = app.config["JOBS_QUEUE"]
+        yield app
+    client = redis.Redis.from_url(url)
+    assert not list(client.scan_iter(f"*{name}*")), "job keys left behind"
+    assert client.sismember("rq:queues", f"rq:queue:{name}") == 0
+    client.close()

@@ -1,32 +1,47 @@
-"""Test helpers: factories for data, CSRF-aware form posting and logging in."""
+"""Test helpers: apps, factories for data, CSRF-aware forms, logging in, mail, bulk
+posts and query budgets. Test modules import shared helpers from here, never from
+another test module or a conftest."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import html
+import os
 import re
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import Select, func, insert, select
 from werkzeug.routing import IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
-from inkstand import runtime
+from inkstand import config, create_app, markup, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.blog import services as blog
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
-from inkstand.extensions import db
+from inkstand.extensions import cache, db, limiter
+from inkstand.jobs import RQJobs
+from inkstand.site.models import SiteSetting
 
 PASSWORD = "correct horse battery"
+#: The longest post body a service accepts by default (the POST_BODY_MAX_CHARS setting).
+POST_BODY_MAX: int = next(s.default for s in config.SETTINGS if s.name == "POST_BODY_MAX_CHARS")
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                    r'name="csrf_token" value="([^"]+)"')  # fmt: skip
 _serial = count(1)
@@ -84,7 +99,7 @@ class Factory:
             status=status,
             **kw,
         )
-        return blog.create_post(db.session, author, data, now or utcnow(), 100_000)
+        return blog.create_post(db.session, author, data, now or utcnow(), POST_BODY_MAX)
 
     def comment(
         self, author: User, post: Post, body: str | None = None, *, parent: Comment | None = None,
@@ -128,3 +143,212 @@ def any_url(app: Flask, rule: Rule, method: str) -> str:
     matched, _ = adapter.match(url, method=method, return_rule=True)
     assert matched.rule == rule.rule, url  # OPTIONS may pick a sibling rule of the same path
     return url
+
+
+REQUIRE_SERVICES = os.environ.get("INKSTAND_REQUIRE_SERVICES") == "1"
+
+
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+
+
+def need_service(variable: str, what: str) -> str:
+    """The URL of a service a test needs: skip without it, or fail under CI."""
+    url = os.environ.get(variable)
+    if not url:
+        message = f"{what} not configured: set {variable} to run these tests"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": "inkstand.test",
+            **FAST_HASHING,
+            "PAGE_CACHE_SECONDS": 0,  # on only where a test is about it (blog/test_pagecache.py)
+            "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
+            **overrides,
+        },
+        instance_path=str(instance),
+    )
+    return app
+
+
+@contextmanager
+def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """An app with its own settings on this run's database; emptied and closed after.
+
+    Its cache and rate-limit keys carry a prefix of their own, and its job queue
+    that name, so clearing them never touches another app's keys on a shared Redis.
+    """
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    overrides.setdefault("CACHE_KEY_PREFIX", f"{prefix}:")
+    overrides.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": prefix})
+    overrides.setdefault("JOBS_QUEUE", prefix)
+    app = build_app(instance, database_url, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        upgrade()
+        try:
+            yield app
+        finally:
+            cache.clear()
+            limiter.reset()
+            clear_jobs()
+            db.session.rollback()
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            db.engine.dispose()
+
+
+def clear_jobs() -> None:
+    """Remove the app's RQ queue and every key of it (job ids and worker names
+    start with the queue's name), if its jobs go to Redis."""
+    jobs = runtime.get().jobs
+    if isinstance(jobs, RQJobs):
+        jobs.queue().delete(delete_jobs=True)
+        for key in jobs.connection.scan_iter(f"*{jobs.queue_name}*"):
+            jobs.connection.delete(key)
+        jobs.connection.close()
+
+
+@contextmanager
+def app_with_limits(
+    storage: str, instance: Path, database_url: str, **overrides: Any
+) -> Iterator[Flask]:
+    """A separate app whose rate limits live in memory or in the test Redis; with
+    Redis, it checks that no limit key is left behind."""
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    url = ""
+    if storage == "redis":
+        url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+        overrides.update(REDIS_URL=url, RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix})
+    with separate_app(instance, database_url, **overrides) as app:
+        yield app
+    if url:
+        client = redis.Redis.from_url(url)
+        assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
+        client.close()
+
+
+class Client(FlaskClient):
+    """A test client whose every request runs in its own app context, as in
+    production: its own ``g`` and database session, not the test's."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+_FORM = re.compile(
+    r'<form method="post" action="([^"]+)" class="stack comment-form".*?</form>', re.S
+)
+
+
+_HIDDEN = re.compile(r'name="([^"]+)" type="hidden" value="([^"]*)"')
+
+
+SendComment = Callable[..., TestResponse]
+
+
+def comment_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the comment form on a page."""
+    form = _FORM.search(page)
+    assert form, "no comment form on the page"
+    return html.unescape(form[1]), {k: html.unescape(v) for k, v in _HIDDEN.findall(form[0])}
+
+
+PROBLEM = "application/problem+json"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response: TestResponse, status: int, kind: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem of ``kind`` with ``status``."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body: dict[str, Any] = response.get_json(force=True)
+    assert body["type"] == f"/api/v1/problems/{kind}"
+    assert body["status"] == status
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    return body
+
+
+TOO_LONG = "Field cannot be longer than {} characters."
+
+
+REQUIRED = "This field is required."
+
+
+BAD_CURSOR = "This page link is broken or out of date."
+
+
+def errors_on(response: TestResponse) -> list[str]:
+    """The error messages a form page shows."""
+    page = response.get_data(as_text=True)
+    return [html.unescape(m) for m in re.findall(r'<p class="error">(.*?)</p>', page)]
+
+
+def assert_form_error(response: TestResponse, message: str) -> None:
+    assert response.status_code == 422, response.status_code
+    shown = errors_on(response)
+    assert any(message in error for error in shown), f"{message!r} not in {shown}"
+
+
+def bulk_posts(author, count: int, tag_id: int | None = None) -> None:
+    """Insert published posts directly: fast enough for thousands."""
+    html = markup.render_markdown("Body")
+    start = utcnow() - timedelta(days=1)
+    rows = [
+        {
+            "author_id": author.id,
+            "title": f"Bulk {n}",
+            "slug": f"bulk-{n}",
+            "body_source": "Body",
+            "body_html": html,
+            "excerpt_source": "",
+            "excerpt": "Body",
+            "reading_minutes": 1,
+            "status": "published",
+            "published_at": start + timedelta(seconds=n),
+            "created_at": start,
+            "updated_at": start,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(insert(Post), rows)
+    if tag_id is not None:
+        ids = db.session.scalars(select(Post.id).where(Post.slug.like("bulk-%"))).all()
+        db.session.execute(insert(post_tags), [{"post_id": i, "tag_id": tag_id} for i in ids])
+    db.session.commit()
+
+
+# The post page: the site settings, the post with its author, its comments with theirs.
+PAGE_BUDGETS = {"home": 2, "post": 3, "tag": 3, "author": 3}
+
+
+def fresh(statement: Select[Any]) -> Any:
+    db.session.expire_all()
+    return db.session.scalar(statement)
+
+
+def stored() -> dict[str, int]:
+    """How many of each kind of record the database holds now."""
+    counted = {
+        "users": select(func.count(User.id)),
+        "posts": select(func.count(Post.id)),
+        "revisions": select(func.count(Revision.id)),
+        "tags": select(func.count(Tag.id)),
+        "post_tags": select(func.count()).select_from(post_tags),
+        "settings": select(func.count()).select_from(SiteSetting),
+    }
+    return {name: int(fresh(statement)) for name, statement in counted.items()}

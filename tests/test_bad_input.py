@@ -4,59 +4,36 @@ never a 500 and never a half-written record.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Select, func, select
-from werkzeug.test import TestResponse
+from sqlalchemy import func, select
 
 from inkstand.accounts.models import User
-from inkstand.blog.models import Post, Revision, Tag, post_tags
+from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX
+from inkstand.blog.models import Post, Tag
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
-from tests.helpers import Factory, csrf_token, login, submit
+from tests.helpers import (
+    BAD_CURSOR,
+    POST_BODY_MAX,
+    REQUIRED,
+    TOO_LONG,
+    Factory,
+    assert_form_error,
+    csrf_token,
+    fresh,
+    login,
+    stored,
+    submit,
+)
 
 GOOD_POST = {"title": "A good title", "body": "A good body.", "status": "published"}
-TOO_LONG = "Field cannot be longer than {} characters."
-REQUIRED = "This field is required."
 NOT_A_TAG = "is not a tag: use letters, digits and hyphens."
-BAD_CURSOR = "This page link is broken or out of date."
-
-
-def fresh(statement: Select[Any]) -> Any:
-    db.session.expire_all()
-    return db.session.scalar(statement)
-
-
-def stored() -> dict[str, int]:
-    """How many of each kind of record the database holds now."""
-    counted = {
-        "users": select(func.count(User.id)),
-        "posts": select(func.count(Post.id)),
-        "revisions": select(func.count(Revision.id)),
-        "tags": select(func.count(Tag.id)),
-        "post_tags": select(func.count()).select_from(post_tags),
-        "settings": select(func.count()).select_from(SiteSetting),
-    }
-    return {name: int(fresh(statement)) for name, statement in counted.items()}
-
-
-def errors_on(response: TestResponse) -> list[str]:
-    """The error messages a form page shows."""
-    page = response.get_data(as_text=True)
-    return [html.unescape(m) for m in re.findall(r'<p class="error">(.*?)</p>', page)]
-
-
-def assert_form_error(response: TestResponse, message: str) -> None:
-    assert response.status_code == 422, response.status_code
-    shown = errors_on(response)
-    assert any(message in error for error in shown), f"{message!r} not in {shown}"
 
 
 @pytest.fixture
@@ -76,7 +53,11 @@ POST_CASES = [
     pytest.param({"title": "Bell\x07"}, "printable characters", id="title-control-char"),
     pytest.param({"body": ""}, REQUIRED, id="body-empty"),
     pytest.param({"body": " \n\t "}, REQUIRED, id="body-blank"),
-    pytest.param({"body": "x" * 100_001}, "limited to 100,000 characters", id="body-too-long"),
+    pytest.param(
+        {"body": "x" * (POST_BODY_MAX + 1)},
+        f"limited to {POST_BODY_MAX:,} characters",
+        id="body-too-long",
+    ),
     pytest.param({"slug": "a" * 121}, TOO_LONG.format(120), id="slug-too-long"),
     pytest.param({"slug": "Not a slug!"}, "single hyphens", id="slug-bad-chars"),
     pytest.param({"slug": "double--hyphen"}, "single hyphens", id="slug-double-hyphen"),
@@ -267,7 +248,11 @@ REGISTER_CASES = [
     pytest.param({"username": ""}, REQUIRED, id="username-empty"),
     pytest.param({"email": "a" * 250 + "@x.io"}, TOO_LONG.format(254), id="email-too-long"),
     pytest.param({"email": "not-an-address"}, "Enter a valid e-mail address.", id="email-bad"),
-    pytest.param({"password": "p" * 257}, TOO_LONG.format(256), id="password-too-long"),
+    pytest.param(
+        {"password": "p" * (PASSWORD_MAX + 1)},
+        TOO_LONG.format(PASSWORD_MAX),
+        id="password-too-long",
+    ),
     pytest.param({"password": "short"}, "at least 10 characters", id="password-too-short"),
 ]
 
@@ -287,8 +272,12 @@ def test_a_bad_registration_creates_no_account(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param({"bio": "b" * 2001}, TOO_LONG.format(2000), id="bio-too-long"),
-        pytest.param({"display_name": "d" * 81}, TOO_LONG.format(80), id="name-too-long"),
+        pytest.param({"bio": "b" * (BIO_MAX + 1)}, TOO_LONG.format(BIO_MAX), id="bio-too-long"),
+        pytest.param(
+            {"display_name": "d" * (DISPLAY_NAME_MAX + 1)},
+            TOO_LONG.format(DISPLAY_NAME_MAX),
+            id="name-too-long",
+        ),
     ],
 )
 def test_a_bad_profile_changes_nothing(
@@ -300,55 +289,6 @@ def test_a_bad_profile_changes_nothing(
     assert_form_error(response, message)
     user = fresh(select(User).where(User.username == "writer"))
     assert (user.display_name, user.bio) == ("Kept", "Kept bio")
-
-
-@pytest.mark.parametrize("role", ["emperor", "", "ADMIN", "admin ", "superuser"])
-def test_an_unknown_role_is_refused(client: FlaskClient, factory: Factory, role: str) -> None:
-    login(client, factory.user("admin", "boss"))
-    target = factory.user("author", "target")
-    response = submit(client, f"/admin/users/{target.id}/role", {"role": role})
-    # The role form sits in every row of the users page: its error comes back there.
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Choose a role from the list." in page
-    assert fresh(select(User.role).where(User.id == target.id)) == "author"
-
-
-def test_a_role_change_for_no_such_account_is_404(client: FlaskClient, factory: Factory) -> None:
-    login(client, factory.user("admin", "boss"))
-    before = stored()
-    assert submit(client, "/admin/users/999999/role", {"role": "reader"}).status_code == 404
-    assert stored() == before
-
-
-SETTINGS = {"title": "My site", "description": "", "new_account_role": "author"}
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        pytest.param({"posts_per_page": "0"}, "between 1 and 100", id="zero"),
-        pytest.param({"posts_per_page": "101"}, "between 1 and 100", id="too-many"),
-        pytest.param({"posts_per_page": "-5"}, "between 1 and 100", id="negative"),
-        pytest.param({"posts_per_page": "9" * 30}, "between 1 and 100", id="huge"),
-        pytest.param({"posts_per_page": "ten"}, "Not a valid integer value.", id="words"),
-        pytest.param({"posts_per_page": "2.5"}, "Not a valid integer value.", id="fraction"),
-        pytest.param({"posts_per_page": ""}, "Not a valid integer value.", id="empty"),
-        pytest.param({"title": ""}, REQUIRED, id="title-empty"),
-        pytest.param({"title": "t" * 81}, TOO_LONG.format(80), id="title-too-long"),
-        pytest.param({"description": "d" * 301}, TOO_LONG.format(300), id="description-long"),
-        pytest.param({"new_account_role": "admin"}, "Not a valid choice.", id="new-accounts-admin"),
-    ],
-)
-def test_bad_site_settings_are_refused(
-    client: FlaskClient, factory: Factory, change: dict[str, str], message: str
-) -> None:
-    login(client, factory.user("admin", "boss"))
-    before = stored()
-    form = {**SETTINGS, "posts_per_page": "10", **change}
-    response = submit(client, "/admin/settings", form, page="/admin/settings")
-    assert_form_error(response, message)
-    assert stored() == before
 
 
 @pytest.mark.parametrize(

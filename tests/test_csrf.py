@@ -26,7 +26,7 @@ from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
-from tests.helpers import Factory, csrf_token, login
+from tests.helpers import POST_BODY_MAX, Factory, csrf_token, login
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # JSON APIs that authenticate by a token in a header and never read the session
@@ -88,7 +88,7 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
     # A second revision, so that restoring revision 1 is a real action.
     blog.update_post(
         db.session, admin, post.id, blog.PostInput(title="Renamed", body="New body"),
-        runtime.now(), 100_000,
+        runtime.now(), POST_BODY_MAX,
     )  # fmt: skip
     token, _ = tokens.create(db.session, admin, "A token to protect", "read", runtime.now())
     login(client, admin)

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from inkstand.events import BACKLOG, RESYNC, EventBus, LocalBus, RedisBus, Subscription
-from tests.conftest import need_service
+from tests.helpers import need_service
 
 # Generous: a shared machine can be slow, and a wait that succeeds returns at once.
 WAIT = 5.0

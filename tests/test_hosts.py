@@ -26,9 +26,16 @@ from inkstand.config import _coerce
 from inkstand.db import utcnow
 from inkstand.errors import UNTRUSTED_HOST
 from inkstand.extensions import db
-from tests.comments.conftest import comment_form
-from tests.conftest import separate_app
-from tests.helpers import PASSWORD, Factory, Outbox, any_url, login, submit
+from tests.helpers import (
+    PASSWORD,
+    Factory,
+    Outbox,
+    any_url,
+    comment_form,
+    login,
+    separate_app,
+    submit,
+)
 
 FORGED = "evil.example"
 

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from inkstand.extensions import db
-from tests.conftest import build_app
+from tests.helpers import build_app
 
 
 def test_upgrade_builds_every_table_on_an_empty_database(database_url, tmp_path):

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from inkstand.accounts.models import Follow, User
@@ -25,7 +24,7 @@ from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
-from tests.helpers import Factory, login, submit
+from tests.helpers import Factory, fresh, login, submit
 
 ROLES = ["anonymous", "reader", "author", "editor", "admin"]
 LOGIN = "login"  # a 302 to the log-in page
@@ -73,12 +72,6 @@ def world(request: pytest.FixtureRequest, client: FlaskClient, factory: Factory)
         own.id, own_draft.slug, other.id, other.slug, other_draft.slug, scheduled.slug, target.id,
         own_held.id, other_held.id, other_approved.id,
     )  # fmt: skip
-
-
-def fresh(statement: Select[Any]) -> Any:
-    """A value read from the database now, not from the test's session."""
-    db.session.expire_all()
-    return db.session.scalar(statement)
 
 
 def post_title(post_id: int) -> str | None:

@@ -15,7 +15,9 @@ from inkstand.api import realworld
 from inkstand.api import v1 as api_v1
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
+from inkstand.comments import views as comments_views
 from inkstand.comments.views import bp as comments_bp
+from inkstand.site import context as site_context
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -31,6 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     backends.init_app(app)
     extensions.init_app(app)
     runtime.init_app(app)
+    site_context.init_app(app)
+    comments_views.init_app(app)
     http.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

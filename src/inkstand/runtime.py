@@ -1,8 +1,11 @@
 """The collaborators views hand to services, built once per app.
 
 Services never reach for Flask; views fetch what a service needs from here
-(the password hasher, reset links, comment form stamps, the mailer, the job
-queue, this request's site settings and the clock) and pass it in.
+(the password hasher, reset links, the mailer, the job queue, the logged-in
+account and the clock) and pass it in. A feature above accounts keeps its own
+collaborators (`comments.views.form_stamps`, `site.context.site_settings`), so
+that this module, which every feature's views import, depends on no feature but
+accounts, the lowest.
 """
 
 from __future__ import annotations
@@ -18,20 +21,16 @@ from flask_login import current_user
 from inkstand import backends
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import Passwords, ResetLinks
-from inkstand.comments.stamps import FormStamps
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
 from inkstand.jobs import Jobs
 from inkstand.mail import Mailer
-from inkstand.site import services as site_services
-from inkstand.site.services import SiteConfig
 
 
 @dataclass(frozen=True)
 class Runtime:
     passwords: Passwords
     reset_links: ResetLinks
-    form_stamps: FormStamps
     mailer: Mailer
     jobs: Jobs
 
@@ -41,7 +40,6 @@ def init_app(app: Flask) -> None:
     app.extensions["inkstand"] = Runtime(
         passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
         reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
-        form_stamps=FormStamps(cfg["SECRET_KEY"]),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",
@@ -71,14 +69,6 @@ def _load_user(key: str) -> User | None:
 def get() -> Runtime:
     runtime: Runtime = current_app.extensions["inkstand"]
     return runtime
-
-
-def site() -> SiteConfig:
-    """This request's site settings, read once per request."""
-    if "site" not in g:
-        g.site = site_services.load(db.session)
-    config: SiteConfig = g.site
-    return config
 
 
 def user() -> User | None:

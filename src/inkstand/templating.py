@@ -79,4 +79,4 @@ def init_app(app: Flask) -> None:
 
 
 def _context() -> dict[str, Any]:
-    return {"site": runtime.site, "viewer": runtime.user, "now": runtime.now}
+    return {"viewer": runtime.user, "now": runtime.now}

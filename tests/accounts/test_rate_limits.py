@@ -8,8 +8,7 @@ import pytest
 from flask import Flask
 
 from inkstand.extensions import limiter
-from tests.conftest import app_with_limits
-from tests.helpers import Factory, submit
+from tests.helpers import Factory, app_with_limits, submit
 
 
 @pytest.fixture(params=["memory", "redis"])

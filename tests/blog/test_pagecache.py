@@ -14,8 +14,7 @@ from inkstand.blog import pagecache
 from inkstand.db import utcnow
 from inkstand.extensions import cache, db
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
-from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, login, submit
+from tests.helpers import Factory, login, need_service, separate_app, submit
 
 
 @pytest.fixture(params=["memory", "redis"])

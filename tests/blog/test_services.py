@@ -12,6 +12,7 @@ from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.extensions import db
+from tests.helpers import POST_BODY_MAX
 
 
 def _update(post, actor, **changes):
@@ -25,7 +26,7 @@ def _update(post, actor, **changes):
         "publish_at": post.published_at,
     }
     data = services.PostInput(**{**current, **changes})
-    return services.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
+    return services.update_post(db.session, actor, post.id, data, utcnow(), POST_BODY_MAX)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,7 @@ def test_every_save_is_a_revision_and_restore_makes_a_new_one(factory):
     post = factory.post(author, "Version one", body="one")
     _update(post, author, title="Version two", body="two")
     _update(post, author, title="Version three", body="three")
-    restored = services.restore_revision(db.session, author, post.id, 1, utcnow(), 100_000)
+    restored = services.restore_revision(db.session, author, post.id, 1, utcnow(), POST_BODY_MAX)
     assert (restored.title, restored.body_source) == ("Version one", "one")
     numbers = db.session.scalars(select(Revision.number).order_by(Revision.number)).all()
     assert numbers == [1, 2, 3, 4]

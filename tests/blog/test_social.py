@@ -15,8 +15,7 @@ from inkstand.blog import services
 from inkstand.blog.models import Post
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.blog.test_views import PAGE_BUDGETS, _bulk_posts
-from tests.helpers import PASSWORD, login, submit
+from tests.helpers import PAGE_BUDGETS, PASSWORD, bulk_posts, login, submit
 
 
 def _text(response) -> str:
@@ -177,7 +176,7 @@ class TestFeedPage:
         site.update(db.session, factory.user("admin"), posts_per_page=3)
         ada, bea = factory.user(username="ada"), factory.user(username="bea")
         reader = factory.user("reader")
-        _bulk_posts(ada, 4)
+        bulk_posts(ada, 4)
         factory.post(bea, "Not followed")
         accounts.follow(db.session, reader, "ada")
         login(client, reader)
@@ -220,7 +219,7 @@ class TestQueryCounts:
         return len(queries)
 
     def _grow(self, factory, author: User, reader: User, post: Post) -> None:
-        _bulk_posts(author, 100)
+        bulk_posts(author, 100)
         for n in range(15):
             other = factory.user(username=f"fan{n}")
             accounts.follow(db.session, other, author.username)

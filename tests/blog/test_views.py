@@ -6,52 +6,23 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from inkstand import markup
-from inkstand.blog.models import Post, post_tags
+from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import login, submit
+from tests.helpers import PAGE_BUDGETS, bulk_posts, login, submit
 
 
 def _titles(html: str) -> list[str]:
     return re.findall(r'<h2><a href="/posts/[^"]+">([^<]+)</a></h2>', html)
 
 
-def _bulk_posts(author, count: int, tag_id: int | None = None) -> None:
-    """Insert published posts directly: fast enough for thousands."""
-    html = markup.render_markdown("Body")
-    start = utcnow() - timedelta(days=1)
-    rows = [
-        {
-            "author_id": author.id,
-            "title": f"Bulk {n}",
-            "slug": f"bulk-{n}",
-            "body_source": "Body",
-            "body_html": html,
-            "excerpt_source": "",
-            "excerpt": "Body",
-            "reading_minutes": 1,
-            "status": "published",
-            "published_at": start + timedelta(seconds=n),
-            "created_at": start,
-            "updated_at": start,
-        }
-        for n in range(count)
-    ]
-    db.session.execute(insert(Post), rows)
-    if tag_id is not None:
-        ids = db.session.scalars(select(Post.id).where(Post.slug.like("bulk-%"))).all()
-        db.session.execute(insert(post_tags), [{"post_id": i, "tag_id": tag_id} for i in ids])
-    db.session.commit()
-
-
 def test_home_pages_through_posts_by_keyset(client, factory):
     author = factory.user()
     site.update(db.session, factory.user("admin"), posts_per_page=3)
-    _bulk_posts(author, 7)
+    bulk_posts(author, 7)
     first = client.get("/").get_data(as_text=True)
     assert _titles(first) == ["Bulk 6", "Bulk 5", "Bulk 4"]
     older = re.search(r'href="(/\?before=[^"]+)"', first)[1]
@@ -65,7 +36,7 @@ def test_home_pages_through_posts_by_keyset(client, factory):
 
 
 def test_deep_pages_seek_by_key_not_by_offset(client, factory, queries):
-    _bulk_posts(factory.user(), 30)
+    bulk_posts(factory.user(), 30)
     first = client.get("/").get_data(as_text=True)
     queries.clear()
     client.get(re.search(r'href="(/\?before=[^"]+)"', first)[1])
@@ -165,10 +136,6 @@ def test_manage_lists_own_posts_for_authors_and_all_for_editors(client, factory)
     assert "Bob&#39;s post" in page
 
 
-# The post page: the site settings, the post with its author, its comments with theirs.
-PAGE_BUDGETS = {"home": 2, "post": 3, "tag": 3, "author": 3}
-
-
 def _count(client, queries, url: str) -> int:
     queries.clear()
     response = client.get(url)
@@ -188,7 +155,7 @@ def test_query_count_is_fixed_whatever_the_number_of_posts(client, factory, quer
         "author": "/authors/ada",
     }
     small = _count(client, queries, urls[page])
-    _bulk_posts(author, 300, tag_id)
+    bulk_posts(author, 300, tag_id)
     large = _count(client, queries, urls[page])
     assert small == large == PAGE_BUDGETS[page]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +24,12 @@ from werkzeug.serving import make_server
 
 from inkstand.accounts.models import Role, User
 from inkstand.extensions import db, limiter
-from tests.conftest import REQUIRE_SERVICES, build_app
-from tests.helpers import Factory
+from tests.browser.helpers import OpenPage
+from tests.helpers import REQUIRE_SERVICES, Factory, build_app
 
 DEFAULT_BROWSER = "/usr/bin/chromium"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 10_000
-
-OpenPage = Callable[..., Page]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import OpenPage
+from tests.browser.helpers import OpenPage
 
 pytestmark = pytest.mark.browser
 

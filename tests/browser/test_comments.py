@@ -13,8 +13,7 @@ from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.browser.conftest import OpenPage
-from tests.browser.test_flow import check_page, log_in
+from tests.browser.helpers import OpenPage, check_page, log_in
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.extensions import db
-from tests.browser.conftest import OpenPage
+from tests.browser.helpers import OpenPage, check_page, log_in
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser
@@ -28,20 +28,6 @@ def greet(name):
 
 And a closing line.
 """
-
-# The form controls without an associated <label> (hidden inputs and buttons need none).
-_UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll("input, select, textarea"))
-    .filter((el) => !["hidden", "submit", "button", "reset", "image"].includes(el.type))
-    .filter((el) => el.labels === null || el.labels.length === 0)
-    .map((el) => el.outerHTML)"""
-
-
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def write_post(page: Page, title: str, body: str, tags: str) -> None:
@@ -128,22 +114,6 @@ def test_log_in_and_publish_without_javascript(
     expect(post_link(page, "Written without scripts")).to_be_visible()
     expect(page.get_by_role("link", name="#no-js", exact=True)).to_be_visible()
     assert problems == []
-
-
-def check_page(page: Page, path: str) -> None:
-    """The accessibility basics of one page."""
-    page.goto(path)
-    assert page.locator("main").count() == 1, f"{path}: not exactly one <main>"
-    assert page.locator("h1").count() == 1, f"{path}: not exactly one <h1>"
-    unlabelled = page.evaluate(_UNLABELLED_CONTROLS)
-    assert unlabelled == [], f"{path}: form controls without a label"
-
-    page.keyboard.press("Tab")
-    focused = page.locator(":focus")
-    expect(focused).to_have_text("Skip to content")
-    expect(focused).to_be_visible()  # it shows itself when focused
-    page.keyboard.press("Enter")
-    expect(page.locator("main")).to_be_focused()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from inkstand.blog.models import Post
 from inkstand.extensions import db
-from tests.browser.conftest import OpenPage
+from tests.browser.helpers import OpenPage
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser

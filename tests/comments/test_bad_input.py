@@ -13,12 +13,21 @@ from sqlalchemy import func, select
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
+from inkstand.comments.services import BODY_MAX
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.comments.conftest import SendComment
-from tests.helpers import Factory, login, submit
-from tests.test_bad_input import BAD_CURSOR, REQUIRED, TOO_LONG, assert_form_error, errors_on
+from tests.helpers import (
+    BAD_CURSOR,
+    REQUIRED,
+    TOO_LONG,
+    Factory,
+    SendComment,
+    assert_form_error,
+    errors_on,
+    login,
+    submit,
+)
 
 GONE = "The comment you are replying to is not there any more."
 
@@ -53,7 +62,7 @@ def world(client: FlaskClient, factory: Factory) -> dict[str, Any]:
         pytest.param("", REQUIRED, id="empty"),
         pytest.param(" \n\t ", REQUIRED, id="blank"),
         pytest.param("\x00\x00", REQUIRED, id="only-nul"),
-        pytest.param("x" * 5001, TOO_LONG.format(5000), id="too-long"),
+        pytest.param("x" * (BODY_MAX + 1), TOO_LONG.format(BODY_MAX), id="too-long"),
     ],
 )
 def test_a_bad_body_is_refused_whole(world, send_comment: SendComment, body, message):
@@ -161,7 +170,7 @@ def test_a_bad_edit_leaves_the_comment_as_it_was(client, world):
     comment = Factory(None).comment(world["reader"], world["post"], "Mine")  # type: ignore[arg-type]
     edit = f"/comments/{comment.id}/edit"
     before = stored()
-    for body, message in [("", REQUIRED), ("x" * 5001, TOO_LONG.format(5000))]:
+    for body, message in [("", REQUIRED), ("x" * (BODY_MAX + 1), TOO_LONG.format(BODY_MAX))]:
         assert_form_error(submit(client, edit, {"body": body}, page=edit), message)
     assert stored() == before
 

@@ -23,9 +23,15 @@ from inkstand.comments import services
 from inkstand.comments.models import Comment, CommentEvent
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, login
+from tests.helpers import (
+    POST_BODY_MAX,
+    Factory,
+    SendComment,
+    comment_form,
+    login,
+    need_service,
+    separate_app,
+)
 
 WAIT = 5.0  # seconds a test waits for something that should come at once
 
@@ -387,7 +393,7 @@ def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None
     reader.start()
     assert reader.opened.wait(WAIT)
     data = blog.PostInput(title=post.title, body=post.body_source, status=Status.DRAFT.value)
-    blog.update_post(db.session, writer, post.id, data, utcnow(), 100_000)
+    blog.update_post(db.session, writer, post.id, data, utcnow(), POST_BODY_MAX)
     reader.join(WAIT)
     assert not reader.is_alive()
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -26,9 +23,13 @@ from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.jobs import InlineJobs, RQJobs
 from inkstand.site import services as site
-from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, Outbox, login
+from tests.helpers import (
+    Factory,
+    Outbox,
+    SendComment,
+    comment_form,
+    login,
+)
 
 MAIL_JOB = "inkstand.comments.jobs.mail_post_author"
 
@@ -232,34 +233,7 @@ def test_services_without_a_notifier_mail_nobody(factory: Factory, scene: Scene,
     assert outbox.messages() == []
 
 
-def test_jobs_take_plain_values_only(app: Flask):
-    with pytest.raises(TypeError, match="plain values"):
-        runtime.get().jobs.enqueue(MAIL_JOB, db.session)
-
-
-def test_an_inline_job_that_fails_is_logged_not_raised(
-    app: Flask, caplog: pytest.LogCaptureFixture
-):
-    with caplog.at_level(logging.ERROR, logger="inkstand.jobs"):
-        runtime.get().jobs.enqueue("inkstand.no_such_module.job", 1)
-    assert "job inkstand.no_such_module.job(1,) failed" in caplog.text
-
-
 # With Redis: jobs go to an RQ queue and an RQ worker runs them.
-
-
-@pytest.fixture
-def rq_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
-    """An app whose jobs go to a queue of its own in the test Redis; every key of
-    that queue is removed after, and checked."""
-    url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-    with separate_app(tmp_path, database_url, REDIS_URL=url) as app:
-        name = app.config["JOBS_QUEUE"]
-        yield app
-    client = redis.Redis.from_url(url)
-    assert not list(client.scan_iter(f"*{name}*")), "job keys left behind"
-    assert client.sismember("rq:queues", f"rq:queue:{name}") == 0
-    client.close()
 
 
 @pytest.fixture
@@ -336,44 +310,3 @@ def test_with_redis_unreachable_the_comment_is_posted_and_the_failure_logged(
     monkeypatch.setitem(rq_app.extensions, "inkstand", current)
     assert newest_comment().body_source == "Redis is down"
     assert "not queued: Redis is unreachable" in caplog.text
-
-
-@pytest.mark.parametrize("how", [["--simple"], []], ids=["in-process", "forking"])
-def test_the_worker_command_runs_queued_jobs(rq_app: Flask, rq_scene: Scene, how: list[str]):
-    outbox = Outbox(rq_app)
-    post_through_the_form(rq_app, rq_scene, "For the command")
-    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst", *how])
-    assert result.exit_code == 0, result.output
-    assert [m["To"] for m in outbox.messages()] == ["writer@example.com"]
-    assert rq_jobs().queue().count == 0
-
-
-def test_the_worker_command_explains_itself(app: Flask):
-    runner = app.test_cli_runner()
-    help_text = runner.invoke(args=["worker", "--help"])
-    assert help_text.exit_code == 0
-    assert "--burst" in help_text.output
-    without_redis = runner.invoke(args=["worker", "--burst"])
-    assert without_redis.exit_code == 1
-    assert "INKSTAND_REDIS_URL is not set" in without_redis.output
-
-
-def test_a_worker_builds_links_on_the_site_url(
-    rq_app: Flask, rq_scene: Scene, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setitem(rq_app.config, "SITE_URL", "https://blog.example.com/")
-    outbox = Outbox(rq_app)
-    comment_id = post_through_the_form(rq_app, rq_scene, "Linked right")
-    worker.make(rq_app, rq_jobs(), simple=True).work(burst=True)
-    (mail,) = outbox.messages()
-    body = mail.get_content()
-    assert f"https://blog.example.com/posts/{rq_scene.post.slug}#comment-{comment_id}\n" in body
-    assert "https://blog.example.com/settings\n" in body
-    assert "inkstand.test" not in body
-
-
-def test_the_worker_command_wants_the_site_url(rq_app: Flask, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(rq_app.config, "SERVER_NAME", None)
-    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])
-    assert result.exit_code == 1
-    assert "Set INKSTAND_SITE_URL" in result.output

@@ -29,9 +29,7 @@ import redis
 from inkstand.accounts.models import Role
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.comments.conftest import comment_form
-from tests.conftest import need_service, separate_app
-from tests.helpers import PASSWORD, Factory
+from tests.helpers import PASSWORD, Factory, comment_form, need_service, separate_app
 
 HOST = "127.0.0.1"
 START_SECONDS = 30

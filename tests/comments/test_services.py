@@ -15,6 +15,7 @@ from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.extensions import db
+from tests.helpers import POST_BODY_MAX
 
 OPEN = services.SpamRules(min_seconds=0)
 
@@ -115,7 +116,7 @@ def test_only_published_posts_take_comments(factory, people, state):
     elif state == "archived":  # published once, then archived: readable, closed
         target_id = factory.post(people["writer"], "Old news").id
         data = blog.PostInput(title="Old news", body="Body", status="archived")
-        blog.update_post(db.session, people["writer"], target_id, data, utcnow(), 100_000)
+        blog.update_post(db.session, people["writer"], target_id, data, utcnow(), POST_BODY_MAX)
     else:
         target_id = factory.post(people["writer"], status=state).id
     data = services.CommentInput(body="Hello")
@@ -136,7 +137,7 @@ def test_only_published_posts_take_comments(factory, people, state):
         ("", "Write something"),
         ("  \n\t ", "Write something"),
         ("\x00\x00", "Write something"),
-        ("x" * 5001, "limited to 5,000 characters"),
+        ("x" * (services.BODY_MAX + 1), f"limited to {services.BODY_MAX:,} characters"),
     ],
 )
 def test_a_bad_body_is_refused(people, post, body, message):
@@ -207,7 +208,7 @@ def test_nobody_else_edits_a_comment(people, post, who):
 def test_an_edit_keeps_to_the_body_rules(people, post):
     comment = _post(people["reader"], post, "Fine")
     many = " ".join(f"https://example.com/{n}" for n in range(4))
-    for body in ["", "x" * 5001, many]:
+    for body in ["", "x" * (services.BODY_MAX + 1), many]:
         with pytest.raises(Invalid):
             services.edit_comment(db.session, people["reader"], comment.id, body, utcnow(), OPEN)
     db.session.expire_all()

@@ -13,19 +13,25 @@ from flask import Flask
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
-from inkstand import markup, runtime
+from inkstand import markup
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments import services
 from inkstand.comments.models import Comment
+from inkstand.comments.views import form_stamps
 from inkstand.db import utcnow
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import app_with_limits
-from tests.helpers import Factory, login, submit
-from tests.test_bad_input import errors_on
+from tests.helpers import (
+    Factory,
+    SendComment,
+    app_with_limits,
+    comment_form,
+    errors_on,
+    login,
+    submit,
+)
 
 TOO_QUICK = "That was quicker than anyone reads"
 OUT_OF_DATE = "This comment form is out of date."
@@ -89,9 +95,7 @@ def slow(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def _stamp(post: Post, user: User, seconds_ago: float) -> str:
-    return runtime.get().form_stamps.issue(
-        post.id, user.id, utcnow() - timedelta(seconds=seconds_ago)
-    )
+    return form_stamps().issue(post.id, user.id, utcnow() - timedelta(seconds=seconds_ago))
 
 
 def test_posting_at_once_is_refused(client, post, reader, slow, send_comment: SendComment):
@@ -101,7 +105,7 @@ def test_posting_at_once_is_refused(client, post, reader, slow, send_comment: Se
     # The refused form keeps the text and its stamp: sent again a little later, it goes.
     _, fields = comment_form(response.get_data(as_text=True))
     assert "Great post!</textarea>" in response.get_data(as_text=True)
-    shown_at = runtime.get().form_stamps.shown_at(fields["stamp"], post.id, reader.id)
+    shown_at = form_stamps().shown_at(fields["stamp"], post.id, reader.id)
     assert shown_at is not None
     assert utcnow() - shown_at < timedelta(seconds=slow)
 
@@ -120,7 +124,7 @@ def test_posting_after_the_minimum_time_passes(post, reader, slow, send_comment:
         pytest.param(lambda post, user, other: "garbage", id="garbage"),
         pytest.param(lambda post, user, other: _stamp(other, user, 60), id="for-another-post"),
         pytest.param(
-            lambda post, user, other: runtime.get().form_stamps.issue(
+            lambda post, user, other: form_stamps().issue(
                 post.id, user.id + 1, utcnow() - timedelta(minutes=1)
             ),
             id="for-another-account",
@@ -152,7 +156,7 @@ def test_a_bad_stamp_is_refused(factory, post, reader, slow, send_comment: SendC
     assert stored() == 0
     # The page hands out a good stamp to send the text again with.
     _, fields = comment_form(response.get_data(as_text=True))
-    assert runtime.get().form_stamps.shown_at(fields["stamp"], post.id, reader.id) is not None
+    assert form_stamps().shown_at(fields["stamp"], post.id, reader.id) is not None
 
 
 def test_without_a_minimum_no_stamp_is_needed(post, reader, send_comment: SendComment):

@@ -19,10 +19,15 @@ from inkstand.comments import services
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.blog.test_views import PAGE_BUDGETS
-from tests.comments.conftest import SendComment, comment_form
-from tests.conftest import separate_app
-from tests.helpers import Factory, login, submit
+from tests.helpers import (
+    PAGE_BUDGETS,
+    Factory,
+    SendComment,
+    comment_form,
+    login,
+    separate_app,
+    submit,
+)
 
 ROLES = ["anonymous", "reader", "commenter", "post-author", "other-author", "editor", "admin"]
 LOGIN = "login"  # a 302 to the log-in page

@@ -31,6 +31,7 @@ from inkstand.accounts.models import User
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
 
 bp = Blueprint("accounts", __name__)
@@ -67,7 +68,7 @@ def _start_session(user: User, remember: bool = False) -> None:
 @limits.REGISTER()
 def register() -> ResponseReturnValue:
     form = RegisterForm()
-    site = runtime.site()
+    site = site_settings()
     if form.validate_on_submit():
         try:
             user = services.register(

@@ -20,6 +20,7 @@ from inkstand.comments import views as comments
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 bp = Blueprint("blog", __name__)
 bp.add_app_template_global(permissions.can_create, "can_write_posts")
@@ -36,13 +37,13 @@ def _body_limit() -> int:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    page = reading.home(db.session, runtime.now(), runtime.site().posts_per_page, **_cursors())
+    page = reading.home(db.session, runtime.now(), site_settings().posts_per_page, **_cursors())
     return render_template("blog/index.html", page=page)
 
 
 @bp.get("/tags/<name>")
 def tag(name: str) -> ResponseReturnValue:
-    size = runtime.site().posts_per_page
+    size = site_settings().posts_per_page
     found, page = reading.by_tag(db.session, name, runtime.now(), size, **_cursors())
     return render_template("blog/tag.html", tag=found, page=page)
 
@@ -50,7 +51,7 @@ def tag(name: str) -> ResponseReturnValue:
 @bp.get("/authors/<username>")
 def author(username: str) -> ResponseReturnValue:
     profile = accounts.get_profile(db.session, runtime.user(), username)
-    size = runtime.site().posts_per_page
+    size = site_settings().posts_per_page
     page = reading.by_author(db.session, profile.user, runtime.now(), size, **_cursors())
     return render_template("blog/author.html", author=profile.user, profile=profile, page=page)
 
@@ -59,7 +60,7 @@ def author(username: str) -> ResponseReturnValue:
 @login_required
 def feed() -> ResponseReturnValue:
     user, now = runtime.user(), runtime.now()
-    page = reading.feed(db.session, user, now, runtime.site().posts_per_page, **_cursors())
+    page = reading.feed(db.session, user, now, site_settings().posts_per_page, **_cursors())
     first_and_empty = not page.items and page.newer is None
     authors = reading.authors(db.session, now, 20) if first_and_empty else []
     return render_template("blog/feed.html", page=page, authors=authors)

@@ -20,7 +20,7 @@ from flask import current_app, get_template_attribute, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inkstand import events, runtime
+from inkstand import events
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments import permissions, reading
@@ -28,6 +28,7 @@ from inkstand.comments.models import PENDING_EVENTS
 from inkstand.db import utcnow
 from inkstand.exceptions import NotFound
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 # Events sent per database read; a reader far behind catches up in batches.
 BATCH = 100
@@ -68,7 +69,7 @@ def _read(post_id: int, viewer: User | None, after: int) -> list[tuple[int, dict
         now = utcnow()
         post = reading.watched_post(db.session, viewer, post_id, now)
         found = reading.events_after(
-            db.session, viewer, post, after, BATCH, now, runtime.site().comment_policy
+            db.session, viewer, post, after, BATCH, now, site_settings().comment_policy
         )
         can_moderate = permissions.can_moderate(viewer, post)
         return [(live.id, _render(live, can_moderate)) for live in found]

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
     flash,
@@ -25,9 +26,11 @@ from inkstand.blog.models import Post
 from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
+from inkstand.comments.stamps import FormStamps
 from inkstand.db import ID_MAX
 from inkstand.exceptions import DomainError, Invalid
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 bp = Blueprint("comments", __name__)
 bp.add_app_template_global(permissions.can_open_queue, "can_open_moderation")
@@ -36,15 +39,26 @@ QUEUE_PAGE_SIZE = 50
 DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}
 
 
+def init_app(app: Flask) -> None:
+    """Build this app's signer of comment form stamps."""
+    app.extensions["inkstand.comments.stamps"] = FormStamps(app.config["SECRET_KEY"])
+
+
+def form_stamps() -> FormStamps:
+    """The signer of "form shown at" stamps for the spam rules (see stamps.py)."""
+    stamps: FormStamps = current_app.extensions["inkstand.comments.stamps"]
+    return stamps
+
+
 def _policy() -> str:
-    return runtime.site().comment_policy
+    return site_settings().comment_policy
 
 
 def _new_form(post: Post, parent: Comment | None = None) -> CommentForm:
     """A blank comment form, stamped with the time it is shown."""
     user = runtime.user()
     assert user is not None
-    stamp = runtime.get().form_stamps.issue(post.id, user.id, runtime.now())
+    stamp = form_stamps().issue(post.id, user.id, runtime.now())
     return CommentForm(stamp=stamp, parent_id=parent.id if parent else None)
 
 
@@ -67,7 +81,7 @@ def create(post_id: int) -> ResponseReturnValue:
     assert user is not None
     post = services.open_post(db.session, user, post_id, now, _policy())
     form = CommentForm()
-    stamps = runtime.get().form_stamps
+    stamps = form_stamps()
     shown_at = stamps.shown_at(form.stamp.data or "", post.id, user.id)
     if form.validate_on_submit():
         try:

@@ -12,6 +12,7 @@ from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
 from inkstand.extensions import db
 from tests.api.realworld.calls import errors
+from tests.helpers import POST_BODY_MAX
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NEW = {"title": "How to train your dragon", "description": "Ever wonder how?",
@@ -99,7 +100,7 @@ def test_an_old_slug_redirects_to_the_new_one(api, factory):
     blog.update_post(
         db.session, author, post.id,
         blog.PostInput(title="First title", body="x", status="published", slug="renamed"),
-        post.created_at, 100_000,
+        post.created_at, POST_BODY_MAX,
     )  # fmt: skip
     response = api.get("/articles/first-title")
     assert response.status_code == 301

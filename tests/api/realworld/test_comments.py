@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from inkstand.blog.models import Status
 from inkstand.comments.models import Comment, CommentStatus
+from inkstand.comments.services import BODY_MAX
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.api.realworld.calls import errors
@@ -44,7 +45,7 @@ def test_commenting_needs_a_token(api, factory):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [("", "body"), ("x" * 5001, "body"), (None, "body"), (3, "body"),
+    [("", "body"), ("x" * (BODY_MAX + 1), "body"), (None, "body"), (3, "body"),
      ("http://a.example http://b.example http://c.example http://d.example", "body")],
 )  # fmt: skip
 def test_a_comment_breaking_a_rule_is_422(api, factory, open_site, body, field):

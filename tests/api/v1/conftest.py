@@ -13,14 +13,9 @@ from inkstand.accounts import tokens
 from inkstand.accounts.models import User
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.helpers import Factory
+from tests.helpers import Factory, bearer
 
-PROBLEM = "application/problem+json"
 Call = Callable[..., TestResponse]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -43,15 +38,3 @@ def call(client: FlaskClient) -> Call:
         return client.open(url, method=method, headers=headers, **kwargs)
 
     return send
-
-
-def assert_problem(response: TestResponse, status: int, kind: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem of ``kind`` with ``status``."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body: dict[str, Any] = response.get_json(force=True)
-    assert body["type"] == f"/api/v1/problems/{kind}"
-    assert body["status"] == status
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    return body

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from inkstand.comments.models import Comment
+from inkstand.comments.services import BODY_MAX
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.api.v1.conftest import assert_problem
+from tests.helpers import assert_problem
 
 
 def _comments() -> int:
@@ -151,7 +152,7 @@ def test_closed_comments_are_refused(call, factory, token_for):
         ({"body": ""}, "body"),
         ({"body": "   "}, "body"),
         ({"body": 7}, "body"),
-        ({"body": "x" * 5001}, "body"),
+        ({"body": "x" * (BODY_MAX + 1)}, "body"),
         ({"body": "http://a.example http://b.example http://c.example http://d.example"}, "body"),
         ({"body": "x", "parent_id": "1"}, "parent_id"),
         ({"body": "x", "parent_id": 0}, "parent_id"),

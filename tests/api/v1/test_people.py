@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from inkstand.db import utcnow
-from tests.api.v1.conftest import assert_problem
+from tests.helpers import assert_problem, bulk_posts
 
 
 def test_tags_of_published_posts_are_listed_with_their_counts(call, factory, queries):
@@ -55,8 +55,6 @@ def test_me_needs_a_token(call, client, factory):
 
 
 def test_single_reads_cost_the_same_however_much_there_is(call, factory, token_for, queries):
-    from tests.blog.test_views import _bulk_posts
-
     author = factory.user(username="ada")
     post = factory.post(author, "Measured", tags="a, b")
     token = token_for(author, "read")
@@ -74,7 +72,7 @@ def test_single_reads_cost_the_same_however_much_there_is(call, factory, token_f
 
     few = counts()
     assert few == [2, 2, 2, 1, 2]  # the token, then one query (none more for /me)
-    _bulk_posts(author, 30)
+    bulk_posts(author, 30)
     for _ in range(5):
         factory.comment(factory.user("reader"), post)
     assert counts() == few

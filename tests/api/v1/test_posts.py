@@ -12,8 +12,7 @@ from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Revision
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.api.v1.conftest import assert_problem
-from tests.blog.test_views import _bulk_posts
+from tests.helpers import POST_BODY_MAX, assert_problem, bulk_posts
 
 NEW = {"title": "From the API", "body": "Written *elsewhere*.", "tags": ["api", "Tools"]}
 
@@ -63,7 +62,7 @@ def test_lists_filter_by_tag_and_author(call, factory):
 
 
 def test_pages_follow_the_link_header_and_cost_the_same(call, factory, queries):
-    _bulk_posts(factory.user(), 7)
+    bulk_posts(factory.user(), 7)
     queries.clear()
     response = call("GET", "/api/v1/posts?limit=3")
     first_page_queries = len(queries)
@@ -85,7 +84,7 @@ def test_a_list_costs_one_query_however_many_posts(call, factory, queries, token
     author = factory.user()
     token = token_for(author)
     call("GET", "/api/v1/me", token)  # the token's first use is written once a minute at most
-    _bulk_posts(author, 3)
+    bulk_posts(author, 3)
     queries.clear()
     call("GET", "/api/v1/posts?limit=100", token)
     few = len(queries)
@@ -93,7 +92,7 @@ def test_a_list_costs_one_query_however_many_posts(call, factory, queries, token
     for post in db.session.scalars(select(Post)):
         post.slug = f"first-{post.slug}"
     db.session.commit()
-    _bulk_posts(factory.user(), 40)
+    bulk_posts(factory.user(), 40)
     queries.clear()
     assert len(call("GET", "/api/v1/posts?limit=100", token).get_json()["posts"]) == 43
     assert len(queries) == few
@@ -171,7 +170,7 @@ def test_an_old_slug_redirects_to_the_new_one(call, factory):
     post = factory.post(author, "First name")
     blog.update_post(
         db.session, author, post.id, blog.PostInput(title="x", body="y", slug="second-name",
-        status="published"), utcnow(), 100_000,
+        status="published"), utcnow(), POST_BODY_MAX,
     )  # fmt: skip
     response = call("GET", "/api/v1/posts/by-slug/first-name")
     assert response.status_code == 301

@@ -12,9 +12,7 @@ from flask import Flask
 
 from inkstand.blog import reading
 from inkstand.http import CONTENT_SECURITY_POLICY
-from tests.api.v1.conftest import PROBLEM, assert_problem, bearer
-from tests.conftest import app_with_limits
-from tests.helpers import Factory, login
+from tests.helpers import PROBLEM, Factory, app_with_limits, assert_problem, bearer, login
 
 # Problems
 

@@ -27,9 +27,7 @@ from inkstand.accounts import tokens
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.api.v1.conftest import bearer
-from tests.conftest import separate_app
-from tests.helpers import Factory
+from tests.helpers import Factory, bearer, separate_app
 
 CHECKS = [
     not_a_server_error,

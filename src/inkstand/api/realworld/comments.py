@@ -12,10 +12,11 @@ from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading as posts
 from inkstand.comments import jobs, reading, services
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 
 def _policy() -> str:
-    return runtime.site().comment_policy
+    return site_settings().comment_policy
 
 
 @bp.get("/articles/<slug>/comments")

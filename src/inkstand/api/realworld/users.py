@@ -12,6 +12,7 @@ from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.exceptions import Unauthenticated
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 
 def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
@@ -22,7 +23,7 @@ def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
 @limits.REGISTER()
 def register() -> ResponseReturnValue:
     data = parse.strings(parse.member("user"), required=("username", "email", "password"))
-    site = runtime.site()
+    site = site_settings()
     user = accounts.register(
         db.session, runtime.get().passwords, data["username"], data["email"], data["password"],
         registration_open=site.registration_open, new_account_role=site.new_account_role,

@@ -18,6 +18,7 @@ from inkstand.api.v1.schemas import (
 from inkstand.blog import reading as posts
 from inkstand.comments import jobs, reading, services
 from inkstand.extensions import db
+from inkstand.site.context import site_settings
 
 bp = hooks.ApiBlueprint(
     "comments", __name__, url_prefix="/api/v1/posts", description="Comments on posts."
@@ -37,7 +38,7 @@ def index(args: dict[str, Any], post_id: int) -> Any:
     viewer, now = auth.viewer(), runtime.now()
     post = posts.by_id(db.session, viewer, post_id, now)
     page = reading.thread_page(
-        db.session, viewer, post, now, runtime.site().comment_policy, args["limit"],
+        db.session, viewer, post, now, site_settings().comment_policy, args["limit"],
         after=args.get("cursor"),
     )  # fmt: skip
     rows = [comment_row(node.comment, node.shown, node.comment.author) for node in page.items]
@@ -57,7 +58,7 @@ def create(args: dict[str, Any], post_id: int) -> Any:
     user = auth.writer()
     data = services.CommentInput(body=args["body"], parent_id=args["parent_id"])
     comment = services.post_comment(
-        db.session, user, post_id, data, runtime.now(), runtime.site().comment_policy,
+        db.session, user, post_id, data, runtime.now(), site_settings().comment_policy,
         services.SpamRules.configured(current_app.config, form=False),
         notify=jobs.notify_post_author,
     )  # fmt: skip

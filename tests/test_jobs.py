@@ -1,0 +1,38 @@
+"""Background jobs (jobs.py): plain values only; inline without Redis, where a failure
+is logged, never raised into the request that queued it."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+
+from inkstand import runtime
+from inkstand.extensions import db
+from inkstand.jobs import InlineJobs, RQJobs
+
+MAIL_JOB = "inkstand.comments.jobs.mail_post_author"
+
+
+def test_without_redis_jobs_run_inline(app: Flask):
+    assert isinstance(runtime.get().jobs, InlineJobs)
+
+
+def test_with_redis_jobs_go_to_a_queue_of_the_app_s_own(rq_app: Flask):
+    jobs = runtime.get().jobs
+    assert isinstance(jobs, RQJobs)
+    assert jobs.queue_name == rq_app.config["JOBS_QUEUE"]
+
+
+def test_jobs_take_plain_values_only(app: Flask):
+    with pytest.raises(TypeError, match="plain values"):
+        runtime.get().jobs.enqueue(MAIL_JOB, db.session)
+
+
+def test_an_inline_job_that_fails_is_logged_not_raised(
+    app: Flask, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level(logging.ERROR, logger="inkstand.jobs"):
+        runtime.get().jobs.enqueue("inkstand.no_such_module.job", 1)
+    assert "job inkstand.no_such_module.job(1,) failed" in caplog.text
