@@ -15,7 +15,7 @@ from inkstand import backends, create_app, events, runtime
 from inkstand.config import DEFAULTS
 from inkstand.extensions import cache
 from inkstand.jobs import InlineJobs, RQJobs
-from tests.conftest import need_service
+from tests.helpers import need_service
 
 REDIS = "redis://127.0.0.1:6379/0"  # never contacted: choosing connects to nothing
 

@@ -27,8 +27,7 @@ from inkstand.db import utcnow
 from inkstand.extensions import db, limiter
 from inkstand.site import services as site
 from tests.api.realworld.calls import token_for
-from tests.conftest import app_with_limits
-from tests.helpers import PASSWORD, Factory, login, submit
+from tests.helpers import PASSWORD, Factory, app_with_limits, login, submit
 
 Spend = Callable[[FlaskClient, User, str], int]
 _serial = count(1)
