@@ -19,8 +19,8 @@ from werkzeug.test import TestResponse
 from inkstand import runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import posts as blog
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
@@ -98,6 +98,21 @@ class Factory:
         return comments.post_comment(
             db.session, author, post.id, data, now or utcnow(), policy, rules
         )
+
+
+def change(post: Post, actor: User, **changes: Any) -> Post:
+    """Save ``post`` as ``actor`` with ``changes``, the other fields as they are."""
+    current = {
+        "title": post.title,
+        "body": post.body_source,
+        "status": post.status,
+        "slug": post.slug,
+        "excerpt": post.excerpt_source,
+        "tags": ", ".join(post.tag_list),
+        "publish_at": post.published_at,
+    }
+    data = blog.PostInput(**{**current, **changes})
+    return blog.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
 
 
 class Outbox:

@@ -20,8 +20,8 @@ from werkzeug.test import TestResponse
 from inkstand import runtime
 from inkstand.accounts import tokens
 from inkstand.accounts.models import ApiToken, Follow, User
-from inkstand.blog import services as blog
 from inkstand.blog.models import Favourite, Post, Revision
+from inkstand.blog.services import posts as blog
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.extensions import db

@@ -377,7 +377,7 @@ def test_a_new_comment_reaches_an_open_stream_at_once(live_app: Flask) -> None:
 
 
 def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None:
-    from inkstand.blog import services as blog
+    from inkstand.blog.services import posts as blog
 
     live_app.config["LIVE_HEARTBEAT_SECONDS"] = 0.2
     factory = Factory(live_app)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post
+from inkstand.blog.services import posts as blog
 from inkstand.comments import reading, services
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from inkstand.blog.models import Post, Status
-from inkstand.blog.services import PostInput
+from inkstand.blog.services.posts import PostInput
 from inkstand.forms import Form
 
 

@@ -13,9 +13,11 @@ from flask_login import login_required
 from inkstand import runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
-from inkstand.blog import permissions, reading, services
+from inkstand.blog import permissions, reading
 from inkstand.blog.forms import PostForm
 from inkstand.blog.models import Post
+from inkstand.blog.services import favourites, posts
+from inkstand.blog.services import revisions as history
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
@@ -97,7 +99,7 @@ def new() -> ResponseReturnValue:
     form = PostForm()
     if form.validate_on_submit():
         try:
-            post = services.create_post(
+            post = posts.create_post(
                 db.session, runtime.user(), form.to_input(), runtime.now(), _body_limit()
             )
         except Invalid as error:
@@ -112,13 +114,13 @@ def new() -> ResponseReturnValue:
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> ResponseReturnValue:
-    post = services.get_for_edit(db.session, runtime.user(), post_id)
+    post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
     if request.method == "GET":
         form.fill(post)
     elif form.validate_on_submit():
         try:
-            post = services.update_post(
+            post = posts.update_post(
                 db.session, runtime.user(), post_id, form.to_input(), runtime.now(), _body_limit()
             )
         except Invalid as error:
@@ -133,7 +135,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> ResponseReturnValue:
-    services.delete_post(db.session, runtime.user(), post_id)
+    posts.delete_post(db.session, runtime.user(), post_id)
     flash("Post deleted.", "success")
     return redirect(url_for("blog.manage"))
 
@@ -141,7 +143,7 @@ def delete(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions")
 @login_required
 def revisions(post_id: int) -> ResponseReturnValue:
-    post, rows = services.revisions(db.session, runtime.user(), post_id)
+    post, rows = history.revisions(db.session, runtime.user(), post_id)
     return render_template("blog/revisions.html", post=post, revisions=rows)
 
 
@@ -150,18 +152,18 @@ def revisions(post_id: int) -> ResponseReturnValue:
 def compare(post_id: int) -> ResponseReturnValue:
     first = request.args.get("from", type=int) or 0
     second = request.args.get("to", type=int) or 0
-    post, old, new = services.compare(db.session, runtime.user(), post_id, first, second)
+    post, old, new = history.compare(db.session, runtime.user(), post_id, first, second)
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))
-    lines = services.diff_revisions(old, new)
+    lines = history.diff_revisions(old, new)
     return render_template("blog/compare.html", post=post, old=old, new=new, lines=lines)
 
 
 @bp.post("/posts/<int:post_id>/revisions/<int:number>/restore")
 @login_required
 def restore(post_id: int, number: int) -> ResponseReturnValue:
-    post = services.restore_revision(
+    post = history.restore_revision(
         db.session, runtime.user(), post_id, number, runtime.now(), _body_limit()
     )
     flash(f"Revision {number} restored as the current version.", "success")
@@ -183,9 +185,9 @@ def _change_favourite(
 
 @bp.post("/posts/<int:post_id>/favourite")
 def favourite(post_id: int) -> ResponseReturnValue:
-    return _change_favourite(services.favourite, post_id, "Added to your favourites.")
+    return _change_favourite(favourites.favourite, post_id, "Added to your favourites.")
 
 
 @bp.post("/posts/<int:post_id>/unfavourite")
 def unfavourite(post_id: int) -> ResponseReturnValue:
-    return _change_favourite(services.unfavourite, post_id, "Removed from your favourites.")
+    return _change_favourite(favourites.unfavourite, post_id, "Removed from your favourites.")

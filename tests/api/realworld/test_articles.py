@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from inkstand.accounts import services as accounts
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import favourites, posts
 from inkstand.extensions import db
 from tests.api.realworld.calls import errors
 
@@ -96,9 +96,9 @@ def test_a_draft_is_not_found_except_by_its_author(api, factory):
 def test_an_old_slug_redirects_to_the_new_one(api, factory):
     author = factory.user("author")
     post = factory.post(author, "First title")
-    blog.update_post(
+    posts.update_post(
         db.session, author, post.id,
-        blog.PostInput(title="First title", body="x", status="published", slug="renamed"),
+        posts.PostInput(title="First title", body="x", status="published", slug="renamed"),
         post.created_at, 100_000,
     )  # fmt: skip
     response = api.get("/articles/first-title")
@@ -181,7 +181,7 @@ def test_list_newest_first_with_filters(api, factory):
     first = factory.post(ada, "First", tags="dragons")
     second = factory.post(bea, "Second", tags="dragons,training")
     factory.post(ada, "Draft", status=Status.DRAFT.value)
-    blog.favourite(db.session, bea, first.id)
+    favourites.favourite(db.session, bea, first.id)
     assert _list(api) == ([second.slug, first.slug], 2)
     assert _list(api, "?tag=training") == ([second.slug], 1)
     assert _list(api, "?tag=DRAGONS") == ([second.slug, first.slug], 2)
@@ -214,7 +214,7 @@ def test_flags_are_the_callers(api, factory):
     ada = factory.user("author", username="ada")
     post = factory.post(ada)
     reader = factory.user("reader")
-    blog.favourite(db.session, reader, post.id)
+    favourites.favourite(db.session, reader, post.id)
     accounts.follow(db.session, reader, "ada")
     api_article = api.get("/articles", reader).get_json()["articles"][0]
     assert api_article["favorited"] is True
@@ -248,7 +248,7 @@ def test_lists_cost_the_same_queries_whatever_the_page_size(api, factory, querie
             author = factory.user("author")
             accounts.follow(db.session, reader, author.username)
             post = factory.post(author)
-            blog.favourite(db.session, reader, post.id)
+            favourites.favourite(db.session, reader, post.id)
 
     add(1)
     small = count()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from inkstand.accounts import tokens
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Revision
+from inkstand.blog.services import posts as blog
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.api.v1.conftest import assert_problem

@@ -13,8 +13,8 @@ from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import favourites, posts
 from inkstand.extensions import db
 
 TAGS_SHOWN = 100
@@ -23,7 +23,7 @@ TAGS_SHOWN = 100
 def _flags(viewer: User | None, posts: Sequence[Post]) -> tuple[set[int], set[int]]:
     """The posts ``viewer`` favourited and the authors she follows: two queries at most,
     whatever the number of posts."""
-    favourited = blog.favourited_ids(db.session, viewer, [p.id for p in posts])
+    favourited = favourites.favourited_ids(db.session, viewer, [p.id for p in posts])
     following = accounts.following_ids(db.session, viewer, {p.author_id for p in posts})
     return favourited, following
 
@@ -74,14 +74,14 @@ def create_article() -> ResponseReturnValue:
     author = auth.required()
     sent = parse.member("article")
     data = parse.strings(sent, required=("title", "description", "body"))
-    post_input = blog.PostInput(
+    post_input = posts.PostInput(
         title=data["title"],
         body=data["body"],
         excerpt=data["description"],
         tags=parse.tag_list(sent) or "",
         status=Status.PUBLISHED.value,  # a RealWorld article has no draft state
     )
-    post = blog.create_post(db.session, author, post_input, runtime.now(), _body_limit())
+    post = posts.create_post(db.session, author, post_input, runtime.now(), _body_limit())
     return _one(post, author, 201, author=author)
 
 
@@ -103,7 +103,7 @@ def update_article(slug: str) -> ResponseReturnValue:
     tags = parse.tag_list(sent)
     post = _post(slug, editor)
     # Fields not sent stay as they are, the slug among them: links keep working.
-    post_input = blog.PostInput(
+    post_input = posts.PostInput(
         title=data.get("title", post.title),
         body=data.get("body", post.body_source),
         excerpt=data.get("description", post.excerpt_source),
@@ -112,28 +112,28 @@ def update_article(slug: str) -> ResponseReturnValue:
         slug=post.slug,
         publish_at=post.published_at,
     )
-    post = blog.update_post(db.session, editor, post.id, post_input, runtime.now(), _body_limit())
+    post = posts.update_post(db.session, editor, post.id, post_input, runtime.now(), _body_limit())
     return _one(post, editor)
 
 
 @bp.delete("/articles/<slug>")
 def delete_article(slug: str) -> ResponseReturnValue:
     actor = auth.required()
-    blog.delete_post(db.session, actor, _post(slug, actor).id)
+    posts.delete_post(db.session, actor, _post(slug, actor).id)
     return "", 204
 
 
 @bp.post("/articles/<slug>/favorite")
 def favourite(slug: str) -> ResponseReturnValue:
     reader = auth.required()
-    post = blog.favourite(db.session, reader, _post(slug, reader).id, runtime.now())
+    post = favourites.favourite(db.session, reader, _post(slug, reader).id, runtime.now())
     return _one(post, reader)
 
 
 @bp.delete("/articles/<slug>/favorite")
 def unfavourite(slug: str) -> ResponseReturnValue:
     reader = auth.required()
-    post = blog.unfavourite(db.session, reader, _post(slug, reader).id, runtime.now())
+    post = favourites.unfavourite(db.session, reader, _post(slug, reader).id, runtime.now())
     return _one(post, reader)
 
 

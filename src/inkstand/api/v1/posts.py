@@ -16,8 +16,9 @@ from inkstand.api.v1.schemas import (
     PostSchema,
     PublishSchema,
 )
-from inkstand.blog import reading, services
+from inkstand.blog import reading
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import posts
 from inkstand.extensions import db
 
 bp = hooks.ApiBlueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts.")
@@ -28,7 +29,7 @@ def _body_limit() -> int:
     return limit
 
 
-def _input(fields: dict[str, Any], post: Post | None = None) -> services.PostInput:
+def _input(fields: dict[str, Any], post: Post | None = None) -> posts.PostInput:
     """What to save: the fields sent, and for the others the post's current values."""
     current: dict[str, Any] = {}
     if post is not None:
@@ -43,7 +44,7 @@ def _input(fields: dict[str, Any], post: Post | None = None) -> services.PostInp
             "comments_closed": post.comments_closed,
         }
     merged = {**current, **fields}
-    return services.PostInput(
+    return posts.PostInput(
         title=merged["title"],
         body=merged["body"],
         status=merged.get("status", Status.DRAFT.value),
@@ -80,7 +81,7 @@ def create(args: dict[str, Any]) -> Any:
     Needs a read-write token of an author, editor or admin.
     """
     user = auth.writer()
-    post = services.create_post(db.session, user, _input(args), runtime.now(), _body_limit())
+    post = posts.create_post(db.session, user, _input(args), runtime.now(), _body_limit())
     return reading.by_id(db.session, user, post.id, runtime.now())
 
 
@@ -111,10 +112,8 @@ def update(args: dict[str, Any], post_id: int) -> Any:
     Fields left out keep their values. Each save is a revision.
     """
     user = auth.writer()
-    post = services.get_for_edit(db.session, user, post_id)
-    services.update_post(
-        db.session, user, post_id, _input(args, post), runtime.now(), _body_limit()
-    )
+    post = posts.get_for_edit(db.session, user, post_id)
+    posts.update_post(db.session, user, post_id, _input(args, post), runtime.now(), _body_limit())
     return reading.by_id(db.session, user, post_id, runtime.now())
 
 
@@ -127,15 +126,13 @@ def publish(args: dict[str, Any], post_id: int) -> Any:
     Now, at its first publication time, or at `publish_at` (a future time schedules it).
     """
     user = auth.writer()
-    post = services.get_for_edit(db.session, user, post_id)
+    post = posts.get_for_edit(db.session, user, post_id)
     fields: dict[str, Any] = {"status": Status.PUBLISHED.value}
     if args.get("publish_at") is not None:
         fields["publish_at"] = args["publish_at"]
     elif post.published_at is not None and post.published_at > runtime.now():
         fields["publish_at"] = None  # a scheduled post published now goes out now
-    services.update_post(
-        db.session, user, post_id, _input(fields, post), runtime.now(), _body_limit()
-    )
+    posts.update_post(db.session, user, post_id, _input(fields, post), runtime.now(), _body_limit())
     return reading.by_id(db.session, user, post_id, runtime.now())
 
 
@@ -143,7 +140,7 @@ def publish(args: dict[str, Any], post_id: int) -> Any:
 @bp.response(204)
 def delete(post_id: int) -> Any:
     """Delete a post, with its revisions and comments"""
-    services.delete_post(db.session, auth.writer(), post_id)
+    posts.delete_post(db.session, auth.writer(), post_id)
     done = Response(status=204)
     del done.headers["Content-Type"]
     return done

@@ -1,25 +1,21 @@
-"""Writing posts: create, edit, publish, delete, and their revisions."""
+"""Writing posts: create, change, publish and delete them; each save is a revision."""
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from inkstand import markup, text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
-from inkstand.blog.models import Favourite, Post, Revision, SlugRedirect, Status, Tag
-from inkstand.db import ID_MAX, DbSession, utcnow
+from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
+from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 
 TITLE_MAX = 200
@@ -274,149 +270,3 @@ def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:
         raise Forbidden("You may not delete this post.")
     session.delete(post)
     session.commit()
-
-
-def _to_favourite(
-    session: DbSession, actor: User | None, post_id: int, now: datetime | None
-) -> tuple[User, Post]:
-    if actor is None:
-        raise Forbidden("Log in to favourite posts.")
-    post = None
-    if 0 < post_id <= ID_MAX:
-        post = session.scalar(
-            select(Post).where(Post.id == post_id).options(joinedload(Post.author))
-        )
-    if post is None or not permissions.can_favourite(actor, post, now or utcnow()):
-        raise NotFound("No such post.")
-    return actor, post
-
-
-def _count_favourites(session: DbSession, post: Post, change: int) -> None:
-    """A relative update, so that two readers favouriting at once both count."""
-    session.execute(
-        update(Post)
-        .where(Post.id == post.id)
-        .values(favourite_count=Post.favourite_count + change)
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-def favourite(
-    session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
-) -> Post:
-    """Mark a post ``actor`` may read as a favourite; marking it again changes nothing.
-
-    Raises Forbidden (not logged in) or NotFound (no such post, or one she may not see)."""
-    actor, post = _to_favourite(session, actor, post_id, now)
-    if session.get(Favourite, (actor.id, post.id)) is None:
-        session.add(Favourite(user_id=actor.id, post_id=post.id))
-        try:
-            session.flush()
-        except IntegrityError:  # a twin request marked it first: the same outcome
-            session.rollback()
-            return post
-        _count_favourites(session, post, +1)
-        session.commit()
-    return post
-
-
-def unfavourite(
-    session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
-) -> Post:
-    """Take the mark off; taking it off twice changes nothing. Raises Forbidden or NotFound."""
-    actor, post = _to_favourite(session, actor, post_id, now)
-    result = session.execute(
-        delete(Favourite).where(Favourite.user_id == actor.id, Favourite.post_id == post.id)
-    )
-    gone = cast(CursorResult[Any], result).rowcount
-    if gone:
-        _count_favourites(session, post, -gone)
-        session.commit()
-    return post
-
-
-def favourited_ids(session: DbSession, actor: User | None, post_ids: Iterable[int]) -> set[int]:
-    """Which of ``post_ids`` ``actor`` has favourited, in one query (none for a visitor)."""
-    wanted = set(post_ids)
-    if actor is None or not wanted:
-        return set()
-    stmt = select(Favourite.post_id).where(
-        Favourite.user_id == actor.id, Favourite.post_id.in_(wanted)
-    )
-    return set(session.scalars(stmt))
-
-
-def revisions(session: DbSession, actor: User | None, post_id: int) -> tuple[Post, list[Revision]]:
-    """A post and its revisions, newest first. Raises NotFound or Forbidden."""
-    post = get_for_edit(session, actor, post_id)
-    rows = session.scalars(
-        select(Revision)
-        .where(Revision.post_id == post.id)
-        .options(selectinload(Revision.editor), defer(Revision.body_source))
-        .order_by(Revision.number.desc())
-    )
-    return post, list(rows)
-
-
-def revision(session: DbSession, post: Post, number: int) -> Revision:
-    found = session.scalar(
-        select(Revision).where(Revision.post_id == post.id, Revision.number == number)
-    )
-    if found is None:
-        raise NotFound("No such revision.")
-    return found
-
-
-def compare(
-    session: DbSession, actor: User | None, post_id: int, first: int, second: int
-) -> tuple[Post, Revision | None, Revision | None]:
-    """A post and two of its revisions (None for a number it has not got).
-    Raises NotFound or Forbidden for the post."""
-    post = get_for_edit(session, actor, post_id)
-    found = {
-        r.number: r
-        for r in session.scalars(
-            select(Revision).where(
-                Revision.post_id == post.id, Revision.number.in_((first, second))
-            )
-        )
-    }
-    return post, found.get(first), found.get(second)
-
-
-def restore_revision(
-    session: DbSession, actor: User | None, post_id: int, number: int, now: datetime,
-    body_limit: int,
-) -> Post:  # fmt: skip
-    """Make an old revision current again, as a new revision. Raises NotFound, Forbidden."""
-    post = get_for_edit(session, actor, post_id)
-    old = revision(session, post, number)
-    data = PostInput(
-        title=old.title,
-        body=old.body_source,
-        status=post.status,
-        slug=post.slug,
-        excerpt=old.excerpt_source,
-        tags=old.tags_text,
-        publish_at=post.published_at,
-    )
-    return update_post(session, actor, post.id, data, now, body_limit)
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same", "added", "removed" or "hunk"
-    text: str
-
-
-def diff_revisions(old: Revision, new: Revision) -> list[DiffLine]:
-    """A line diff of two revisions' title, tags and body."""
-
-    def lines(rev: Revision) -> list[str]:
-        return [f"# {rev.title}", f"Tags: {rev.tags_text}", "", *rev.body_source.splitlines()]
-
-    kinds = {"+": "added", "-": "removed", " ": "same", "@": "hunk"}
-    out = difflib.unified_diff(lines(old), lines(new), lineterm="", n=3)
-    return [
-        DiffLine(kinds[line[0]], line[1:]) for line in out if not line.startswith(("---", "+++"))
-    ]

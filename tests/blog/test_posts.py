@@ -1,4 +1,4 @@
-"""Post rules: slugs, tags, states, revisions, written once in blog.services."""
+"""Post rules: slugs, tags, states and who may write, written once in blog.posts.posts."""
 
 from __future__ import annotations
 
@@ -7,25 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inkstand.blog import reading, services
+from inkstand.blog import reading
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
+from inkstand.blog.services import posts
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.extensions import db
-
-
-def _update(post, actor, **changes):
-    current = {
-        "title": post.title,
-        "body": post.body_source,
-        "status": post.status,
-        "slug": post.slug,
-        "excerpt": post.excerpt_source,
-        "tags": ", ".join(t.name for t in post.tags),
-        "publish_at": post.published_at,
-    }
-    data = services.PostInput(**{**current, **changes})
-    return services.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
+from tests.helpers import change
 
 
 @pytest.mark.parametrize(
@@ -38,7 +26,7 @@ def _update(post, actor, **changes):
     ],
 )
 def test_slug_from_title(title, slug):
-    assert services.slugify(title) == slug
+    assert posts.slugify(title) == slug
 
 
 def test_slugs_are_unique(factory):
@@ -51,12 +39,12 @@ def test_slugs_are_unique(factory):
 def test_changed_slug_leaves_a_redirect(factory):
     author = factory.user()
     post = factory.post(author, "Original")
-    _update(post, author, slug="renamed")
+    change(post, author, slug="renamed")
     with pytest.raises(Moved) as moved:
         reading.show(db.session, None, "original", utcnow())
     assert moved.value.new_key == "renamed"
     # Moving back to the old slug reclaims it from the redirect table.
-    _update(post, author, slug="original")
+    change(post, author, slug="original")
     assert reading.show(db.session, None, "original", utcnow()).id == post.id
     assert db.session.scalar(select(SlugRedirect.slug)) == "renamed"
 
@@ -64,10 +52,10 @@ def test_changed_slug_leaves_a_redirect(factory):
 def test_another_posts_old_slug_is_taken(factory):
     author = factory.user()
     post = factory.post(author, "First")
-    _update(post, author, slug="first-renamed")
+    change(post, author, slug="first-renamed")
     other = factory.post(author, "Second")
     with pytest.raises(Invalid) as error:
-        _update(other, author, slug="first")
+        change(other, author, slug="first")
     assert "slug" in error.value.errors
 
 
@@ -115,10 +103,10 @@ def test_publishing_sets_published_at_and_keeps_it(factory):
     author = factory.user()
     draft = factory.post(author, status=Status.DRAFT)
     assert draft.published_at is None
-    published = _update(draft, author, status=Status.PUBLISHED, publish_at=None)
+    published = change(draft, author, status=Status.PUBLISHED, publish_at=None)
     first = published.published_at
     assert first is not None
-    again = _update(published, author, title="Retitled")
+    again = change(published, author, title="Retitled")
     assert again.published_at == first
 
 
@@ -138,32 +126,11 @@ def test_archived_posts_leave_lists_but_keep_their_page(factory):
     assert reading.show(db.session, None, post.slug, utcnow()).id == post.id
 
 
-def test_every_save_is_a_revision_and_restore_makes_a_new_one(factory):
-    author = factory.user()
-    post = factory.post(author, "Version one", body="one")
-    _update(post, author, title="Version two", body="two")
-    _update(post, author, title="Version three", body="three")
-    restored = services.restore_revision(db.session, author, post.id, 1, utcnow(), 100_000)
-    assert (restored.title, restored.body_source) == ("Version one", "one")
-    numbers = db.session.scalars(select(Revision.number).order_by(Revision.number)).all()
-    assert numbers == [1, 2, 3, 4]
-
-
-def test_diff_between_revisions(factory):
-    author = factory.user()
-    post = factory.post(author, "T", body="keep\nold line")
-    _update(post, author, body="keep\nnew line")
-    _, revs = services.revisions(db.session, author, post.id)
-    lines = services.diff_revisions(revs[1], revs[0])
-    assert ("removed", "old line") in [(d.kind, d.text) for d in lines]
-    assert ("added", "new line") in [(d.kind, d.text) for d in lines]
-
-
 def test_failed_save_writes_nothing(factory):
     author = factory.user()
     post = factory.post(author, "Kept")
     with pytest.raises(Invalid):
-        _update(post, author, title="", body="changed")
+        change(post, author, title="", body="changed")
     db.session.expire_all()
     assert db.session.get(Post, post.id).body_source != "changed"
     assert db.session.scalar(select(func.count(Revision.id))) == 1
@@ -173,24 +140,24 @@ def test_only_the_author_or_staff_change_a_post(factory):
     owner, other, editor = factory.user(), factory.user(), factory.user("editor")
     post = factory.post(owner)
     with pytest.raises(Forbidden):
-        _update(post, other, title="Mine now")
-    assert _update(post, editor, title="Edited by an editor").title == "Edited by an editor"
+        change(post, other, title="Mine now")
+    assert change(post, editor, title="Edited by an editor").title == "Edited by an editor"
     with pytest.raises(Forbidden):
-        services.delete_post(db.session, other, post.id)
+        posts.delete_post(db.session, other, post.id)
     with pytest.raises(Forbidden):
-        services.create_post(
-            db.session, factory.user("reader"), services.PostInput("t", "b"), utcnow(), 10
+        posts.create_post(
+            db.session, factory.user("reader"), posts.PostInput("t", "b"), utcnow(), 10
         )
-    services.delete_post(db.session, owner, post.id)
+    posts.delete_post(db.session, owner, post.id)
     with pytest.raises(NotFound):
-        services.delete_post(db.session, owner, post.id)
+        posts.delete_post(db.session, owner, post.id)
 
 
 def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
     author = factory.user()
     post = factory.post(author, "Gone soon")
-    _update(post, author, slug="gone")
-    services.delete_post(db.session, author, post.id)
+    change(post, author, slug="gone")
+    posts.delete_post(db.session, author, post.id)
     assert db.session.scalar(select(func.count(Revision.id))) == 0
     assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0
 
@@ -198,7 +165,7 @@ def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
 def test_archiving_a_never_published_draft_keeps_it_private(factory):
     author = factory.user()
     draft = factory.post(author, "Never out", status=Status.DRAFT)
-    archived = _update(draft, author, status=Status.ARCHIVED, publish_at=None)
+    archived = change(draft, author, status=Status.ARCHIVED, publish_at=None)
     assert archived.published_at is None
     with pytest.raises(NotFound):
         reading.show(db.session, None, archived.slug, utcnow())
@@ -207,7 +174,7 @@ def test_archiving_a_never_published_draft_keeps_it_private(factory):
 def test_an_old_slug_does_not_reveal_a_draft(factory):
     author = factory.user()
     draft = factory.post(author, "Secret plan", status=Status.DRAFT)
-    _update(draft, author, slug="renamed-plan")
+    change(draft, author, slug="renamed-plan")
     with pytest.raises(NotFound):
         reading.show(db.session, None, "secret-plan", utcnow())
     with pytest.raises(Moved):
@@ -218,7 +185,7 @@ def test_a_simultaneous_save_is_a_form_error_not_a_500(factory, monkeypatch):
     author = factory.user()
     factory.post(author, tags="shared")
     # As if another request created the tag between our lookup and our commit.
-    monkeypatch.setattr(services, "_tags", lambda session, names: [Tag(name=n) for n in names])
+    monkeypatch.setattr(posts, "_tags", lambda session, names: [Tag(name=n) for n in names])
     with pytest.raises(Invalid) as error:
         factory.post(author, "Racing", tags="shared")
     assert "post" in error.value.errors

@@ -1,0 +1,88 @@
+"""Favourites: a reader's marks on the posts she liked, and each post's count of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from inkstand.accounts.models import User
+from inkstand.blog import permissions
+from inkstand.blog.models import Favourite, Post
+from inkstand.db import ID_MAX, DbSession, utcnow
+from inkstand.exceptions import Forbidden, NotFound
+
+
+def _to_favourite(
+    session: DbSession, actor: User | None, post_id: int, now: datetime | None
+) -> tuple[User, Post]:
+    if actor is None:
+        raise Forbidden("Log in to favourite posts.")
+    post = None
+    if 0 < post_id <= ID_MAX:
+        post = session.scalar(
+            select(Post).where(Post.id == post_id).options(joinedload(Post.author))
+        )
+    if post is None or not permissions.can_favourite(actor, post, now or utcnow()):
+        raise NotFound("No such post.")
+    return actor, post
+
+
+def _count_favourites(session: DbSession, post: Post, change: int) -> None:
+    """A relative update, so that two readers favouriting at once both count."""
+    session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(favourite_count=Post.favourite_count + change)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def favourite(
+    session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
+) -> Post:
+    """Mark a post ``actor`` may read as a favourite; marking it again changes nothing.
+
+    Raises Forbidden (not logged in) or NotFound (no such post, or one she may not see)."""
+    actor, post = _to_favourite(session, actor, post_id, now)
+    if session.get(Favourite, (actor.id, post.id)) is None:
+        session.add(Favourite(user_id=actor.id, post_id=post.id))
+        try:
+            session.flush()
+        except IntegrityError:  # a twin request marked it first: the same outcome
+            session.rollback()
+            return post
+        _count_favourites(session, post, +1)
+        session.commit()
+    return post
+
+
+def unfavourite(
+    session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
+) -> Post:
+    """Take the mark off; taking it off twice changes nothing. Raises Forbidden or NotFound."""
+    actor, post = _to_favourite(session, actor, post_id, now)
+    result = session.execute(
+        delete(Favourite).where(Favourite.user_id == actor.id, Favourite.post_id == post.id)
+    )
+    gone = cast(CursorResult[Any], result).rowcount
+    if gone:
+        _count_favourites(session, post, -gone)
+        session.commit()
+    return post
+
+
+def favourited_ids(session: DbSession, actor: User | None, post_ids: Iterable[int]) -> set[int]:
+    """Which of ``post_ids`` ``actor`` has favourited, in one query (none for a visitor)."""
+    wanted = set(post_ids)
+    if actor is None or not wanted:
+        return set()
+    stmt = select(Favourite.post_id).where(
+        Favourite.user_id == actor.id, Favourite.post_id.in_(wanted)
+    )
+    return set(session.scalars(stmt))
