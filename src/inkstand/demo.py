@@ -99,11 +99,11 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
         post = posts.create_post(
             session,
             writers[n % len(writers)],
-            posts.PostInput(
+            posts.PostChanges(
                 title=title,
                 body=_body(rng, language),
                 status=status,
-                tags=", ".join(tags),
+                tags=tags,
                 publish_at=when,
             ),
             now=utcnow(),

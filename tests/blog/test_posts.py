@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from inkstand.blog.services import posts
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.extensions import db
-from tests.helpers import change
+from tests.helpers import Doors, change
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ def test_only_the_author_or_staff_change_a_post(factory):
         posts.delete_post(db.session, other, post.id)
     with pytest.raises(Forbidden):
         posts.create_post(
-            db.session, factory.user("reader"), posts.PostInput("t", "b"), utcnow(), 10
+            db.session, factory.user("reader"), posts.PostChanges(title="t", body="b"), utcnow(), 10
         )
     posts.delete_post(db.session, owner, post.id)
     with pytest.raises(NotFound):
@@ -201,3 +202,86 @@ def test_finding_a_free_slug_costs_the_same_however_many_are_taken(factory, quer
     assert post.slug == "post-6"
     slug_queries = [q for q in queries if "slug" in q and "LIKE" in q.upper()]
     assert len(slug_queries) == 2
+
+
+# Every door (the edit form, /api/v1, the RealWorld /api) changes a post through
+# posts.change_post and publishes through posts.publish_post: the same outcome.
+
+WRITTEN = {
+    "tags": "zebra, apple",
+    "excerpt": "My own summary.",
+    "slug": "kept-address",
+    "comments_closed": True,
+    "publish_at": utcnow().replace(microsecond=0) - timedelta(days=3),
+}
+
+
+def _retitle(doors: Doors, door: str, post: Post, title: str) -> None:
+    if door == "form":
+        response = doors.form(f"/posts/{post.id}/edit", title=title)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return
+    if door == "v1":
+        response = doors.v1("PATCH", f"/api/v1/posts/{post.id}", {"title": title})
+    else:
+        response = doors.realworld(
+            "PUT", f"/api/articles/{post.slug}", {"article": {"title": title}}
+        )
+    assert response.status_code == 200, response.get_json()
+
+
+def _publish(doors: Doors, door: str, post: Post) -> None:
+    if door == "form":
+        response = doors.form(f"/posts/{post.id}/edit", status="published", publish_at="")
+        assert response.status_code == 302, response.get_data(as_text=True)
+    else:
+        response = doors.v1("POST", f"/api/v1/posts/{post.id}/publish")
+        assert response.status_code == 200, response.get_json()
+
+
+def _saved(post: Post) -> posts.PostFields:
+    db.session.expire_all()
+    return posts.editable(db.session.get(Post, post.id))
+
+
+@pytest.mark.parametrize("door", ["form", "v1", "realworld"])
+def test_a_change_to_one_field_keeps_every_other_through_every_door(app, client, factory, door):
+    author = factory.user()
+    post = factory.post(author, "Before", **WRITTEN)
+    before = _saved(post)
+    assert before.tags == ("zebra", "apple")
+    _retitle(Doors(app, client, author), door, post, "After")
+    assert _saved(post) == replace(before, title="After")
+
+
+@pytest.mark.parametrize("door", ["form", "v1"])  # a RealWorld article has no schedule
+def test_publishing_a_scheduled_post_without_a_time_sends_it_now_through_every_door(
+    app, client, factory, door
+):
+    author = factory.user()
+    post = factory.post(author, "Later", publish_at=utcnow() + timedelta(days=2))
+    before = posts.editable(post)
+    _publish(Doors(app, client, author), door, post)
+    after = _saved(post)
+    assert after.publish_at is not None
+    assert after.publish_at <= utcnow()
+    assert after == replace(before, publish_at=after.publish_at)
+
+
+@pytest.mark.parametrize("door", ["form", "v1"])
+def test_publishing_without_a_time_keeps_a_first_publication_time(app, client, factory, door):
+    author = factory.user()
+    first = utcnow().replace(microsecond=0) - timedelta(days=5)
+    post = factory.post(author, "Archived", status="archived", publish_at=first)
+    _publish(Doors(app, client, author), door, post)
+    assert (_saved(post).status, _saved(post).publish_at) == ("published", first)
+
+
+def test_a_change_finds_the_post_the_request_has_read_without_reading_it_again(factory, queries):
+    author = factory.user()
+    post = factory.post(author, tags="one")
+    db.session.expire_all()
+    read = posts.get_for_edit(db.session, author, post.id)
+    queries.clear()
+    assert posts.get_for_edit(db.session, author, post.id) is read
+    assert queries == []

@@ -25,7 +25,7 @@ from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.comments.conftest import SendComment, comment_form
 from tests.conftest import need_service, separate_app
-from tests.helpers import Factory, login
+from tests.helpers import Factory, change, login
 
 WAIT = 5.0  # seconds a test waits for something that should come at once
 
@@ -377,8 +377,6 @@ def test_a_new_comment_reaches_an_open_stream_at_once(live_app: Flask) -> None:
 
 
 def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None:
-    from inkstand.blog.services import posts as blog
-
     live_app.config["LIVE_HEARTBEAT_SECONDS"] = 0.2
     factory = Factory(live_app)
     writer = factory.user("author", "writer")
@@ -386,8 +384,7 @@ def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None
     reader = Reader(live_app.test_client(), f"/posts/{post.id}/comments/stream")
     reader.start()
     assert reader.opened.wait(WAIT)
-    data = blog.PostInput(title=post.title, body=post.body_source, status=Status.DRAFT.value)
-    blog.update_post(db.session, writer, post.id, data, utcnow(), 100_000)
+    change(post, writer, status=Status.DRAFT.value)
     reader.join(WAIT)
     assert not reader.is_alive()
 

@@ -100,7 +100,7 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             post = posts.create_post(
-                db.session, runtime.user(), form.to_input(), runtime.now(), _body_limit()
+                db.session, runtime.user(), form.to_changes(), runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)
@@ -117,11 +117,11 @@ def edit(post_id: int) -> ResponseReturnValue:
     post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
     if request.method == "GET":
-        form.fill(post)
+        form.fill(posts.editable(post))
     elif form.validate_on_submit():
-        try:
-            post = posts.update_post(
-                db.session, runtime.user(), post_id, form.to_input(), runtime.now(), _body_limit()
+        try:  # the service finds the post already read: no second query
+            post = posts.change_post(
+                db.session, runtime.user(), post_id, form.to_changes(), runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from inkstand.accounts import services as accounts
 from inkstand.blog.models import Post, Status
-from inkstand.blog.services import favourites, posts
+from inkstand.blog.services import favourites
 from inkstand.extensions import db
 from tests.api.realworld.calls import errors
+from tests.helpers import change
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NEW = {"title": "How to train your dragon", "description": "Ever wonder how?",
@@ -96,11 +97,7 @@ def test_a_draft_is_not_found_except_by_its_author(api, factory):
 def test_an_old_slug_redirects_to_the_new_one(api, factory):
     author = factory.user("author")
     post = factory.post(author, "First title")
-    posts.update_post(
-        db.session, author, post.id,
-        posts.PostInput(title="First title", body="x", status="published", slug="renamed"),
-        post.created_at, 100_000,
-    )  # fmt: skip
+    change(post, author, body="x", slug="renamed")
     response = api.get("/articles/first-title")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/api/articles/renamed")
@@ -266,3 +263,17 @@ def test_tags_lists_tags_of_published_posts_most_used_first(api, factory):
     response = api.get("/tags")
     assert response.status_code == 200
     assert response.get_json() == {"tags": ["common", "rare"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("PUT", "", {"article": {"title": "Changed"}}), ("POST", "/favorite", None),
+     ("DELETE", "/favorite", None)],
+)  # fmt: skip
+def test_a_change_reads_the_article_once(api, factory, queries, method, path, body):
+    author = factory.user("author")
+    post = factory.post(author, tags="one, two")
+    queries.clear()
+    response = api.call(method, f"/articles/{post.slug}{path}", author, json=body)
+    assert response.status_code == 200, response.get_json()
+    assert len([q for q in queries if q.startswith("SELECT posts.id, posts.author_id")]) == 1

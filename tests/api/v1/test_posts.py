@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from inkstand.accounts import tokens
 from inkstand.blog.models import Post, Revision
-from inkstand.blog.services import posts as blog
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.api.v1.conftest import assert_problem
 from tests.blog.test_views import _bulk_posts
+from tests.helpers import change
 
 NEW = {"title": "From the API", "body": "Written *elsewhere*.", "tags": ["api", "Tools"]}
 
@@ -169,10 +169,7 @@ def test_a_post_is_read_by_id_and_by_slug(call, factory):
 def test_an_old_slug_redirects_to_the_new_one(call, factory):
     author = factory.user()
     post = factory.post(author, "First name")
-    blog.update_post(
-        db.session, author, post.id, blog.PostInput(title="x", body="y", slug="second-name",
-        status="published"), utcnow(), 100_000,
-    )  # fmt: skip
+    change(post, author, title="x", body="y", slug="second-name")
     response = call("GET", "/api/v1/posts/by-slug/first-name")
     assert response.status_code == 301
     assert response.location.endswith("/api/v1/posts/by-slug/second-name")
@@ -346,6 +343,24 @@ def test_editors_change_anyones_post(call, factory, token_for):
     response = call("PATCH", f"/api/v1/posts/{post.id}", token_for("editor"), json={"tags": ["x"]})
     assert response.status_code == 200
     assert response.get_json()["tags"] == ["x"]
+
+
+def test_a_change_reads_the_post_once_whatever_its_tags(call, factory, token_for, queries):
+    author = factory.user()
+    token = token_for(author)
+    call("GET", "/api/v1/me", token)  # the token's first use is written once a minute at most
+
+    def cost(tags: str) -> int:
+        post = factory.post(author, tags=tags)
+        queries.clear()
+        response = call("PATCH", f"/api/v1/posts/{post.id}", token, json={"title": "Changed"})
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["author"]["username"] == author.username
+        reads = [q for q in queries if q.startswith("SELECT posts.id, posts.author_id")]
+        assert len(reads) == 1  # not again by the service, nor for the answer
+        return len(queries)
+
+    assert cost("one") == cost(", ".join(f"tag{n}" for n in range(10)))
 
 
 @pytest.mark.parametrize("role", ["author", "reader"])

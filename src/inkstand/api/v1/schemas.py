@@ -124,7 +124,7 @@ class PostInSchema(Schema):
         allow_none=True,
         metadata={"description": "With its time zone. A future time schedules the post."},
     )
-    comments_closed = fields.Boolean(load_default=None, allow_none=True)
+    comments_closed = fields.Boolean(load_default=False)
 
 
 class PostPatchSchema(Schema):

@@ -9,12 +9,12 @@ from typing import Any, cast
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
 from inkstand.blog.models import Favourite, Post
-from inkstand.db import ID_MAX, DbSession, utcnow
+from inkstand.blog.services import posts
+from inkstand.db import DbSession, utcnow
 from inkstand.exceptions import Forbidden, NotFound
 
 
@@ -23,11 +23,7 @@ def _to_favourite(
 ) -> tuple[User, Post]:
     if actor is None:
         raise Forbidden("Log in to favourite posts.")
-    post = None
-    if 0 < post_id <= ID_MAX:
-        post = session.scalar(
-            select(Post).where(Post.id == post_id).options(joinedload(Post.author))
-        )
+    post = posts.find(session, post_id, with_tags=False)
     if post is None or not permissions.can_favourite(actor, post, now or utcnow()):
         raise NotFound("No such post.")
     return actor, post

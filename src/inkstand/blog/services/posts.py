@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from inkstand import markup, text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
-from inkstand.db import DbSession
+from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag, post_tags
+from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 
 TITLE_MAX = 200
@@ -29,18 +34,65 @@ TAG = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
-class PostInput:
-    """What a writer sends when saving a post, from a form or an API."""
+class Keep(Enum):
+    """The value of a field a change leaves as it is."""
 
-    title: str
-    body: str
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class PostFields:
+    """A post's editable fields: what the edit form shows and what every save writes.
+    The defaults are a new post's."""
+
+    title: str = ""
+    body: str = ""
     status: str = Status.DRAFT.value
-    slug: str = ""
-    excerpt: str = ""
-    tags: str = ""
-    publish_at: datetime | None = None
-    comments_closed: bool | None = None  # None: as it was (open, for a new post)
+    slug: str = ""  # empty: made from the title
+    excerpt: str = ""  # empty: the first paragraph
+    tags: tuple[str, ...] = ()
+    publish_at: datetime | None = None  # none: when published, now or the first time
+    comments_closed: bool = False
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    """The fields of a post to change, from a form or an API: any subset, the others
+    left at KEEP. Tags are a list of names."""
+
+    title: str | Keep = KEEP
+    body: str | Keep = KEEP
+    status: str | Keep = KEEP
+    slug: str | Keep = KEEP
+    excerpt: str | Keep = KEEP
+    tags: Sequence[str] | Keep = KEEP
+    publish_at: datetime | Keep | None = KEEP
+    comments_closed: bool | Keep = KEEP
+
+    def applied_to(self, fields: PostFields) -> PostFields:
+        """``fields`` with these changes: the one merge of a partial update."""
+        sent = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        changed = {name: value for name, value in sent.items() if value is not KEEP}
+        if "tags" in changed:
+            changed["tags"] = tuple(changed["tags"])
+        return dataclasses.replace(fields, **changed)
+
+
+def editable(post: Post) -> PostFields:
+    """A post's editable fields as they are now."""
+    return PostFields(
+        title=post.title,
+        body=post.body_source,
+        status=post.status,
+        slug=post.slug,
+        excerpt=post.excerpt_source,
+        tags=tuple(post.tag_list),
+        publish_at=post.published_at,
+        comments_closed=post.comments_closed,
+    )
 
 
 def slugify(text: str) -> str:
@@ -49,10 +101,10 @@ def slugify(text: str) -> str:
     return slug[:80].rstrip("-") or "post"
 
 
-def parse_tags(text: str) -> list[str]:
-    """Split a comma list into normalised tag names. Raises Invalid."""
-    names: list[str] = []
-    for raw in text.split(","):
+def parse_tags(names: Sequence[str]) -> list[str]:
+    """Normalised tag names, each once, in the order given. Raises Invalid."""
+    found: list[str] = []
+    for raw in names:
         name = re.sub(r"\s+", "-", raw.strip().lower())
         if not name:
             continue
@@ -60,14 +112,14 @@ def parse_tags(text: str) -> list[str]:
             raise Invalid.field(
                 "tags", f"“{name[:TAG_MAX]}” is not a tag: use letters, digits and hyphens."
             )
-        if name not in names:
-            names.append(name)
-    if len(names) > TAGS_PER_POST:
+        if name not in found:
+            found.append(name)
+    if len(found) > TAGS_PER_POST:
         raise Invalid.field("tags", f"Use at most {TAGS_PER_POST} tags.")
-    return names
+    return found
 
 
-def _validate(data: PostInput, body_limit: int) -> dict[str, list[str]]:
+def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     title = data.title.strip()
     if not title:
@@ -91,17 +143,14 @@ def _validate(data: PostInput, body_limit: int) -> dict[str, list[str]]:
     return errors
 
 
-def _clean(data: PostInput) -> PostInput:
+def _clean(data: PostFields) -> PostFields:
     """Strip characters no database keeps (NUL) and surrounding space."""
-    return PostInput(
+    return dataclasses.replace(
+        data,
         title=data.title.strip(),
         body=data.body.replace("\x00", ""),
-        status=data.status,
         slug=data.slug.strip().lower(),
         excerpt=text.clean(data.excerpt),
-        tags=data.tags,
-        publish_at=data.publish_at,
-        comments_closed=data.comments_closed,
     )
 
 
@@ -143,19 +192,9 @@ def _tags(session: DbSession, names: list[str]) -> list[Tag]:
     return [found[name] for name in names]
 
 
-def _apply(
-    session: DbSession, post: Post, data: PostInput, editor: User, now: datetime, limit: int
-) -> None:
-    """Write validated input onto a post and record the revision. Raises Invalid."""
-    errors = _validate(data, limit)
-    try:
-        tag_names = parse_tags(data.tags)
-    except Invalid as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise Invalid(errors)
-    data = _clean(data)
-
+def _slug(session: DbSession, post: Post, data: PostFields) -> str:
+    """The address to save: the one asked for if free, else the post's own, else one
+    made from the title. A changed address leaves the old one redirecting. Raises Invalid."""
     if data.slug:
         owner = _slug_owner(session, data.slug)
         if owner is not None and owner != post.id:
@@ -168,8 +207,22 @@ def _apply(
     if post.slug and slug != post.slug:
         session.execute(delete(SlugRedirect).where(SlugRedirect.slug == slug))
         session.add(SlugRedirect(slug=post.slug, post_id=post.id))
+    return slug
 
-    post.title, post.slug, post.body_source = data.title, slug, data.body
+
+def _apply(
+    session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
+) -> None:
+    """Write validated fields onto a post and record the revision. Raises Invalid."""
+    errors = _validate(data, limit)
+    try:
+        tag_names = parse_tags(data.tags)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    data = _clean(data)
+    post.title, post.slug, post.body_source = data.title, _slug(session, post, data), data.body
     post.body_html = markup.render_markdown(data.body)
     post.excerpt_source = data.excerpt
     post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
@@ -177,20 +230,23 @@ def _apply(
     post.tags = _tags(session, tag_names)
     post.tag_names = ",".join(tag_names)
     post.updated_at = now
-    if data.comments_closed is not None:
-        post.comments_closed = data.comments_closed
-    _set_status(post, data, now)
+    post.comments_closed = data.comments_closed
+    _set_publication(post, data, now)
     session.add(post)
     _record_revision(session, post, editor, now)
 
 
-def _set_status(post: Post, data: PostInput, now: datetime) -> None:
-    """Publishing sets the publication time: the one given, else the first, else now."""
+def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
+    """The state, and the publication time: the one given; without one, a published
+    post keeps its first time if that has come, else goes out now (so a scheduled post
+    published without a time goes out now). A draft keeps only a time given."""
     post.status = data.status
     if data.status == Status.DRAFT or data.publish_at is not None:
         post.published_at = data.publish_at
     elif data.status == Status.PUBLISHED and (post.published_at is None or post.published_at > now):
-        post.published_at = now  # archiving a never-published post does not publish it
+        # To the second, as the edit form shows it. Archiving a never-published post
+        # does not publish it.
+        post.published_at = now.replace(microsecond=0)
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
@@ -213,7 +269,7 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
 
 
 def _save(
-    session: DbSession, post: Post, data: PostInput, editor: User, now: datetime, limit: int
+    session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
 ) -> None:
     """Apply and commit one save, or leave nothing written. Raises Invalid."""
     try:
@@ -230,19 +286,40 @@ def _save(
 
 
 def create_post(
-    session: DbSession, actor: User | None, data: PostInput, now: datetime, body_limit: int
+    session: DbSession, actor: User | None, changes: PostChanges, now: datetime, body_limit: int
 ) -> Post:
-    """Write a new post as ``actor``. Raises Forbidden or Invalid."""
+    """Write a new post as ``actor``: the fields given, a new post's defaults for the
+    others. Returns it with its author. Raises Forbidden or Invalid."""
     if actor is None or not permissions.can_create(actor):
         raise Forbidden("Your account may not write posts.")
-    post = Post(author_id=actor.id, slug="", created_at=now, tags=[])
-    _save(session, post, data, actor, now, body_limit)
+    post = Post(author=actor, slug="", created_at=now, tags=[])
+    _save(session, post, changes.applied_to(PostFields()), actor, now, body_limit)
+    return post
+
+
+def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | None:
+    """The post ``post_id`` with its author (and its tags), or None. A post this request
+    has read already (and still holds) comes from the session's identity map: the row is
+    not read again, only what was not loaded with it."""
+    if not 0 < post_id <= ID_MAX:
+        return None
+    loads = [joinedload(Post.author), *([selectinload(Post.tags)] if with_tags else [])]
+    post = session.get(Post, post_id, options=loads)
+    if post is None:
+        return None
+    unloaded = inspect(post).unloaded
+    if "author" in unloaded:
+        set_committed_value(post, "author", session.get(User, post.author_id))
+    if with_tags and "tags" in unloaded:
+        tagged = select(post_tags.c.tag_id).where(post_tags.c.post_id == post.id)
+        tags = session.scalars(select(Tag).where(Tag.id.in_(tagged)).order_by(Tag.name))
+        set_committed_value(post, "tags", list(tags))
     return post
 
 
 def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
-    """A post ``actor`` may change. Raises NotFound or Forbidden."""
-    post = session.scalar(select(Post).where(Post.id == post_id).options(selectinload(Post.tags)))
+    """A post ``actor`` may change, with its author and tags. Raises NotFound or Forbidden."""
+    post = find(session, post_id)
     if post is None:
         raise NotFound("No such post.")
     if not permissions.can_edit(actor, post):
@@ -250,20 +327,32 @@ def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
     return post
 
 
-def update_post(
-    session: DbSession, actor: User | None, post_id: int, data: PostInput, now: datetime,
+def change_post(
+    session: DbSession, actor: User | None, post_id: int, changes: PostChanges, now: datetime,
     body_limit: int,
 ) -> Post:  # fmt: skip
-    """Save a new version of a post. Raises NotFound, Forbidden or Invalid."""
+    """Save a new version of a post: the fields changed, the others as they are.
+    Returns it with its author and tags. Raises NotFound, Forbidden or Invalid."""
     post = get_for_edit(session, actor, post_id)
     assert actor is not None  # get_for_edit refused anonymous
-    _save(session, post, data, actor, now, body_limit)
+    _save(session, post, changes.applied_to(editable(post)), actor, now, body_limit)
     return post
+
+
+def publish_post(
+    session: DbSession, actor: User | None, post_id: int, at: datetime | None, now: datetime,
+    body_limit: int,
+) -> Post:  # fmt: skip
+    """Publish a post at ``at`` (a future time schedules it); without a time, at its
+    first publication time if that has come, else now: a scheduled post published
+    without a time goes out now. Raises NotFound, Forbidden or Invalid."""
+    changes = PostChanges(status=Status.PUBLISHED.value, publish_at=at)
+    return change_post(session, actor, post_id, changes, now, body_limit)
 
 
 def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:
     """Delete a post with its revisions and old slugs. Raises NotFound or Forbidden."""
-    post = session.get(Post, post_id)
+    post = session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
     if post is None:
         raise NotFound("No such post.")
     if not permissions.can_delete(actor, post):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Revision
-from inkstand.blog.services.posts import PostInput, get_for_edit, update_post
+from inkstand.blog.services.posts import PostChanges, change_post, get_for_edit
 from inkstand.db import DbSession
 from inkstand.exceptions import NotFound
 
@@ -58,19 +58,17 @@ def restore_revision(
     session: DbSession, actor: User | None, post_id: int, number: int, now: datetime,
     body_limit: int,
 ) -> Post:  # fmt: skip
-    """Make an old revision current again, as a new revision. Raises NotFound, Forbidden."""
+    """Make an old revision's title, body, excerpt and tags current again, as a new
+    revision; the state, address and publication time stay. Raises NotFound, Forbidden."""
     post = get_for_edit(session, actor, post_id)
     old = revision(session, post, number)
-    data = PostInput(
+    changes = PostChanges(
         title=old.title,
         body=old.body_source,
-        status=post.status,
-        slug=post.slug,
         excerpt=old.excerpt_source,
-        tags=old.tags_text,
-        publish_at=post.published_at,
+        tags=old.tags_text.split(","),
     )
-    return update_post(session, actor, post.id, data, now, body_limit)
+    return change_post(session, actor, post.id, changes, now, body_limit)
 
 
 @dataclass(frozen=True)
