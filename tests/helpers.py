@@ -102,6 +102,12 @@ class Factory:
         )
 
 
+def change_account(user: User, **fields: Any) -> User:
+    """Change ``user``'s account as she would: the fields named, the others as they are."""
+    changes = accounts.AccountChanges(**fields)
+    return accounts.update_account(db.session, runtime.get().passwords, user, changes)
+
+
 def post_changes(**fields: Any) -> posts.PostChanges:
     """The changes named, with tags given as the edit form takes them ("a, b") or as a list."""
     if isinstance(fields.get("tags"), str):

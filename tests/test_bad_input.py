@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from werkzeug.test import TestResponse
 
 from inkstand.accounts.models import User
+from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX
 from inkstand.blog.models import Post, Revision, Tag, post_tags
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
@@ -287,8 +288,15 @@ def test_a_bad_registration_creates_no_account(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param({"bio": "b" * 2001}, TOO_LONG.format(2000), id="bio-too-long"),
-        pytest.param({"display_name": "d" * 81}, TOO_LONG.format(80), id="name-too-long"),
+        # The service's rule and message, the same through the APIs
+        pytest.param(
+            {"bio": "b" * (BIO_MAX + 1)}, f"Use at most {BIO_MAX} characters.", id="bio-too-long"
+        ),
+        pytest.param(
+            {"display_name": "d" * (DISPLAY_NAME_MAX + 1)},
+            f"Use at most {DISPLAY_NAME_MAX} characters.",
+            id="name-too-long",
+        ),
     ],
 )
 def test_a_bad_profile_changes_nothing(

@@ -86,7 +86,8 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
             session, passwords, username, f"{username}@example.com", admin_password + username,
             registration_open=True, new_account_role=Role.AUTHOR.value,
         )  # fmt: skip
-        accounts.update_profile(session, user, name, bio)
+        profile = accounts.AccountChanges(display_name=name, bio=bio)
+        accounts.update_account(session, passwords, user, profile)
         writers.append(user)
 
     start = utcnow() - timedelta(days=90)

@@ -16,7 +16,7 @@ from inkstand.blog.services import favourites
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.blog.test_views import PAGE_BUDGETS, _bulk_posts
-from tests.helpers import PASSWORD, login, submit
+from tests.helpers import PASSWORD, change_account, login, submit
 
 
 def _text(response) -> str:
@@ -190,7 +190,7 @@ class TestFeedPage:
 
     def test_an_empty_feed_points_to_authors_to_follow(self, client, factory):
         ada, bea = factory.user(username="ada"), factory.user(username="bea")
-        accounts.update_profile(db.session, bea, "Bea B", "")
+        change_account(bea, display_name="Bea B")
         factory.user(username="quiet")  # no published post: not offered
         factory.post(ada)
         factory.post(bea)

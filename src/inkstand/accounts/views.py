@@ -187,10 +187,12 @@ def settings() -> ResponseReturnValue:
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
         try:
-            services.update_profile(
-                db.session, user, form.display_name.data or "", form.bio.data or "",
+            changes = services.AccountChanges(
+                display_name=form.display_name.data or "",
+                bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),
-            )  # fmt: skip
+            )
+            services.update_account(db.session, runtime.get().passwords, user, changes)
         except Invalid as error:
             form.add_errors(error)
         else:

@@ -216,6 +216,16 @@ class MeSchema(UserSchema):
     token = fields.Nested(TokenInfoSchema, required=True)
 
 
+class MePatchSchema(Schema):
+    """Any subset of your profile's fields; the others keep their values. The e-mail
+    address and the password change only on the site, never with a token."""
+
+    username = Text()
+    display_name = Text()
+    bio = Text()
+    image_url = Text(metadata={"description": "An http or https address; empty for none."})
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
 
