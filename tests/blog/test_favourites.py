@@ -1,5 +1,5 @@
-"""Favourites, as every door (form or API) calls them: blog.services and the
-``favourited_by`` filter of blog.reading."""
+"""Favourites, as every door (form or API) calls them: blog.services.favourites and
+the ``favourited_by`` filter of blog.reading."""
 
 from __future__ import annotations
 
@@ -165,13 +165,15 @@ def test_favourited_by_lists_her_published_favourites_newest_first(factory):
     favourites.favourite(db.session, fan, new.id)
     draft = factory.post(author, status="draft")
     favourites.favourite(db.session, author, draft.id)
-    page = reading.favourited_by(db.session, "fan", now, 1)
-    assert [p.id for p in page.items] == [new.id]
-    older = reading.favourited_by(db.session, "FAN", now, 1, before=page.older)
-    assert [p.id for p in older.items] == [old.id]
-    assert older.older is None
-    assert reading.favourited_by(db.session, author.username, now, 10).items == []
-    assert reading.favourited_by(db.session, "nobody", now, 10).items == []
+
+    def favourites_of(name: str, limit: int = 10, offset: int = 0) -> list[int]:
+        filters = reading.Filters(favourited_by=name)
+        return [p.id for p in reading.numbered(db.session, now, filters, limit, offset)[0]]
+
+    assert favourites_of("fan", 1) == [new.id]
+    assert favourites_of("FAN", 1, 1) == [old.id]
+    assert favourites_of(author.username) == []
+    assert favourites_of("nobody") == []
 
 
 def test_the_post_comes_with_the_readers_favourite_mark_in_one_query(factory, queries):
