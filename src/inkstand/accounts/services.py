@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, exists, false, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from inkstand import text
+from inkstand import marks, text
 from inkstand.accounts import permissions
 from inkstand.accounts.models import Follow, Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
@@ -310,12 +310,7 @@ def follow(session: DbSession, actor: User | None, username: str) -> User:
     actor, author = _to_follow(session, actor, username)
     if not permissions.can_follow(actor, author):
         raise Invalid.field("username", "You cannot follow yourself.")
-    if session.get(Follow, (actor.id, author.id)) is None:
-        session.add(Follow(follower_id=actor.id, followed_id=author.id))
-        try:
-            session.commit()
-        except IntegrityError:  # a twin request followed her first: the same outcome
-            session.rollback()
+    marks.mark(session, Follow(follower_id=actor.id, followed_id=author.id))
     return author
 
 
@@ -324,10 +319,7 @@ def unfollow(session: DbSession, actor: User | None, username: str) -> User:
 
     Raises Forbidden (not logged in) or NotFound."""
     actor, author = _to_follow(session, actor, username)
-    session.execute(
-        delete(Follow).where(Follow.follower_id == actor.id, Follow.followed_id == author.id)
-    )
-    session.commit()
+    marks.unmark(session, Follow(follower_id=actor.id, followed_id=author.id))
     return author
 
 

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from inkstand import runtime
+from inkstand import buttons, runtime
 from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
     ForgotPasswordForm,
@@ -205,18 +205,14 @@ def settings() -> ResponseReturnValue:
 def _change_follow(
     change: Callable[[DbSession, User | None, str], User], username: str, done: str
 ) -> ResponseReturnValue:
-    """Follow or unfollow, then back to her page; a visitor logs in first."""
+    """Follow or unfollow, then back to her page."""
     back = url_for("blog.author", username=username)
-    if runtime.user() is None:  # logged out in another tab since the page was shown
-        flash("Log in to follow authors.", "info")
-        return redirect(url_for("accounts.login", next=back))
-    try:
-        author = change(db.session, runtime.user(), username)
-    except Invalid as error:
-        flash(error.message, "error")
-    else:
-        flash(done.format(name=author.name), "success")
-    return redirect(back)
+
+    def as_account(user: User) -> tuple[str, str]:
+        author = change(db.session, user, username)
+        return done.format(name=author.name), back
+
+    return buttons.pressed(as_account, log_in_first="Log in to follow authors.", back=back)
 
 
 @bp.post("/authors/<username>/follow")

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from inkstand import runtime
+from inkstand import buttons, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
@@ -173,14 +173,16 @@ def restore(post_id: int, number: int) -> ResponseReturnValue:
 def _change_favourite(
     change: Callable[[DbSession, User | None, int, datetime | None], Post], post_id: int, done: str
 ) -> ResponseReturnValue:
-    """Mark or unmark a post, then back to it; a visitor logs in first."""
-    if runtime.user() is None:  # logged out in another tab since the page was shown
-        flash("Log in to keep your favourite posts.", "info")
-        back = urlsplit(request.referrer or "").path or None  # the log-in page checks it
-        return redirect(url_for("accounts.login", next=back))
-    post = change(db.session, runtime.user(), post_id, runtime.now())
-    flash(done, "success")
-    return redirect(url_for("blog.show", slug=post.slug))
+    """Mark or unmark a post, then back to it."""
+
+    def as_account(user: User) -> tuple[str, str]:
+        post = change(db.session, user, post_id, runtime.now())
+        return done, url_for("blog.show", slug=post.slug)
+
+    back = urlsplit(request.referrer or "").path or None  # the log-in page checks it
+    return buttons.pressed(
+        as_account, log_in_first="Log in to keep your favourite posts.", back=back
+    )
 
 
 @bp.post("/posts/<int:post_id>/favourite")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
+from inkstand import marks
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
 from inkstand.blog.models import Favourite, Post
@@ -29,32 +27,19 @@ def _to_favourite(
     return actor, post
 
 
-def _count_favourites(session: DbSession, post: Post, change: int) -> None:
-    """A relative update, so that two readers favouriting at once both count."""
-    session.execute(
-        update(Post)
-        .where(Post.id == post.id)
-        .values(favourite_count=Post.favourite_count + change)
-        .execution_options(synchronize_session="fetch")
-    )
+def _count(post: Post) -> marks.Count:
+    return marks.Count(Post.favourite_count, Post.id == post.id)
 
 
 def favourite(
     session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
 ) -> Post:
     """Mark a post ``actor`` may read as a favourite; marking it again changes nothing.
+    Returns the post with its author and new count.
 
     Raises Forbidden (not logged in) or NotFound (no such post, or one she may not see)."""
     actor, post = _to_favourite(session, actor, post_id, now)
-    if session.get(Favourite, (actor.id, post.id)) is None:
-        session.add(Favourite(user_id=actor.id, post_id=post.id))
-        try:
-            session.flush()
-        except IntegrityError:  # a twin request marked it first: the same outcome
-            session.rollback()
-            return post
-        _count_favourites(session, post, +1)
-        session.commit()
+    marks.mark(session, Favourite(user_id=actor.id, post_id=post.id), _count(post))
     return post
 
 
@@ -63,13 +48,7 @@ def unfavourite(
 ) -> Post:
     """Take the mark off; taking it off twice changes nothing. Raises Forbidden or NotFound."""
     actor, post = _to_favourite(session, actor, post_id, now)
-    result = session.execute(
-        delete(Favourite).where(Favourite.user_id == actor.id, Favourite.post_id == post.id)
-    )
-    gone = cast(CursorResult[Any], result).rowcount
-    if gone:
-        _count_favourites(session, post, -gone)
-        session.commit()
+    marks.unmark(session, Favourite(user_id=actor.id, post_id=post.id), _count(post))
     return post
 
 
