@@ -325,13 +325,8 @@ def unfollow(session: DbSession, actor: User | None, username: str) -> User:
 
 def following_ids(session: DbSession, actor: User | None, user_ids: Iterable[int]) -> set[int]:
     """Which of ``user_ids`` ``actor`` follows, in one query (none for a visitor)."""
-    wanted = set(user_ids)
-    if actor is None or not wanted:
-        return set()
-    stmt = select(Follow.followed_id).where(
-        Follow.follower_id == actor.id, Follow.followed_id.in_(wanted)
-    )
-    return set(session.scalars(stmt))
+    follower = actor.id if actor is not None else None
+    return marks.marked(session, Follow.follower_id, Follow.followed_id, follower, user_ids)
 
 
 def require_admin(actor: User | None) -> User:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -15,6 +16,7 @@ from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading
 from inkstand.blog.models import Post, Status
 from inkstand.blog.services import favourites, posts
+from inkstand.db import DbSession
 from inkstand.extensions import db
 
 TAGS_SHOWN = 100
@@ -118,20 +120,22 @@ def delete_article(slug: str) -> ResponseReturnValue:
     return "", 204
 
 
-@bp.post("/articles/<slug>/favorite")
-def favourite(slug: str) -> ResponseReturnValue:
+def _change_favourite(
+    change: Callable[[DbSession, User | None, int, datetime | None], Post], slug: str
+) -> ResponseReturnValue:
     reader = auth.required()
     post = _post(slug, reader)  # held: the service finds it read
-    post = favourites.favourite(db.session, reader, post.id, runtime.now())
-    return _one(post, reader)
+    return _one(change(db.session, reader, post.id, runtime.now()), reader)
+
+
+@bp.post("/articles/<slug>/favorite")
+def favourite(slug: str) -> ResponseReturnValue:
+    return _change_favourite(favourites.favourite, slug)
 
 
 @bp.delete("/articles/<slug>/favorite")
 def unfavourite(slug: str) -> ResponseReturnValue:
-    reader = auth.required()
-    post = _post(slug, reader)  # held: the service finds it read
-    post = favourites.unfavourite(db.session, reader, post.id, runtime.now())
-    return _one(post, reader)
+    return _change_favourite(favourites.unfavourite, slug)
 
 
 @bp.get("/tags")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
-
 from inkstand import marks
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
@@ -31,6 +29,12 @@ def _count(post: Post) -> marks.Count:
     return marks.Count(Post.favourite_count, Post.id == post.id)
 
 
+def _as_saved(session: DbSession, post: Post) -> Post:
+    """The post with its author as saved: no query, unless a twin request's rollback
+    left it to be read again."""
+    return posts.find(session, post.id, with_tags=False) or post
+
+
 def favourite(
     session: DbSession, actor: User | None, post_id: int, now: datetime | None = None
 ) -> Post:
@@ -40,7 +44,7 @@ def favourite(
     Raises Forbidden (not logged in) or NotFound (no such post, or one she may not see)."""
     actor, post = _to_favourite(session, actor, post_id, now)
     marks.mark(session, Favourite(user_id=actor.id, post_id=post.id), _count(post))
-    return post
+    return _as_saved(session, post)
 
 
 def unfavourite(
@@ -49,15 +53,10 @@ def unfavourite(
     """Take the mark off; taking it off twice changes nothing. Raises Forbidden or NotFound."""
     actor, post = _to_favourite(session, actor, post_id, now)
     marks.unmark(session, Favourite(user_id=actor.id, post_id=post.id), _count(post))
-    return post
+    return _as_saved(session, post)
 
 
 def favourited_ids(session: DbSession, actor: User | None, post_ids: Iterable[int]) -> set[int]:
     """Which of ``post_ids`` ``actor`` has favourited, in one query (none for a visitor)."""
-    wanted = set(post_ids)
-    if actor is None or not wanted:
-        return set()
-    stmt = select(Favourite.post_id).where(
-        Favourite.user_id == actor.id, Favourite.post_id.in_(wanted)
-    )
-    return set(session.scalars(stmt))
+    reader = actor.id if actor is not None else None
+    return marks.marked(session, Favourite.user_id, Favourite.post_id, reader, post_ids)
