@@ -1,4 +1,4 @@
-"""Post forms: shape checks only; the rules live in blog.services."""
+"""Post forms: shape checks only; the rules live in blog.services.posts."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ class Post(PublicContent, Base):
     # Approved comments not deleted, kept up to date by comments.services so that
     # lists and the post page show the count without counting.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Readers who favourited the post, kept by blog.services like comment_count.
+    # Readers who favourited the post, kept by blog.services.favourites like comment_count.
     favourite_count: Mapped[int] = mapped_column(default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

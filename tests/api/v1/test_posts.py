@@ -269,7 +269,7 @@ def test_a_revoked_token_is_refused(call, factory):
         ({**NEW, "publish_at": "tomorrow"}, {"publish_at"}),
         ({**NEW, "comments_closed": "perhaps"}, {"comments_closed"}),
         ({**NEW, "author_id": 1}, {"author_id"}),
-        # The rules of blog.services, through the same problem:
+        # The rules of blog.services.posts, through the same problem:
         ({**NEW, "title": "x" * 201}, {"title"}),
         ({**NEW, "title": "   "}, {"title"}),
         ({**NEW, "slug": "Not A Slug"}, {"slug"}),
