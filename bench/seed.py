@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, insert, select
 from inkstand import markup
 from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
-from inkstand.blog.services import slugify
+from inkstand.blog.services.posts import slugify
 
 INKSTAND = Path(sys.executable).parent / "inkstand"
 

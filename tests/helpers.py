@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,10 @@ from werkzeug.test import TestResponse
 
 from inkstand import config, create_app, markup, runtime
 from inkstand.accounts import services as accounts
+from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
+from inkstand.blog.services import posts
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
@@ -93,13 +95,13 @@ class Factory:
         self, author: User, title: str | None = None, *, status: str = Status.PUBLISHED.value,
         now: datetime | None = None, **kw: Any,
     ) -> Post:  # fmt: skip
-        data = blog.PostInput(
+        changes = post_changes(
             title=title or f"Post number {next(_serial)}",
             body=kw.pop("body", "Some *Markdown* text.\n\nA second paragraph."),
             status=status,
             **kw,
         )
-        return blog.create_post(db.session, author, data, now or utcnow(), POST_BODY_MAX)
+        return posts.create_post(db.session, author, changes, now or utcnow(), POST_BODY_MAX)
 
     def comment(
         self, author: User, post: Post, body: str | None = None, *, parent: Comment | None = None,
@@ -113,6 +115,111 @@ class Factory:
         return comments.post_comment(
             db.session, author, post.id, data, now or utcnow(), policy, rules
         )
+
+
+def change_account(user: User, **fields: Any) -> User:
+    """Change ``user``'s account as she would: the fields named, the others as they are."""
+    changes = accounts.AccountChanges(**fields)
+    return accounts.update_account(db.session, runtime.get().passwords, user, changes)
+
+
+def post_changes(**fields: Any) -> posts.PostChanges:
+    """The changes named, with tags given as the edit form takes them ("a, b") or as a list."""
+    if isinstance(fields.get("tags"), str):
+        fields["tags"] = fields["tags"].split(",")
+    return posts.PostChanges(**fields)
+
+
+def change(post: Post, actor: User, **fields: Any) -> Post:
+    """Save ``post`` as ``actor`` with the fields named; the others stay as they are."""
+    return posts.change_post(
+        db.session, actor, post.id, post_changes(**fields), utcnow(), POST_BODY_MAX
+    )
+
+
+class _FormReader(HTMLParser):
+    """The values a browser would send from the form of a page that posts to ``target``."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+        self.values: dict[str, str] = {}
+        self.done = False
+        self._inside = False
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        name = found.get("name", "")
+        if self.done:
+            return
+        if tag == "form" and found.get("action", self.target) in {"", self.target}:
+            self._inside, self.values = True, {}
+        elif not self._inside or (not name and tag != "option"):
+            return
+        elif tag == "input" and found.get("type") not in {"submit", "button", "checkbox"}:
+            self.values[name] = found.get("value", "")
+        elif tag == "input" and "checked" in found:
+            self.values[name] = found.get("value", "y")
+        elif tag == "textarea":
+            self._textarea, self.values[name] = name, ""
+        elif tag == "select":
+            self._select = name
+        elif (
+            tag == "option"
+            and self._select
+            and ("selected" in found or self._select not in self.values)
+        ):
+            self.values[self._select] = found.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form" and self._inside:
+            self._inside, self.done = False, True
+
+
+def form_values(client: FlaskClient, page: str) -> dict[str, str]:
+    """What a browser sends from the form on ``page`` (the one posting to the page itself)
+    when nothing is changed in it."""
+    reader = _FormReader(page)
+    reader.feed(client.get(page).get_data(as_text=True))
+    assert reader.done, f"no form on {page}"
+    # A textarea's first newline belongs to the markup, not to its text.
+    return {
+        name: value.removeprefix("\r\n") if value.startswith("\r\n") else value.removeprefix("\n")
+        for name, value in reader.values.items()
+    }
+
+
+class Doors:
+    """The three ways in, for one account: the site's forms (logged in), the native API
+    (a read-write token) and the RealWorld API (its JWT)."""
+
+    def __init__(self, app: Flask, client: FlaskClient, user: User) -> None:
+        self.client = client
+        login(client, user)
+        self.v1_token = tokens.create(db.session, user, "doors", "read-write", utcnow())[1]
+        self.realworld_token = app.extensions["inkstand.realworld"].issue(user, utcnow())
+
+    def form(self, page: str, **changes: str) -> TestResponse:
+        """Send the form on ``page`` as shown, with ``changes`` typed into it."""
+        return self.client.post(page, data={**form_values(self.client, page), **changes})
+
+    def v1(self, method: str, url: str, body: Any = None) -> TestResponse:
+        headers = {"Authorization": f"Bearer {self.v1_token}"}
+        return self.client.open(url, method=method, headers=headers, json=body)
+
+    def realworld(self, method: str, url: str, body: Any = None) -> TestResponse:
+        headers = {"Authorization": f"Token {self.realworld_token}"}
+        return self.client.open(url, method=method, headers=headers, json=body)
 
 
 class Outbox:

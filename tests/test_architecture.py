@@ -127,10 +127,12 @@ def test_core_helpers_import_no_feature() -> None:
     contract = _contracts()[CORE]
     assert set(contract["forbidden_modules"]) >= set(_features())
     core = {m for m in _modules() if m.count(".") == 1 and m not in _features()}
-    # The factory, the command line and the request helpers put features together.
+    # The factory, the command line and the request helpers (views' shared answers
+    # among them) put features together.
     assemblers = {
         "inkstand.cli", "inkstand.commands", "inkstand.demo", "inkstand.errors",
         "inkstand.runtime", "inkstand.templating", "inkstand.gunicorn_gevent",
+        "inkstand.buttons",
     }  # fmt: skip
     assert core - assemblers <= set(contract["source_modules"])
 

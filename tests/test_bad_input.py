@@ -272,10 +272,13 @@ def test_a_bad_registration_creates_no_account(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param({"bio": "b" * (BIO_MAX + 1)}, TOO_LONG.format(BIO_MAX), id="bio-too-long"),
+        # The service's rule and message, the same through the APIs
+        pytest.param(
+            {"bio": "b" * (BIO_MAX + 1)}, f"Use at most {BIO_MAX} characters.", id="bio-too-long"
+        ),
         pytest.param(
             {"display_name": "d" * (DISPLAY_NAME_MAX + 1)},
-            TOO_LONG.format(DISPLAY_NAME_MAX),
+            f"Use at most {DISPLAY_NAME_MAX} characters.",
             id="name-too-long",
         ),
     ],

@@ -20,13 +20,12 @@ from werkzeug.test import TestResponse
 from inkstand import runtime
 from inkstand.accounts import tokens
 from inkstand.accounts.models import ApiToken, Follow, User
-from inkstand.blog import services as blog
 from inkstand.blog.models import Favourite, Post, Revision
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
-from tests.helpers import POST_BODY_MAX, Factory, csrf_token, login
+from tests.helpers import Factory, change, csrf_token, login
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # JSON APIs that authenticate by a token in a header and never read the session
@@ -86,10 +85,7 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
         runtime.now(), "open", comments.SpamRules(min_seconds=0),
     )  # fmt: skip
     # A second revision, so that restoring revision 1 is a real action.
-    blog.update_post(
-        db.session, admin, post.id, blog.PostInput(title="Renamed", body="New body"),
-        runtime.now(), POST_BODY_MAX,
-    )  # fmt: skip
+    change(post, admin, title="Renamed", body="New body")
     token, _ = tokens.create(db.session, admin, "A token to protect", "read", runtime.now())
     login(client, admin)
     return {

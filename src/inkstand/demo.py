@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import favourites, posts
 from inkstand.comments import services as comments
 from inkstand.db import DbSession, utcnow
 
@@ -86,32 +86,33 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
             session, passwords, username, f"{username}@example.com", admin_password + username,
             registration_open=True, new_account_role=Role.AUTHOR.value,
         )  # fmt: skip
-        accounts.update_profile(session, user, name, bio)
+        profile = accounts.AccountChanges(display_name=name, bio=bio)
+        accounts.update_account(session, passwords, user, profile)
         writers.append(user)
 
     start = utcnow() - timedelta(days=90)
-    posts: list[Post] = []
+    written: list[Post] = []
     for n in range(30):
         title, tags, language = TOPICS[n % len(TOPICS)]
         if n >= len(TOPICS):
             title = f"{title}, part {n // len(TOPICS) + 1}"
         status, when = _state(n, start)
-        post = blog.create_post(
+        post = posts.create_post(
             session,
             writers[n % len(writers)],
-            blog.PostInput(
+            posts.PostChanges(
                 title=title,
                 body=_body(rng, language),
                 status=status,
-                tags=", ".join(tags),
+                tags=tags,
                 publish_at=when,
             ),
             now=utcnow(),
             body_limit=100_000,
         )
-        posts.append(post)
-    reader = _discuss(session, passwords, admin_password, writers, posts[21:26])
-    _socialise(session, [*writers, reader], posts[:26])
+        written.append(post)
+    reader = _discuss(session, passwords, admin_password, writers, written[21:26])
+    _socialise(session, [*writers, reader], written[:26])
 
 
 THREAD = [
@@ -123,12 +124,12 @@ THREAD = [
 
 def _discuss(
     session: DbSession, passwords: Passwords, admin_password: str, writers: list[User],
-    posts: list[Post],
+    recent: list[Post],
 ) -> User:  # fmt: skip
     """A short thread under each of a few recent posts, and a reader's first comment
     waiting in the moderation queue."""
     rules, now = comments.SpamRules(min_seconds=0), utcnow()
-    for n, post in enumerate(posts):
+    for n, post in enumerate(recent):
         parent = None
         for depth, text in enumerate(THREAD[: 1 + n % 3]):
             commenter = writers[(n + depth + 1) % len(writers)]
@@ -139,11 +140,11 @@ def _discuss(
         registration_open=True, new_account_role=Role.READER.value,
     )  # fmt: skip
     first = comments.CommentInput(body="First time here. Lovely writing!")
-    comments.post_comment(session, reader, posts[-1].id, first, now, "hold_first", rules)
+    comments.post_comment(session, reader, recent[-1].id, first, now, "hold_first", rules)
     return reader
 
 
-def _socialise(session: DbSession, people: list[User], posts: list[Post]) -> None:
+def _socialise(session: DbSession, people: list[User], recent: list[Post]) -> None:
     """Each person follows the next two writers and favourites a few published posts,
     so the feed, the follower counts and the favourite counts have something to show."""
     writers = [p for p in people if p.has_role(Role.AUTHOR)]
@@ -151,8 +152,8 @@ def _socialise(session: DbSession, people: list[User], posts: list[Post]) -> Non
         for writer in (writers[(n + 1) % len(writers)], writers[(n + 2) % len(writers)]):
             if writer.id != person.id:
                 accounts.follow(session, person, writer.username)
-        for post in posts[-1 - n :: -5][:3]:
-            blog.favourite(session, person, post.id)
+        for post in recent[-1 - n :: -5][:3]:
+            favourites.favourite(session, person, post.id)
 
 
 def _state(n: int, start: datetime) -> tuple[str, datetime | None]:

@@ -8,11 +8,12 @@ from inkstand.accounts import services
 from inkstand.accounts.models import Role
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
+from tests.helpers import change_account
 
 
 def test_profile_text_is_stored_without_control_characters(factory):
     user = factory.user()
-    services.update_profile(db.session, user, " Ada\x00 L. ", "Line one\nline\x00 two\x07")
+    change_account(user, display_name=" Ada\x00 L. ", bio="Line one\nline\x00 two\x07")
     db.session.expire_all()
     assert (user.display_name, user.bio) == ("Ada L.", "Line one\nline two")
 
@@ -26,7 +27,7 @@ def test_profile_text_is_stored_without_control_characters(factory):
 )
 def test_profile_limits_hold_without_a_form(factory, name, bio, field):
     with pytest.raises(Invalid) as error:
-        services.update_profile(db.session, factory.user(), name, bio)
+        change_account(factory.user(), display_name=name, bio=bio)
     assert field in error.value.errors
 
 
@@ -34,7 +35,7 @@ def test_profile_limits_hold_without_a_form(factory, name, bio, field):
 def test_comment_mails_change_only_when_asked(factory, given, stored):
     user = factory.user()
     assert user.notify_comments  # on for a new account
-    services.update_profile(db.session, user, "Ada", "", notify_comments=given)
+    change_account(user, display_name="Ada", notify_comments=given)
     db.session.expire_all()
     assert (user.display_name, user.notify_comments) == ("Ada", stored)
 

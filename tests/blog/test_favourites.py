@@ -1,5 +1,5 @@
-"""Favourites, as every door (form or API) calls them: blog.services and the
-``favourited_by`` filter of blog.reading."""
+"""Favourites, as every door (form or API) calls them: blog.services.favourites and
+the ``favourited_by`` filter of blog.reading."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Follow
-from inkstand.blog import reading, services
+from inkstand.blog import reading
 from inkstand.blog.models import Favourite, Post
+from inkstand.blog.services import favourites
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, NotFound
 from inkstand.extensions import db
@@ -33,7 +34,7 @@ def _marks() -> set[tuple[int, int]]:
 def test_any_account_favourites_a_published_post(factory, role):
     post = factory.post(factory.user())
     fan = factory.user(role)
-    found = services.favourite(db.session, fan, post.id)
+    found = favourites.favourite(db.session, fan, post.id)
     assert found.favourite_count == 1  # the returned post shows the new count
     assert found.id == post.id
     assert found.author.id == post.author_id
@@ -45,17 +46,17 @@ def test_favouriting_twice_counts_once_and_unfavouriting_twice_too(factory):
     post = factory.post(factory.user())
     ada, bea = factory.user("reader"), factory.user("reader")
     for fan in (ada, bea, ada):
-        services.favourite(db.session, fan, post.id)
+        favourites.favourite(db.session, fan, post.id)
     assert _count(post) == 2
     for _ in range(2):
-        assert services.unfavourite(db.session, ada, post.id).favourite_count == 1
+        assert favourites.unfavourite(db.session, ada, post.id).favourite_count == 1
     assert _count(post) == 1
     assert _marks() == {(bea.id, post.id)}
 
 
 def test_a_visitor_may_not_favourite(factory):
     post = factory.post(factory.user())
-    for action in (services.favourite, services.unfavourite):
+    for action in (favourites.favourite, favourites.unfavourite):
         with pytest.raises(Forbidden):
             action(db.session, None, post.id)
     assert _count(post) == 0
@@ -63,7 +64,7 @@ def test_a_visitor_may_not_favourite(factory):
 
 @pytest.mark.parametrize("post_id", [0, -1, 10**6, 2**31, 10**30])
 def test_an_unknown_post_is_not_found(factory, post_id):
-    for action in (services.favourite, services.unfavourite):
+    for action in (favourites.favourite, favourites.unfavourite):
         with pytest.raises(NotFound):
             action(db.session, factory.user(), post_id)
 
@@ -93,29 +94,29 @@ def test_only_a_post_she_may_read_is_favourited(factory, state, who, allowed):
         "editor": factory.user("editor"),
     }
     if allowed:
-        services.favourite(db.session, people[who], post.id, now)
+        favourites.favourite(db.session, people[who], post.id, now)
         assert _count(post) == 1
     else:
         with pytest.raises(NotFound):
-            services.favourite(db.session, people[who], post.id, now)
+            favourites.favourite(db.session, people[who], post.id, now)
         assert _marks() == set()
 
 
 def test_favourited_ids_answers_for_a_whole_list_in_one_query(factory, queries):
     author, fan = factory.user(), factory.user("reader")
     posts = [factory.post(author) for _ in range(4)]
-    services.favourite(db.session, fan, posts[1].id)
-    services.favourite(db.session, fan, posts[3].id)
-    services.favourite(db.session, author, posts[0].id)
+    favourites.favourite(db.session, fan, posts[1].id)
+    favourites.favourite(db.session, fan, posts[3].id)
+    favourites.favourite(db.session, author, posts[0].id)
     queries.clear()
-    assert services.favourited_ids(db.session, fan, [p.id for p in posts]) == {
+    assert favourites.favourited_ids(db.session, fan, [p.id for p in posts]) == {
         posts[1].id,
         posts[3].id,
     }
     assert len(queries) == 1
     queries.clear()
-    assert services.favourited_ids(db.session, None, [posts[1].id]) == set()
-    assert services.favourited_ids(db.session, fan, []) == set()
+    assert favourites.favourited_ids(db.session, None, [posts[1].id]) == set()
+    assert favourites.favourited_ids(db.session, fan, []) == set()
     assert queries == []
 
 
@@ -123,11 +124,11 @@ def test_a_favourite_retires_cached_pages_as_the_count_shows_on_them(factory):
     post = factory.post(factory.user())
     fan = factory.user()
     before = site.content_version(db.session)
-    services.favourite(db.session, fan, post.id)
+    favourites.favourite(db.session, fan, post.id)
     favourited = site.content_version(db.session)
-    services.unfavourite(db.session, fan, post.id)
+    favourites.unfavourite(db.session, fan, post.id)
     unfavourited = site.content_version(db.session)
-    services.unfavourite(db.session, fan, post.id)
+    favourites.unfavourite(db.session, fan, post.id)
     assert len({before, favourited, unfavourited}) == 3
     assert site.content_version(db.session) == unfavourited
 
@@ -141,7 +142,7 @@ def test_readers_favouriting_at_once_all_count(app, factory, database_url):
     def mark(user_id: int) -> None:
         with app.app_context():
             try:
-                services.favourite(db.session, db.session.get(type(fans[0]), user_id), post.id)
+                favourites.favourite(db.session, db.session.get(type(fans[0]), user_id), post.id)
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
@@ -160,23 +161,25 @@ def test_favourited_by_lists_her_published_favourites_newest_first(factory):
     old = factory.post(author, publish_at=now - timedelta(days=2))
     new = factory.post(author, publish_at=now - timedelta(days=1))
     factory.post(author)  # not favourited
-    services.favourite(db.session, fan, old.id)
-    services.favourite(db.session, fan, new.id)
+    favourites.favourite(db.session, fan, old.id)
+    favourites.favourite(db.session, fan, new.id)
     draft = factory.post(author, status="draft")
-    services.favourite(db.session, author, draft.id)
-    page = reading.favourited_by(db.session, "fan", now, 1)
-    assert [p.id for p in page.items] == [new.id]
-    older = reading.favourited_by(db.session, "FAN", now, 1, before=page.older)
-    assert [p.id for p in older.items] == [old.id]
-    assert older.older is None
-    assert reading.favourited_by(db.session, author.username, now, 10).items == []
-    assert reading.favourited_by(db.session, "nobody", now, 10).items == []
+    favourites.favourite(db.session, author, draft.id)
+
+    def favourites_of(name: str, limit: int = 10, offset: int = 0) -> list[int]:
+        filters = reading.Filters(favourited_by=name)
+        return [p.id for p in reading.numbered(db.session, now, filters, limit, offset)[0]]
+
+    assert favourites_of("fan", 1) == [new.id]
+    assert favourites_of("FAN", 1, 1) == [old.id]
+    assert favourites_of(author.username) == []
+    assert favourites_of("nobody") == []
 
 
 def test_the_post_comes_with_the_readers_favourite_mark_in_one_query(factory, queries):
     post = factory.post(factory.user())
     fan, other = factory.user("reader"), factory.user("reader")
-    services.favourite(db.session, fan, post.id)
+    favourites.favourite(db.session, fan, post.id)
     for viewer, marked in [(fan, True), (other, False), (None, False)]:
         queries.clear()
         found, favourited = reading.show_with_favourite(db.session, viewer, post.slug, utcnow())
@@ -197,7 +200,8 @@ def test_twin_requests_of_one_reader_count_once(app, factory, database_url):
             try:
                 actor = db.session.get(type(fan), fan.id)
                 start.wait()
-                services.favourite(db.session, actor, post.id)
+                marked = favourites.favourite(db.session, actor, post.id)
+                assert marked.author.username == "ada"  # shown by the API, whoever won
                 accounts.follow(db.session, actor, "ada")
             except BaseException as exc:  # reported below
                 errors.append(exc)

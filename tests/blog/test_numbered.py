@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from inkstand.accounts import services as accounts
 from inkstand.blog import reading
-from inkstand.blog import services as blog
 from inkstand.blog.models import Status
+from inkstand.blog.services import favourites
 from inkstand.db import utcnow
 from inkstand.extensions import db
 
@@ -36,7 +36,7 @@ def test_filters_combine(factory):
     reader = factory.user("reader", username="cyd")
     first = factory.post(ada, "First", tags="x")
     factory.post(bea, "Second", tags="x,y")
-    blog.favourite(db.session, reader, first.id)
+    favourites.favourite(db.session, reader, first.id)
     accounts.follow(db.session, reader, "bea")
     assert _page(reading.Filters(tag="X")) == (["Second", "First"], 2)
     assert _page(reading.Filters(tag="x", author="ada")) == (["First"], 1)

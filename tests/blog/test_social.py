@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Follow, User
-from inkstand.blog import services
 from inkstand.blog.models import Post
+from inkstand.blog.services import favourites
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import PAGE_BUDGETS, PASSWORD, bulk_posts, login, submit
+from tests.helpers import PAGE_BUDGETS, PASSWORD, bulk_posts, change_account, login, submit
 
 
 def _text(response) -> str:
@@ -103,7 +103,7 @@ class TestAuthorPage:
 class TestPostPage:
     def test_a_visitor_sees_the_count_and_a_log_in_link(self, client, factory):
         post = factory.post(factory.user())
-        services.favourite(db.session, factory.user("reader"), post.id)
+        favourites.favourite(db.session, factory.user("reader"), post.id)
         html = _text(client.get(f"/posts/{post.slug}"))
         assert "1 favourite<" in html
         assert f'href="/login?next=/posts/{post.slug}">Favourite</a>' in html
@@ -160,7 +160,7 @@ class TestPostPage:
         author = factory.user(username="ada")
         post = factory.post(author, tags="python")
         for fan in (factory.user("reader"), factory.user("reader")):
-            services.favourite(db.session, fan, post.id)
+            favourites.favourite(db.session, fan, post.id)
         for url in ["/", "/tags/python", "/authors/ada"]:
             assert "· 2 favourites" in _text(client.get(url)), url
 
@@ -189,7 +189,7 @@ class TestFeedPage:
 
     def test_an_empty_feed_points_to_authors_to_follow(self, client, factory):
         ada, bea = factory.user(username="ada"), factory.user(username="bea")
-        accounts.update_profile(db.session, bea, "Bea B", "")
+        change_account(bea, display_name="Bea B")
         factory.user(username="quiet")  # no published post: not offered
         factory.post(ada)
         factory.post(bea)
@@ -224,7 +224,7 @@ class TestQueryCounts:
             other = factory.user(username=f"fan{n}")
             accounts.follow(db.session, other, author.username)
             accounts.follow(db.session, reader, other.username)
-            services.favourite(db.session, other, post.id)
+            favourites.favourite(db.session, other, post.id)
             factory.post(other)
 
     @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ class TestQueryCounts:
         ada, reader = factory.user(username="ada"), factory.user("reader")
         post = factory.post(ada, "Watched")
         accounts.follow(db.session, reader, "ada")
-        services.favourite(db.session, reader, post.id)
+        favourites.favourite(db.session, reader, post.id)
         url = {"author": "/authors/ada", "post": f"/posts/{post.slug}", "home": "/"}[page]
         login(client, reader)
         small = self._count(client, queries, url)

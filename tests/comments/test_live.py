@@ -24,9 +24,9 @@ from inkstand.comments.models import Comment, CommentEvent
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.helpers import (
-    POST_BODY_MAX,
     Factory,
     SendComment,
+    change,
     comment_form,
     login,
     need_service,
@@ -383,8 +383,6 @@ def test_a_new_comment_reaches_an_open_stream_at_once(live_app: Flask) -> None:
 
 
 def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None:
-    from inkstand.blog import services as blog
-
     live_app.config["LIVE_HEARTBEAT_SECONDS"] = 0.2
     factory = Factory(live_app)
     writer = factory.user("author", "writer")
@@ -392,8 +390,7 @@ def test_a_stream_ends_when_its_post_goes_back_to_draft(live_app: Flask) -> None
     reader = Reader(live_app.test_client(), f"/posts/{post.id}/comments/stream")
     reader.start()
     assert reader.opened.wait(WAIT)
-    data = blog.PostInput(title=post.title, body=post.body_source, status=Status.DRAFT.value)
-    blog.update_post(db.session, writer, post.id, data, utcnow(), POST_BODY_MAX)
+    change(post, writer, status=Status.DRAFT.value)
     reader.join(WAIT)
     assert not reader.is_alive()
 

@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post
 from inkstand.comments import reading, services
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.extensions import db
-from tests.helpers import POST_BODY_MAX
+from tests.helpers import change
 
 OPEN = services.SpamRules(min_seconds=0)
 
@@ -114,9 +113,7 @@ def test_only_published_posts_take_comments(factory, people, state):
     elif state == "scheduled":
         target_id = factory.post(people["writer"], publish_at=utcnow() + timedelta(days=1)).id
     elif state == "archived":  # published once, then archived: readable, closed
-        target_id = factory.post(people["writer"], "Old news").id
-        data = blog.PostInput(title="Old news", body="Body", status="archived")
-        blog.update_post(db.session, people["writer"], target_id, data, utcnow(), POST_BODY_MAX)
+        target_id = change(factory.post(people["writer"]), people["writer"], status="archived").id
     else:
         target_id = factory.post(people["writer"], status=state).id
     data = services.CommentInput(body="Hello")

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from inkstand.accounts.models import TokenScope
+from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX
 from inkstand.forms import Form
 
 
@@ -38,8 +39,9 @@ class ResetPasswordForm(Form):
 
 
 class ProfileForm(Form):
-    display_name = StringField("Display name", [Length(max=80)])
-    bio = TextAreaField("Bio", [Length(max=2000)])
+    # Lengths are the service's rule, and its message; the browser is only told.
+    display_name = StringField("Display name", render_kw={"maxlength": DISPLAY_NAME_MAX})
+    bio = TextAreaField("Bio", render_kw={"maxlength": BIO_MAX})
     notify_comments = BooleanField(
         "E-mail me when someone comments on my posts",
         description="Mails go to the address of your account. Your own comments are not mailed.",

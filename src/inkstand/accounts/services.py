@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, exists, false, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from inkstand import text
+from inkstand import marks, text
 from inkstand.accounts import permissions
 from inkstand.accounts.models import Follow, Role, User
 from inkstand.accounts.passwords import Passwords, ResetLinks
@@ -26,6 +26,12 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
+
+
+def _username_errors(username: str) -> list[str]:
+    if not USERNAME.match(username):
+        return ["Use 3 to 30 letters, digits, hyphens or underscores."]
+    return []
 
 
 def _password_errors(password: str, username: str, email: str) -> list[str]:
@@ -64,8 +70,8 @@ def register(
         raise Forbidden("Registration is closed on this site.")
     username = username.strip()
     errors: dict[str, list[str]] = {}
-    if not USERNAME.match(username):
-        errors["username"] = ["Use 3 to 30 letters, digits, hyphens or underscores."]
+    if problems := _username_errors(username):
+        errors["username"] = problems
     try:
         email = normalise_email(email)
     except Invalid as exc:
@@ -167,40 +173,33 @@ def reset_password(
     return user
 
 
-def update_profile(
-    session: DbSession, user: User, display_name: str, bio: str, *,
-    notify_comments: bool | None = None,
-) -> User:  # fmt: skip
-    """Change the name and bio shown on the author page and, when given, whether
-    she is mailed about new comments on her posts. Raises Invalid."""
-    display_name, bio = text.clean(display_name), text.clean(bio)
-    errors: dict[str, list[str]] = {}
-    if len(display_name) > DISPLAY_NAME_MAX:
-        errors["display_name"] = [f"Use at most {DISPLAY_NAME_MAX} characters."]
-    if len(bio) > BIO_MAX:
-        errors["bio"] = [f"Use at most {BIO_MAX} characters."]
-    if errors:
-        raise Invalid(errors)
-    user.display_name, user.bio = display_name, bio
-    if notify_comments is not None:
-        user.notify_comments = notify_comments
-    session.commit()
-    return user
-
-
 IMAGE_URL_MAX = 500
 IMAGE_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class AccountChanges:
-    """What an account holder changes about herself; None leaves a field as it is."""
+    """What an account holder changes about herself, from the settings page or an API;
+    None leaves a field as it is."""
 
     username: str | None = None
     email: str | None = None
     password: str | None = None
+    display_name: str | None = None
     bio: str | None = None
     image_url: str | None = None
+    notify_comments: bool | None = None  # mailed about new comments on her posts
+
+
+def _profile_errors(display_name: str, bio: str, image_url: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = [f"Use at most {DISPLAY_NAME_MAX} characters."]
+    if len(bio) > BIO_MAX:
+        errors["bio"] = [f"Use at most {BIO_MAX} characters."]
+    if image_url and (len(image_url) > IMAGE_URL_MAX or not IMAGE_URL.match(image_url)):
+        errors["image_url"] = [f"Give an http or https address of at most {IMAGE_URL_MAX} letters."]
+    return errors
 
 
 def _identity_errors(
@@ -208,8 +207,8 @@ def _identity_errors(
 ) -> tuple[str, dict[str, list[str]]]:
     """The normalised address and the problems with a new username or address."""
     errors: dict[str, list[str]] = {}
-    if username != user.username and not USERNAME.match(username):
-        errors["username"] = ["Use 3 to 30 letters, digits, hyphens or underscores."]
+    if username != user.username and (problems := _username_errors(username)):
+        errors["username"] = problems
     try:
         email = normalise_email(email) if email != user.email else email
     except Invalid as exc:
@@ -227,8 +226,9 @@ def _identity_errors(
 def update_account(
     session: DbSession, passwords: Passwords, user: User, changes: AccountChanges
 ) -> User:
-    """Change an account's username, address, password, bio or picture, all or
-    nothing, under the rules of registration. Raises Invalid."""
+    """Change what an account holder may change about herself (username, address,
+    password, display name, bio, picture, comment mails), all or nothing, under the
+    rules of registration. Text is stored without control characters. Raises Invalid."""
     username = user.username if changes.username is None else changes.username.strip()
     email = user.email if changes.email is None else changes.email
     email, errors = _identity_errors(session, user, username, email)
@@ -236,23 +236,28 @@ def update_account(
         problems := _password_errors(changes.password, username, email)
     ):
         errors["password"] = problems
-    bio = user.bio if changes.bio is None else text.clean(changes.bio)
-    if len(bio) > BIO_MAX:
-        errors["bio"] = [f"Use at most {BIO_MAX} characters."]
+    display_name = _cleaned(changes.display_name, user.display_name)
+    bio = _cleaned(changes.bio, user.bio)
     image_url = user.image_url if changes.image_url is None else changes.image_url.strip()
-    if image_url and (len(image_url) > IMAGE_URL_MAX or not IMAGE_URL.match(image_url)):
-        errors["image_url"] = [f"Give an http or https address of at most {IMAGE_URL_MAX} letters."]
+    errors.update(_profile_errors(display_name, bio, image_url))
     if errors:
         raise Invalid(errors)
-    user.username, user.email, user.bio, user.image_url = username, email, bio, image_url
+    user.username, user.email, user.image_url = username, email, image_url
+    user.display_name, user.bio = display_name, bio
     if changes.password is not None:
         user.password_hash = passwords.hash(changes.password)
+    if changes.notify_comments is not None:
+        user.notify_comments = changes.notify_comments
     try:
         session.commit()
     except IntegrityError as exc:  # another account took the name or address meanwhile
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
     return user
+
+
+def _cleaned(given: str | None, current: str) -> str:
+    return current if given is None else text.clean(given)
 
 
 def get_by_username(session: DbSession, username: str) -> User:
@@ -305,12 +310,7 @@ def follow(session: DbSession, actor: User | None, username: str) -> User:
     actor, author = _to_follow(session, actor, username)
     if not permissions.can_follow(actor, author):
         raise Invalid.field("username", "You cannot follow yourself.")
-    if session.get(Follow, (actor.id, author.id)) is None:
-        session.add(Follow(follower_id=actor.id, followed_id=author.id))
-        try:
-            session.commit()
-        except IntegrityError:  # a twin request followed her first: the same outcome
-            session.rollback()
+    marks.mark(session, Follow(follower_id=actor.id, followed_id=author.id))
     return author
 
 
@@ -319,22 +319,14 @@ def unfollow(session: DbSession, actor: User | None, username: str) -> User:
 
     Raises Forbidden (not logged in) or NotFound."""
     actor, author = _to_follow(session, actor, username)
-    session.execute(
-        delete(Follow).where(Follow.follower_id == actor.id, Follow.followed_id == author.id)
-    )
-    session.commit()
+    marks.unmark(session, Follow(follower_id=actor.id, followed_id=author.id))
     return author
 
 
 def following_ids(session: DbSession, actor: User | None, user_ids: Iterable[int]) -> set[int]:
     """Which of ``user_ids`` ``actor`` follows, in one query (none for a visitor)."""
-    wanted = set(user_ids)
-    if actor is None or not wanted:
-        return set()
-    stmt = select(Follow.followed_id).where(
-        Follow.follower_id == actor.id, Follow.followed_id.in_(wanted)
-    )
-    return set(session.scalars(stmt))
+    follower = actor.id if actor is not None else None
+    return marks.marked(session, Follow.follower_id, Follow.followed_id, follower, user_ids)
 
 
 def require_admin(actor: User | None) -> User:

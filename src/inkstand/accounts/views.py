@@ -17,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 
-from inkstand import limits, runtime
+from inkstand import buttons, limits, runtime
 from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
     ForgotPasswordForm,
@@ -166,10 +166,12 @@ def settings() -> ResponseReturnValue:
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
         try:
-            services.update_profile(
-                db.session, user, form.display_name.data or "", form.bio.data or "",
+            changes = services.AccountChanges(
+                display_name=form.display_name.data or "",
+                bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),
-            )  # fmt: skip
+            )
+            services.update_account(db.session, runtime.get().passwords, user, changes)
         except Invalid as error:
             form.add_errors(error)
         else:
@@ -182,18 +184,14 @@ def settings() -> ResponseReturnValue:
 def _change_follow(
     change: Callable[[DbSession, User | None, str], User], username: str, done: str
 ) -> ResponseReturnValue:
-    """Follow or unfollow, then back to her page; a visitor logs in first."""
+    """Follow or unfollow, then back to her page."""
     back = url_for("blog.author", username=username)
-    if runtime.user() is None:  # logged out in another tab since the page was shown
-        flash("Log in to follow authors.", "info")
-        return redirect(url_for("accounts.login", next=back))
-    try:
-        author = change(db.session, runtime.user(), username)
-    except Invalid as error:
-        flash(error.message, "error")
-    else:
-        flash(done.format(name=author.name), "success")
-    return redirect(back)
+
+    def as_account(user: User) -> tuple[str, str]:
+        author = change(db.session, user, username)
+        return done.format(name=author.name), back
+
+    return buttons.pressed(as_account, log_in_first="Log in to follow authors.", back=back)
 
 
 @bp.post("/authors/<username>/follow")

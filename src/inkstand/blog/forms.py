@@ -1,4 +1,4 @@
-"""Post forms: shape checks only; the rules live in blog.services."""
+"""Post forms: shape checks only; the rules live in blog.services.posts."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from inkstand.blog.models import Post, Status
-from inkstand.blog.services import PostInput
+from inkstand.blog.models import Status
+from inkstand.blog.services.posts import PostChanges, PostFields
 from inkstand.forms import Form
 
 
@@ -41,28 +41,31 @@ class PostForm(Form):
     publish_at = DateTimeLocalField(
         "Publication time (UTC)",
         [Optional()],
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],  # shown to the second
         description="Leave empty to publish now. A future time schedules the post.",
     )
     comments_closed = BooleanField("Close comments on this post")
 
-    def fill(self, post: Post) -> None:
-        self.title.data, self.body.data, self.slug.data = post.title, post.body_source, post.slug
-        self.excerpt.data = post.excerpt_source
-        self.tags.data = ", ".join(post.tag_list)
-        self.status.data = post.status
-        self.publish_at.data = post.published_at.replace(tzinfo=None) if post.published_at else None
-        self.comments_closed.data = post.comments_closed
+    def fill(self, fields: PostFields) -> None:
+        """Show a post's editable fields (posts.editable) in the form."""
+        self.title.data, self.body.data, self.slug.data = fields.title, fields.body, fields.slug
+        self.excerpt.data = fields.excerpt
+        self.tags.data = ", ".join(fields.tags)
+        self.status.data = fields.status
+        moment = fields.publish_at
+        self.publish_at.data = moment.replace(tzinfo=None) if moment else None
+        self.comments_closed.data = fields.comments_closed
 
-    def to_input(self) -> PostInput:
+    def to_changes(self) -> PostChanges:
+        """Every field as sent: an empty time is no time (now, when published)."""
         moment = self.publish_at.data
-        return PostInput(
+        return PostChanges(
             title=self.title.data or "",
             body=self.body.data or "",
             status=self.status.data or Status.DRAFT.value,
             slug=self.slug.data or "",
             excerpt=self.excerpt.data or "",
-            tags=self.tags.data or "",
+            tags=(self.tags.data or "").split(","),
             publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
             comments_closed=bool(self.comments_closed.data),
         )

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, false
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    false,
+)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inkstand.accounts.models import User
@@ -40,6 +52,10 @@ class Tag(PublicContent, Base):
         return f"<Tag {self.name}>"
 
 
+def _listed_in_sql(posts: type[Post], now: datetime) -> ColumnElement[bool]:
+    return and_(posts.status == Status.PUBLISHED.value, posts.published_at <= now)
+
+
 class Post(PublicContent, Base):
     __tablename__ = "posts"
 
@@ -60,7 +76,7 @@ class Post(PublicContent, Base):
     # Approved comments not deleted, kept up to date by comments.services so that
     # lists and the post page show the count without counting.
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Readers who favourited the post, kept by blog.services like comment_count.
+    # Readers who favourited the post, kept by blog.services.favourites like comment_count.
     favourite_count: Mapped[int] = mapped_column(default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,13 +97,16 @@ class Post(PublicContent, Base):
     def tag_list(self) -> list[str]:
         return self.tag_names.split(",") if self.tag_names else []
 
-    def is_listed(self, now: datetime) -> bool:
-        """Shown in the home page, tag and author lists."""
+    def _is_listed(self, now: datetime) -> bool:
         return (
             self.status == Status.PUBLISHED
             and self.published_at is not None
             and self.published_at <= now
         )
+
+    # Shown in the home page, tag and author lists: published, and its time has come.
+    # ``post.is_listed(now)`` answers for a post, ``Post.is_listed(now)`` in a query.
+    is_listed = hybrid_method(_is_listed, _listed_in_sql)
 
     def is_public(self, now: datetime) -> bool:
         """Readable by anyone: listed, or archived after publication (links keep working)."""

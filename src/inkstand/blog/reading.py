@@ -23,11 +23,7 @@ def _cursor(post: Post) -> Cursor:
 
 
 def _listed(now: datetime) -> Select[Any]:
-    return (
-        select(Post)
-        .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
-        .options(joinedload(Post.author))
-    )
+    return select(Post).where(Post.is_listed(now)).options(joinedload(Post.author))
 
 
 def _page(
@@ -90,21 +86,9 @@ def feed(
     return _page(session, _filtered(now, Filters(followed_by=reader)), size, before, after)
 
 
-def favourited_by(
-    session: DbSession, username: str, now: datetime, size: int,
-    before: str | None = None, after: str | None = None,
-) -> Page[Post]:  # fmt: skip
-    """Published posts the account ``username`` favourited, newest first; none for an
-    unknown name (a filter, not a page of its own). Raises BadCursor."""
-    stmt = _filtered(now, Filters(favourited_by=username))
-    return _page(session, stmt, size, before, after)
-
-
 def authors(session: DbSession, now: datetime, limit: int) -> list[User]:
     """Authors with a published post, by name: people a reader might follow."""
-    published = select(Post.author_id).where(
-        Post.status == Status.PUBLISHED.value, Post.published_at <= now
-    )
+    published = select(Post.author_id).where(Post.is_listed(now))
     stmt = select(User).where(User.id.in_(published)).order_by(func.lower(User.username))
     return list(session.scalars(stmt.limit(limit)))
 
@@ -216,7 +200,7 @@ def _tag_uses(now: datetime) -> Select[str, int]:
         select(Tag.name, func.count(Post.id))
         .join(post_tags, post_tags.c.tag_id == Tag.id)
         .join(Post, Post.id == post_tags.c.post_id)
-        .where(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
+        .where(Post.is_listed(now))
         .group_by(Tag.id, Tag.name)
     )
 

@@ -10,12 +10,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from inkstand import runtime
+from inkstand import buttons, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
-from inkstand.blog import permissions, reading, services
+from inkstand.blog import permissions, reading
 from inkstand.blog.forms import PostForm
 from inkstand.blog.models import Post
+from inkstand.blog.services import favourites, posts
+from inkstand.blog.services import revisions as history
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
@@ -98,8 +100,8 @@ def new() -> ResponseReturnValue:
     form = PostForm()
     if form.validate_on_submit():
         try:
-            post = services.create_post(
-                db.session, runtime.user(), form.to_input(), runtime.now(), _body_limit()
+            post = posts.create_post(
+                db.session, runtime.user(), form.to_changes(), runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)
@@ -113,14 +115,14 @@ def new() -> ResponseReturnValue:
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int) -> ResponseReturnValue:
-    post = services.get_for_edit(db.session, runtime.user(), post_id)
+    post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
     if request.method == "GET":
-        form.fill(post)
+        form.fill(posts.editable(post))
     elif form.validate_on_submit():
-        try:
-            post = services.update_post(
-                db.session, runtime.user(), post_id, form.to_input(), runtime.now(), _body_limit()
+        try:  # the service finds the post already read: no second query
+            post = posts.change_post(
+                db.session, runtime.user(), post_id, form.to_changes(), runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)
@@ -134,7 +136,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> ResponseReturnValue:
-    services.delete_post(db.session, runtime.user(), post_id)
+    posts.delete_post(db.session, runtime.user(), post_id)
     flash("Post deleted.", "success")
     return redirect(url_for("blog.manage"))
 
@@ -142,7 +144,7 @@ def delete(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions")
 @login_required
 def revisions(post_id: int) -> ResponseReturnValue:
-    post, rows = services.revisions(db.session, runtime.user(), post_id)
+    post, rows = history.revisions(db.session, runtime.user(), post_id)
     return render_template("blog/revisions.html", post=post, revisions=rows)
 
 
@@ -151,18 +153,18 @@ def revisions(post_id: int) -> ResponseReturnValue:
 def compare(post_id: int) -> ResponseReturnValue:
     first = request.args.get("from", type=int) or 0
     second = request.args.get("to", type=int) or 0
-    post, old, new = services.compare(db.session, runtime.user(), post_id, first, second)
+    post, old, new = history.compare(db.session, runtime.user(), post_id, first, second)
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))
-    lines = services.diff_revisions(old, new)
+    lines = history.diff_revisions(old, new)
     return render_template("blog/compare.html", post=post, old=old, new=new, lines=lines)
 
 
 @bp.post("/posts/<int:post_id>/revisions/<int:number>/restore")
 @login_required
 def restore(post_id: int, number: int) -> ResponseReturnValue:
-    post = services.restore_revision(
+    post = history.restore_revision(
         db.session, runtime.user(), post_id, number, runtime.now(), _body_limit()
     )
     flash(f"Revision {number} restored as the current version.", "success")
@@ -172,21 +174,23 @@ def restore(post_id: int, number: int) -> ResponseReturnValue:
 def _change_favourite(
     change: Callable[[DbSession, User | None, int, datetime | None], Post], post_id: int, done: str
 ) -> ResponseReturnValue:
-    """Mark or unmark a post, then back to it; a visitor logs in first."""
-    if runtime.user() is None:  # logged out in another tab since the page was shown
-        flash("Log in to keep your favourite posts.", "info")
-        back = urlsplit(request.referrer or "").path or None  # the log-in page checks it
-        return redirect(url_for("accounts.login", next=back))
-    post = change(db.session, runtime.user(), post_id, runtime.now())
-    flash(done, "success")
-    return redirect(url_for("blog.show", slug=post.slug))
+    """Mark or unmark a post, then back to it."""
+
+    def as_account(user: User) -> tuple[str, str]:
+        post = change(db.session, user, post_id, runtime.now())
+        return done, url_for("blog.show", slug=post.slug)
+
+    back = urlsplit(request.referrer or "").path or None  # the log-in page checks it
+    return buttons.pressed(
+        as_account, log_in_first="Log in to keep your favourite posts.", back=back
+    )
 
 
 @bp.post("/posts/<int:post_id>/favourite")
 def favourite(post_id: int) -> ResponseReturnValue:
-    return _change_favourite(services.favourite, post_id, "Added to your favourites.")
+    return _change_favourite(favourites.favourite, post_id, "Added to your favourites.")
 
 
 @bp.post("/posts/<int:post_id>/unfavourite")
 def unfavourite(post_id: int) -> ResponseReturnValue:
-    return _change_favourite(services.unfavourite, post_id, "Removed from your favourites.")
+    return _change_favourite(favourites.unfavourite, post_id, "Removed from your favourites.")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from inkstand.accounts.models import Role, User
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.site.models import CommentPolicy
 
@@ -18,12 +18,7 @@ EDIT_WINDOW = timedelta(minutes=15)
 def is_open(post: Post, policy: str, now: datetime) -> bool:
     """A published post takes comments unless the site or the post closed them.
     Drafts, scheduled and archived posts take none."""
-    return (
-        policy != CommentPolicy.CLOSED
-        and not post.comments_closed
-        and post.status == Status.PUBLISHED
-        and post.is_listed(now)
-    )
+    return policy != CommentPolicy.CLOSED and not post.comments_closed and post.is_listed(now)
 
 
 def can_comment(user: User | None, post: Post, policy: str, now: datetime) -> bool:

@@ -149,10 +149,6 @@ def watched_post(session: DbSession, viewer: User | None, post_id: int, now: dat
     return post
 
 
-def latest_event(session: DbSession, post_id: int) -> int:
-    return session.scalar(select(_last_event(post_id))) or 0
-
-
 @dataclass(frozen=True)
 class LiveEvent:
     """A change to a post's public thread, as a reader sees it now: an event about

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from inkstand.accounts import services as accounts
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import favourites
 from inkstand.extensions import db
 from tests.api.realworld.calls import errors
-from tests.helpers import POST_BODY_MAX
+from tests.helpers import change
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NEW = {"title": "How to train your dragon", "description": "Ever wonder how?",
@@ -97,11 +97,7 @@ def test_a_draft_is_not_found_except_by_its_author(api, factory):
 def test_an_old_slug_redirects_to_the_new_one(api, factory):
     author = factory.user("author")
     post = factory.post(author, "First title")
-    blog.update_post(
-        db.session, author, post.id,
-        blog.PostInput(title="First title", body="x", status="published", slug="renamed"),
-        post.created_at, POST_BODY_MAX,
-    )  # fmt: skip
+    change(post, author, body="x", slug="renamed")
     response = api.get("/articles/first-title")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/api/articles/renamed")
@@ -182,7 +178,7 @@ def test_list_newest_first_with_filters(api, factory):
     first = factory.post(ada, "First", tags="dragons")
     second = factory.post(bea, "Second", tags="dragons,training")
     factory.post(ada, "Draft", status=Status.DRAFT.value)
-    blog.favourite(db.session, bea, first.id)
+    favourites.favourite(db.session, bea, first.id)
     assert _list(api) == ([second.slug, first.slug], 2)
     assert _list(api, "?tag=training") == ([second.slug], 1)
     assert _list(api, "?tag=DRAGONS") == ([second.slug, first.slug], 2)
@@ -215,7 +211,7 @@ def test_flags_are_the_callers(api, factory):
     ada = factory.user("author", username="ada")
     post = factory.post(ada)
     reader = factory.user("reader")
-    blog.favourite(db.session, reader, post.id)
+    favourites.favourite(db.session, reader, post.id)
     accounts.follow(db.session, reader, "ada")
     api_article = api.get("/articles", reader).get_json()["articles"][0]
     assert api_article["favorited"] is True
@@ -249,7 +245,7 @@ def test_lists_cost_the_same_queries_whatever_the_page_size(api, factory, querie
             author = factory.user("author")
             accounts.follow(db.session, reader, author.username)
             post = factory.post(author)
-            blog.favourite(db.session, reader, post.id)
+            favourites.favourite(db.session, reader, post.id)
 
     add(1)
     small = count()
@@ -267,3 +263,17 @@ def test_tags_lists_tags_of_published_posts_most_used_first(api, factory):
     response = api.get("/tags")
     assert response.status_code == 200
     assert response.get_json() == {"tags": ["common", "rare"]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("PUT", "", {"article": {"title": "Changed"}}), ("POST", "/favorite", None),
+     ("DELETE", "/favorite", None)],
+)  # fmt: skip
+def test_a_change_reads_the_article_once(api, factory, queries, method, path, body):
+    author = factory.user("author")
+    post = factory.post(author, tags="one, two")
+    queries.clear()
+    response = api.call(method, f"/articles/{post.slug}{path}", author, json=body)
+    assert response.status_code == 200, response.get_json()
+    assert len([q for q in queries if q.startswith("SELECT posts.id, posts.author_id")]) == 1

@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from inkstand.accounts import tokens
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Revision
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.helpers import POST_BODY_MAX, assert_problem, bulk_posts
+from tests.helpers import assert_problem, bulk_posts, change
 
 NEW = {"title": "From the API", "body": "Written *elsewhere*.", "tags": ["api", "Tools"]}
 
@@ -168,10 +167,7 @@ def test_a_post_is_read_by_id_and_by_slug(call, factory):
 def test_an_old_slug_redirects_to_the_new_one(call, factory):
     author = factory.user()
     post = factory.post(author, "First name")
-    blog.update_post(
-        db.session, author, post.id, blog.PostInput(title="x", body="y", slug="second-name",
-        status="published"), utcnow(), POST_BODY_MAX,
-    )  # fmt: skip
+    change(post, author, title="x", body="y", slug="second-name")
     response = call("GET", "/api/v1/posts/by-slug/first-name")
     assert response.status_code == 301
     assert response.location.endswith("/api/v1/posts/by-slug/second-name")
@@ -271,7 +267,7 @@ def test_a_revoked_token_is_refused(call, factory):
         ({**NEW, "publish_at": "tomorrow"}, {"publish_at"}),
         ({**NEW, "comments_closed": "perhaps"}, {"comments_closed"}),
         ({**NEW, "author_id": 1}, {"author_id"}),
-        # The rules of blog.services, through the same problem:
+        # The rules of blog.services.posts, through the same problem:
         ({**NEW, "title": "x" * 201}, {"title"}),
         ({**NEW, "title": "   "}, {"title"}),
         ({**NEW, "slug": "Not A Slug"}, {"slug"}),
@@ -345,6 +341,24 @@ def test_editors_change_anyones_post(call, factory, token_for):
     response = call("PATCH", f"/api/v1/posts/{post.id}", token_for("editor"), json={"tags": ["x"]})
     assert response.status_code == 200
     assert response.get_json()["tags"] == ["x"]
+
+
+def test_a_change_reads_the_post_once_whatever_its_tags(call, factory, token_for, queries):
+    author = factory.user()
+    token = token_for(author)
+    call("GET", "/api/v1/me", token)  # the token's first use is written once a minute at most
+
+    def cost(tags: str) -> int:
+        post = factory.post(author, tags=tags)
+        queries.clear()
+        response = call("PATCH", f"/api/v1/posts/{post.id}", token, json={"title": "Changed"})
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["author"]["username"] == author.username
+        reads = [q for q in queries if q.startswith("SELECT posts.id, posts.author_id")]
+        assert len(reads) == 1  # not again by the service, nor for the answer
+        return len(queries)
+
+    assert cost("one") == cost(", ".join(f"tag{n}" for n in range(10)))
 
 
 @pytest.mark.parametrize("role", ["author", "reader"])

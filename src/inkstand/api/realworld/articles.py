@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -13,8 +14,9 @@ from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.blog import reading
-from inkstand.blog import services as blog
 from inkstand.blog.models import Post, Status
+from inkstand.blog.services import favourites, posts
+from inkstand.db import DbSession
 from inkstand.extensions import db
 
 TAGS_SHOWN = 100
@@ -23,18 +25,14 @@ TAGS_SHOWN = 100
 def _flags(viewer: User | None, posts: Sequence[Post]) -> tuple[set[int], set[int]]:
     """The posts ``viewer`` favourited and the authors she follows: two queries at most,
     whatever the number of posts."""
-    favourited = blog.favourited_ids(db.session, viewer, [p.id for p in posts])
+    favourited = favourites.favourited_ids(db.session, viewer, [p.id for p in posts])
     following = accounts.following_ids(db.session, viewer, {p.author_id for p in posts})
     return favourited, following
 
 
-def _one(
-    post: Post, viewer: User | None, status: int = 200, author: User | None = None
-) -> ResponseReturnValue:
+def _one(post: Post, viewer: User | None, status: int = 200) -> ResponseReturnValue:
     favourited, following = _flags(viewer, [post])
-    article = render.article(
-        post, post.id in favourited, post.author_id in following, author=author
-    )
+    article = render.article(post, post.id in favourited, post.author_id in following)
     return jsonify({"article": article}), status
 
 
@@ -74,15 +72,16 @@ def create_article() -> ResponseReturnValue:
     author = auth.required()
     sent = parse.member("article")
     data = parse.strings(sent, required=("title", "description", "body"))
-    post_input = blog.PostInput(
+    tags = parse.tag_list(sent)
+    changes = posts.PostChanges(
         title=data["title"],
         body=data["body"],
         excerpt=data["description"],
-        tags=parse.tag_list(sent) or "",
+        tags=posts.KEEP if tags is None else tags,
         status=Status.PUBLISHED.value,  # a RealWorld article has no draft state
     )
-    post = blog.create_post(db.session, author, post_input, runtime.now(), _body_limit())
-    return _one(post, author, 201, author=author)
+    post = posts.create_post(db.session, author, changes, runtime.now(), _body_limit())
+    return _one(post, author, 201)
 
 
 def _post(slug: str, viewer: User | None) -> Post:
@@ -101,40 +100,42 @@ def update_article(slug: str) -> ResponseReturnValue:
     sent = parse.member("article")
     data = parse.strings(sent, optional=("title", "description", "body"))
     tags = parse.tag_list(sent)
-    post = _post(slug, editor)
     # Fields not sent stay as they are, the slug among them: links keep working.
-    post_input = blog.PostInput(
-        title=data.get("title", post.title),
-        body=data.get("body", post.body_source),
-        excerpt=data.get("description", post.excerpt_source),
-        tags=post.tag_names if tags is None else tags,
-        status=post.status,
-        slug=post.slug,
-        publish_at=post.published_at,
+    changes = posts.PostChanges(
+        title=data.get("title", posts.KEEP),
+        body=data.get("body", posts.KEEP),
+        excerpt=data.get("description", posts.KEEP),
+        tags=posts.KEEP if tags is None else tags,
     )
-    post = blog.update_post(db.session, editor, post.id, post_input, runtime.now(), _body_limit())
+    post = _post(slug, editor)  # held, so that the service finds it read: no second query
+    post = posts.change_post(db.session, editor, post.id, changes, runtime.now(), _body_limit())
     return _one(post, editor)
 
 
 @bp.delete("/articles/<slug>")
 def delete_article(slug: str) -> ResponseReturnValue:
     actor = auth.required()
-    blog.delete_post(db.session, actor, _post(slug, actor).id)
+    post = _post(slug, actor)  # held: the service finds it read
+    posts.delete_post(db.session, actor, post.id)
     return "", 204
+
+
+def _change_favourite(
+    change: Callable[[DbSession, User | None, int, datetime | None], Post], slug: str
+) -> ResponseReturnValue:
+    reader = auth.required()
+    post = _post(slug, reader)  # held: the service finds it read
+    return _one(change(db.session, reader, post.id, runtime.now()), reader)
 
 
 @bp.post("/articles/<slug>/favorite")
 def favourite(slug: str) -> ResponseReturnValue:
-    reader = auth.required()
-    post = blog.favourite(db.session, reader, _post(slug, reader).id, runtime.now())
-    return _one(post, reader)
+    return _change_favourite(favourites.favourite, slug)
 
 
 @bp.delete("/articles/<slug>/favorite")
 def unfavourite(slug: str) -> ResponseReturnValue:
-    reader = auth.required()
-    post = blog.unfavourite(db.session, reader, _post(slug, reader).id, runtime.now())
-    return _one(post, reader)
+    return _change_favourite(favourites.unfavourite, slug)
 
 
 @bp.get("/tags")

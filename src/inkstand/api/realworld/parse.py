@@ -52,8 +52,8 @@ def strings(
     return found
 
 
-def tag_list(data: dict[str, Any]) -> str | None:
-    """``tagList`` as the services take tags (a comma list); None when not sent."""
+def tag_list(data: dict[str, Any]) -> list[str] | None:
+    """``tagList``, the tag names; None when not sent."""
     value = data.get("tagList")
     if value is None:
         return None
@@ -63,7 +63,7 @@ def tag_list(data: dict[str, Any]) -> str | None:
         or not all(isinstance(tag, str) and "," not in tag for tag in value)
     ):
         raise Invalid.field("tagList", "must be a list of tag names")
-    return _text(",".join(value))
+    return [_text(tag) for tag in value]
 
 
 def argument(name: str) -> str | None:

@@ -53,11 +53,8 @@ def profile(account: User, following: bool) -> dict[str, Any]:
     }
 
 
-def article(
-    post: Post, favourited: bool, following: bool, *, body: bool = True, author: User | None = None
-) -> dict[str, Any]:
-    """An article; lists leave out the body, as the specification's lists do. ``author``
-    for a post just written, whose author is not loaded with it."""
+def article(post: Post, favourited: bool, following: bool, *, body: bool = True) -> dict[str, Any]:
+    """An article; lists leave out the body, as the specification's lists do."""
     shape = {
         "slug": post.slug,
         "title": post.title,
@@ -67,7 +64,7 @@ def article(
         "updatedAt": timestamp(post.updated_at),
         "favorited": favourited,
         "favoritesCount": post.favourite_count,
-        "author": profile(author or post.author, following),
+        "author": profile(post.author, following),
     }
     if body:
         shape["body"] = post.body_source

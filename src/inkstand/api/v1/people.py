@@ -6,8 +6,9 @@ from typing import Any
 
 from inkstand import runtime
 from inkstand.accounts import services as accounts
+from inkstand.accounts.models import ApiToken, User
 from inkstand.api.v1 import auth, hooks
-from inkstand.api.v1.schemas import MeSchema, TagListSchema, UserSchema
+from inkstand.api.v1.schemas import MePatchSchema, MeSchema, TagListSchema, UserSchema
 from inkstand.blog import reading
 from inkstand.extensions import db
 
@@ -32,14 +33,31 @@ def profile(username: str) -> Any:
     return accounts.get_by_username(db.session, username)
 
 
-@users_bp.route("/me", methods=["GET"])
-@users_bp.response(200, MeSchema)
-def me() -> Any:
-    """Read the account the token belongs to, and the token's scope"""
-    user, token = auth.caller("Reading your account")
+def _me(user: User, token: ApiToken) -> dict[str, Any]:
     return {
         **{name: getattr(user, name) for name in UserSchema().fields},
         "email": user.email,
         "role": user.role,
         "token": token,
     }
+
+
+@users_bp.route("/me", methods=["GET"])
+@users_bp.response(200, MeSchema)
+def me() -> Any:
+    """Read the account the token belongs to, and the token's scope"""
+    return _me(*auth.caller("Reading your account"))
+
+
+@users_bp.route("/me", methods=["PATCH"])
+@users_bp.arguments(MePatchSchema)
+@users_bp.response(200, MeSchema)
+def update_me(args: dict[str, Any]) -> Any:
+    """Change your profile
+
+    Username, display name, bio and picture, with a read-write token; fields left out
+    keep their values. The rules and messages are the settings page's.
+    """
+    user, token = auth.caller("Changing your account")
+    changes = accounts.AccountChanges(**args)
+    return _me(accounts.update_account(db.session, runtime.get().passwords, user, changes), token)

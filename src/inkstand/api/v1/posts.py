@@ -16,8 +16,8 @@ from inkstand.api.v1.schemas import (
     PostSchema,
     PublishSchema,
 )
-from inkstand.blog import reading, services
-from inkstand.blog.models import Post, Status
+from inkstand.blog import reading
+from inkstand.blog.services import posts
 from inkstand.extensions import db
 
 bp = hooks.ApiBlueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts.")
@@ -26,33 +26,6 @@ bp = hooks.ApiBlueprint("posts", __name__, url_prefix="/api/v1/posts", descripti
 def _body_limit() -> int:
     limit: int = current_app.config["POST_BODY_MAX_CHARS"]
     return limit
-
-
-def _input(fields: dict[str, Any], post: Post | None = None) -> services.PostInput:
-    """What to save: the fields sent, and for the others the post's current values."""
-    current: dict[str, Any] = {}
-    if post is not None:
-        current = {
-            "title": post.title,
-            "body": post.body_source,
-            "status": post.status,
-            "slug": post.slug,
-            "excerpt": post.excerpt_source,
-            "tags": post.tag_list,
-            "publish_at": post.published_at,
-            "comments_closed": post.comments_closed,
-        }
-    merged = {**current, **fields}
-    return services.PostInput(
-        title=merged["title"],
-        body=merged["body"],
-        status=merged.get("status", Status.DRAFT.value),
-        slug=merged.get("slug", ""),
-        excerpt=merged.get("excerpt", ""),
-        tags=", ".join(merged.get("tags", [])),
-        publish_at=merged.get("publish_at"),
-        comments_closed=merged.get("comments_closed"),
-    )
 
 
 @bp.route("", methods=["GET"])
@@ -79,9 +52,8 @@ def create(args: dict[str, Any]) -> Any:
 
     Needs a read-write token of an author, editor or admin.
     """
-    user = auth.writer()
-    post = services.create_post(db.session, user, _input(args), runtime.now(), _body_limit())
-    return reading.by_id(db.session, user, post.id, runtime.now())
+    changes = posts.PostChanges(**args)
+    return posts.create_post(db.session, auth.writer(), changes, runtime.now(), _body_limit())
 
 
 @bp.route("/<int:post_id>", methods=["GET"])
@@ -110,12 +82,10 @@ def update(args: dict[str, Any], post_id: int) -> Any:
 
     Fields left out keep their values. Each save is a revision.
     """
-    user = auth.writer()
-    post = services.get_for_edit(db.session, user, post_id)
-    services.update_post(
-        db.session, user, post_id, _input(args, post), runtime.now(), _body_limit()
+    changes = posts.PostChanges(**args)
+    return posts.change_post(
+        db.session, auth.writer(), post_id, changes, runtime.now(), _body_limit()
     )
-    return reading.by_id(db.session, user, post_id, runtime.now())
 
 
 @bp.route("/<int:post_id>/publish", methods=["POST"])
@@ -126,24 +96,16 @@ def publish(args: dict[str, Any], post_id: int) -> Any:
 
     Now, at its first publication time, or at `publish_at` (a future time schedules it).
     """
-    user = auth.writer()
-    post = services.get_for_edit(db.session, user, post_id)
-    fields: dict[str, Any] = {"status": Status.PUBLISHED.value}
-    if args.get("publish_at") is not None:
-        fields["publish_at"] = args["publish_at"]
-    elif post.published_at is not None and post.published_at > runtime.now():
-        fields["publish_at"] = None  # a scheduled post published now goes out now
-    services.update_post(
-        db.session, user, post_id, _input(fields, post), runtime.now(), _body_limit()
+    return posts.publish_post(
+        db.session, auth.writer(), post_id, args.get("publish_at"), runtime.now(), _body_limit()
     )
-    return reading.by_id(db.session, user, post_id, runtime.now())
 
 
 @bp.route("/<int:post_id>", methods=["DELETE"])
 @bp.response(204)
 def delete(post_id: int) -> Any:
     """Delete a post, with its revisions and comments"""
-    services.delete_post(db.session, auth.writer(), post_id)
+    posts.delete_post(db.session, auth.writer(), post_id)
     done = Response(status=204)
     del done.headers["Content-Type"]
     return done

@@ -124,7 +124,7 @@ class PostInSchema(Schema):
         allow_none=True,
         metadata={"description": "With its time zone. A future time schedules the post."},
     )
-    comments_closed = fields.Boolean(load_default=None, allow_none=True)
+    comments_closed = fields.Boolean(load_default=False)
 
 
 class PostPatchSchema(Schema):
@@ -214,6 +214,16 @@ class MeSchema(UserSchema):
     email = fields.String(required=True)
     role = fields.String(required=True)
     token = fields.Nested(TokenInfoSchema, required=True)
+
+
+class MePatchSchema(Schema):
+    """Any subset of your profile's fields; the others keep their values. The e-mail
+    address and the password change only on the site, never with a token."""
+
+    username = Text()
+    display_name = Text()
+    bio = Text()
+    image_url = Text(metadata={"description": "An http or https address; empty for none."})
 
 
 class ProblemSchema(Schema):

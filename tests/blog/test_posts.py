@@ -1,32 +1,20 @@
-"""Post rules: slugs, tags, states, revisions, written once in blog.services."""
+"""Post rules: slugs, tags, states and who may write, written once in blog.posts.posts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from inkstand.blog import reading, services
+from inkstand.blog import reading
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
+from inkstand.blog.services import posts
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.extensions import db
-from tests.helpers import POST_BODY_MAX
-
-
-def _update(post, actor, **changes):
-    current = {
-        "title": post.title,
-        "body": post.body_source,
-        "status": post.status,
-        "slug": post.slug,
-        "excerpt": post.excerpt_source,
-        "tags": ", ".join(t.name for t in post.tags),
-        "publish_at": post.published_at,
-    }
-    data = services.PostInput(**{**current, **changes})
-    return services.update_post(db.session, actor, post.id, data, utcnow(), POST_BODY_MAX)
+from tests.helpers import Doors, change
 
 
 @pytest.mark.parametrize(
@@ -39,7 +27,7 @@ def _update(post, actor, **changes):
     ],
 )
 def test_slug_from_title(title, slug):
-    assert services.slugify(title) == slug
+    assert posts.slugify(title) == slug
 
 
 def test_slugs_are_unique(factory):
@@ -52,12 +40,12 @@ def test_slugs_are_unique(factory):
 def test_changed_slug_leaves_a_redirect(factory):
     author = factory.user()
     post = factory.post(author, "Original")
-    _update(post, author, slug="renamed")
+    change(post, author, slug="renamed")
     with pytest.raises(Moved) as moved:
         reading.show(db.session, None, "original", utcnow())
     assert moved.value.new_key == "renamed"
     # Moving back to the old slug reclaims it from the redirect table.
-    _update(post, author, slug="original")
+    change(post, author, slug="original")
     assert reading.show(db.session, None, "original", utcnow()).id == post.id
     assert db.session.scalar(select(SlugRedirect.slug)) == "renamed"
 
@@ -65,10 +53,10 @@ def test_changed_slug_leaves_a_redirect(factory):
 def test_another_posts_old_slug_is_taken(factory):
     author = factory.user()
     post = factory.post(author, "First")
-    _update(post, author, slug="first-renamed")
+    change(post, author, slug="first-renamed")
     other = factory.post(author, "Second")
     with pytest.raises(Invalid) as error:
-        _update(other, author, slug="first")
+        change(other, author, slug="first")
     assert "slug" in error.value.errors
 
 
@@ -116,10 +104,10 @@ def test_publishing_sets_published_at_and_keeps_it(factory):
     author = factory.user()
     draft = factory.post(author, status=Status.DRAFT)
     assert draft.published_at is None
-    published = _update(draft, author, status=Status.PUBLISHED, publish_at=None)
+    published = change(draft, author, status=Status.PUBLISHED, publish_at=None)
     first = published.published_at
     assert first is not None
-    again = _update(published, author, title="Retitled")
+    again = change(published, author, title="Retitled")
     assert again.published_at == first
 
 
@@ -139,32 +127,11 @@ def test_archived_posts_leave_lists_but_keep_their_page(factory):
     assert reading.show(db.session, None, post.slug, utcnow()).id == post.id
 
 
-def test_every_save_is_a_revision_and_restore_makes_a_new_one(factory):
-    author = factory.user()
-    post = factory.post(author, "Version one", body="one")
-    _update(post, author, title="Version two", body="two")
-    _update(post, author, title="Version three", body="three")
-    restored = services.restore_revision(db.session, author, post.id, 1, utcnow(), POST_BODY_MAX)
-    assert (restored.title, restored.body_source) == ("Version one", "one")
-    numbers = db.session.scalars(select(Revision.number).order_by(Revision.number)).all()
-    assert numbers == [1, 2, 3, 4]
-
-
-def test_diff_between_revisions(factory):
-    author = factory.user()
-    post = factory.post(author, "T", body="keep\nold line")
-    _update(post, author, body="keep\nnew line")
-    _, revs = services.revisions(db.session, author, post.id)
-    lines = services.diff_revisions(revs[1], revs[0])
-    assert ("removed", "old line") in [(d.kind, d.text) for d in lines]
-    assert ("added", "new line") in [(d.kind, d.text) for d in lines]
-
-
 def test_failed_save_writes_nothing(factory):
     author = factory.user()
     post = factory.post(author, "Kept")
     with pytest.raises(Invalid):
-        _update(post, author, title="", body="changed")
+        change(post, author, title="", body="changed")
     db.session.expire_all()
     assert db.session.get(Post, post.id).body_source != "changed"
     assert db.session.scalar(select(func.count(Revision.id))) == 1
@@ -174,24 +141,24 @@ def test_only_the_author_or_staff_change_a_post(factory):
     owner, other, editor = factory.user(), factory.user(), factory.user("editor")
     post = factory.post(owner)
     with pytest.raises(Forbidden):
-        _update(post, other, title="Mine now")
-    assert _update(post, editor, title="Edited by an editor").title == "Edited by an editor"
+        change(post, other, title="Mine now")
+    assert change(post, editor, title="Edited by an editor").title == "Edited by an editor"
     with pytest.raises(Forbidden):
-        services.delete_post(db.session, other, post.id)
+        posts.delete_post(db.session, other, post.id)
     with pytest.raises(Forbidden):
-        services.create_post(
-            db.session, factory.user("reader"), services.PostInput("t", "b"), utcnow(), 10
+        posts.create_post(
+            db.session, factory.user("reader"), posts.PostChanges(title="t", body="b"), utcnow(), 10
         )
-    services.delete_post(db.session, owner, post.id)
+    posts.delete_post(db.session, owner, post.id)
     with pytest.raises(NotFound):
-        services.delete_post(db.session, owner, post.id)
+        posts.delete_post(db.session, owner, post.id)
 
 
 def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
     author = factory.user()
     post = factory.post(author, "Gone soon")
-    _update(post, author, slug="gone")
-    services.delete_post(db.session, author, post.id)
+    change(post, author, slug="gone")
+    posts.delete_post(db.session, author, post.id)
     assert db.session.scalar(select(func.count(Revision.id))) == 0
     assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0
 
@@ -199,7 +166,7 @@ def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
 def test_archiving_a_never_published_draft_keeps_it_private(factory):
     author = factory.user()
     draft = factory.post(author, "Never out", status=Status.DRAFT)
-    archived = _update(draft, author, status=Status.ARCHIVED, publish_at=None)
+    archived = change(draft, author, status=Status.ARCHIVED, publish_at=None)
     assert archived.published_at is None
     with pytest.raises(NotFound):
         reading.show(db.session, None, archived.slug, utcnow())
@@ -208,7 +175,7 @@ def test_archiving_a_never_published_draft_keeps_it_private(factory):
 def test_an_old_slug_does_not_reveal_a_draft(factory):
     author = factory.user()
     draft = factory.post(author, "Secret plan", status=Status.DRAFT)
-    _update(draft, author, slug="renamed-plan")
+    change(draft, author, slug="renamed-plan")
     with pytest.raises(NotFound):
         reading.show(db.session, None, "secret-plan", utcnow())
     with pytest.raises(Moved):
@@ -219,7 +186,7 @@ def test_a_simultaneous_save_is_a_form_error_not_a_500(factory, monkeypatch):
     author = factory.user()
     factory.post(author, tags="shared")
     # As if another request created the tag between our lookup and our commit.
-    monkeypatch.setattr(services, "_tags", lambda session, names: [Tag(name=n) for n in names])
+    monkeypatch.setattr(posts, "_tags", lambda session, names: [Tag(name=n) for n in names])
     with pytest.raises(Invalid) as error:
         factory.post(author, "Racing", tags="shared")
     assert "post" in error.value.errors
@@ -235,3 +202,86 @@ def test_finding_a_free_slug_costs_the_same_however_many_are_taken(factory, quer
     assert post.slug == "post-6"
     slug_queries = [q for q in queries if "slug" in q and "LIKE" in q.upper()]
     assert len(slug_queries) == 2
+
+
+# Every door (the edit form, /api/v1, the RealWorld /api) changes a post through
+# posts.change_post and publishes through posts.publish_post: the same outcome.
+
+WRITTEN = {
+    "tags": "zebra, apple",
+    "excerpt": "My own summary.",
+    "slug": "kept-address",
+    "comments_closed": True,
+    "publish_at": utcnow().replace(microsecond=0) - timedelta(days=3),
+}
+
+
+def _retitle(doors: Doors, door: str, post: Post, title: str) -> None:
+    if door == "form":
+        response = doors.form(f"/posts/{post.id}/edit", title=title)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return
+    if door == "v1":
+        response = doors.v1("PATCH", f"/api/v1/posts/{post.id}", {"title": title})
+    else:
+        response = doors.realworld(
+            "PUT", f"/api/articles/{post.slug}", {"article": {"title": title}}
+        )
+    assert response.status_code == 200, response.get_json()
+
+
+def _publish(doors: Doors, door: str, post: Post) -> None:
+    if door == "form":
+        response = doors.form(f"/posts/{post.id}/edit", status="published", publish_at="")
+        assert response.status_code == 302, response.get_data(as_text=True)
+    else:
+        response = doors.v1("POST", f"/api/v1/posts/{post.id}/publish")
+        assert response.status_code == 200, response.get_json()
+
+
+def _saved(post: Post) -> posts.PostFields:
+    db.session.expire_all()
+    return posts.editable(db.session.get(Post, post.id))
+
+
+@pytest.mark.parametrize("door", ["form", "v1", "realworld"])
+def test_a_change_to_one_field_keeps_every_other_through_every_door(app, client, factory, door):
+    author = factory.user()
+    post = factory.post(author, "Before", **WRITTEN)
+    before = _saved(post)
+    assert before.tags == ("zebra", "apple")
+    _retitle(Doors(app, client, author), door, post, "After")
+    assert _saved(post) == replace(before, title="After")
+
+
+@pytest.mark.parametrize("door", ["form", "v1"])  # a RealWorld article has no schedule
+def test_publishing_a_scheduled_post_without_a_time_sends_it_now_through_every_door(
+    app, client, factory, door
+):
+    author = factory.user()
+    post = factory.post(author, "Later", publish_at=utcnow() + timedelta(days=2))
+    before = posts.editable(post)
+    _publish(Doors(app, client, author), door, post)
+    after = _saved(post)
+    assert after.publish_at is not None
+    assert after.publish_at <= utcnow()
+    assert after == replace(before, publish_at=after.publish_at)
+
+
+@pytest.mark.parametrize("door", ["form", "v1"])
+def test_publishing_without_a_time_keeps_a_first_publication_time(app, client, factory, door):
+    author = factory.user()
+    first = utcnow().replace(microsecond=0) - timedelta(days=5)
+    post = factory.post(author, "Archived", status="archived", publish_at=first)
+    _publish(Doors(app, client, author), door, post)
+    assert (_saved(post).status, _saved(post).publish_at) == ("published", first)
+
+
+def test_a_change_finds_the_post_the_request_has_read_without_reading_it_again(factory, queries):
+    author = factory.user()
+    post = factory.post(author, tags="one")
+    db.session.expire_all()
+    read = posts.get_for_edit(db.session, author, post.id)
+    queries.clear()
+    assert posts.get_for_edit(db.session, author, post.id) is read
+    assert queries == []

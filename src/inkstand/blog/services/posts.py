@@ -1,0 +1,361 @@
+"""Writing posts: create, change, publish and delete them; each save is a revision."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Final
+
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from inkstand import markup, text
+from inkstand.accounts.models import User
+from inkstand.blog import permissions
+from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag, post_tags
+from inkstand.db import ID_MAX, DbSession
+from inkstand.exceptions import Forbidden, Invalid, NotFound
+
+TITLE_MAX = 200
+SLUG_MAX = 120
+EXCERPT_MAX = 500
+TAG_MAX = 40
+TAGS_PER_POST = 10
+YEARS = (1900, 9000)
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TAG = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class Keep(Enum):
+    """The value of a field a change leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class PostFields:
+    """A post's editable fields: what the edit form shows and what every save writes.
+    The defaults are a new post's."""
+
+    title: str = ""
+    body: str = ""
+    status: str = Status.DRAFT.value
+    slug: str = ""  # empty: made from the title
+    excerpt: str = ""  # empty: the first paragraph
+    tags: tuple[str, ...] = ()
+    publish_at: datetime | None = None  # none: when published, now or the first time
+    comments_closed: bool = False
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    """The fields of a post to change, from a form or an API: any subset, the others
+    left at KEEP. Tags are a list of names."""
+
+    title: str | Keep = KEEP
+    body: str | Keep = KEEP
+    status: str | Keep = KEEP
+    slug: str | Keep = KEEP
+    excerpt: str | Keep = KEEP
+    tags: Sequence[str] | Keep = KEEP
+    publish_at: datetime | Keep | None = KEEP
+    comments_closed: bool | Keep = KEEP
+
+    def applied_to(self, fields: PostFields) -> PostFields:
+        """``fields`` with these changes: the one merge of a partial update."""
+        sent = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        changed = {name: value for name, value in sent.items() if value is not KEEP}
+        if "tags" in changed:
+            changed["tags"] = tuple(changed["tags"])
+        return dataclasses.replace(fields, **changed)
+
+
+def editable(post: Post) -> PostFields:
+    """A post's editable fields as they are now."""
+    return PostFields(
+        title=post.title,
+        body=post.body_source,
+        status=post.status,
+        slug=post.slug,
+        excerpt=post.excerpt_source,
+        tags=tuple(post.tag_list),
+        publish_at=post.published_at,
+        comments_closed=post.comments_closed,
+    )
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _NON_SLUG.sub("-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "post"
+
+
+def parse_tags(names: Sequence[str]) -> list[str]:
+    """Normalised tag names, each once, in the order given. Raises Invalid."""
+    found: list[str] = []
+    for raw in names:
+        name = re.sub(r"\s+", "-", raw.strip().lower())
+        if not name:
+            continue
+        if len(name) > TAG_MAX or not TAG.match(name):
+            raise Invalid.field(
+                "tags", f"“{name[:TAG_MAX]}” is not a tag: use letters, digits and hyphens."
+            )
+        if name not in found:
+            found.append(name)
+    if len(found) > TAGS_PER_POST:
+        raise Invalid.field("tags", f"Use at most {TAGS_PER_POST} tags.")
+    return found
+
+
+def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    title = data.title.strip()
+    if not title:
+        errors["title"] = ["Give the post a title."]
+    elif len(title) > TITLE_MAX or text.CONTROL.search(title):
+        errors["title"] = [f"Use at most {TITLE_MAX} printable characters."]
+    if not data.body.strip():
+        errors["body"] = ["Write something in the body."]
+    elif len(data.body) > body_limit:
+        errors["body"] = [f"The body is limited to {body_limit:,} characters."]
+    if data.slug and (len(data.slug) > SLUG_MAX or not SLUG.match(data.slug)):
+        errors["slug"] = ["Use lowercase letters, digits and single hyphens."]
+    if len(data.excerpt) > EXCERPT_MAX:
+        errors["excerpt"] = [f"Keep the excerpt under {EXCERPT_MAX} characters."]
+    if data.status not in {s.value for s in Status}:
+        errors["status"] = ["Choose draft, published or archived."]
+    if data.publish_at is not None and data.publish_at.tzinfo is None:
+        errors["publish_at"] = ["Give the publication time with its time zone."]
+    elif data.publish_at is not None and not YEARS[0] <= data.publish_at.year <= YEARS[1]:
+        errors["publish_at"] = [f"Choose a year between {YEARS[0]} and {YEARS[1]}."]
+    return errors
+
+
+def _clean(data: PostFields) -> PostFields:
+    """Strip characters no database keeps (NUL) and surrounding space."""
+    return dataclasses.replace(
+        data,
+        title=data.title.strip(),
+        body=data.body.replace("\x00", ""),
+        slug=data.slug.strip().lower(),
+        excerpt=text.clean(data.excerpt),
+    )
+
+
+def _slug_owner(session: DbSession, slug: str) -> int | None:
+    """The id of the post that uses ``slug`` now or used it before, if any."""
+    owner = session.scalar(select(Post.id).where(Post.slug == slug))
+    if owner is None:
+        owner = session.scalar(select(SlugRedirect.post_id).where(SlugRedirect.slug == slug))
+    return owner
+
+
+def _free_slug(session: DbSession, base: str, post_id: int | None) -> str:
+    """``base``, or ``base-2``, ``base-3``...: the first no other post uses or used.
+
+    Two queries however many are taken (slugs hold no LIKE wildcards)."""
+    stem = base[: SLUG_MAX - 8]
+    current = select(Post.slug).where(Post.slug.like(f"{stem}%"))
+    former = select(SlugRedirect.slug).where(SlugRedirect.slug.like(f"{stem}%"))
+    if post_id is not None:
+        current = current.where(Post.id != post_id)
+        former = former.where(SlugRedirect.post_id != post_id)
+    taken = set(session.scalars(current)) | set(session.scalars(former))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
+
+
+def _tags(session: DbSession, names: list[str]) -> list[Tag]:
+    """Existing tags by name, creating the missing ones (not committed)."""
+    if not names:
+        return []
+    found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    for name in names:
+        if name not in found:
+            found[name] = Tag(name=name)
+            session.add(found[name])
+    return [found[name] for name in names]
+
+
+def _slug(session: DbSession, post: Post, data: PostFields) -> str:
+    """The address to save: the one asked for if free, else the post's own, else one
+    made from the title. A changed address leaves the old one redirecting. Raises Invalid."""
+    if data.slug:
+        owner = _slug_owner(session, data.slug)
+        if owner is not None and owner != post.id:
+            raise Invalid.field("slug", "Another post already uses this address.")
+        slug = data.slug
+    elif post.slug:
+        slug = post.slug
+    else:
+        slug = _free_slug(session, slugify(data.title), post.id)
+    if post.slug and slug != post.slug:
+        session.execute(delete(SlugRedirect).where(SlugRedirect.slug == slug))
+        session.add(SlugRedirect(slug=post.slug, post_id=post.id))
+    return slug
+
+
+def _apply(
+    session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
+) -> None:
+    """Write validated fields onto a post and record the revision. Raises Invalid."""
+    errors = _validate(data, limit)
+    try:
+        tag_names = parse_tags(data.tags)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    data = _clean(data)
+    post.title, post.slug, post.body_source = data.title, _slug(session, post, data), data.body
+    post.body_html = markup.render_markdown(data.body)
+    post.excerpt_source = data.excerpt
+    post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
+    post.reading_minutes = markup.reading_minutes(data.body)
+    post.tags = _tags(session, tag_names)
+    post.tag_names = ",".join(tag_names)
+    post.updated_at = now
+    post.comments_closed = data.comments_closed
+    _set_publication(post, data, now)
+    session.add(post)
+    _record_revision(session, post, editor, now)
+
+
+def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
+    """The state, and the publication time: the one given; without one, a published
+    post keeps its first time if that has come, else goes out now (so a scheduled post
+    published without a time goes out now). A draft keeps only a time given."""
+    post.status = data.status
+    if data.status == Status.DRAFT or data.publish_at is not None:
+        post.published_at = data.publish_at
+    elif data.status == Status.PUBLISHED and (post.published_at is None or post.published_at > now):
+        # To the second, as the edit form shows it. Archiving a never-published post
+        # does not publish it.
+        post.published_at = now.replace(microsecond=0)
+
+
+def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
+    session.flush()
+    number = session.scalar(
+        select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
+    )
+    session.add(
+        Revision(
+            post_id=post.id,
+            number=(number or 0) + 1,
+            editor_id=editor.id,
+            title=post.title,
+            body_source=post.body_source,
+            excerpt_source=post.excerpt_source,
+            tags_text=", ".join(post.tag_list),
+            created_at=now,
+        )
+    )
+
+
+def _save(
+    session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
+) -> None:
+    """Apply and commit one save, or leave nothing written. Raises Invalid."""
+    try:
+        _apply(session, post, data, editor, now, limit)
+        session.commit()
+    except Invalid:
+        session.rollback()
+        raise
+    except IntegrityError as exc:  # a simultaneous save took the same slug, tag or number
+        session.rollback()
+        raise Invalid.field(
+            "post", "Another save happened at the same moment. Please save again."
+        ) from exc
+
+
+def create_post(
+    session: DbSession, actor: User | None, changes: PostChanges, now: datetime, body_limit: int
+) -> Post:
+    """Write a new post as ``actor``: the fields given, a new post's defaults for the
+    others. Returns it with its author. Raises Forbidden or Invalid."""
+    if actor is None or not permissions.can_create(actor):
+        raise Forbidden("Your account may not write posts.")
+    post = Post(author=actor, slug="", created_at=now, tags=[])
+    _save(session, post, changes.applied_to(PostFields()), actor, now, body_limit)
+    return post
+
+
+def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | None:
+    """The post ``post_id`` with its author (and its tags), or None. A post this request
+    has read already (and still holds) comes from the session's identity map: the row is
+    not read again, only what was not loaded with it."""
+    if not 0 < post_id <= ID_MAX:
+        return None
+    loads = [joinedload(Post.author), *([selectinload(Post.tags)] if with_tags else [])]
+    post = session.get(Post, post_id, options=loads)
+    if post is None:
+        return None
+    unloaded = inspect(post).unloaded
+    if "author" in unloaded:
+        set_committed_value(post, "author", session.get(User, post.author_id))
+    if with_tags and "tags" in unloaded:
+        tagged = select(post_tags.c.tag_id).where(post_tags.c.post_id == post.id)
+        tags = session.scalars(select(Tag).where(Tag.id.in_(tagged)).order_by(Tag.name))
+        set_committed_value(post, "tags", list(tags))
+    return post
+
+
+def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
+    """A post ``actor`` may change, with its author and tags. Raises NotFound or Forbidden."""
+    post = find(session, post_id)
+    if post is None:
+        raise NotFound("No such post.")
+    if not permissions.can_edit(actor, post):
+        raise Forbidden("You may not change this post.")
+    return post
+
+
+def change_post(
+    session: DbSession, actor: User | None, post_id: int, changes: PostChanges, now: datetime,
+    body_limit: int,
+) -> Post:  # fmt: skip
+    """Save a new version of a post: the fields changed, the others as they are.
+    Returns it with its author and tags. Raises NotFound, Forbidden or Invalid."""
+    post = get_for_edit(session, actor, post_id)
+    assert actor is not None  # get_for_edit refused anonymous
+    _save(session, post, changes.applied_to(editable(post)), actor, now, body_limit)
+    return post
+
+
+def publish_post(
+    session: DbSession, actor: User | None, post_id: int, at: datetime | None, now: datetime,
+    body_limit: int,
+) -> Post:  # fmt: skip
+    """Publish a post at ``at`` (a future time schedules it); without a time, at its
+    first publication time if that has come, else now: a scheduled post published
+    without a time goes out now. Raises NotFound, Forbidden or Invalid."""
+    changes = PostChanges(status=Status.PUBLISHED.value, publish_at=at)
+    return change_post(session, actor, post_id, changes, now, body_limit)
+
+
+def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:
+    """Delete a post with its revisions and old slugs. Raises NotFound or Forbidden."""
+    post = session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
+    if post is None:
+        raise NotFound("No such post.")
+    if not permissions.can_delete(actor, post):
+        raise Forbidden("You may not delete this post.")
+    session.delete(post)
+    session.commit()
