@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from inkstand import runtime
@@ -116,13 +116,19 @@ class Outbox:
         ]
 
 
+def _any_value(converter: BaseConverter) -> str | int:
+    """A value a route argument takes: 1 for a number, one of a choice's words, else a word."""
+    if isinstance(converter, IntegerConverter):
+        return 1
+    if isinstance(converter, AnyConverter):
+        return min(converter.items)
+    return "x"
+
+
 def any_url(app: Flask, rule: Rule, method: str) -> str:
     """A URL that reaches ``rule`` by ``method``, its arguments filled by their kind
     (1 for a number, a word otherwise): for walks that need a route, not an object."""
-    values = {
-        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
-        for name in rule.arguments
-    }
+    values = {name: _any_value(rule._converters[name]) for name in rule.arguments}
     adapter = app.url_map.bind("inkstand.test")
     url = adapter.build(rule.endpoint, values, method=method)
     matched, _ = adapter.match(url, method=method, return_rule=True)

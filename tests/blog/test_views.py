@@ -165,8 +165,9 @@ def test_manage_lists_own_posts_for_authors_and_all_for_editors(client, factory)
     assert "Bob&#39;s post" in page
 
 
-# The post page: the site settings, the post with its author, its comments with theirs.
-PAGE_BUDGETS = {"home": 2, "post": 3, "tag": 3, "author": 3}
+# The post page: the site settings, the post with its author, its comments with theirs,
+# and its related posts with their authors (discovery.reading.related).
+PAGE_BUDGETS = {"home": 2, "post": 4, "tag": 3, "author": 3}
 
 
 def _count(client, queries, url: str) -> int:

@@ -18,6 +18,7 @@ from inkstand.blog.forms import PostForm
 from inkstand.blog.models import Post
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
+from inkstand.discovery import views as discovery
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 
@@ -75,6 +76,7 @@ def show(slug: str) -> ResponseReturnValue:
         can_edit=permissions.can_edit(user, post),
         favourited=favourited,
         **comments.post_page(post),
+        **discovery.post_page(post),
     )
 
 
