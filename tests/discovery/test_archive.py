@@ -6,8 +6,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from inkstand.db import utcnow
+from inkstand.extensions import db
 from tests.blog.test_views import _bulk_posts, _count, _titles
 
 
@@ -40,6 +42,37 @@ def test_the_index_counts_listed_posts_per_month_newest_first(client, factory):
         ("/archive/2025/12", "December", "1 post"),
     ]
     assert re.findall(r'<h2 id="year-\d+">(\d+)</h2>', html) == ["2026", "2025"]
+
+
+@pytest.fixture
+def far_east(app):
+    """Database sessions in a zone 13 hours ahead of UTC (PostgreSQL reads a
+    timestamptz in its session's zone; SQLite has none)."""
+
+    def set_zone(connection, record):
+        if db.engine.dialect.name == "postgresql":
+            cursor = connection.cursor()
+            cursor.execute("SET TIME ZONE 'Pacific/Auckland'")
+            cursor.close()
+            connection.commit()
+
+    event.listen(db.engine, "connect", set_zone)
+    db.engine.dispose()
+    yield
+    event.remove(db.engine, "connect", set_zone)
+    db.engine.dispose()
+
+
+def test_months_are_months_of_utc_whatever_the_databases_zone(client, factory, far_east):
+    ada = factory.user(username="ada")
+    factory.post(ada, "Late October", publish_at=at(2026, 10, 31, 20, 0))  # 1 Nov in Auckland
+    factory.post(ada, "Late November", publish_at=at(2026, 11, 30, 12, 0))  # 1 Dec there
+    html = client.get("/archive").get_data(as_text=True)
+    assert [m[:2] for m in _months(html)] == [
+        ("/archive/2026/11", "November"),
+        ("/archive/2026/10", "October"),
+    ]
+    assert _titles(client.get("/archive/2026/11").get_data(as_text=True)) == ["Late November"]
 
 
 def test_a_month_page_lists_that_months_posts_only(client, factory):
