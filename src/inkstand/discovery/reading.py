@@ -72,8 +72,9 @@ def changed_at(post: Post) -> datetime:
 
 def related(session: DbSession, post: Post, now: datetime, limit: int) -> list[Post]:
     """Up to ``limit`` listed posts sharing a tag with ``post``: those sharing the most
-    tags first, then the newest. One query; none for a post without tags."""
-    if not post.tag_names or limit < 1:
+    tags first, then the newest. One query, even for a post without tags, so that the
+    post page's count is the same for every post; none when ``limit`` is 0."""
+    if limit < 1:
         return []
     its_tags = select(post_tags.c.tag_id).where(post_tags.c.post_id == post.id)
     shared = (
