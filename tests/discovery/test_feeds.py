@@ -166,3 +166,11 @@ def test_query_count_is_fixed_whatever_the_number_of_posts(client, factory, quer
     queries.clear()
     assert client.get(url).status_code == 200
     assert small == len(queries) == FEED_BUDGETS[url]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_characters_xml_cannot_carry_are_left_out_not_a_500(client, factory, flavour):
+    body = "A bell\x07 and a form\x0cfeed in the text."
+    factory.post(factory.user(username="ada"), "Controls", body=body, excerpt=body)
+    feed = _parse(client, f"/{flavour}.xml", flavour)
+    assert "A bell and a formfeed" in feed.entries[0].content[0].value
