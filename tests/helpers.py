@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import Select, func, insert, select
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from inkstand import config, create_app, markup, runtime
@@ -238,13 +238,19 @@ class Outbox:
         ]
 
 
+def _any_value(converter: BaseConverter) -> str | int:
+    """A value a route argument takes: 1 for a number, one of a choice's words, else a word."""
+    if isinstance(converter, IntegerConverter):
+        return 1
+    if isinstance(converter, AnyConverter):
+        return min(converter.items)
+    return "x"
+
+
 def any_url(app: Flask, rule: Rule, method: str) -> str:
     """A URL that reaches ``rule`` by ``method``, its arguments filled by their kind
     (1 for a number, a word otherwise): for walks that need a route, not an object."""
-    values = {
-        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
-        for name in rule.arguments
-    }
+    values = {name: _any_value(rule._converters[name]) for name in rule.arguments}
     adapter = app.url_map.bind("inkstand.test")
     url = adapter.build(rule.endpoint, values, method=method)
     matched, _ = adapter.match(url, method=method, return_rule=True)
@@ -440,7 +446,9 @@ def bulk_posts(author, count: int, tag_id: int | None = None) -> None:
 
 
 # The post page: the site settings, the post with its author, its comments with theirs.
-PAGE_BUDGETS = {"home": 2, "post": 3, "tag": 3, "author": 3}
+# The post page: the site settings, the post with its author, its comments with theirs,
+# and its related posts with their authors (discovery.reading.related).
+PAGE_BUDGETS = {"home": 2, "post": 4, "tag": 3, "author": 3}
 
 
 def fresh(statement: Select[Any]) -> Any:
@@ -459,3 +467,16 @@ def stored() -> dict[str, int]:
         "settings": select(func.count()).select_from(SiteSetting),
     }
     return {name: int(fresh(statement)) for name, statement in counted.items()}
+
+
+def post_titles(html: str) -> list[str]:
+    """The titles of the posts a list page shows, in order."""
+    return re.findall(r'<h2><a href="/posts/[^"]+">([^<]+)</a></h2>', html)
+
+
+def count_queries(client: FlaskClient, queries: list[str], url: str) -> int:
+    """How many SQL statements a GET of ``url`` runs (it must answer 200)."""
+    queries.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)

@@ -199,6 +199,17 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Most connections one gevent worker serves at once, open live streams included.",
     ),
+    Setting("FEED_ITEMS", 20, "Posts in each RSS and Atom feed (site, tag, author), newest first."),
+    Setting(
+        "SITEMAP_URLS_PER_FILE",
+        50_000,
+        "Most URLs in one sitemap file (the protocol's limit is 50,000); a site with more "
+        "serves /sitemap.xml as an index of files of this size.",
+    ),
+    Setting("ARCHIVE_MONTHS_PER_PAGE", 24, "Months on each page of the archive index."),
+    Setting(
+        "RELATED_POSTS", 3, "Related posts (sharing the most tags) shown under a post; 0: none."
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

@@ -61,6 +61,16 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def absolute_link(endpoint: str, **values: str | int) -> str:
+    """``link`` on the site's trusted origin (that of ``absolute_url``), for absolute
+    URLs repeated in a loop: feeds, the sitemap."""
+    if "link_origin" not in g:
+        home = url_for("blog.index")
+        g.link_origin = absolute_url("blog.index").removesuffix(home)
+    origin: str = g.link_origin
+    return origin + link(endpoint, **values)
+
+
 def date(value: datetime | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
@@ -71,7 +81,9 @@ def iso(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
-    app.jinja_env.globals.update(static_url=static_url, absolute_url=absolute_url, link=link)
+    app.jinja_env.globals.update(
+        static_url=static_url, absolute_url=absolute_url, absolute_link=absolute_link, link=link
+    )
     app.jinja_env.filters.update(date=date, iso=iso)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

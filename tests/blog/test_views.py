@@ -12,11 +12,7 @@ from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import PAGE_BUDGETS, bulk_posts, login, submit
-
-
-def _titles(html: str) -> list[str]:
-    return re.findall(r'<h2><a href="/posts/[^"]+">([^<]+)</a></h2>', html)
+from tests.helpers import PAGE_BUDGETS, bulk_posts, count_queries, login, post_titles, submit
 
 
 def test_home_pages_through_posts_by_keyset(client, factory):
@@ -24,15 +20,15 @@ def test_home_pages_through_posts_by_keyset(client, factory):
     site.update(db.session, factory.user("admin"), posts_per_page=3)
     bulk_posts(author, 7)
     first = client.get("/").get_data(as_text=True)
-    assert _titles(first) == ["Bulk 6", "Bulk 5", "Bulk 4"]
+    assert post_titles(first) == ["Bulk 6", "Bulk 5", "Bulk 4"]
     older = re.search(r'href="(/\?before=[^"]+)"', first)[1]
     second = client.get(older).get_data(as_text=True)
-    assert _titles(second) == ["Bulk 3", "Bulk 2", "Bulk 1"]
+    assert post_titles(second) == ["Bulk 3", "Bulk 2", "Bulk 1"]
     third = client.get(re.search(r'href="(/\?before=[^"]+)"', second)[1]).get_data(as_text=True)
-    assert _titles(third) == ["Bulk 0"]
+    assert post_titles(third) == ["Bulk 0"]
     assert "Older" not in third
     newer = re.search(r'href="(/\?after=[^"]+)"', third)[1]
-    assert _titles(client.get(newer).get_data(as_text=True)) == ["Bulk 3", "Bulk 2", "Bulk 1"]
+    assert post_titles(client.get(newer).get_data(as_text=True)) == ["Bulk 3", "Bulk 2", "Bulk 1"]
 
 
 def test_deep_pages_seek_by_key_not_by_offset(client, factory, queries):
@@ -60,11 +56,11 @@ def test_tag_and_author_pages(client, factory):
     factory.post(ada, "Ada on Python", tags="python")
     factory.post(bob, "Bob on Python", tags="python")
     factory.post(bob, "Bob on Go", tags="go")
-    assert _titles(client.get("/tags/python").get_data(as_text=True)) == [
+    assert post_titles(client.get("/tags/python").get_data(as_text=True)) == [
         "Bob on Python",
         "Ada on Python",
     ]
-    assert _titles(client.get("/authors/bob").get_data(as_text=True)) == [
+    assert post_titles(client.get("/authors/bob").get_data(as_text=True)) == [
         "Bob on Go",
         "Bob on Python",
     ]
@@ -136,13 +132,6 @@ def test_manage_lists_own_posts_for_authors_and_all_for_editors(client, factory)
     assert "Bob&#39;s post" in page
 
 
-def _count(client, queries, url: str) -> int:
-    queries.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("page", sorted(PAGE_BUDGETS))
 def test_query_count_is_fixed_whatever_the_number_of_posts(client, factory, queries, page):
     author = factory.user(username="ada")
@@ -154,16 +143,16 @@ def test_query_count_is_fixed_whatever_the_number_of_posts(client, factory, quer
         "tag": "/tags/python",
         "author": "/authors/ada",
     }
-    small = _count(client, queries, urls[page])
+    small = count_queries(client, queries, urls[page])
     bulk_posts(author, 300, tag_id)
-    large = _count(client, queries, urls[page])
+    large = count_queries(client, queries, urls[page])
     assert small == large == PAGE_BUDGETS[page]
 
 
 def test_logged_in_page_adds_only_the_account_query(client, factory, queries):
     factory.post(factory.user())
     login(client, factory.user("reader"))
-    assert _count(client, queries, "/") == PAGE_BUDGETS["home"] + 1
+    assert count_queries(client, queries, "/") == PAGE_BUDGETS["home"] + 1
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,15 @@ def test_no_axe_violations(
     with live_app.app_context():
         writer = db.session.get(User, author.id)
         post = Factory(live_app).post(writer, "An accessible post", body=BODY, tags="a11y")
+        Factory(live_app).post(writer, "A related post", body=BODY, tags="a11y")
+        month = f"/archive/{post.published_at:%Y/%m}"
     # axe is injected as a script, which the site's own CSP would refuse.
     context = browser.new_context(base_url=live_server, color_scheme=scheme, bypass_csp=True)
     page = context.new_page()
     axe = Axe()
     found = {}
     for path in ["/", f"/posts/{post.slug}", "/tags/a11y", f"/authors/{author.username}",
-                 "/login", "/register", "/password/forgot"]:  # fmt: skip
+                 "/archive", month, "/login", "/register", "/password/forgot"]:  # fmt: skip
         page.goto(path)
         violations = axe.run(page).response["violations"]
         if violations:

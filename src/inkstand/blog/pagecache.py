@@ -24,12 +24,20 @@ from inkstand.extensions import cache, db
 from inkstand.site import services as site_services
 from inkstand.site.models import content_change_listeners
 
-CACHEABLE = frozenset({"blog.index", "blog.show", "blog.tag", "blog.author"})
+CACHEABLE = frozenset(
+    {
+        "blog.index", "blog.show", "blog.tag", "blog.author",
+        "discovery.site_feed", "discovery.tag_feed", "discovery.author_feed",
+        "discovery.sitemap", "discovery.sitemap_file", "discovery.robots",
+        "discovery.archive", "discovery.month",
+    }
+)  # fmt: skip
 # The only query arguments these pages read; any other makes a request uncacheable,
 # so junk arguments cannot fill the cache with copies of one page.
 PAGE_ARGUMENTS = frozenset({"before", "after"})
 VERSION_CHECK_SECONDS = 1.0
-KEPT_HEADERS = ("Content-Type", "Vary")
+# A feed's validators are kept so that a kept feed still answers If-None-Match with a 304.
+KEPT_HEADERS = ("Content-Type", "Vary", "ETag", "Last-Modified", "Cache-Control")
 
 
 class ContentVersion:
@@ -100,7 +108,7 @@ def _serve_cached() -> ResponseReturnValue | None:
         return None
     body, headers = entry
     g.page_from_cache = True
-    return Response(body, headers=headers)
+    return Response(body, headers=headers).make_conditional(request)
 
 
 def _store(response: Response) -> Response:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, select
 from sqlalchemy.orm import joinedload
 
 from inkstand.accounts.models import Follow, User
@@ -268,3 +268,12 @@ def tags_in_use(session: DbSession, now: datetime, limit: int) -> list[str]:
     """The names of the tags on published posts, most used first: one query."""
     uses = _tag_uses(now).order_by(func.count(Post.id).desc(), Tag.name).limit(limit)
     return [name for name, _ in session.execute(uses)]
+
+
+def listed_page(
+    session: DbSession, now: datetime, size: int, where: ColumnElement[bool],
+    before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """A page of listed posts narrowed by ``where`` (another feature's list, such as
+    a month of the archive), newest first, with their authors. Raises BadCursor."""
+    return _page(session, _listed(now).where(where), size, before, after)

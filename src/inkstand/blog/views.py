@@ -20,6 +20,7 @@ from inkstand.blog.services import favourites, posts
 from inkstand.blog.services import revisions as history
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
+from inkstand.discovery import views as discovery
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
@@ -78,6 +79,7 @@ def show(slug: str) -> ResponseReturnValue:
         can_edit=permissions.can_edit(user, post),
         favourited=favourited,
         **comments.post_page(post),
+        **discovery.post_page(post),
     )
 
 

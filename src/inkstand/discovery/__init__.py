@@ -1,0 +1,1 @@
+"""Discovery: feeds, the sitemap, page metadata, the monthly archive and related posts."""
