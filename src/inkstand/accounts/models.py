@@ -39,10 +39,15 @@ class User(PublicContent, Base):
     image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Whether she is told by e-mail of new comments on her posts.
     notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The nonce the one live link confirming a new address carries (see
+    # passwords.AddressLinks); None when no change of address is waiting.
+    email_change_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
-    private_fields = frozenset({"email", "password_hash", "role", "notify_comments"})
+    private_fields = frozenset(
+        {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
+    )
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True

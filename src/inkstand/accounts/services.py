@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy import exists, false, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import marks, text
-from inkstand.accounts import permissions
-from inkstand.accounts.models import Follow, Role, User
-from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.accounts import notices, permissions
+from inkstand.accounts.models import ApiToken, Follow, Role, User
+from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.mail import Mailer
@@ -161,15 +165,131 @@ def user_for_reset(session: DbSession, links: ResetLinks, token: str) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class NewPassword:
+    """A password being set, and what goes with it: whether every API token of the
+    account is revoked too, and where the notice is mailed from."""
+
+    password: str
+    revoke_tokens: bool
+    mailer: Mailer
+    site_title: str
+    now: datetime
+
+
 def reset_password(
-    session: DbSession, passwords: Passwords, links: ResetLinks, token: str, password: str
+    session: DbSession, passwords: Passwords, links: ResetLinks, token: str, new: NewPassword
 ) -> User:
     """Set a new password through a reset link. Raises Invalid."""
-    user = user_for_reset(session, links, token)
-    if problems := _password_errors(password, user.username, user.email):
+    return _set_password(session, passwords, user_for_reset(session, links, token), new)
+
+
+def change_password(
+    session: DbSession, passwords: Passwords, user: User, current: str, new: NewPassword
+) -> User:
+    """Set a new password for a logged-in account that knows its current one. Every
+    session and RealWorld token issued before stops working (they carry the old
+    password's fingerprint); the door renews its own. Raises Invalid."""
+    if not passwords.verify(user.password_hash, current):
+        raise Invalid.field("current_password", "That is not your current password.")
+    if passwords.verify(user.password_hash, new.password):
+        raise Invalid.field("password", "Choose a password other than your current one.")
+    return _set_password(session, passwords, user, new)
+
+
+def _set_password(session: DbSession, passwords: Passwords, user: User, new: NewPassword) -> User:
+    if problems := _password_errors(new.password, user.username, user.email):
         raise Invalid({"password": problems})
-    user.password_hash = passwords.hash(password)
+    user.password_hash = passwords.hash(new.password)
+    revoked = 0
+    if new.revoke_tokens:
+        result = session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=new.now)
+        )
+        revoked = cast("CursorResult[Any]", result).rowcount
     session.commit()
+    notices.password_changed(new.mailer, user, tokens_revoked=revoked, site_title=new.site_title)
+    return user
+
+
+@dataclass(frozen=True)
+class AddressMail:
+    """What a change of address mails with: the mailer, the site's name, and how the
+    door turns a token into a full link."""
+
+    mailer: Mailer
+    site_title: str
+    link_for: Callable[[str], str]
+
+
+def request_email_change(
+    session: DbSession,
+    passwords: Passwords,
+    links: AddressLinks,
+    user: User,
+    current: str,
+    email: str,
+    mail: AddressMail,
+) -> None:
+    """Mail a link that confirms ``email`` as ``user``'s new address; nothing changes
+    until it is opened. A newer request kills the older link. An address another
+    account holds gets no link: its owner is told instead, and the asker hears the
+    same as for a free one, so the page tells no one who is registered.
+    Raises Invalid (wrong password, not an address, the address already hers)."""
+    if not passwords.verify(user.password_hash, current):
+        raise Invalid.field("current_password", "That is not your current password.")
+    email = normalise_email(email)
+    if email == user.email:
+        raise Invalid.field("email", "That is already your address.")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        notices.address_taken(mail.mailer, email, site_title=mail.site_title)
+        return
+    user.email_change_nonce = secrets.token_urlsafe(16)
+    session.commit()
+    token = links.issue(user, email, user.email_change_nonce)
+    notices.confirm_address(
+        mail.mailer, user, email, mail.link_for(token), links.max_age, site_title=mail.site_title
+    )
+
+
+_LINK_PROBLEMS = {
+    LinkProblem.EXPIRED: "This link has expired. Ask for a new one in your settings.",
+    LinkProblem.USED: "This link was used already, or a newer one replaced it.",
+    LinkProblem.BROKEN: "This link is not valid: it may have been cut short when copied.",
+}
+
+
+def pending_email_change(session: DbSession, links: AddressLinks, token: str) -> tuple[User, str]:
+    """The account and new address a confirmation link names. Raises Invalid (on
+    "token", saying why: expired, used or replaced, or not valid)."""
+    found = links.read(token)
+    if isinstance(found, LinkProblem):
+        raise Invalid.field("token", _LINK_PROBLEMS[found])
+    user_id, email, nonce = found
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid.field("token", _LINK_PROBLEMS[LinkProblem.BROKEN])
+    if not links.matches(user, nonce):
+        raise Invalid.field("token", _LINK_PROBLEMS[LinkProblem.USED])
+    return user, email
+
+
+def confirm_email_change(
+    session: DbSession, links: AddressLinks, token: str, mail: AddressMail
+) -> User:
+    """Make the address a link names the account's own, once; the old address is
+    told. Raises Invalid (a bad link, or the address taken meanwhile)."""
+    user, email = pending_email_change(session, links, token)
+    old = user.email
+    user.email, user.email_change_nonce = email, None
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another account took the address since the link went out
+        session.rollback()
+        raise Invalid.field("token", "That address now belongs to another account.") from exc
+    notices.address_changed(mail.mailer, user, old, site_title=mail.site_title)
     return user
 
 
