@@ -62,6 +62,12 @@ class ChangePasswordForm(Form):
 
 class ProfileForm(Form):
     # Lengths are the service's rule, and its message; the browser is only told.
+    username = StringField(
+        "Username",
+        render_kw={"maxlength": 30, "autocomplete": "username"},
+        description="Your author page's address. A new name leaves the old address "
+        "redirecting here until someone else takes that name.",
+    )
     display_name = StringField("Display name", render_kw={"maxlength": DISPLAY_NAME_MAX})
     bio = TextAreaField("Bio", render_kw={"maxlength": BIO_MAX})
     notify_comments = BooleanField(

@@ -81,6 +81,18 @@ class User(PublicContent, Base):
         return f"<User {self.username} ({self.role})>"
 
 
+class UsernameRedirect(PublicContent, Base):
+    """A name an account had: its old author page redirects to the account's page
+    under whatever name it has now. Kept lower-cased, as names are matched. An
+    old name is free for anyone at once; whoever takes it deletes its row."""
+
+    __tablename__ = "username_redirects"
+
+    username: Mapped[str] = mapped_column(String(30), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Follow(PublicContent, Base):
     """A reader following a writer: her posts make the reader's feed. Public
     content because author pages show how many follow her."""

@@ -8,19 +8,19 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import exists, false, func, or_, select, update
+from sqlalchemy import delete, exists, false, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import marks, text
 from inkstand.accounts import notices, permissions
-from inkstand.accounts.models import ApiToken, Follow, Role, User
+from inkstand.accounts.models import ApiToken, Follow, Role, User, UsernameRedirect
 from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
 from inkstand.db import DbSession
-from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.mail import Mailer
 
 log = logging.getLogger(__name__)
@@ -90,12 +90,26 @@ def register(
     role = Role.ADMIN.value if first else new_account_role
     user = User(username=username, email=email, password_hash=passwords.hash(password), role=role)
     session.add(user)
+    _take_name(session, username)
     try:
         session.commit()
     except IntegrityError as exc:  # a twin registration won the race
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
     return user
+
+
+def _take_name(session: DbSession, username: str) -> None:
+    """An account takes ``username``: an old name's redirect, if any, gives way."""
+    session.execute(delete(UsernameRedirect).where(UsernameRedirect.username == username.lower()))
+
+
+def _rename(session: DbSession, user: User, username: str) -> None:
+    """Give ``user`` a new name; her old author page redirects to her from now on."""
+    if username.lower() != user.username.lower():
+        _take_name(session, username)
+        session.add(UsernameRedirect(username=user.username.lower(), user_id=user.id))
+    user.username = username
 
 
 def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]]:
@@ -362,7 +376,8 @@ def update_account(
     errors.update(_profile_errors(display_name, bio, image_url))
     if errors:
         raise Invalid(errors)
-    user.username, user.email, user.image_url = username, email, image_url
+    _rename(session, user, username)
+    user.email, user.image_url = email, image_url
     user.display_name, user.bio = display_name, bio
     if changes.password is not None:
         user.password_hash = passwords.hash(changes.password)
@@ -381,13 +396,26 @@ def _cleaned(given: str | None, current: str) -> str:
 
 
 def get_by_username(session: DbSession, username: str) -> User:
-    """The account named ``username``, whatever the case. Raises NotFound."""
+    """The account named ``username``, whatever the case. Raises Moved (a name it
+    had) or NotFound."""
     if not USERNAME.match(username):  # no query for a name no account can have (NUL)
         raise NotFound("No such author.")
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
-        raise NotFound("No such author.")
+        _moved_or_missing(session, username)
     return user
+
+
+def _moved_or_missing(session: DbSession, username: str) -> NoReturn:
+    """Raises Moved when ``username`` is a name an account had, else NotFound."""
+    now_named = session.scalar(
+        select(User.username)
+        .join(UsernameRedirect, UsernameRedirect.user_id == User.id)
+        .where(UsernameRedirect.username == username.lower())
+    )
+    if now_named is not None:
+        raise Moved(now_named, key="username")
+    raise NotFound("No such author.")
 
 
 @dataclass(frozen=True)
@@ -400,7 +428,8 @@ class Profile:
 
 
 def get_profile(session: DbSession, viewer: User | None, username: str) -> Profile:
-    """The account ``username`` with its follower count, in one query. Raises NotFound."""
+    """The account ``username`` with its follower count, in one query. Raises Moved
+    (a name it had) or NotFound."""
     if not USERNAME.match(username):
         raise NotFound("No such author.")
     followers = select(func.count()).where(Follow.followed_id == User.id).scalar_subquery()
@@ -413,7 +442,7 @@ def get_profile(session: DbSession, viewer: User | None, username: str) -> Profi
         select(User, followers, followed).where(func.lower(User.username) == username.lower())
     ).first()
     if row is None:
-        raise NotFound("No such author.")
+        _moved_or_missing(session, username)
     return Profile(row[0], row[1], bool(row[2]))
 
 

@@ -271,6 +271,7 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changes = services.AccountChanges(
+                username=form.username.data or "",
                 display_name=form.display_name.data or "",
                 bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),
