@@ -216,3 +216,15 @@ def test_a_reset_without_the_box_keeps_the_tokens(app, client, factory, outbox):
     link = _reset_link(app.test_client(), outbox, "ada@example.com")
     assert submit(app.test_client(), link, {"password": NEW}, page=link).status_code == 302
     assert doors.v1("GET", "/api/v1/me").status_code == 200
+
+
+def test_a_new_password_through_the_realworld_api_is_told_too(app, client, factory, outbox):
+    user = factory.user(username="ada", email="ada@example.com")
+    doors = Doors(app, client, user)
+    assert doors.realworld("PUT", "/api/user", {"user": {"bio": "Writes."}}).status_code == 200
+    assert outbox.messages() == []  # only a new password is told
+    response = doors.realworld("PUT", "/api/user", {"user": {"password": NEW}})
+    assert response.status_code == 200
+    [notice] = outbox.messages()
+    assert notice["To"] == "ada@example.com"
+    assert "password was changed" in notice["Subject"]

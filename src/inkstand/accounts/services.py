@@ -358,11 +358,19 @@ def _identity_errors(
 
 
 def update_account(
-    session: DbSession, passwords: Passwords, user: User, changes: AccountChanges
+    session: DbSession,
+    passwords: Passwords,
+    user: User,
+    changes: AccountChanges,
+    *,
+    mailer: Mailer | None = None,
+    site_title: str = "",
 ) -> User:
     """Change what an account holder may change about herself (username, address,
     password, display name, bio, picture, comment mails), all or nothing, under the
-    rules of registration. Text is stored without control characters. Raises Invalid."""
+    rules of registration. Text is stored without control characters. A new password
+    is told to the account by ``mailer`` (a door that may change one gives it).
+    Raises Invalid."""
     username = user.username if changes.username is None else changes.username.strip()
     email = user.email if changes.email is None else changes.email
     email, errors = _identity_errors(session, user, username, email)
@@ -388,6 +396,8 @@ def update_account(
     except IntegrityError as exc:  # another account took the name or address meanwhile
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
+    if changes.password is not None and mailer is not None:
+        notices.password_changed(mailer, user, tokens_revoked=0, site_title=site_title)
     return user
 
 
