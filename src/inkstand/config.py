@@ -107,6 +107,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Comments that may be posted from one client address (Flask-Limiter notation).",
     ),
     Setting(
+        "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT",
+        "5 per hour;10 per day",
+        "Links to confirm a new e-mail address an account may ask for (Flask-Limiter "
+        "notation): each one mails an address the account does not own yet.",
+    ),
+    Setting(
         "REGISTER_LIMITS_PER_ADDRESS",
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",

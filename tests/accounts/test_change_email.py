@@ -193,6 +193,14 @@ def test_bad_input_is_refused_on_the_page(client, ada, outbox, email, current, m
     assert address_of(ada) == "ada@example.com"
 
 
+def test_asking_for_links_is_limited_per_account(app, client, ada, outbox):
+    login(client, ada)
+    allowed = int(app.config["ADDRESS_CHANGE_LIMITS_PER_ACCOUNT"].split()[0])
+    answers = [ask(client, f"try{n}@example.com").status_code for n in range(allowed + 1)]
+    assert answers == [302] * allowed + [429]
+    assert len(outbox.messages()) == allowed
+
+
 def test_a_visitor_is_sent_to_log_in(client):
     response = client.get(PAGE)
     assert response.status_code == 302

@@ -218,6 +218,7 @@ def _address_mail() -> services.AddressMail:
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
 @limits.LOGIN(name=_own_login_name)  # a wrong current password spends the log-in budget
+@limits.ADDRESS_CHANGE(account=runtime.user)  # each request mails a stranger's address
 def change_email() -> ResponseReturnValue:
     user = runtime.user()
     assert user is not None
