@@ -95,6 +95,9 @@ def test_every_door_that_renames_leaves_a_redirect(app, client, ada):
     assert doors.realworld("PUT", "/api/user", {"user": {"username": "ada_rw"}}).status_code == 200
     assert redirects() == {"ada": ada.id, "ada_v1": ada.id}
     assert client.get("/api/profiles/ada").headers["Location"].endswith("/api/profiles/ada_rw")
+    moved = client.get("/api/v1/users/ada_v1")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith("/api/v1/users/ada_rw")
 
 
 @pytest.mark.parametrize(
