@@ -72,6 +72,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_USE_TLS", True, "Use STARTTLS for SMTP."),
     Setting("MAIL_FROM", "Inkstand <noreply@localhost>", "Sender address of outgoing mail."),
     Setting("PASSWORD_RESET_MAX_AGE", 3600, "Seconds a password reset link stays valid."),
+    Setting(
+        "EMAIL_CHANGE_MAX_AGE",
+        86400,
+        "Seconds a link that confirms a new e-mail address for an account stays valid.",
+    ),
     Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(
@@ -100,6 +105,12 @@ SETTINGS: tuple[Setting, ...] = (
         "COMMENT_LIMITS_PER_ADDRESS",
         "20 per minute;300 per day",
         "Comments that may be posted from one client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT",
+        "5 per hour;10 per day",
+        "Links to confirm a new e-mail address an account may ask for (Flask-Limiter "
+        "notation): each one mails an address the account does not own yet.",
     ),
     Setting(
         "REGISTER_LIMITS_PER_ADDRESS",

@@ -91,7 +91,7 @@ def _domain_error(error: exceptions.DomainError) -> ResponseReturnValue:
 
 def _moved(error: exceptions.Moved) -> ResponseReturnValue:
     """To the same view under the new key: 301 for reads, 308 (method kept) otherwise."""
-    args = {**(request.view_args or {}), "slug": error.new_key}
+    args = {**(request.view_args or {}), error.key: error.new_key}
     code = 301 if request.method in {"GET", "HEAD"} else 308
     return redirect(url_for(request.endpoint or "blog.index", **args), code=code)
 

@@ -53,11 +53,13 @@ class Invalid(DomainError):
 
 
 class Moved(DomainError):
-    """The thing asked for now lives under another key (an old slug)."""
+    """The thing asked for now lives under another key (an old slug, an old username);
+    ``key`` names the URL argument that holds it."""
 
     status = 301
     title = "Moved permanently"
 
-    def __init__(self, new_key: str) -> None:
+    def __init__(self, new_key: str, key: str = "slug") -> None:
         super().__init__(new_key)
         self.new_key = new_key
+        self.key = key

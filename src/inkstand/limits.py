@@ -163,6 +163,11 @@ PASSWORD_RESET = Policy(
     (Budget("password-reset-address", "PASSWORD_RESET_LIMITS_PER_ADDRESS", Per.ADDRESS),),
     methods=POST,
 )
+ADDRESS_CHANGE = Policy(
+    "address-change",
+    (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
+    methods=POST,
+)
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
 API = Policy(
     "api",
@@ -172,4 +177,4 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, LIVE, API)
+POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, LIVE, API)

@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from inkstand import backends
 from inkstand.accounts.models import User
-from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.accounts.passwords import AddressLinks, Passwords, ResetLinks
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
 from inkstand.jobs import Jobs
@@ -31,6 +31,7 @@ from inkstand.mail import Mailer
 class Runtime:
     passwords: Passwords
     reset_links: ResetLinks
+    address_links: AddressLinks
     mailer: Mailer
     jobs: Jobs
 
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.extensions["inkstand"] = Runtime(
         passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
         reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
+        address_links=AddressLinks(cfg["SECRET_KEY"], cfg["EMAIL_CHANGE_MAX_AGE"]),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",

@@ -99,8 +99,8 @@ def _refusal(doors: Doors, door: str, field: str, value: str) -> list[str]:
     [
         ("bio", "x" * (services.BIO_MAX + 1), ["settings", "v1", "realworld"]),
         ("display_name", "x" * (services.DISPLAY_NAME_MAX + 1), ["settings", "v1"]),
-        ("username", "x", ["v1", "realworld"]),
-        ("username", "bea", ["v1", "realworld"]),
+        ("username", "x", ["settings", "v1", "realworld"]),
+        ("username", "bea", ["settings", "v1", "realworld"]),
         ("image_url", "javascript:alert(1)", ["v1", "realworld"]),
     ],
 )

@@ -34,12 +34,40 @@ class ForgotPasswordForm(Form):
     email = EmailField("E-mail", [DataRequired(), Length(max=254)])
 
 
+REVOKE_TOKENS = "Also revoke every API token of my account"
+
+
 class ResetPasswordForm(Form):
     password = PasswordField("New password", [DataRequired(), Length(max=256)])
+    # On by default: a reset may follow a stolen password, and a token made with it.
+    revoke_tokens = BooleanField(REVOKE_TOKENS, default=True)
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField(
+        "Current password",
+        [DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password",
+        [DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+        description="Every other browser and app logged in as you is logged out.",
+    )
+    revoke_tokens = BooleanField(
+        REVOKE_TOKENS, description="Programs that use them stop working until given a new one."
+    )
 
 
 class ProfileForm(Form):
     # Lengths are the service's rule, and its message; the browser is only told.
+    username = StringField(
+        "Username",
+        render_kw={"maxlength": 30, "autocomplete": "username"},
+        description="Your author page's address. A new name leaves the old address "
+        "redirecting here until someone else takes that name.",
+    )
     display_name = StringField("Display name", render_kw={"maxlength": DISPLAY_NAME_MAX})
     bio = TextAreaField("Bio", render_kw={"maxlength": BIO_MAX})
     notify_comments = BooleanField(
@@ -58,3 +86,21 @@ class TokenForm(Form):
         ],
         default=TokenScope.READ.value,
     )
+
+
+class ChangeEmailForm(Form):
+    email = EmailField(
+        "New e-mail address",
+        [DataRequired(), Length(max=254)],
+        description="A link is mailed there; the address changes when it is opened.",
+    )
+    current_password = PasswordField(
+        "Current password",
+        [DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmEmailForm(Form):
+    """Only the button (and its CSRF token): a mail scanner that follows the link
+    changes nothing."""

@@ -39,10 +39,15 @@ class User(PublicContent, Base):
     image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Whether she is told by e-mail of new comments on her posts.
     notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The nonce the one live link confirming a new address carries (see
+    # passwords.AddressLinks); None when no change of address is waiting.
+    email_change_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
-    private_fields = frozenset({"email", "password_hash", "role", "notify_comments"})
+    private_fields = frozenset(
+        {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
+    )
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True
@@ -74,6 +79,18 @@ class User(PublicContent, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class UsernameRedirect(PublicContent, Base):
+    """A name an account had: its old author page redirects to the account's page
+    under whatever name it has now. Kept lower-cased, as names are matched. An
+    old name is free for anyone at once; whoever takes it deletes its row."""
+
+    __tablename__ = "username_redirects"
+
+    username: Mapped[str] = mapped_column(String(30), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Follow(PublicContent, Base):

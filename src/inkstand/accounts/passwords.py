@@ -1,10 +1,12 @@
-"""Password hashing (Argon2id) and the signed links that reset a password."""
+"""Password hashing (Argon2id), and the signed links mailed to prove an account's
+password or address: a password reset, a change of address."""
 
 from __future__ import annotations
 
 import hmac
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
@@ -77,3 +79,47 @@ class ResetLinks:
 
     def matches(self, user: User, fingerprint: str) -> bool:
         return hmac.compare_digest(user.password_fingerprint, fingerprint)
+
+
+class LinkProblem(StrEnum):
+    """Why a mailed link does not work, each told apart on its page."""
+
+    EXPIRED = "expired"
+    USED = "used"  # used already, or replaced by a newer link
+    BROKEN = "broken"  # altered, cut short, or never issued here
+
+
+class AddressLinks:
+    """Signed, expiring, single-use links that confirm a new address for an account.
+
+    A link names the account, the address and a nonce kept on the account
+    (``User.email_change_nonce``) until the link is used or a newer one is asked
+    for: either clears or replaces it, so a link works once.
+    """
+
+    def __init__(self, secret_key: str, max_age: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="inkstand.email-change")
+        self.max_age = max_age
+
+    def issue(self, user: User, email: str, nonce: str) -> str:
+        return self._serializer.dumps({"uid": user.id, "email": email, "n": nonce})
+
+    def read(self, token: str) -> tuple[int, str, str] | LinkProblem:
+        """The (user id, address, nonce) a link names, or why it does not work."""
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            return LinkProblem.EXPIRED
+        except BadSignature:
+            return LinkProblem.BROKEN
+        if not isinstance(data, dict):
+            return LinkProblem.BROKEN
+        uid, email, nonce = data.get("uid"), data.get("email"), data.get("n")
+        if not isinstance(uid, int) or not isinstance(email, str) or not isinstance(nonce, str):
+            return LinkProblem.BROKEN
+        return uid, email, nonce
+
+    @staticmethod
+    def matches(user: User, nonce: str) -> bool:
+        current = user.email_change_nonce
+        return current is not None and hmac.compare_digest(current, nonce)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn, cast
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy import delete, exists, false, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import marks, text
-from inkstand.accounts import permissions
-from inkstand.accounts.models import Follow, Role, User
-from inkstand.accounts.passwords import Passwords, ResetLinks
+from inkstand.accounts import notices, permissions
+from inkstand.accounts.models import ApiToken, Follow, Role, User, UsernameRedirect
+from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
 from inkstand.db import DbSession
-from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.mail import Mailer
 
 log = logging.getLogger(__name__)
@@ -86,12 +90,26 @@ def register(
     role = Role.ADMIN.value if first else new_account_role
     user = User(username=username, email=email, password_hash=passwords.hash(password), role=role)
     session.add(user)
+    _take_name(session, username)
     try:
         session.commit()
     except IntegrityError as exc:  # a twin registration won the race
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
     return user
+
+
+def _take_name(session: DbSession, username: str) -> None:
+    """An account takes ``username``: an old name's redirect, if any, gives way."""
+    session.execute(delete(UsernameRedirect).where(UsernameRedirect.username == username.lower()))
+
+
+def _rename(session: DbSession, user: User, username: str) -> None:
+    """Give ``user`` a new name; her old author page redirects to her from now on."""
+    if username.lower() != user.username.lower():
+        _take_name(session, username)
+        session.add(UsernameRedirect(username=user.username.lower(), user_id=user.id))
+    user.username = username
 
 
 def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]]:
@@ -161,15 +179,131 @@ def user_for_reset(session: DbSession, links: ResetLinks, token: str) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class NewPassword:
+    """A password being set, and what goes with it: whether every API token of the
+    account is revoked too, and where the notice is mailed from."""
+
+    password: str
+    revoke_tokens: bool
+    mailer: Mailer
+    site_title: str
+    now: datetime
+
+
 def reset_password(
-    session: DbSession, passwords: Passwords, links: ResetLinks, token: str, password: str
+    session: DbSession, passwords: Passwords, links: ResetLinks, token: str, new: NewPassword
 ) -> User:
     """Set a new password through a reset link. Raises Invalid."""
-    user = user_for_reset(session, links, token)
-    if problems := _password_errors(password, user.username, user.email):
+    return _set_password(session, passwords, user_for_reset(session, links, token), new)
+
+
+def change_password(
+    session: DbSession, passwords: Passwords, user: User, current: str, new: NewPassword
+) -> User:
+    """Set a new password for a logged-in account that knows its current one. Every
+    session and RealWorld token issued before stops working (they carry the old
+    password's fingerprint); the door renews its own. Raises Invalid."""
+    if not passwords.verify(user.password_hash, current):
+        raise Invalid.field("current_password", "That is not your current password.")
+    if passwords.verify(user.password_hash, new.password):
+        raise Invalid.field("password", "Choose a password other than your current one.")
+    return _set_password(session, passwords, user, new)
+
+
+def _set_password(session: DbSession, passwords: Passwords, user: User, new: NewPassword) -> User:
+    if problems := _password_errors(new.password, user.username, user.email):
         raise Invalid({"password": problems})
-    user.password_hash = passwords.hash(password)
+    user.password_hash = passwords.hash(new.password)
+    revoked = 0
+    if new.revoke_tokens:
+        result = session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=new.now)
+        )
+        revoked = cast("CursorResult[Any]", result).rowcount
     session.commit()
+    notices.password_changed(new.mailer, user, tokens_revoked=revoked, site_title=new.site_title)
+    return user
+
+
+@dataclass(frozen=True)
+class AddressMail:
+    """What a change of address mails with: the mailer, the site's name, and how the
+    door turns a token into a full link."""
+
+    mailer: Mailer
+    site_title: str
+    link_for: Callable[[str], str]
+
+
+def request_email_change(
+    session: DbSession,
+    passwords: Passwords,
+    links: AddressLinks,
+    user: User,
+    current: str,
+    email: str,
+    mail: AddressMail,
+) -> None:
+    """Mail a link that confirms ``email`` as ``user``'s new address; nothing changes
+    until it is opened. A newer request kills the older link. An address another
+    account holds gets no link: its owner is told instead, and the asker hears the
+    same as for a free one, so the page tells no one who is registered.
+    Raises Invalid (wrong password, not an address, the address already hers)."""
+    if not passwords.verify(user.password_hash, current):
+        raise Invalid.field("current_password", "That is not your current password.")
+    email = normalise_email(email)
+    if email == user.email:
+        raise Invalid.field("email", "That is already your address.")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        notices.address_taken(mail.mailer, email, site_title=mail.site_title)
+        return
+    user.email_change_nonce = secrets.token_urlsafe(16)
+    session.commit()
+    token = links.issue(user, email, user.email_change_nonce)
+    notices.confirm_address(
+        mail.mailer, user, email, mail.link_for(token), links.max_age, site_title=mail.site_title
+    )
+
+
+_LINK_PROBLEMS = {
+    LinkProblem.EXPIRED: "This link has expired. Ask for a new one in your settings.",
+    LinkProblem.USED: "This link was used already, or a newer one replaced it.",
+    LinkProblem.BROKEN: "This link is not valid: it may have been cut short when copied.",
+}
+
+
+def pending_email_change(session: DbSession, links: AddressLinks, token: str) -> tuple[User, str]:
+    """The account and new address a confirmation link names. Raises Invalid (on
+    "token", saying why: expired, used or replaced, or not valid)."""
+    found = links.read(token)
+    if isinstance(found, LinkProblem):
+        raise Invalid.field("token", _LINK_PROBLEMS[found])
+    user_id, email, nonce = found
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid.field("token", _LINK_PROBLEMS[LinkProblem.BROKEN])
+    if not links.matches(user, nonce):
+        raise Invalid.field("token", _LINK_PROBLEMS[LinkProblem.USED])
+    return user, email
+
+
+def confirm_email_change(
+    session: DbSession, links: AddressLinks, token: str, mail: AddressMail
+) -> User:
+    """Make the address a link names the account's own, once; the old address is
+    told. Raises Invalid (a bad link, or the address taken meanwhile)."""
+    user, email = pending_email_change(session, links, token)
+    old = user.email
+    user.email, user.email_change_nonce = email, None
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another account took the address since the link went out
+        session.rollback()
+        raise Invalid.field("token", "That address now belongs to another account.") from exc
+    notices.address_changed(mail.mailer, user, old, site_title=mail.site_title)
     return user
 
 
@@ -224,11 +358,19 @@ def _identity_errors(
 
 
 def update_account(
-    session: DbSession, passwords: Passwords, user: User, changes: AccountChanges
+    session: DbSession,
+    passwords: Passwords,
+    user: User,
+    changes: AccountChanges,
+    *,
+    mailer: Mailer | None = None,
+    site_title: str = "",
 ) -> User:
     """Change what an account holder may change about herself (username, address,
     password, display name, bio, picture, comment mails), all or nothing, under the
-    rules of registration. Text is stored without control characters. Raises Invalid."""
+    rules of registration. Text is stored without control characters. A new password
+    is told to the account by ``mailer`` (a door that may change one gives it).
+    Raises Invalid."""
     username = user.username if changes.username is None else changes.username.strip()
     email = user.email if changes.email is None else changes.email
     email, errors = _identity_errors(session, user, username, email)
@@ -242,7 +384,8 @@ def update_account(
     errors.update(_profile_errors(display_name, bio, image_url))
     if errors:
         raise Invalid(errors)
-    user.username, user.email, user.image_url = username, email, image_url
+    _rename(session, user, username)
+    user.email, user.image_url = email, image_url
     user.display_name, user.bio = display_name, bio
     if changes.password is not None:
         user.password_hash = passwords.hash(changes.password)
@@ -253,6 +396,8 @@ def update_account(
     except IntegrityError as exc:  # another account took the name or address meanwhile
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
+    if changes.password is not None and mailer is not None:
+        notices.password_changed(mailer, user, tokens_revoked=0, site_title=site_title)
     return user
 
 
@@ -261,13 +406,26 @@ def _cleaned(given: str | None, current: str) -> str:
 
 
 def get_by_username(session: DbSession, username: str) -> User:
-    """The account named ``username``, whatever the case. Raises NotFound."""
+    """The account named ``username``, whatever the case. Raises Moved (a name it
+    had) or NotFound."""
     if not USERNAME.match(username):  # no query for a name no account can have (NUL)
         raise NotFound("No such author.")
     user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
-        raise NotFound("No such author.")
+        _moved_or_missing(session, username)
     return user
+
+
+def _moved_or_missing(session: DbSession, username: str) -> NoReturn:
+    """Raises Moved when ``username`` is a name an account had, else NotFound."""
+    now_named = session.scalar(
+        select(User.username)
+        .join(UsernameRedirect, UsernameRedirect.user_id == User.id)
+        .where(UsernameRedirect.username == username.lower())
+    )
+    if now_named is not None:
+        raise Moved(now_named, key="username")
+    raise NotFound("No such author.")
 
 
 @dataclass(frozen=True)
@@ -280,7 +438,8 @@ class Profile:
 
 
 def get_profile(session: DbSession, viewer: User | None, username: str) -> Profile:
-    """The account ``username`` with its follower count, in one query. Raises NotFound."""
+    """The account ``username`` with its follower count, in one query. Raises Moved
+    (a name it had) or NotFound."""
     if not USERNAME.match(username):
         raise NotFound("No such author.")
     followers = select(func.count()).where(Follow.followed_id == User.id).scalar_subquery()
@@ -293,7 +452,7 @@ def get_profile(session: DbSession, viewer: User | None, username: str) -> Profi
         select(User, followers, followed).where(func.lower(User.username) == username.lower())
     ).first()
     if row is None:
-        raise NotFound("No such author.")
+        _moved_or_missing(session, username)
     return Profile(row[0], row[1], bool(row[2]))
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -20,6 +21,9 @@ from flask_login import login_required, login_user, logout_user
 from inkstand import buttons, limits, runtime
 from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmEmailForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -146,7 +150,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         services.user_for_reset(db.session, links, token)
         if form.validate_on_submit():
             services.reset_password(
-                db.session, runtime.get().passwords, links, token, form.password.data or ""
+                db.session, runtime.get().passwords, links, token, _new_password(form)
             )
             flash("Your password is changed. Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
@@ -158,6 +162,107 @@ def reset_password(token: str) -> ResponseReturnValue:
     return render_template("accounts/reset.html", form=form), status
 
 
+def _new_password(form: ResetPasswordForm | ChangePasswordForm) -> services.NewPassword:
+    return services.NewPassword(
+        password=form.password.data or "",
+        revoke_tokens=bool(form.revoke_tokens.data),
+        mailer=runtime.get().mailer,
+        site_title=site_settings().title,
+        now=runtime.now(),
+    )
+
+
+def _own_login_name() -> str | None:
+    user = runtime.user()
+    return user.username if user is not None else None
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+@limits.LOGIN(name=_own_login_name)  # a wrong current password spends the log-in budget
+def change_password() -> ResponseReturnValue:
+    user = runtime.user()
+    assert user is not None
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session,
+                runtime.get().passwords,
+                user,
+                form.current_password.data or "",
+                _new_password(form),
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            # The new password ended every session, this one too: it starts afresh.
+            remembered = (
+                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            )
+            _start_session(user, remember=remembered)
+            flash("Your password is changed. Every other session is logged out.", "success")
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/password.html", form=form), status
+
+
+def _address_mail() -> services.AddressMail:
+    return services.AddressMail(
+        mailer=runtime.get().mailer,
+        site_title=site_settings().title,
+        link_for=lambda token: absolute_url("accounts.confirm_email", token=token),
+    )
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@login_required
+@limits.LOGIN(name=_own_login_name)  # a wrong current password spends the log-in budget
+@limits.ADDRESS_CHANGE(account=runtime.user)  # each request mails a stranger's address
+def change_email() -> ResponseReturnValue:
+    user = runtime.user()
+    assert user is not None
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.request_email_change(
+                db.session,
+                runtime.get().passwords,
+                runtime.get().address_links,
+                user,
+                form.current_password.data or "",
+                form.email.data or "",
+                _address_mail(),
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash(
+                "A link is on its way to the new address: open it there to make the change.",
+                "info",
+            )
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/email.html", form=form, current=user.email), status
+
+
+@bp.route("/settings/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Opening the link shows a button; only pressing it changes the address."""
+    form = ConfirmEmailForm()
+    links = runtime.get().address_links
+    try:
+        user, email = services.pending_email_change(db.session, links, token)
+        if form.validate_on_submit():
+            services.confirm_email_change(db.session, links, token, _address_mail())
+            flash(f"Your account now uses {email}.", "success")
+            return redirect(url_for("accounts.settings" if runtime.user() else "accounts.login"))
+    except Invalid as error:
+        problem = error.errors["token"][0]
+        return render_template("accounts/email_invalid.html", problem=problem), 400
+    return render_template("accounts/email_confirm.html", form=form, user=user, email=email)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
@@ -167,6 +272,7 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changes = services.AccountChanges(
+                username=form.username.data or "",
                 display_name=form.display_name.data or "",
                 bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),

@@ -68,7 +68,11 @@ def update_user() -> ResponseReturnValue:
         image_url=data.get("image"),
     )
     # A new password ends the old token: the answer carries a new one.
-    return _signed_in(accounts.update_account(db.session, runtime.get().passwords, user, changes))
+    changed = accounts.update_account(
+        db.session, runtime.get().passwords, user, changes,
+        mailer=runtime.get().mailer, site_title=site_settings().title,
+    )  # fmt: skip
+    return _signed_in(changed)
 
 
 def _profile(user: User, viewer: User | None) -> ResponseReturnValue:

@@ -1,0 +1,73 @@
+"""Mail about a change to an account's security: a new password (and which API
+tokens went with it), a new address to confirm, the old address told. Sent after
+the change is committed: a mail server that is down loses the notice, never the
+change."""
+
+from __future__ import annotations
+
+import logging
+
+from inkstand.accounts.models import User
+from inkstand.mail import Mailer
+
+log = logging.getLogger(__name__)
+
+
+def password_changed(mailer: Mailer, user: User, *, tokens_revoked: int, site_title: str) -> None:
+    """Tell ``user`` her password was changed, and how many API tokens stopped working."""
+    tokens = (
+        f"Its {tokens_revoked} API token(s) were revoked with it.\n\n"
+        if tokens_revoked
+        else "Its API tokens still work; revoke them on the API tokens page if in doubt.\n\n"
+    )
+    body = (
+        f"Hello {user.name},\n\nThe password of your account '{user.username}' on "
+        f"{site_title} was just changed. Every other browser and app logged in as you "
+        f"was logged out.\n{tokens}If you did not change it, reset your password now "
+        "with 'Forgot your password?' on the log-in page.\n"
+    )
+    _send(mailer, user.email, f"Your {site_title} password was changed", body,
+          f"password change notice to account {user.id}")  # fmt: skip
+
+
+def _send(mailer: Mailer, to: str, subject: str, body: str, what: str) -> None:
+    try:
+        mailer.send(to, subject, body)
+    except OSError:
+        log.exception("%s not sent", what)
+
+
+def confirm_address(
+    mailer: Mailer, user: User, email: str, link: str, max_age: int, *, site_title: str
+) -> None:
+    """Mail the link that makes ``email`` the address of ``user``'s account, to it."""
+    hours = max(1, max_age // 3600)
+    body = (
+        f"Hello {user.name},\n\nTo make this the address of your account '{user.username}' "
+        f"on {site_title}, open this link within {hours} hour(s):\n\n{link}\n\n"
+        "The link works once. If you did not ask for this, ignore this message: "
+        "nothing changes.\n"
+    )
+    _send(mailer, email, f"Confirm your new {site_title} address", body,
+          f"address confirmation for account {user.id}")  # fmt: skip
+
+
+def address_changed(mailer: Mailer, user: User, old: str, *, site_title: str) -> None:
+    """Tell the address ``user`` had that her account now uses another."""
+    body = (
+        f"Hello {user.name},\n\nYour account '{user.username}' on {site_title} now uses "
+        f"the address {user.email} instead of this one. Mail about it goes there from now on.\n"
+        "If you did not change it, write to the site's admin at once.\n"
+    )
+    _send(mailer, old, f"Your {site_title} address was changed", body,
+          f"address change notice for account {user.id}")  # fmt: skip
+
+
+def address_taken(mailer: Mailer, email: str, *, site_title: str) -> None:
+    """Tell the owner of ``email`` that someone tried to give it to another account."""
+    body = (
+        f"Hello,\n\nSomeone asked to use this address for another account on {site_title}. "
+        "It already belongs to your account, so nothing changed. If it was you, you "
+        "already have an account: log in, or reset your password if you forgot it.\n"
+    )
+    _send(mailer, email, f"Your address on {site_title}", body, "address taken notice")
