@@ -16,6 +16,7 @@ from inkstand.api import v1 as api_v1
 from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
 from inkstand.comments.views import bp as comments_bp
+from inkstand.search.views import bp as search_bp
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -40,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     api_v1.init_app(app)

@@ -193,6 +193,12 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Most connections one gevent worker serves at once, open live streams included.",
     ),
+    Setting(
+        "SEARCH_RANK_WINDOW",
+        1000,
+        "Search ranks the newest this many posts that match a query, so that a search costs "
+        "the same however many posts match; older matches are not shown. 0: rank every match.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

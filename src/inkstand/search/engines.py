@@ -1,0 +1,158 @@
+"""The one search, written for each engine: FTS5 on SQLite, tsvector on PostgreSQL.
+
+Both build the engine's query from a parsed ``Query`` (never from typed text) and
+pass every word as a bound parameter. Both return the same rows: the post, its rank
+(lower is better), its title with matches marked, and a marked snippet of its body.
+Each ranks the newest ``window`` matching posts the viewer may see (0: all of them),
+so a page costs the same however many posts match; the rank is a keyset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import joinedload
+
+from inkstand.blog.models import Post
+from inkstand.pagination import RankCursor
+from inkstand.search.documents import CLOSE, OPEN
+from inkstand.search.index import TABLE
+from inkstand.search.query import Query, Term
+
+# Title, tags, excerpt, body: a match in the title counts most.
+SQLITE_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+SNIPPET_WORDS = 24
+ELLIPSIS = "…"
+PG_TITLE = f"HighlightAll=true, StartSel={OPEN}, StopSel={CLOSE}"
+PG_SNIPPET = (
+    f'MaxWords={SNIPPET_WORDS}, MinWords=12, MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} ", '
+    f"StartSel={OPEN}, StopSel={CLOSE}"
+)
+
+_fts = table(TABLE, column("rowid"), column("title"), column("body"))
+_pg = table(TABLE, column("post_id"), column("title"), column("body"), column("document"))
+
+
+def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bool]:
+    """Rows after the cursor in (rank ascending, id descending) order."""
+    if cursor is None:
+        return and_(True)
+    return or_(rank > cursor.rank, and_(rank == cursor.rank, ident < cursor.id))
+
+
+def _page(
+    window: Any, cursor: RankCursor | None, size: int
+) -> Any:  # a CTE of (id, rank), the page's rows in order
+    return (
+        select(window.c.id, window.c.rank)
+        .where(_after(window.c.rank, window.c.id, cursor))
+        .order_by(window.c.rank, window.c.id.desc())
+        .limit(size + 1)
+        .cte("ranked")
+    )
+
+
+def _fts_phrase(term: Term) -> str:
+    # Words hold only letters and digits, so quoting them is all FTS5 needs.
+    quoted = '"' + " ".join(term.words) + '"'
+    return quoted + "*" if term.prefix else quoted
+
+
+def fts_query(query: Query) -> str:
+    """The FTS5 query of a parsed query: every required term, none of the excluded."""
+    found = " AND ".join(_fts_phrase(t) for t in query.required)
+    if query.excluded:
+        found = f"({found}) NOT ({' OR '.join(_fts_phrase(t) for t in query.excluded)})"
+    return found
+
+
+def sqlite(
+    query: Query, visible: ColumnElement[bool], cursor: RankCursor | None, size: int, window: int
+) -> Select[Any]:
+    match = literal_column(TABLE).op("MATCH")(bindparam("fts", fts_query(query)))
+    rank = func.bm25(literal_column(TABLE), *SQLITE_WEIGHTS)
+    matching = (
+        select(_fts.c.rowid.label("id"), rank.label("rank"))
+        .select_from(_fts.join(Post.__table__, Post.id == _fts.c.rowid))
+        .where(match, visible)
+        .order_by(_fts.c.rowid.desc())
+    )
+    if window:
+        matching = matching.limit(window)
+    ranked = _page(matching.subquery("window"), cursor, size)
+    title = func.highlight(literal_column(TABLE), 0, OPEN, CLOSE)
+    snippet = func.snippet(literal_column(TABLE), 3, OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS)
+    return (
+        select(Post, ranked.c.rank, title, snippet)
+        .select_from(ranked)
+        .join(_fts, _fts.c.rowid == ranked.c.id)
+        .join(Post, Post.id == ranked.c.id)
+        .where(match)
+        .options(joinedload(Post.author))
+        .order_by(ranked.c.rank, ranked.c.id.desc())
+    )
+
+
+def _tsquery(term: Term, config: Any) -> Any:
+    if len(term.words) > 1:
+        return func.phraseto_tsquery(config, " ".join(term.words))
+    if term.prefix:  # a word of letters and digits, quoted: to_tsquery reads nothing else
+        return func.to_tsquery(config, f"'{term.words[0]}':*")
+    return func.plainto_tsquery(config, term.words[0])
+
+
+def tsquery(query: Query, language: str) -> Any:
+    config = cast(bindparam("language", f"inkstand_{language}"), REGCONFIG)
+    found = None
+    for term in query.required:
+        part = _tsquery(term, config)
+        found = part if found is None else func.tsquery_and(found, part)
+    for term in query.excluded:
+        found = func.tsquery_and(found, func.tsquery_not(_tsquery(term, config)))
+    return found, config
+
+
+def postgresql(
+    query: Query, visible: ColumnElement[bool], cursor: RankCursor | None, size: int,
+    window: int, language: str,
+) -> Select[Any]:  # fmt: skip
+    found, config = tsquery(query, language)
+    matching = (
+        select(_pg.c.post_id.label("id"))
+        .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
+        .where(_pg.c.document.op("@@")(found), visible)
+        .order_by(_pg.c.post_id.desc())
+    )
+    if window:
+        matching = matching.limit(window)
+    inner = matching.subquery("window")
+    scored = (
+        select(inner.c.id, (-func.ts_rank_cd(_pg.c.document, found)).label("rank"))
+        .join(_pg, _pg.c.post_id == inner.c.id)
+        .subquery("scored")
+    )
+    ranked = _page(scored, cursor, size)
+    title = func.ts_headline(config, _pg.c.title, found, PG_TITLE)
+    snippet = func.ts_headline(config, _pg.c.body, found, PG_SNIPPET)
+    return (
+        select(Post, ranked.c.rank, title, snippet)
+        .select_from(ranked)
+        .join(_pg, _pg.c.post_id == ranked.c.id)
+        .join(Post, Post.id == ranked.c.id)
+        .options(joinedload(Post.author))
+        .order_by(ranked.c.rank, ranked.c.id.desc())
+    )
