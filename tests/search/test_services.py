@@ -191,3 +191,9 @@ def test_rebuild_indexes_every_post_again(factory, find):
     assert services.rebuild(db.session, progress=ticks.append) == 1
     assert ticks == [1]
     assert find("plum") == ["Rebuilt plum"]
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\x00", "\x00z\x00", "a" * 10_000])
+def test_text_no_request_could_carry_is_searched_safely(factory, find, text):
+    factory.post(factory.user(), "A plain post")
+    assert find(text) == []
