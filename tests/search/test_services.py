@@ -10,7 +10,7 @@ from inkstand.blog import services as blog
 from inkstand.blog.models import Status
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from inkstand.search import services
+from inkstand.search import index, services
 
 
 def test_a_title_match_outranks_a_body_match(factory, find):
@@ -140,8 +140,6 @@ def test_the_index_follows_every_change_of_a_post(factory, find):
 
     blog.delete_post(db.session, author, post.id)  # deleted
     assert find("chestnut", author) == []
-    from inkstand.search import index
-
     assert index.indexed_ids(db.session.connection()) == set()
 
 
@@ -150,8 +148,6 @@ def test_a_deleted_account_takes_its_posts_out_of_the_index(factory, find):
     post = factory.post(author, "Orphaned words")
     db.session.execute(db.delete(type(author)).where(type(author).id == author.id))
     db.session.commit()
-    from inkstand.search import index
-
     assert post.id not in index.indexed_ids(db.session.connection())
     assert find("orphaned") == []
 
@@ -182,8 +178,6 @@ def test_the_rank_window_ranks_only_the_newest_matches(factory, find):
 def test_rebuild_indexes_every_post_again(factory, find):
     author = factory.user()
     factory.post(author, "Rebuilt plum")
-    from inkstand.search import index
-
     index.clear(db.session.connection())
     db.session.commit()
     assert find("plum") == []
