@@ -1,8 +1,9 @@
 """The one search, written for each engine: FTS5 on SQLite, tsvector on PostgreSQL.
 
 Both build the engine's query from a parsed ``Query`` (never from typed text) and
-pass every word as a bound parameter. Both return the same rows: the post, its rank
-(lower is better), its title with matches marked, and a marked snippet of its body.
+pass every word as a bound parameter. Both return rows of the post, its rank (lower
+is better), its title and its body: marked by PostgreSQL's ts_headline (it knows the
+stems), as plain text from SQLite (search.highlight marks them).
 Each ranks the newest ``window`` matching posts the viewer may see (0: all of them),
 so a page costs the same however many posts match; the rank is a keyset.
 """
@@ -83,6 +84,8 @@ def fts_query(query: Query) -> str:
 def sqlite(
     query: Query, visible: ColumnElement[bool], cursor: RankCursor | None, size: int, window: int
 ) -> Select[Any]:
+    """Rows of (post, rank, title text, body text): search.highlight marks them, as
+    FTS5's highlight() would re-run the query for each row."""
     match = literal_column(TABLE).op("MATCH")(bindparam("fts", fts_query(query)))
     rank = func.bm25(literal_column(TABLE), *SQLITE_WEIGHTS)
     matching = (
@@ -94,14 +97,11 @@ def sqlite(
     if window:
         matching = matching.limit(window)
     ranked = _page(matching.subquery("window"), cursor, size)
-    title = func.highlight(literal_column(TABLE), 0, OPEN, CLOSE)
-    snippet = func.snippet(literal_column(TABLE), 3, OPEN, CLOSE, ELLIPSIS, SNIPPET_WORDS)
     return (
-        select(Post, ranked.c.rank, title, snippet)
+        select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
         .select_from(ranked)
         .join(_fts, _fts.c.rowid == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
-        .where(match)
         .options(joinedload(Post.author))
         .order_by(ranked.c.rank, ranked.c.id.desc())
     )

@@ -13,12 +13,12 @@ from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Status
 from inkstand.db import DbSession
 from inkstand.pagination import Page, RankCursor
-from inkstand.search import engines, index
+from inkstand.search import engines, highlight, index
 from inkstand.search.documents import CLOSE, OPEN
 from inkstand.search.query import Query, parse
 
 # A piece of highlighted text: (text, whether it is a matched word).
-Segments = tuple[tuple[str, bool], ...]
+Segments = highlight.Segments
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,20 @@ def search(
     else:
         stmt = engines.sqlite(query, visible, after, size, window)
     rows = session.execute(stmt).unique().all()
-    hits = [
-        Hit(post, segments(title), segments(snippet), post.display_status(now))
-        for post, _, title, snippet in rows[:size]
-    ]
+    marked = session.get_bind().dialect.name == "postgresql"  # ts_headline marked them
+    hits = [_hit(query, post, title, body, marked, now) for post, _, title, body in rows[:size]]
     more = len(rows) > size and hits
     older = RankCursor(rows[size - 1][1], rows[size - 1][0].id).encode() if more else None
     return Results(query, Page(hits, newer=None, older=older))
+
+
+def _hit(query: Query, post: Post, title: str, body: str, marked: bool, now: datetime) -> Hit:
+    if marked:
+        return Hit(post, segments(title), segments(body), post.display_status(now))
+    return Hit(
+        post, highlight.whole(title, query), highlight.snippet(body, query),
+        post.display_status(now),
+    )  # fmt: skip
 
 
 def rebuild(session: DbSession, progress: Callable[[int], None] | None = None) -> int:

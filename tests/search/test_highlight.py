@@ -1,0 +1,36 @@
+"""Marking matched words in stored text (the SQLite engine's highlights)."""
+
+from __future__ import annotations
+
+from inkstand.search import highlight
+from inkstand.search.query import parse
+
+
+def _marked(pieces):
+    return [text for text, matched in pieces if matched]
+
+
+def test_words_are_matched_without_case_or_accents_and_the_prefix_as_a_start():
+    pieces = highlight.whole("Le Café des Cafés, cafeteria", parse("CAFE caf"))
+    assert _marked(pieces) == ["Café", "Cafés", "cafeteria"]
+    assert "".join(text for text, _ in pieces) == "Le Café des Cafés, cafeteria"
+
+
+def test_excluded_words_are_not_marked():
+    assert _marked(highlight.whole("owls and bats", parse("owls -bats"))) == ["owls"]
+
+
+def test_a_snippet_is_the_stretch_with_most_matches_with_ellipses():
+    text = " ".join(["filler"] * 50 + ["gold", "nugget", "gold"] + ["filler"] * 50)
+    pieces = highlight.snippet(text, parse("gold"), size=10)
+    joined = "".join(t for t, _ in pieces)
+    assert joined.startswith("…")
+    assert joined.endswith("…")
+    assert _marked(pieces) == ["gold", "gold"]
+    assert joined.count("filler") <= 8
+
+
+def test_a_short_text_is_the_snippet_whole():
+    assert highlight.snippet("Just a few words", parse("few"), size=10) == (
+        ("Just a ", False), ("few", True), (" words", False),
+    )  # fmt: skip
