@@ -195,7 +195,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SEARCH_RANK_WINDOW",
-        1000,
+        200,
         "Search ranks the newest this many posts that match a query, so that a search costs "
         "the same however many posts match; older matches are not shown. 0: rank every match.",
     ),

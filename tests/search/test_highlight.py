@@ -20,7 +20,7 @@ def test_excluded_words_are_not_marked():
     assert _marked(highlight.whole("owls and bats", parse("owls -bats"))) == ["owls"]
 
 
-def test_a_snippet_is_the_stretch_with_most_matches_with_ellipses():
+def test_a_snippet_starts_a_little_before_the_first_match_with_ellipses():
     text = " ".join(["filler"] * 50 + ["gold", "nugget", "gold"] + ["filler"] * 50)
     pieces = highlight.snippet(text, parse("gold"), size=10)
     joined = "".join(t for t, _ in pieces)

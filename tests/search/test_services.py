@@ -191,3 +191,10 @@ def test_rebuild_indexes_every_post_again(factory, find):
 def test_text_no_request_could_carry_is_searched_safely(factory, find, text):
     factory.post(factory.user(), "A plain post")
     assert find(text) == []
+
+
+def test_the_sqlite_window_names_the_index_of_post_states():
+    from inkstand.blog.models import VISIBILITY_INDEX
+    from inkstand.search import engines
+
+    assert f"INDEXED BY {VISIBILITY_INDEX} " in engines._SQLITE_WINDOW

@@ -10,32 +10,39 @@ so a page costs the same however many posts match; the rank is a keyset.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    Integer,
     Select,
     and_,
     bindparam,
     cast,
     column,
     func,
-    literal_column,
+    literal,
     or_,
     select,
     table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
-from inkstand.blog.models import Post
+from inkstand.accounts.models import User
+from inkstand.blog.models import Post, Status
+from inkstand.db import UTCDateTime
 from inkstand.pagination import RankCursor
 from inkstand.search.documents import CLOSE, OPEN
 from inkstand.search.index import TABLE
 from inkstand.search.query import Query, Term
 
-# Title, tags, excerpt, body: a match in the title counts most.
-SQLITE_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+# Title, tags, excerpt, body: a match in the title counts most (bm25's weights in
+# _SQLITE_WINDOW; ts_rank_cd's defaults, 1.0 A, 0.4 B, 0.2 C, 0.1 D).
 SNIPPET_WORDS = 24
 ELLIPSIS = "…"
 PG_TITLE = f"HighlightAll=true, StartSel={OPEN}, StopSel={CLOSE}"
@@ -46,6 +53,23 @@ PG_SNIPPET = (
 
 _fts = table(TABLE, column("rowid"), column("title"), column("body"))
 _pg = table(TABLE, column("post_id"), column("title"), column("body"), column("document"))
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a search may find: listed posts (published, their time come), and any post
+    of the viewer's own (``author_id``; None for a visitor)."""
+
+    now: datetime
+    author_id: int | None
+
+    def over(self, posts: Any) -> ColumnElement[bool]:
+        """The rule over the columns of ``posts``."""
+        now = literal(self.now, UTCDateTime())
+        listed = and_(posts.c.status == Status.PUBLISHED.value, posts.c.published_at <= now)
+        return (
+            listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
+        )
 
 
 def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bool]:
@@ -81,28 +105,45 @@ def fts_query(query: Query) -> str:
     return found
 
 
+# The window reads each matching post's state from an index holding (id, status,
+# published_at, author_id), VISIBILITY_INDEX: from the table, SQLite would walk every
+# row's body to reach them. Its planner prefers the table's rowid, so the index is
+# named, in SQL text; the rule is Visibility's. LIMIT -1 is no limit.
+_SQLITE_WINDOW = (
+    "SELECT search_index.rowid AS id, bm25(search_index, 10.0, 5.0, 2.0, 1.0) AS rank "
+    "FROM search_index JOIN posts INDEXED BY ix_posts_id_status_published_at_author_id "
+    "ON posts.id = search_index.rowid "
+    "WHERE search_index MATCH :fts "
+    "AND ((posts.status = :published AND posts.published_at <= :now) "
+    "OR posts.author_id = :viewer) "
+    "ORDER BY search_index.rowid DESC LIMIT :window"
+)
+
+
 def sqlite(
-    query: Query, visible: ColumnElement[bool], cursor: RankCursor | None, size: int, window: int
+    query: Query, visible: Visibility, cursor: RankCursor | None, size: int, window: int
 ) -> Select[Any]:
     """Rows of (post, rank, title text, body text): search.highlight marks them, as
     FTS5's highlight() would re-run the query for each row."""
-    match = literal_column(TABLE).op("MATCH")(bindparam("fts", fts_query(query)))
-    rank = func.bm25(literal_column(TABLE), *SQLITE_WEIGHTS)
     matching = (
-        select(_fts.c.rowid.label("id"), rank.label("rank"))
-        .select_from(_fts.join(Post.__table__, Post.id == _fts.c.rowid))
-        .where(match, visible)
-        .order_by(_fts.c.rowid.desc())
+        text(_SQLITE_WINDOW)
+        .bindparams(
+            bindparam("fts", fts_query(query)),
+            bindparam("published", Status.PUBLISHED.value),
+            bindparam("now", visible.now, type_=UTCDateTime()),
+            bindparam("viewer", visible.author_id),  # NULL for a visitor: no own posts
+            bindparam("window", window or -1),
+        )
+        .columns(id=Integer, rank=Float)
     )
-    if window:
-        matching = matching.limit(window)
     ranked = _page(matching.subquery("window"), cursor, size)
     return (
         select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
         .select_from(ranked)
         .join(_fts, _fts.c.rowid == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
-        .options(joinedload(Post.author))
+        .join(User, User.id == Post.author_id)
+        .options(contains_eager(Post.author))
         .order_by(ranked.c.rank, ranked.c.id.desc())
     )
 
@@ -127,14 +168,14 @@ def tsquery(query: Query, language: str) -> Any:
 
 
 def postgresql(
-    query: Query, visible: ColumnElement[bool], cursor: RankCursor | None, size: int,
+    query: Query, visible: Visibility, cursor: RankCursor | None, size: int,
     window: int, language: str,
 ) -> Select[Any]:  # fmt: skip
     found, config = tsquery(query, language)
     matching = (
         select(_pg.c.post_id.label("id"))
         .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
-        .where(_pg.c.document.op("@@")(found), visible)
+        .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
         .order_by(_pg.c.post_id.desc())
     )
     if window:
@@ -153,6 +194,7 @@ def postgresql(
         .select_from(ranked)
         .join(_pg, _pg.c.post_id == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
-        .options(joinedload(Post.author))
+        .join(User, User.id == Post.author_id)
+        .options(contains_eager(Post.author))
         .order_by(ranked.c.rank, ranked.c.id.desc())
     )

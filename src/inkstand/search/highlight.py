@@ -3,7 +3,9 @@
 SQLite's own highlight() and snippet() re-run the whole query for each row shown,
 which costs more than the search itself when a word is common; the words are known
 here, so the text is marked in Python instead. Words compare as FTS5's unicode61
-tokenizer (remove_diacritics 2) compares them: lower case, accents taken off.
+tokenizer (remove_diacritics 2) compares them: lower case, accents taken off. The
+text is folded character for character, so a match in the folded text is at the
+same place in the text.
 """
 
 from __future__ import annotations
@@ -16,46 +18,53 @@ from inkstand.search.query import Query
 Segments = tuple[tuple[str, bool], ...]
 ELLIPSIS = "…"
 SCANNED = 20_000  # characters of a body a snippet is looked for in
-_WORD = re.compile(r"[^\W_]+")
+_BEFORE = re.compile(r"(?:[^\W_]+[\W_]+){0,4}\Z")  # up to four words before a match
 
 
-def fold(word: str) -> str:
-    lowered = word.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+class _Folding(dict[int, str]):
+    """A str.translate table, filled as characters are met: each to its lower-case,
+    accentless self when that is one character, else to itself."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        lowered = char.lower()
+        if len(lowered) == 1:
+            bare = "".join(
+                c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
+            )
+            char = bare if len(bare) == 1 else lowered
+        self[code] = char
+        return char
 
 
-class Matcher:
-    """Which words of a text a query matched: its words whole, its prefix as a start."""
-
-    def __init__(self, query: Query) -> None:
-        self.whole = frozenset(fold(w) for t in query.required for w in t.words)
-        self.starts = tuple(fold(t.words[-1]) for t in query.required if t.prefix)
-
-    def words(self, text: str) -> list[tuple[int, int, bool]]:
-        """Each word of ``text``: where it starts and ends, and whether it matched."""
-        whole, starts = self.whole, self.starts
-        found = []
-        for match in _WORD.finditer(text):
-            word = fold(match.group())
-            hit = word in whole or (bool(starts) and word.startswith(starts))
-            found.append((match.start(), match.end(), hit))
-        return found
+_FOLDING = _Folding()
 
 
-def _pieces(text: str, words: list[tuple[int, int, bool]], start: int, end: int) -> Segments:
+def fold(text: str) -> str:
+    return text.lower() if text.isascii() else text.translate(_FOLDING)
+
+
+def _pattern(query: Query) -> re.Pattern[str] | None:
+    """The query's words (the prefix as a start) as whole words of folded text."""
+    words = {fold(w) for t in query.required for w in t.words if not t.prefix}
+    starts = {fold(t.words[-1]) for t in query.required if t.prefix}
+    choices = [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+    choices += [re.escape(s) + r"[^\W_]*" for s in starts]
+    if not choices:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(choices) + r")(?![^\W_])")
+
+
+def _marked(text: str, pattern: re.Pattern[str] | None, start: int, end: int) -> Segments:
     """``text[start:end]`` cut around its matched words."""
     pieces: list[tuple[str, bool]] = []
     at = start
-    for begin, finish, hit in words:
-        if not hit or begin < start or finish > end:
-            continue
-        if begin > at:
-            pieces.append((text[at:begin], False))
-        pieces.append((text[begin:finish], True))
-        at = finish
+    if pattern is not None:
+        for match in pattern.finditer(fold(text), start, end):
+            if match.start() > at:
+                pieces.append((text[at : match.start()], False))
+            pieces.append((text[match.start() : match.end()], True))
+            at = match.end()
     if end > at:
         pieces.append((text[at:end], False))
     return tuple(pieces)
@@ -63,25 +72,23 @@ def _pieces(text: str, words: list[tuple[int, int, bool]], start: int, end: int)
 
 def whole(text: str, query: Query) -> Segments:
     """All of ``text``, its matched words marked (a title)."""
-    return _pieces(text, Matcher(query).words(text), 0, len(text))
+    return _marked(text, _pattern(query), 0, len(text))
 
 
 def snippet(text: str, query: Query, size: int = 24) -> Segments:
-    """About ``size`` words of ``text`` around the most matches, marked, with ellipses
-    where the text goes on."""
+    """About ``size`` words of ``text`` from a little before its first match (from its
+    start without one), marked, with ellipses where the text goes on."""
     text = text[:SCANNED]
-    words = Matcher(query).words(text)
-    if len(words) <= size:
-        return _pieces(text, words, 0, len(text))
-    hits = [1 if hit else 0 for _, _, hit in words]
-    score = running = sum(hits[:size])
-    best = 0
-    for first in range(1, len(words) - size + 1):
-        running += hits[first + size - 1] - hits[first - 1]
-        if running > score:
-            best, score = first, running
-    start, end = words[best][0], words[best + size - 1][1]
-    pieces = _pieces(text, words, start, end)
-    before = ((ELLIPSIS + " ", False),) if best > 0 else ()
-    after = ((" " + ELLIPSIS, False),) if best + size < len(words) else ()
+    pattern = _pattern(query)
+    first = pattern.search(fold(text)) if pattern is not None else None
+    start = 0
+    if first is not None:
+        head = text[max(0, first.start() - 200) : first.start()]
+        words_before = _BEFORE.search(head)  # it matches at the end, if nothing before
+        start = first.start() - len(head) + (words_before.start() if words_before else len(head))
+    ahead = re.compile(rf"(?:[\W_]*[^\W_]+){{1,{size}}}").match(text, start)
+    end = ahead.end() if ahead is not None else len(text)
+    pieces = _marked(text, pattern, start, end)
+    before = ((ELLIPSIS + " ", False),) if start > 0 else ()
+    after = ((" " + ELLIPSIS, False),) if text[end:].strip() else ()
     return before + pieces + after

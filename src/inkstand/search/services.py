@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, and_, or_
 
 from inkstand.accounts.models import User
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post
 from inkstand.db import DbSession
 from inkstand.pagination import Page, RankCursor
 from inkstand.search import engines, highlight, index
@@ -60,12 +59,6 @@ def to_text(pieces: Segments) -> str:
     return "".join(text for text, _ in pieces)
 
 
-def _visible(viewer: User | None, now: datetime) -> ColumnElement[bool]:
-    """Listed posts (published, their time come), and any post of the viewer's own."""
-    listed = and_(Post.status == Status.PUBLISHED.value, Post.published_at <= now)
-    return listed if viewer is None else or_(listed, Post.author_id == viewer.id)
-
-
 def search(
     session: DbSession, viewer: User | None, text: str, now: datetime, size: int, *,
     cursor: str | None = None, language: str = index.DEFAULT_LANGUAGE, window: int = 0,
@@ -77,14 +70,14 @@ def search(
     query = parse(text)
     if query.empty:
         return Results(query, Page([], newer=None, older=None))
-    visible = _visible(viewer, now)
-    if session.get_bind().dialect.name == "postgresql":
+    visible = engines.Visibility(now, viewer.id if viewer is not None else None)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:  # its rows come marked by ts_headline
         stmt = engines.postgresql(query, visible, after, size, window, language)
     else:
         stmt = engines.sqlite(query, visible, after, size, window)
     rows = session.execute(stmt).unique().all()
-    marked = session.get_bind().dialect.name == "postgresql"  # ts_headline marked them
-    hits = [_hit(query, post, title, body, marked, now) for post, _, title, body in rows[:size]]
+    hits = [_hit(query, post, title, body, postgresql, now) for post, _, title, body in rows[:size]]
     more = len(rows) > size and hits
     older = RankCursor(rows[size - 1][1], rows[size - 1][0].id).encode() if more else None
     return Results(query, Page(hits, newer=None, older=older))

@@ -1,4 +1,5 @@
-"""search index: FTS5 on SQLite, a weighted tsvector with a GIN index on PostgreSQL
+"""search index: FTS5 on SQLite, a weighted tsvector with a GIN index on PostgreSQL;
+posts' state by id
 
 Revision ID: 0006
 Revises: 0005
@@ -79,6 +80,12 @@ def _fill():
 
 
 def upgrade():
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_posts_id_status_published_at_author_id",
+            ["id", "status", "published_at", "author_id"],
+            unique=False,
+        )
     if op.get_bind().dialect.name == "postgresql":
         _postgresql()
     else:
@@ -87,6 +94,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_index("ix_posts_id_status_published_at_author_id")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE search_index")
         for language in LANGUAGES:
