@@ -31,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, defer
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Status
@@ -70,6 +70,13 @@ class Visibility:
         return (
             listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
         )
+
+
+# Columns a result never shows: not read (and an error to touch, not a query).
+_UNSHOWN = tuple(
+    defer(column, raiseload=True)
+    for column in (Post.body_source, Post.body_html, Post.excerpt_source)
+)
 
 
 def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bool]:
@@ -143,7 +150,7 @@ def sqlite(
         .join(_fts, _fts.c.rowid == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
         .join(User, User.id == Post.author_id)
-        .options(contains_eager(Post.author))
+        .options(contains_eager(Post.author), *_UNSHOWN)
         .order_by(ranked.c.rank, ranked.c.id.desc())
     )
 
@@ -195,6 +202,6 @@ def postgresql(
         .join(_pg, _pg.c.post_id == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
         .join(User, User.id == Post.author_id)
-        .options(contains_eager(Post.author))
+        .options(contains_eager(Post.author), *_UNSHOWN)
         .order_by(ranked.c.rank, ranked.c.id.desc())
     )
