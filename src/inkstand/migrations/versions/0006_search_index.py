@@ -1,5 +1,4 @@
-"""search index: FTS5 on SQLite, a weighted tsvector with a GIN index on PostgreSQL;
-posts' state by id
+"""search index (FTS5 on SQLite, a weighted tsvector under GIN on PostgreSQL), post states by id
 
 Revision ID: 0006
 Revises: 0005
