@@ -55,12 +55,14 @@ def _pattern(query: Query) -> re.Pattern[str] | None:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(choices) + r")(?![^\W_])")
 
 
-def _marked(text: str, pattern: re.Pattern[str] | None, start: int, end: int) -> Segments:
-    """``text[start:end]`` cut around its matched words."""
+def _marked(
+    text: str, folded: str, pattern: re.Pattern[str] | None, start: int, end: int
+) -> Segments:
+    """``text[start:end]`` cut around its matched words, found in ``folded``."""
     pieces: list[tuple[str, bool]] = []
     at = start
     if pattern is not None:
-        for match in pattern.finditer(fold(text), start, end):
+        for match in pattern.finditer(folded, start, end):
             if match.start() > at:
                 pieces.append((text[at : match.start()], False))
             pieces.append((text[match.start() : match.end()], True))
@@ -72,15 +74,15 @@ def _marked(text: str, pattern: re.Pattern[str] | None, start: int, end: int) ->
 
 def whole(text: str, query: Query) -> Segments:
     """All of ``text``, its matched words marked (a title)."""
-    return _marked(text, _pattern(query), 0, len(text))
+    return _marked(text, fold(text), _pattern(query), 0, len(text))
 
 
 def snippet(text: str, query: Query, size: int = 24) -> Segments:
     """About ``size`` words of ``text`` from a little before its first match (from its
     start without one), marked, with ellipses where the text goes on."""
     text = text[:SCANNED]
-    pattern = _pattern(query)
-    first = pattern.search(fold(text)) if pattern is not None else None
+    pattern, folded = _pattern(query), fold(text)
+    first = pattern.search(folded) if pattern is not None else None
     start = 0
     if first is not None:
         head = text[max(0, first.start() - 200) : first.start()]
@@ -88,7 +90,7 @@ def snippet(text: str, query: Query, size: int = 24) -> Segments:
         start = first.start() - len(head) + (words_before.start() if words_before else len(head))
     ahead = re.compile(rf"(?:[\W_]*[^\W_]+){{1,{size}}}").match(text, start)
     end = ahead.end() if ahead is not None else len(text)
-    pieces = _marked(text, pattern, start, end)
+    pieces = _marked(text, folded, pattern, start, end)
     before = ((ELLIPSIS + " ", False),) if start > 0 else ()
     after = ((" " + ELLIPSIS, False),) if text[end:].strip() else ()
     return before + pieces + after
