@@ -34,3 +34,10 @@ def test_a_short_text_is_the_snippet_whole():
     assert highlight.snippet("Just a few words", parse("few"), size=10) == (
         ("Just a ", False), ("few", True), (" words", False),
     )  # fmt: skip
+
+
+def test_a_match_near_the_end_shows_the_words_before_it():
+    text = " ".join(f"w{n}" for n in range(100)) + " gold."
+    pieces = highlight.snippet(text, parse("gold"), size=10)
+    joined = "".join(t for t, _ in pieces)
+    assert joined == "… w91 w92 w93 w94 w95 w96 w97 w98 w99 gold"

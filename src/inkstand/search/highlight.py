@@ -18,6 +18,7 @@ from inkstand.search.query import Query
 Segments = tuple[tuple[str, bool], ...]
 ELLIPSIS = "…"
 SCANNED = 20_000  # characters of a body a snippet is looked for in
+_WORD = re.compile(r"[^\W_]")
 _BEFORE = re.compile(r"(?:[^\W_]+[\W_]+){0,4}\Z")  # up to four words before a match
 
 
@@ -79,7 +80,8 @@ def whole(text: str, query: Query) -> Segments:
 
 def snippet(text: str, query: Query, size: int = 24) -> Segments:
     """About ``size`` words of ``text`` from a little before its first match (from its
-    start without one), marked, with ellipses where the text goes on."""
+    start without one; its last words if it ends sooner), marked, with ellipses where
+    the text goes on."""
     text = text[:SCANNED]
     pattern, folded = _pattern(query), fold(text)
     first = pattern.search(folded) if pattern is not None else None
@@ -90,7 +92,13 @@ def snippet(text: str, query: Query, size: int = 24) -> Segments:
         start = first.start() - len(head) + (words_before.start() if words_before else len(head))
     ahead = re.compile(rf"(?:[\W_]*[^\W_]+){{1,{size}}}").match(text, start)
     end = ahead.end() if ahead is not None else len(text)
+    more = _WORD.search(text, end) is not None
+    if not more and start > 0:  # the text ends first: show its last words instead
+        tail = text[max(0, len(text) - 40 * size) :]
+        last = re.compile(rf"(?:[^\W_]+[\W_]*){{1,{size}}}\Z").search(tail)
+        if last is not None:
+            start = min(start, len(text) - len(tail) + last.start())
     pieces = _marked(text, folded, pattern, start, end)
     before = ((ELLIPSIS + " ", False),) if start > 0 else ()
-    after = ((" " + ELLIPSIS, False),) if text[end:].strip() else ()
+    after = ((" " + ELLIPSIS, False),) if more else ()
     return before + pieces + after
