@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from inkstand.search import highlight
 from inkstand.search.query import parse
 
@@ -41,3 +45,22 @@ def test_a_match_near_the_end_shows_the_words_before_it():
     pieces = highlight.snippet(text, parse("gold"), size=10)
     joined = "".join(t for t, _ in pieces)
     assert joined == "… w91 w92 w93 w94 w95 w96 w97 w98 w99 gold"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 20_000,
+        "A cache without a budget grows until it evicts what matters. Give it a size, "
+        "measure the hit rate, and let the database keep doing what it does well with gold.",
+        "ab " * 7_000 + "gold",
+        "gold " + "x" * 5_000,
+        "gold" + "-" * 5_000,
+        "é" * 10_000 + " gold " + "é" * 10_000,
+    ],
+)
+def test_long_or_odd_texts_are_cut_in_linear_time(text):
+    started = time.monotonic()
+    highlight.snippet(text, parse("gold"))
+    highlight.whole(text[:300], parse("gold"))
+    assert time.monotonic() - started < 1.0

@@ -90,12 +90,14 @@ def snippet(text: str, query: Query, size: int = 24) -> Segments:
         head = text[max(0, first.start() - 200) : first.start()]
         words_before = _BEFORE.search(head)  # it matches at the end, if nothing before
         start = first.start() - len(head) + (words_before.start() if words_before else len(head))
-    ahead = re.compile(rf"(?:[\W_]*[^\W_]+){{1,{size}}}").match(text, start)
+    # Words and the separators between them, each separator required: a pattern in
+    # which a word could split into several would backtrack exponentially.
+    ahead = re.compile(rf"[\W_]*[^\W_]+(?:[\W_]+[^\W_]+){{0,{size - 1}}}").match(text, start)
     end = ahead.end() if ahead is not None else len(text)
     more = _WORD.search(text, end) is not None
     if not more and start > 0:  # the text ends first: show its last words instead
         tail = text[max(0, len(text) - 40 * size) :]
-        last = re.compile(rf"(?:[^\W_]+[\W_]*){{1,{size}}}\Z").search(tail)
+        last = re.compile(rf"(?:[^\W_]+[\W_]+){{0,{size - 1}}}[^\W_]+[\W_]*\Z").search(tail)
         if last is not None:
             start = min(start, len(text) - len(tail) + last.start())
     pieces = _marked(text, folded, pattern, start, end)
