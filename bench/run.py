@@ -21,11 +21,17 @@ A second case, "api", loads the two JSON APIs' post lists, GET /api/v1/posts (th
 native API) and GET /api/articles (RealWorld), on each database, as a client
 without a token gets them, with the API rate limits lifted for the load.
 
+A search case, "search", loads the results page of a two-word query (both words in
+the titles of a tenth of the posts) over databases of 10,000 and 100,000 posts
+(`--search-posts`), indexed by `inkstand search rebuild`: ranked within the newest
+SEARCH_RANK_WINDOW matches (the default), and with every match ranked
+(", every match ranked": INKSTAND_SEARCH_RANK_WINDOW=0).
+
 A third case, "streams" (bench/live.py), loads the post page while 0, 100 and
 500 live comment streams are held open on it (bench/streams.py), under each
 worker class `inkstand serve` offers, and checks that a comment posted meanwhile
 reaches the streams. `--cases pages api streams` names the cases to run (the
-floor runs either way).
+floor runs either way); `--cases search` runs just the search case.
 
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
 load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
@@ -49,7 +55,7 @@ from types import FrameType
 from live import Live, measure_live, measure_logins, prepare, redis_answers, server_env
 from measure import Result, Retries, measure
 from report import compare_to_floor, report
-from seed import migrate, seed
+from seed import index, migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
 from streams import raise_file_limit
 
@@ -126,6 +132,8 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
 
     # The floor is measured first and last: a drift between the two shows noise.
     results = [floor("floor")]
+    if "search" in opts.cases:
+        results += searches(opts, env, tmp, databases, rng, serve, retries)
     if "pages" in opts.cases:
         results += pages(opts, env, databases, serve, retries, tmp)
     if "api" in opts.cases:
@@ -136,6 +144,42 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
     results.append(floor("floor, again"))
     compare_to_floor(results, [live.load for live in lives])
     return results, lives
+
+
+# Two words of a tenth of the titles ("Why your cache needs a budget"): many matches.
+SEARCH_PATH = "/search?q=cache+budget"
+SEARCH_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("", {}),  # the newest SEARCH_RANK_WINDOW matches ranked (the default)
+    (", every match ranked", {"INKSTAND_SEARCH_RANK_WINDOW": "0"}),
+)
+
+
+def searches(
+    opts: argparse.Namespace, env: dict[str, str], tmp: Path,
+    databases: dict[int, tuple[str, str, str]], rng: random.Random, serve: list[str],
+    retries: Retries,
+) -> list[Result]:  # fmt: skip
+    """The results page of a two-word query, on databases of each --search-posts size."""
+    cases: list[Case] = []
+    for count in opts.search_posts:
+        url = databases[count][0] if count in databases else ""
+        started = time.monotonic()
+        if not url:
+            url = f"sqlite:///{tmp / f'inkstand-search-{count}.sqlite3'}"
+            migrate(url, env)
+            seed(url, count, rng)
+        seeded = time.monotonic()
+        index(url, env)
+        print(
+            f"search database of {count:,} posts: seeded {seeded - started:.1f}s, "
+            f"indexed {time.monotonic() - seeded:.1f}s"
+        )
+        for suffix, settings in SEARCH_VARIANTS:
+            cases.append(
+                ("search" + suffix, count, SEARCH_PATH, "<mark>",
+                 {"INKSTAND_DATABASE_URL": url, **settings})
+            )  # fmt: skip
+    return measure_cases(cases, opts, env, serve, retries, tmp)
 
 
 def pages(
@@ -251,9 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=("pages", "api", "streams"),
-        default=["pages", "api", "streams"],
+        choices=("pages", "api", "search", "streams"),
+        default=["pages", "api", "search", "streams"],
     )
+    parser.add_argument(
+        "--search-posts", type=int, nargs="+", default=[10_000, 100_000],
+        help="database sizes of the search case",
+    )  # fmt: skip
     parser.add_argument(
         "--streams", type=int, nargs="+", default=[100, 500], help="open streams (0 is added)"
     )

@@ -90,6 +90,20 @@ def migrate(url: str, env: dict[str, str]) -> None:
         raise RuntimeError(f"`inkstand db upgrade` failed:\n{done.stdout}\n{done.stderr}")
 
 
+def index(url: str, env: dict[str, str]) -> None:
+    """Fill the search index, as an operator would after a bulk load."""
+    done = subprocess.run(
+        [str(INKSTAND), "search", "rebuild"],
+        env={**env, "INKSTAND_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"`inkstand search rebuild` failed:\n{done.stdout}\n{done.stderr}")
+
+
 def seed(url: str, count: int, rng: random.Random) -> tuple[str, str]:
     """Fill a migrated database with ``count`` published posts, in bulk.
 

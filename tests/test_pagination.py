@@ -1,4 +1,4 @@
-"""Keyset cursors round-trip exactly, whatever the date."""
+"""Keyset cursors round-trip exactly, whatever the date or the rank."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inkstand.pagination import BadCursor, Cursor
+from inkstand.pagination import BadCursor, Cursor, RankCursor
 
 MOMENTS = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9000, 12, 31),
                        timezones=st.just(UTC))  # fmt: skip
@@ -23,3 +23,33 @@ def test_cursor_round_trips(at, post_id):
 def test_malformed_cursors_are_refused(raw):
     with pytest.raises(BadCursor):
         Cursor.decode(raw)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(1, 2**31 - 1))
+def test_rank_cursor_round_trips_the_exact_rank(rank, post_id):
+    assert RankCursor.decode(RankCursor(rank, post_id).encode()) == RankCursor(rank, post_id)
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_a_rank_cursor_or_refused(raw):
+    try:
+        cursor = RankCursor.decode(raw)
+    except BadCursor:
+        return
+    assert cursor is None or RankCursor.decode(cursor.encode()) == cursor
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "x",
+        "A" * 16,  # id 0
+        RankCursor(float("nan"), 1).encode(),
+        RankCursor(float("inf"), 1).encode(),
+        RankCursor(1.0, 1).encode() + "=",
+        "é" * 16,
+    ],
+)
+def test_malformed_rank_cursors_are_refused(raw):
+    with pytest.raises(BadCursor):
+        RankCursor.decode(raw)

@@ -18,6 +18,7 @@ from inkstand.blog.views import bp as blog_bp
 from inkstand.comments import views as comments_views
 from inkstand.comments.views import bp as comments_bp
 from inkstand.discovery.views import bp as discovery_bp
+from inkstand.search.views import bp as search_bp
 from inkstand.site import context as site_context
 
 
@@ -46,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(discovery_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     api_v1.init_app(app)

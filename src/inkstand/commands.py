@@ -20,11 +20,12 @@ from inkstand.accounts import services as accounts
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
+from inkstand.search.commands import search_group
 from inkstand.site import services as site
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve, worker, site_group):
+    for command in (create_admin, load_demo, serve, worker, site_group, search_group):
         app.cli.add_command(command)
 
 

@@ -221,6 +221,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RELATED_POSTS", 3, "Related posts (sharing the most tags) shown under a post; 0: none."
     ),
+    Setting(
+        "SEARCH_RANK_WINDOW",
+        200,
+        "Search ranks the newest this many posts that match a query, so that a search costs "
+        "the same however many posts match; older matches are not shown. 0: rank every match.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

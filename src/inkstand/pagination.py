@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +52,36 @@ class Cursor:
         except (OverflowError, OSError, ValueError) as exc:
             raise BadCursor() from exc
         return cls(at, int(match[2]))
+
+
+@dataclass(frozen=True)
+class RankCursor:
+    """A position in a list ordered by a computed rank (lower first), then id (higher
+    first): search results. Encoded as the rank's exact 8 bytes and the id, base64url."""
+
+    rank: float
+    id: int
+
+    _FORMAT = struct.Struct(">dI")
+
+    def encode(self) -> str:
+        packed = self._FORMAT.pack(self.rank, self.id)
+        return base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, raw: str | None) -> RankCursor | None:
+        """The cursor ``raw`` names, None for none. Raises BadCursor."""
+        if not raw:
+            return None
+        if len(raw) != 16 or not raw.isascii():
+            raise BadCursor()
+        try:
+            rank, ident = cls._FORMAT.unpack(base64.urlsafe_b64decode(raw + "=" * 4))
+        except (binascii.Error, struct.error, ValueError) as exc:
+            raise BadCursor() from exc
+        if not math.isfinite(rank) or not 0 < ident <= ID_MAX:
+            raise BadCursor()
+        return cls(rank, ident)
 
 
 @dataclass(frozen=True)

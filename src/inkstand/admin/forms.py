@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from inkstand.accounts.models import Role
 from inkstand.forms import Form
 from inkstand.site.models import CommentPolicy
+from inkstand.site.services import SEARCH_LANGUAGES
 
 
 class RoleForm(Form):
@@ -45,4 +46,10 @@ class SiteSettingsForm(Form):
             SelectChoice(CommentPolicy.CLOSED.value, "Closed: no new comments anywhere"),
         ],
         description="Editors and admins approve held comments, and authors those on their posts.",
+    )
+    search_language = SelectField(
+        "Search language",
+        choices=[SelectChoice(name, name.capitalize()) for name in SEARCH_LANGUAGES],
+        description="With PostgreSQL, search also finds other forms of a word in this "
+        "language (runs for run); Simple finds exact words only. A change re-indexes every post.",
     )

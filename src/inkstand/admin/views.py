@@ -57,6 +57,7 @@ def settings() -> ResponseReturnValue:
                 registration_open=bool(form.registration_open.data),
                 new_account_role=form.new_account_role.data,
                 comment_policy=form.comment_policy.data,
+                search_language=form.search_language.data,
             )
         except Invalid as error:
             form.add_errors(error)

@@ -56,6 +56,10 @@ def _listed_in_sql(posts: type[Post], now: datetime) -> ColumnElement[bool]:
     return and_(posts.status == Status.PUBLISHED.value, posts.published_at <= now)
 
 
+# Each post's state by id, for lists that read it for many posts at once (search).
+VISIBILITY_INDEX = "ix_posts_id_status_published_at_author_id"
+
+
 class Post(PublicContent, Base):
     __tablename__ = "posts"
 
@@ -91,6 +95,7 @@ class Post(PublicContent, Base):
         # The writers' "Posts" page: last edited first, all posts or one author's.
         Index("ix_posts_updated_at_id", "updated_at", "id"),
         Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
+        Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id"),
     )
 
     @property

@@ -15,6 +15,13 @@ from inkstand.exceptions import Invalid
 from inkstand.site.models import CONTENT_VERSION, CommentPolicy, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
+# Languages PostgreSQL's full-text search stems (migration 0006 makes a configuration
+# of each with accents folded); "simple" stems none. SQLite's index never stems.
+SEARCH_LANGUAGES = (
+    "simple", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+    "italian", "norwegian", "portuguese", "romanian", "russian", "spanish", "swedish",
+    "turkish",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class SiteConfig:
     registration_open: bool = True
     new_account_role: str = Role.READER.value
     comment_policy: str = CommentPolicy.HOLD_FIRST.value
+    search_language: str = "english"
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -111,6 +119,8 @@ def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
         errors["new_account_role"] = ["New accounts are readers or authors."]
     if new.comment_policy not in {p.value for p in CommentPolicy}:
         errors["comment_policy"] = ["Choose one of the comment policies."]
+    if new.search_language not in SEARCH_LANGUAGES:
+        errors["search_language"] = ["Choose one of the search languages."]
     if errors:
         raise Invalid(errors)
     new = replace(new, title=text.clean(title), description=text.clean(new.description))

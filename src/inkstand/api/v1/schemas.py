@@ -112,6 +112,40 @@ class PostQuerySchema(PageQuerySchema):
     )
 
 
+class SearchQuerySchema(PageQuerySchema):
+    q = Text(
+        required=True,
+        metadata={"description": 'What to look for: words (all must match), "quoted phrases", '
+                  "-words to leave out; the last word also matches the start of a longer one. "
+                  "Case and accents do not matter. Only the first 500 characters are read."},
+    )  # fmt: skip
+
+
+class SearchHitSchema(_Out):
+    post = fields.Nested(PostSummarySchema, required=True)
+    title_html = fields.String(
+        required=True, metadata={"description": "The title, escaped, matched words in <mark>."}
+    )
+    snippet = fields.String(required=True, metadata={"description": "Matching body text."})
+    snippet_html = fields.String(
+        required=True, metadata={"description": "The snippet, escaped, matched words in <mark>."}
+    )
+
+
+class SearchResultsSchema(_Out):
+    results = fields.List(
+        fields.Nested(SearchHitSchema),
+        required=True,
+        metadata={"description": "Best first: published posts, and the token's own posts in "
+                  "any state (see each post's `state`)."},
+    )  # fmt: skip
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+    )
+
+
 class PostInSchema(Schema):
     title = Text(required=True)
     body = Text(required=True, metadata={"description": "Markdown."})

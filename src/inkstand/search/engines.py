@@ -1,0 +1,207 @@
+"""The one search, written for each engine: FTS5 on SQLite, tsvector on PostgreSQL.
+
+Both build the engine's query from a parsed ``Query`` (never from typed text) and
+pass every word as a bound parameter. Both return rows of the post, its rank (lower
+is better), its title and its body: marked by PostgreSQL's ts_headline (it knows the
+stems), as plain text from SQLite (search.highlight marks them).
+Each ranks the newest ``window`` matching posts the viewer may see (0: all of them),
+so a page costs the same however many posts match; the rank is a keyset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import contains_eager, defer
+
+from inkstand.accounts.models import User
+from inkstand.blog.models import Post, Status
+from inkstand.db import UTCDateTime
+from inkstand.pagination import RankCursor
+from inkstand.search.documents import CLOSE, OPEN
+from inkstand.search.index import TABLE
+from inkstand.search.query import Query, Term
+
+# Title, tags, excerpt, body: a match in the title counts most (bm25's weights in
+# _SQLITE_WINDOW; ts_rank_cd's defaults, 1.0 A, 0.4 B, 0.2 C, 0.1 D).
+SNIPPET_WORDS = 24
+ELLIPSIS = "…"
+PG_TITLE = f"HighlightAll=true, StartSel={OPEN}, StopSel={CLOSE}"
+PG_SNIPPET = (
+    f'MaxWords={SNIPPET_WORDS}, MinWords=12, MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} ", '
+    f"StartSel={OPEN}, StopSel={CLOSE}"
+)
+
+_fts = table(TABLE, column("rowid"), column("title"), column("body"))
+_pg = table(TABLE, column("post_id"), column("title"), column("body"), column("document"))
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a search may find: listed posts (published, their time come), and any post
+    of the viewer's own (``author_id``; None for a visitor)."""
+
+    now: datetime
+    author_id: int | None
+
+    def over(self, posts: Any) -> ColumnElement[bool]:
+        """The rule over the columns of ``posts``."""
+        now = literal(self.now, UTCDateTime())
+        listed = and_(posts.c.status == Status.PUBLISHED.value, posts.c.published_at <= now)
+        return (
+            listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
+        )
+
+
+# Columns a result never shows: not read (and an error to touch, not a query).
+_UNSHOWN = tuple(
+    defer(column, raiseload=True)
+    for column in (Post.body_source, Post.body_html, Post.excerpt_source)
+)
+
+
+def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bool]:
+    """Rows after the cursor in (rank ascending, id descending) order."""
+    if cursor is None:
+        return and_(True)
+    return or_(rank > cursor.rank, and_(rank == cursor.rank, ident < cursor.id))
+
+
+def _page(
+    window: Any, cursor: RankCursor | None, size: int
+) -> Any:  # a CTE of (id, rank), the page's rows in order
+    return (
+        select(window.c.id, window.c.rank)
+        .where(_after(window.c.rank, window.c.id, cursor))
+        .order_by(window.c.rank, window.c.id.desc())
+        .limit(size + 1)
+        .cte("ranked")
+    )
+
+
+def _fts_phrase(term: Term) -> str:
+    # Words hold only letters and digits, so quoting them is all FTS5 needs.
+    quoted = '"' + " ".join(term.words) + '"'
+    return quoted + "*" if term.prefix else quoted
+
+
+def fts_query(query: Query) -> str:
+    """The FTS5 query of a parsed query: every required term, none of the excluded."""
+    found = " AND ".join(_fts_phrase(t) for t in query.required)
+    if query.excluded:
+        found = f"({found}) NOT ({' OR '.join(_fts_phrase(t) for t in query.excluded)})"
+    return found
+
+
+# The window reads each matching post's state from an index holding (id, status,
+# published_at, author_id), VISIBILITY_INDEX: from the table, SQLite would walk every
+# row's body to reach them. Its planner prefers the table's rowid, so the index is
+# named, in SQL text; the rule is Visibility's. LIMIT -1 is no limit.
+_SQLITE_WINDOW = (
+    "SELECT search_index.rowid AS id, bm25(search_index, 10.0, 5.0, 2.0, 1.0) AS rank "
+    "FROM search_index JOIN posts INDEXED BY ix_posts_id_status_published_at_author_id "
+    "ON posts.id = search_index.rowid "
+    "WHERE search_index MATCH :fts "
+    "AND ((posts.status = :published AND posts.published_at <= :now) "
+    "OR posts.author_id = :viewer) "
+    "ORDER BY search_index.rowid DESC LIMIT :window"
+)
+
+
+def sqlite(
+    query: Query, visible: Visibility, cursor: RankCursor | None, size: int, window: int
+) -> Select[Any]:
+    """Rows of (post, rank, title text, body text): search.highlight marks them, as
+    FTS5's highlight() would re-run the query for each row."""
+    matching = (
+        text(_SQLITE_WINDOW)
+        .bindparams(
+            bindparam("fts", fts_query(query)),
+            bindparam("published", Status.PUBLISHED.value),
+            bindparam("now", visible.now, type_=UTCDateTime()),
+            bindparam("viewer", visible.author_id),  # NULL for a visitor: no own posts
+            bindparam("window", window or -1),
+        )
+        .columns(id=Integer, rank=Float)
+    )
+    ranked = _page(matching.subquery("window"), cursor, size)
+    return (
+        select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
+        .select_from(ranked)
+        .join(_fts, _fts.c.rowid == ranked.c.id)
+        .join(Post, Post.id == ranked.c.id)
+        .join(User, User.id == Post.author_id)
+        .options(contains_eager(Post.author), *_UNSHOWN)
+        .order_by(ranked.c.rank, ranked.c.id.desc())
+    )
+
+
+def _tsquery(term: Term, config: Any) -> Any:
+    if len(term.words) > 1:
+        return func.phraseto_tsquery(config, " ".join(term.words))
+    if term.prefix:  # a word of letters and digits, quoted: to_tsquery reads nothing else
+        return func.to_tsquery(config, f"'{term.words[0]}':*")
+    return func.plainto_tsquery(config, term.words[0])
+
+
+def tsquery(query: Query, language: str) -> Any:
+    config = cast(bindparam("language", f"inkstand_{language}"), REGCONFIG)
+    found = None
+    for term in query.required:
+        part = _tsquery(term, config)
+        found = part if found is None else func.tsquery_and(found, part)
+    for term in query.excluded:
+        found = func.tsquery_and(found, func.tsquery_not(_tsquery(term, config)))
+    return found, config
+
+
+def postgresql(
+    query: Query, visible: Visibility, cursor: RankCursor | None, size: int,
+    window: int, language: str,
+) -> Select[Any]:  # fmt: skip
+    found, config = tsquery(query, language)
+    matching = (
+        select(_pg.c.post_id.label("id"))
+        .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
+        .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
+        .order_by(_pg.c.post_id.desc())
+    )
+    if window:
+        matching = matching.limit(window)
+    inner = matching.subquery("window")
+    scored = (
+        select(inner.c.id, (-func.ts_rank_cd(_pg.c.document, found)).label("rank"))
+        .join(_pg, _pg.c.post_id == inner.c.id)
+        .subquery("scored")
+    )
+    ranked = _page(scored, cursor, size)
+    title = func.ts_headline(config, _pg.c.title, found, PG_TITLE)
+    snippet = func.ts_headline(config, _pg.c.body, found, PG_SNIPPET)
+    return (
+        select(Post, ranked.c.rank, title, snippet)
+        .select_from(ranked)
+        .join(_pg, _pg.c.post_id == ranked.c.id)
+        .join(Post, Post.id == ranked.c.id)
+        .join(User, User.id == Post.author_id)
+        .options(contains_eager(Post.author), *_UNSHOWN)
+        .order_by(ranked.c.rank, ranked.c.id.desc())
+    )

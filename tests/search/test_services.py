@@ -1,0 +1,200 @@
+"""Search over both engines: matching, ranking, highlighting and who finds what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inkstand.blog import services as blog
+from inkstand.blog.models import Status
+from inkstand.db import utcnow
+from inkstand.extensions import db
+from inkstand.search import index, services
+
+
+def test_a_title_match_outranks_a_body_match(factory, find):
+    author = factory.user()
+    factory.post(author, "Notes from the weekend", body="We talked about lighthouses.")
+    factory.post(author, "Lighthouses of the north", body="Stone towers by the sea.")
+    factory.post(author, "Nothing to see", body="Fields and hedges.")
+    assert find("lighthouses") == ["Lighthouses of the north", "Notes from the weekend"]
+
+
+def test_tags_and_excerpt_are_searched_and_rank_between_title_and_body(factory, find):
+    author = factory.user()
+    factory.post(author, "Body", body="A word about gardening here.", excerpt="Elsewhere.")
+    factory.post(author, "Tagged", body="Nothing.", tags="gardening")
+    factory.post(author, "Excerpt", body="Nothing at all.", excerpt="On gardening.")
+    factory.post(author, "Gardening", body="Nothing either.")
+    assert find("gardening") == ["Gardening", "Tagged", "Excerpt", "Body"]
+
+
+def test_matched_words_are_marked_in_the_title_and_the_snippet(factory):
+    author = factory.user()
+    factory.post(author, "Baking bread", body="Long rising bread has the best crust.")
+    [hit] = services.search(db.session, None, "bread", utcnow(), 10).page.items
+    assert ("bread", True) in hit.title
+    assert services.to_text(hit.title) == "Baking bread"
+    assert ("bread", True) in hit.snippet
+    assert "crust" in services.to_text(hit.snippet)
+
+
+def test_highlights_are_escaped_so_post_text_cannot_inject_html(factory):
+    author = factory.user()
+    factory.post(author, "<b>Tags</b> & <script>x</script>", body="Plain `<img src=x>` text.")
+    [hit] = services.search(db.session, None, "tags", utcnow(), 10).page.items
+    html = str(services.to_html(hit.title))
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "<mark>Tags</mark>" in html
+    assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("quick fox", ["Quick brown fox"]),  # every word must match
+        ("fox", ["Slow brown fox", "Quick brown fox"]),
+        ('"brown fox"', ["Slow brown fox", "Quick brown fox"]),  # a phrase, in order
+        ('"fox brown"', []),
+        ("fox -quick", ["Slow brown fox"]),  # a word left out
+        ('fox -"quick brown"', ["Slow brown fox"]),
+        ("qui", ["Quick brown fox"]),  # the last word as the start of a longer one
+        ("QUICK FOX", ["Quick brown fox"]),  # case folded
+        ("cafe", ["Café crème"]),  # accents folded
+        ("CAFÉ", ["Café crème"]),
+        ("-fox", []),  # only left-out words: nothing to look for
+    ],
+)
+def test_each_query_form(factory, find, text, expected):
+    author = factory.user()
+    factory.post(author, "Quick brown fox", body="Jumps.")
+    factory.post(author, "Slow brown fox", body="Sleeps.")
+    factory.post(author, "Café crème", body="A drink.")
+    assert sorted(find(text)) == sorted(expected)
+
+
+def test_only_the_last_word_matches_as_a_prefix(factory, find):
+    author = factory.user()
+    factory.post(author, "Toolbox notes", body="Spades.")
+    assert find("tool notes") == []
+    assert find("notes tool") == ["Toolbox notes"]
+
+
+def test_drafts_are_found_by_their_author_only_and_marked(factory):
+    alice, bob = factory.user(), factory.user()
+    factory.post(alice, "Secret plans", status=Status.DRAFT.value)
+    factory.post(
+        alice, "Future plans", status=Status.PUBLISHED.value,
+        publish_at=utcnow() + timedelta(days=3),
+    )  # fmt: skip
+    factory.post(bob, "Public plans")
+    for viewer in (None, bob):
+        found = services.search(db.session, viewer, "plans", utcnow(), 10).page.items
+        assert [h.post.title for h in found] == ["Public plans"]
+    found = services.search(db.session, alice, "plans", utcnow(), 10).page.items
+    states = {h.post.title: h.state for h in found}
+    assert states == {
+        "Secret plans": "draft",
+        "Future plans": "scheduled",
+        "Public plans": "published",
+    }
+
+
+def _save(post, actor, **changes):
+    data = blog.PostInput(
+        title=changes.pop("title", post.title), body=changes.pop("body", post.body_source),
+        status=changes.pop("status", post.status), tags=changes.pop("tags", post.tag_names),
+        **changes,
+    )  # fmt: skip
+    return blog.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
+
+
+def test_the_index_follows_every_change_of_a_post(factory, find):
+    author = factory.user()
+    post = factory.post(author, "Walnut", status=Status.DRAFT.value, body="Shells.")
+    assert find("walnut") == []  # a draft: not for others
+    assert find("walnut", author) == ["Walnut"]
+
+    _save(post, author, status=Status.PUBLISHED.value)  # published
+    assert find("walnut") == ["Walnut"]
+
+    _save(post, author, title="Chestnut", body="Roasted.", tags="autumn")  # edited
+    assert find("walnut") == []
+    assert find("chestnut roasted autumn") == ["Chestnut"]
+
+    _save(post, author, status=Status.DRAFT.value)  # unpublished
+    assert find("chestnut") == []
+
+    later = utcnow() + timedelta(days=1)
+    _save(post, author, status=Status.PUBLISHED.value, publish_at=later)  # scheduled
+    assert find("chestnut") == []
+    assert find("chestnut", author) == ["Chestnut"]
+
+    _save(post, author, status=Status.PUBLISHED.value, publish_at=utcnow())  # out now
+    assert find("chestnut") == ["Chestnut"]
+
+    _save(post, author, status=Status.ARCHIVED.value)  # archived: out of search
+    assert find("chestnut") == []
+
+    blog.delete_post(db.session, author, post.id)  # deleted
+    assert find("chestnut", author) == []
+    assert index.indexed_ids(db.session.connection()) == set()
+
+
+def test_a_deleted_account_takes_its_posts_out_of_the_index(factory, find):
+    author = factory.user()
+    post = factory.post(author, "Orphaned words")
+    db.session.execute(db.delete(type(author)).where(type(author).id == author.id))
+    db.session.commit()
+    assert post.id not in index.indexed_ids(db.session.connection())
+    assert find("orphaned") == []
+
+
+def test_results_page_by_a_rank_cursor_without_repeats(factory):
+    author = factory.user()
+    for n in range(7):
+        factory.post(author, f"Apple {n}", body="apple " * (n + 1))
+    seen, cursor = [], None
+    while True:
+        found = services.search(db.session, None, "apple", utcnow(), 3, cursor=cursor)
+        seen += [hit.post.title for hit in found.page.items]
+        cursor = found.page.older
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"Apple {n}" for n in range(7)]
+
+
+def test_the_rank_window_ranks_only_the_newest_matches(factory, find):
+    author = factory.user()
+    factory.post(author, "Pear", body="old")
+    for n in range(3):
+        factory.post(author, f"Note {n}", body="pear")
+    assert len(find("pear", window=2)) == 2
+    assert find("pear")[0] == "Pear"
+
+
+def test_rebuild_indexes_every_post_again(factory, find):
+    author = factory.user()
+    factory.post(author, "Rebuilt plum")
+    index.clear(db.session.connection())
+    db.session.commit()
+    assert find("plum") == []
+    ticks: list[int] = []
+    assert services.rebuild(db.session, progress=ticks.append) == 1
+    assert ticks == [1]
+    assert find("plum") == ["Rebuilt plum"]
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\x00", "\x00z\x00", "a" * 10_000])
+def test_text_no_request_could_carry_is_searched_safely(factory, find, text):
+    factory.post(factory.user(), "A plain post")
+    assert find(text) == []
+
+
+def test_the_sqlite_window_names_the_index_of_post_states():
+    from inkstand.blog.models import VISIBILITY_INDEX
+    from inkstand.search import engines
+
+    assert f"INDEXED BY {VISIBILITY_INDEX} " in engines._SQLITE_WINDOW
