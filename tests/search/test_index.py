@@ -13,8 +13,7 @@ from inkstand.extensions import db
 from inkstand.search import index
 from inkstand.site import services as site
 from tests.api.realworld.calls import Api
-from tests.api.v1.conftest import bearer
-from tests.helpers import login, submit
+from tests.helpers import bearer, login, submit
 
 
 def test_the_pages_create_edit_and_delete(client, factory, find):

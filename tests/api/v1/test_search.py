@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inkstand.blog.models import Status
 from inkstand.extensions import db
-from tests.api.v1.conftest import assert_problem
+from tests.helpers import assert_problem
 
 
 def test_search_finds_published_posts_best_first_with_marked_snippets(call, factory):
