@@ -199,6 +199,20 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Most connections one gevent worker serves at once, open live streams included.",
     ),
+    Setting(
+        "ANALYTICS_ENABLED",
+        True,
+        "Record page views of the public site (no cookies, no addresses kept; see "
+        "docs/privacy.md) for the dashboard at /stats.",
+    ),
+    Setting(
+        "ANALYTICS_FLUSH_SECONDS",
+        10,
+        "Seconds between writes of buffered page views to the database, by a thread of "
+        "each app process; a crashed process loses at most this much. 0: no thread (with "
+        "Redis, `inkstand worker --with-scheduler` flushes; see docs/operations.md).",
+    ),
+    Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 
