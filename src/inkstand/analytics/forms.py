@@ -22,7 +22,7 @@ class RangeForm(Form):
         choices=[SelectChoice(str(n), f"{n} days") for n in PRESETS],
         default=str(PRESETS[1]),
     )
-    first = DateField("From", [Optional()], description="Or choose the days (UTC) yourself.")
+    first = DateField("From", [Optional()])
     last = DateField("To", [Optional()])
 
     def range_arguments(self) -> dict[str, Any]:
