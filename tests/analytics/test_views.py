@@ -138,6 +138,14 @@ def test_a_bad_range_is_a_form_error(
     assert client.get(f"/stats.csv?{query}").status_code == 422
 
 
+def test_the_csv_links_keep_the_range_and_nothing_else(
+    client: FlaskClient, writers: dict[str, User]
+) -> None:
+    page = as_(client, writers["admin"]).get("/stats?days=7&x=%FF%FE&table=posts")
+    assert page.status_code == 200
+    assert 'href="/stats.csv?days=7&amp;table=referrers"' in page.get_data(as_text=True)
+
+
 def test_a_custom_range_shows_those_days(client: FlaskClient, writers: dict[str, User]) -> None:
     seed(days_ago=3, count=2)
     day = (utcnow() - timedelta(days=3)).date().isoformat()

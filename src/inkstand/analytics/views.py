@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -16,6 +18,7 @@ bp = Blueprint("analytics", __name__)
 bp.add_app_template_global(permissions.can_see_stats, "can_see_stats")
 
 TABLES = ("days", "posts", "referrers", "campaigns")
+RANGE_ARGUMENTS = ("days", "first", "last")
 
 
 def _figures(form: RangeForm) -> reading.Figures | None:
@@ -40,7 +43,7 @@ def dashboard() -> ResponseReturnValue:
         return render_template("analytics/dashboard.html", form=form, figures=None), 422
     return render_template(
         "analytics/dashboard.html", form=form, figures=figures, chart=chart.daily(figures.days),
-        query=request.query_string.decode(),
+        query=urlencode({k: v for k, v in request.args.items() if k in RANGE_ARGUMENTS}),
     )  # fmt: skip
 
 
