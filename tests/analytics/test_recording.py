@@ -137,6 +137,13 @@ def test_a_long_path_is_capped() -> None:
     )
 
 
+def test_control_characters_are_dropped_from_what_is_kept() -> None:
+    headers = {"Referer": "https://ev\x00il.example/"}
+    kept = recording.visit(hit("/a\x00b\x1bc", headers=headers), SALT, NOW, "x")
+    assert kept.path == "/abc"
+    assert "\x00" not in kept.referrer_host
+
+
 def test_a_record_that_is_not_a_visit_is_skipped() -> None:
     assert recording.Visit.loads("{not json") is None
     assert recording.Visit.loads('{"path": "/"}') is None

@@ -133,7 +133,7 @@ def referrer_host(referrer: str, own_host: str) -> str:
         host = (urlsplit(referrer[:2000]).hostname or "").lower()
     except ValueError:
         return ""
-    return "" if host == own_host.lower() else host[:HOST_MAX]
+    return "" if host == own_host.lower() else _printable(host)[:HOST_MAX]
 
 
 def visit(hit: Hit, salt: str, now: datetime, own_host: str, post_slug: str = "") -> Visit:
@@ -142,7 +142,7 @@ def visit(hit: Hit, salt: str, now: datetime, own_host: str, post_slug: str = ""
     device, browser, system = describe(user_agent) or ("", "", "")
     return Visit(
         viewed_at=now.isoformat(),
-        path=hit.path[:PATH_MAX],
+        path=_printable(hit.path)[:PATH_MAX],
         post_slug=post_slug[:PATH_MAX],
         referrer_host=referrer_host(hit.headers.get("Referer", ""), own_host),
         utm_source=_tag(hit.args, "utm_source"),
@@ -155,5 +155,10 @@ def visit(hit: Hit, salt: str, now: datetime, own_host: str, post_slug: str = ""
     )
 
 
+def _printable(text: str) -> str:
+    """Without control characters (NUL, which PostgreSQL's text refuses, among them)."""
+    return "".join(c for c in text if c.isprintable())
+
+
 def _tag(args: Headers, name: str) -> str:
-    return "".join(c for c in args.get(name, "") if c.isprintable()).strip()[:UTM_MAX]
+    return _printable(args.get(name, "")).strip()[:UTM_MAX]
