@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
@@ -67,7 +67,7 @@ class Visit:
     visitor: str
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(vars(self), separators=(",", ":"))  # flat: no deep copy needed
 
     @classmethod
     def loads(cls, record: str) -> Visit | None:
