@@ -285,6 +285,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             **FAST_HASHING,
             "PAGE_CACHE_SECONDS": 0,  # on only where a test is about it (blog/test_pagecache.py)
             "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
+            "ANALYTICS_ENABLED": False,  # on only where a test is about it (tests/analytics/)
             **overrides,
         },
         instance_path=str(instance),

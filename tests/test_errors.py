@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from inkstand.accounts import tokens
@@ -115,10 +115,16 @@ def test_every_route_answers_405_in_its_doors_shape(app, client):
 
 def _missing_url(app: Flask, rule: Rule, method: str) -> str:
     """The route's URL naming things that do not exist."""
-    values = {
-        name: 987654 if isinstance(rule._converters[name], IntegerConverter) else "no-such-thing"
-        for name in rule.arguments
-    }
+
+    def missing(name: str) -> object:
+        converter = rule._converters[name]
+        if isinstance(converter, IntegerConverter):
+            return 987654
+        if isinstance(converter, AnyConverter):  # a fixed choice (a feed's format): a real one
+            return sorted(converter.items)[0]
+        return "no-such-thing"
+
+    values = {name: missing(name) for name in rule.arguments}
     return app.url_map.bind("inkstand.test").build(rule.endpoint, values, method=method)
 
 

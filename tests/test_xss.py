@@ -16,13 +16,15 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from werkzeug.test import TestResponse
 
 from inkstand import markup
 from inkstand.accounts.models import User
+from inkstand.analytics.models import PageView
 from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
+from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.helpers import Factory, login, submit
@@ -81,20 +83,24 @@ def _page_tags() -> set[str]:
     return written | widgets | set(markup._ALLOWED_TAGS)
 
 
-ALLOWED_TAGS = _page_tags()
+# The statistics chart's SVG elements: allowed on the dashboard only, so an <svg> anywhere
+# else (the classic onload carrier) is still caught.
+CHART_TAGS = frozenset({"svg", "rect", "line", "polyline", "text"})
+ALLOWED_TAGS = _page_tags() - CHART_TAGS
 
 
 class Audit(HTMLParser):
     """Collects the unsafe constructs in a page, and its text."""
 
-    def __init__(self) -> None:
+    def __init__(self, allowed: set[str] | frozenset[str] = ALLOWED_TAGS) -> None:
         super().__init__(convert_charrefs=True)
+        self.allowed = allowed
         self.problems: list[str] = []
         self.texts: list[str] = []
         self.values: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script" or tag not in ALLOWED_TAGS:
+        if tag == "script" or tag not in self.allowed:
             self.problems.append(f"<{tag}> element")
         for name, value in attrs:
             if name.startswith("on"):
@@ -118,15 +124,16 @@ class Audit(HTMLParser):
         return "".join(self.texts)
 
 
-def audit(response: TestResponse, where: str) -> Audit:
-    """Parse a page and fail on anything a payload could have injected."""
+def audit(response: TestResponse, where: str, *, chart: bool = False) -> Audit:
+    """Parse a page and fail on anything a payload could have injected (``chart``: the
+    page is the dashboard, whose own SVG chart is allowed)."""
     html = response.get_data(as_text=True)
     # The site's own scripts are files under /static/; no other script may appear. A
     # JSON-LD block is data, never run, and its JSON escapes "<": nothing in it can end it.
     own = re.sub(r'<script src="/static/js/[\w.-]+\?v=\w+" defer></script>', "", html)
     own = re.sub(r'<script type="application/ld\+json">[^<]*</script>', "", own)
     assert "<script" not in own.lower(), f"a <script> on {where}"
-    parser = Audit()
+    parser = Audit(ALLOWED_TAGS | CHART_TAGS if chart else ALLOWED_TAGS)
     parser.feed(own)
     parser.close()
     assert not parser.problems, f"unsafe markup on {where}: {parser.problems}"
@@ -353,3 +360,22 @@ def test_payloads_in_addresses_are_not_reflected_as_markup(
         response = client.get(url)
         assert response.status_code in {200, 400, 404}, url
         audit(response, url)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_titles_referrers_and_tags_are_escaped_on_the_dashboard(
+    client: FlaskClient, factory: Factory, payload: str
+) -> None:
+    writer = factory.user("author", "writer")
+    post = factory.post(writer, payload[:200])
+    when = utcnow()
+    view = {"viewed_at": when, "day": when.date(), "path": f"/posts/{post.slug}",
+            "post_id": post.id, "referrer_host": payload[:253], "utm_source": payload[:100],
+            "utm_medium": "", "utm_campaign": payload[:100], "device": "desktop",
+            "browser": payload[:50], "os": "Linux", "visitor": "v"}  # fmt: skip
+    db.session.execute(insert(PageView), [view])
+    db.session.commit()
+    login(client, writer)
+    page = audit(client.get("/stats"), "the dashboard", chart=True)
+    for text in (payload[:200], payload[:253], payload[:100], payload[:50]):
+        assert text in page.text, f"{text!r} missing on the dashboard"

@@ -11,6 +11,8 @@ from flask import Flask
 from inkstand import backends, commands, config, errors, extensions, http, logs, runtime, templating
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
+from inkstand.analytics import tracking
+from inkstand.analytics.views import bp as analytics_bp
 from inkstand.api import realworld
 from inkstand.api import v1 as api_v1
 from inkstand.blog import pagecache
@@ -42,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     errors.init_app(app)
     commands.init_app(app)
     pagecache.init_app(app)
+    tracking.init_app(app)
     realworld.init_app(app)
 
     app.register_blueprint(blog_bp)
@@ -50,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(analytics_bp)
     api_v1.init_app(app)
     app.register_blueprint(realworld.bp)
     return app

@@ -1,11 +1,12 @@
 """Where shared state lives, chosen once from configuration: in this process, or in
 Redis when ``REDIS_URL`` is set.
 
-The page cache, the rate limiter's counters, the event bus of live comments and the
-job queue each have an in-process implementation (the embedded default: one
-process) and a Redis one (several app processes, one Redis). This module is the
-only reader of ``REDIS_URL``: it hands each piece its backend, and every key or
-channel it names starts with ``REDIS_PREFIX`` (the job queue's with ``JOBS_QUEUE``).
+The page cache, the rate limiter's counters, the event bus of live comments, the
+buffer of recorded page views and the job queue each have an in-process
+implementation (the embedded default: one process) and a Redis one (several app
+processes, one Redis). This module is the only reader of ``REDIS_URL``: it hands each
+piece its backend, and every key or channel it names starts with ``REDIS_PREFIX``
+(the job queue's with ``JOBS_QUEUE``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import events, jobs
+from inkstand import buffers, events, jobs
 
 EXTENSION = "inkstand.backends"
 CACHE_THRESHOLD = 2000  # pages kept per process in memory
@@ -63,6 +64,12 @@ class Backends:
         if self.redis_url:
             return events.RedisBus.from_url(self.redis_url, f"{self.prefix}:events:")
         return events.LocalBus()
+
+    def view_buffer(self) -> buffers.Buffer:
+        """Where recorded page views wait for the next flush."""
+        if self.redis_url:
+            return buffers.RedisBuffer(self.redis_url, f"{self.prefix}:analytics:views")
+        return buffers.LocalBuffer()
 
     def job_queue(self, app: Flask) -> jobs.Jobs:
         """RQ in Redis, for ``inkstand worker`` to run; without Redis, jobs run inline."""

@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from inkstand import demo, http, runtime
 from inkstand.accounts import services as accounts
+from inkstand.analytics import jobs as analytics_jobs
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
@@ -162,9 +163,14 @@ def _check_public_address(bind: str, config: Mapping[str, Any]) -> None:
 @click.option(
     "--simple", is_flag=True, help="Run jobs in the worker's own process instead of forking."
 )
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run RQ's scheduler, and schedule the periodic flush of page views.",
+)
 @with_appcontext
-def worker(burst: bool, simple: bool) -> None:
-    """Run background jobs (comment mails) from the RQ queue in Redis."""
+def worker(burst: bool, simple: bool, with_scheduler: bool) -> None:
+    """Run background jobs (comment mails, page-view flushes) from the RQ queue in Redis."""
     jobs = runtime.get().jobs
     if not isinstance(jobs, RQJobs):
         raise click.ClickException(
@@ -177,6 +183,9 @@ def worker(burst: bool, simple: bool) -> None:
         )
     from inkstand import worker as workers  # RQ's worker only where jobs are run
 
-    workers.make(current_app._get_current_object(), jobs, simple=simple).work(  # type: ignore[attr-defined]
-        burst=burst, logging_level=config["LOG_LEVEL"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if with_scheduler:
+        analytics_jobs.schedule_flush(app)
+    workers.make(app, jobs, simple=simple).work(
+        burst=burst, logging_level=config["LOG_LEVEL"], with_scheduler=with_scheduler
     )

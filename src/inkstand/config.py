@@ -227,6 +227,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Search ranks the newest this many posts that match a query, so that a search costs "
         "the same however many posts match; older matches are not shown. 0: rank every match.",
     ),
+    Setting(
+        "ANALYTICS_ENABLED",
+        True,
+        "Record page views of the public site (no cookies, no addresses kept; see "
+        "docs/privacy.md) for the dashboard at /stats.",
+    ),
+    Setting(
+        "ANALYTICS_FLUSH_SECONDS",
+        10,
+        "Seconds between writes of buffered page views to the database, by a thread of "
+        "each app process; a crashed process loses at most this much. 0: no thread (with "
+        "Redis, `inkstand worker --with-scheduler` flushes; see docs/operations.md).",
+    ),
+    Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

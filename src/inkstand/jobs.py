@@ -15,6 +15,7 @@ import pkgutil
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask
@@ -98,3 +99,17 @@ class RQJobs:
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)
+
+    def schedule(self, path: str, at: datetime, key: str) -> None:
+        """Have RQ's scheduler (a worker started ``--with-scheduler``) queue the job at
+        ``path`` at ``at``. Jobs scheduled under the same ``key`` are one: scheduling
+        again only moves it, so any number of processes may schedule the same run."""
+        from redis import RedisError
+
+        try:
+            self.queue().enqueue_at(
+                at, path, job_id=f"{self.queue_name}-{key}", result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+            )  # fmt: skip
+        except RedisError:
+            log.exception("job %s not scheduled: Redis is unreachable", path)

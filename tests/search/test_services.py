@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from inkstand.blog import services as blog
 from inkstand.blog.models import Status
+from inkstand.blog.services import posts
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.search import index, services
+from tests.helpers import change
 
 
 def test_a_title_match_outranks_a_body_match(factory, find):
@@ -102,43 +103,34 @@ def test_drafts_are_found_by_their_author_only_and_marked(factory):
     }
 
 
-def _save(post, actor, **changes):
-    data = blog.PostInput(
-        title=changes.pop("title", post.title), body=changes.pop("body", post.body_source),
-        status=changes.pop("status", post.status), tags=changes.pop("tags", post.tag_names),
-        **changes,
-    )  # fmt: skip
-    return blog.update_post(db.session, actor, post.id, data, utcnow(), 100_000)
-
-
 def test_the_index_follows_every_change_of_a_post(factory, find):
     author = factory.user()
     post = factory.post(author, "Walnut", status=Status.DRAFT.value, body="Shells.")
     assert find("walnut") == []  # a draft: not for others
     assert find("walnut", author) == ["Walnut"]
 
-    _save(post, author, status=Status.PUBLISHED.value)  # published
+    change(post, author, status=Status.PUBLISHED.value)  # published
     assert find("walnut") == ["Walnut"]
 
-    _save(post, author, title="Chestnut", body="Roasted.", tags="autumn")  # edited
+    change(post, author, title="Chestnut", body="Roasted.", tags="autumn")  # edited
     assert find("walnut") == []
     assert find("chestnut roasted autumn") == ["Chestnut"]
 
-    _save(post, author, status=Status.DRAFT.value)  # unpublished
+    change(post, author, status=Status.DRAFT.value)  # unpublished
     assert find("chestnut") == []
 
     later = utcnow() + timedelta(days=1)
-    _save(post, author, status=Status.PUBLISHED.value, publish_at=later)  # scheduled
+    change(post, author, status=Status.PUBLISHED.value, publish_at=later)  # scheduled
     assert find("chestnut") == []
     assert find("chestnut", author) == ["Chestnut"]
 
-    _save(post, author, status=Status.PUBLISHED.value, publish_at=utcnow())  # out now
+    change(post, author, status=Status.PUBLISHED.value, publish_at=utcnow())  # out now
     assert find("chestnut") == ["Chestnut"]
 
-    _save(post, author, status=Status.ARCHIVED.value)  # archived: out of search
+    change(post, author, status=Status.ARCHIVED.value)  # archived: out of search
     assert find("chestnut") == []
 
-    blog.delete_post(db.session, author, post.id)  # deleted
+    posts.delete_post(db.session, author, post.id)  # deleted
     assert find("chestnut", author) == []
     assert index.indexed_ids(db.session.connection()) == set()
 

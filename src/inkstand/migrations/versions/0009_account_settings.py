@@ -1,7 +1,7 @@
 """account settings: the nonce of the link that confirms a new address, old usernames
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 10:45:00
 
 """

@@ -1,0 +1,1 @@
+"""First-party analytics: page views recorded without cookies, and the dashboard."""

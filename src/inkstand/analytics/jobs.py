@@ -1,0 +1,41 @@
+"""The periodic flush of buffered page views as a job of RQ's scheduler (with Redis).
+
+Each run writes what the buffer holds, then schedules the next run one interval
+later. A run's job id names its time slot, so every worker that schedules the same
+slot schedules one job; and a flush takes each batch atomically, so two runs at once
+never write a view twice.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+
+from inkstand import runtime
+from inkstand.analytics import tracking
+from inkstand.db import utcnow
+from inkstand.jobs import RQJobs
+
+
+def flush_views() -> None:
+    """Job: write the buffered page views, then schedule the next flush."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        tracking.tracker(app).flush()
+    finally:
+        schedule_flush(app)
+
+
+def schedule_flush(app: Flask) -> bool:
+    """Schedule the next flush at the next multiple of ANALYTICS_FLUSH_SECONDS; False
+    when there is nothing to schedule on (no Redis, recording or interval off)."""
+    jobs = runtime.get().jobs
+    interval: float = app.config["ANALYTICS_FLUSH_SECONDS"]
+    if not isinstance(jobs, RQJobs) or tracking.EXTENSION not in app.extensions or interval <= 0:
+        return False
+    slot = math.floor(utcnow().timestamp() / interval) + 1
+    at = datetime.fromtimestamp(slot * interval, UTC)
+    jobs.schedule(f"{__name__}.{flush_views.__name__}", at, f"analytics-flush-{slot}")
+    return True

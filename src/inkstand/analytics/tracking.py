@@ -1,0 +1,112 @@
+"""Recording page views from the web side: an after-request hook that buffers each
+view (page-cache hits too: the cache answers from a before-request hook, and Flask
+still runs this one), and the thread that flushes the buffer in batches."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from datetime import date
+
+from flask import Flask, Response, current_app, request
+from sqlalchemy.orm import Session
+
+from inkstand import backends, runtime
+from inkstand.analytics import recording, services
+from inkstand.buffers import Buffer
+from inkstand.extensions import db
+
+log = logging.getLogger(__name__)
+EXTENSION = "inkstand.analytics"
+
+
+class Tracker:
+    """One app's buffer, its cached salt of the day, and its flusher thread."""
+
+    def __init__(self, app: Flask, buffer: Buffer) -> None:
+        self.app = app
+        self.buffer = buffer
+        self.interval: float = app.config["ANALYTICS_FLUSH_SECONDS"]
+        self.batch: int = app.config["ANALYTICS_BATCH_SIZE"]
+        self._salt: tuple[date, str] | None = None
+        self._lock = threading.Lock()
+        self._flusher_pid: int | None = None
+        self._stop = threading.Event()
+
+    def salt(self, day: date) -> str:
+        """Today's salt, read from the database once a day per process."""
+        known = self._salt
+        if known is None or known[0] != day:
+            with Session(db.engine) as session:
+                known = (day, services.salt_for(session, day))
+            self._salt = known
+        return known[1]
+
+    def flush(self) -> int:
+        """Write what is buffered; each call in an app context of its own."""
+        with self.app.app_context():
+            try:
+                return services.flush(db.session, self.buffer, self.batch)
+            finally:
+                db.session.remove()
+
+    def start_flusher(self) -> None:
+        """Start this process's flusher thread, once (again in a forked child)."""
+        if self.interval <= 0 or self._flusher_pid == os.getpid():
+            return
+        with self._lock:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()
+            threading.Thread(target=self._run, name="analytics-flush", daemon=True).start()
+            atexit.register(self._last_flush)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # the thread outlives a bad flush; the next one retries
+                log.exception("analytics flush failed")
+
+    def _last_flush(self) -> None:
+        self._stop.set()
+        try:
+            self.flush()
+        except Exception:
+            log.exception("analytics flush at exit failed")
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["ANALYTICS_ENABLED"]:
+        return
+    app.extensions[EXTENSION] = Tracker(app, backends.get(app).view_buffer())
+    app.after_request(_record)
+
+
+def tracker(app: Flask | None = None) -> Tracker:
+    found: Tracker = (app or current_app).extensions[EXTENSION]
+    return found
+
+
+def _record(response: Response) -> Response:
+    hit = recording.Hit(
+        method=request.method, path=request.path, status=response.status_code,
+        mimetype=response.mimetype or "", headers=request.headers, args=request.args,
+        address=request.remote_addr or "",
+    )  # fmt: skip
+    if not recording.is_page_view(hit):
+        return response
+    found = tracker()
+    now = runtime.now()
+    slug = (request.view_args or {}).get("slug", "") if request.endpoint == "blog.show" else ""
+    try:
+        salt = found.salt(now.date())
+    except Exception:  # the page matters more than its count
+        log.exception("no visitor salt: page view not recorded")
+        return response
+    own_host = request.host.rpartition(":")[0] if ":" in request.host else request.host
+    found.buffer.add(recording.visit(hit, salt, now, own_host, slug).dumps())
+    found.start_flusher()
+    return response
