@@ -19,7 +19,7 @@ PACKAGE = ROOT / "src" / "inkstand"
 
 PURE = "Rules are plain Python: services, models, reading and permissions never import Flask"
 CORE = "Core helpers import no feature"
-FEATURES = "Features depend one way: api | admin > comments > blog > site > accounts"
+FEATURES = "Features depend one way: api | admin > comments > blog > media > site > accounts"
 INSIDE = "Inside each feature: views over forms over services over permissions over models"
 REALWORLD = "RealWorld API: views over parsing, rendering and tokens"
 CONTRACT_NAMES = (PURE, CORE, FEATURES, INSIDE, REALWORLD)

@@ -17,6 +17,8 @@ from inkstand.blog import pagecache
 from inkstand.blog.views import bp as blog_bp
 from inkstand.comments import views as comments_views
 from inkstand.comments.views import bp as comments_bp
+from inkstand.media import context as media_context
+from inkstand.media.views import bp as media_bp
 from inkstand.site import context as site_context
 
 
@@ -35,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     runtime.init_app(app)
     site_context.init_app(app)
     comments_views.init_app(app)
+    media_context.init_app(app)
     http.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
@@ -44,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     api_v1.init_app(app)
