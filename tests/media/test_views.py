@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -11,7 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from inkstand import runtime
 from inkstand.extensions import db
+from inkstand.jobs import InlineJobs
+from inkstand.media.jobs import make_variants
 from inkstand.media.models import Media
 from tests.helpers import csrf_token, form_values, image_bytes, login, submit
 
@@ -209,3 +213,29 @@ def test_a_cover_uploaded_with_the_post_shows_on_it_and_in_lists(client, factory
     )  # fmt: skip
     assert removed.status_code == 302
     assert 'class="cover"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_variant_not_made_yet_is_answered_with_the_original_for_a_minute(
+    client, factory, storage, app
+):
+    login(client, factory.user())
+    queued: list[int] = []
+    app.extensions["inkstand"] = dataclasses.replace(
+        runtime.get(), jobs=type("Held", (), {"enqueue": lambda self, *a: queued.append(a)})()
+    )
+    try:
+        upload(client, image_bytes("PNG", (1000, 500)))
+    finally:
+        app.extensions["inkstand"] = dataclasses.replace(runtime.get(), jobs=InlineJobs(app))
+    media = only()
+    assert queued == [("inkstand.media.jobs.make_variants", media.id)]
+    early = client.get(f"/media/{media.variant_name(480)}")
+    assert early.status_code == 200
+    assert Image.open(io.BytesIO(early.data)).size == (1000, 500)
+    assert early.headers["Cache-Control"] == "public, max-age=60"
+    make_variants(media.id)  # the job, as a worker runs it
+    late = client.get(f"/media/{media.variant_name(480)}")
+    assert Image.open(io.BytesIO(late.data)).size == (480, 240)
+    assert late.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert client.get(f"/media/{media.variant_name(123)}").status_code == 200
+    assert client.get(f"/media/{'0' * 64}-480.png").status_code == 404

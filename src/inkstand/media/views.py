@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -21,6 +22,7 @@ bp = Blueprint("media", __name__)
 bp.add_app_template_global(permissions.can_upload, "can_upload_images")
 bp.add_app_template_global(services.url, "media_url")
 YEAR = 365 * 24 * 3600
+VARIANT = re.compile(r"-[0-9]+(?=\.)")  # <sha256>-<width>.<type>
 
 
 def upload_image(sent: object) -> Media:
@@ -38,15 +40,22 @@ def markdown(media: Media) -> str:
 
 @bp.get("/media/<name>")
 def file(name: str) -> ResponseReturnValue:
-    """A stored image: named by its content, so it never changes and is cached for a year."""
+    """A stored image: named by its content, so it never changes and is cached for a year.
+    A smaller copy not made yet (its job is still queued) is answered with the original,
+    cached for a minute only."""
     storage = context.storage()
-    if not valid_name(name) or not storage.exists(name):
+    if not valid_name(name):
         abort(404)
+    found, max_age = name, YEAR
+    if not storage.exists(name):
+        found, max_age = VARIANT.sub("", name), 60
+        if found == name or not storage.exists(found):
+            abort(404)
     kind = imaging.BY_EXTENSION[name.rsplit(".", 1)[1]]
-    with storage.open(name) as handle:  # an image is small; no handle outlives the request
+    with storage.open(found) as handle:  # an image is small; no handle outlives the request
         data = io.BytesIO(handle.read())
-    response = send_file(data, mimetype=kind.content_type, max_age=YEAR, etag=name)
-    response.cache_control.immutable = True
+    response = send_file(data, mimetype=kind.content_type, max_age=max_age, etag=found)
+    response.cache_control.immutable = max_age == YEAR
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
