@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import io
 import os
 import re
 import uuid
@@ -481,3 +482,17 @@ def count_queries(client: FlaskClient, queries: list[str], url: str) -> int:
     response = client.get(url)
     assert response.status_code == 200
     return len(queries)
+
+
+def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
+    """A real image of ``kind`` (a Pillow format name), drawn here, saved with ``save``."""
+    from PIL import Image, ImageDraw
+
+    mode = "RGB" if kind in {"JPEG", "WEBP"} else "RGBA" if kind == "PNG" else "P"
+    image = Image.new(mode, size, "white" if mode != "P" else 1)
+    ImageDraw.Draw(image).rectangle(
+        (0, 0, size[0] // 2, size[1] // 3), fill=2 if mode == "P" else "red"
+    )
+    out = io.BytesIO()
+    image.save(out, format=kind, **save)
+    return out.getvalue()

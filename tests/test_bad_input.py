@@ -17,6 +17,7 @@ from inkstand.accounts.models import User
 from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX
 from inkstand.blog.models import Post, Tag
 from inkstand.extensions import db
+from inkstand.media import context as media_context
 from inkstand.site.models import SiteSetting
 from tests.helpers import (
     BAD_CURSOR,
@@ -159,6 +160,11 @@ def test_a_request_over_the_size_limit_is_413(
     before = stored()
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit == 1024 * 1024
+    response = client.post("/login", data={"csrf_token": token, "login": "x" * limit})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    # The editor's form may carry an image: its limit is the image's, and a little more.
+    limit = app.config["MEDIA_MAX_BYTES"] + media_context.FORM_ROOM
     body = "x" * limit
     response = client.post("/write", data={"csrf_token": token, **GOOD_POST, "body": body})
     assert response.status_code == 413

@@ -24,8 +24,11 @@ from inkstand.blog.models import Favourite, Post, Revision
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
+from inkstand.media import context as media_context
+from inkstand.media import services as media
+from inkstand.media.models import Media
 from inkstand.site.models import SiteSetting
-from tests.helpers import Factory, change, csrf_token, login
+from tests.helpers import Factory, change, csrf_token, image_bytes, login
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # JSON APIs that authenticate by a token in a header and never read the session
@@ -87,8 +90,13 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
     # A second revision, so that restoring revision 1 is a real action.
     change(post, admin, title="Renamed", body="New body")
     token, _ = tokens.create(db.session, admin, "A token to protect", "read", runtime.now())
+    image = media.upload(
+        db.session, media_context.storage(), other, image_bytes(), media_context.limits(),
+        lambda media_id: None,
+    )  # fmt: skip
     login(client, admin)
     return {
+        "media_id": image.id,
         "token_id": token.id,
         "post_id": post.id,
         "comment_id": comment.id,
@@ -129,6 +137,7 @@ def snapshot(other: User) -> tuple[Any, ...]:
         db.session.scalar(select(func.count()).select_from(Follow)),
         db.session.scalar(select(func.count()).select_from(Favourite)),
         db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))),
+        db.session.scalar(select(func.count(Media.id))),
     )
 
 

@@ -82,3 +82,33 @@ def test_excerpt_is_the_first_paragraph_cut_at_a_word():
 def test_reading_minutes_has_a_floor_of_one():
     assert markup.reading_minutes("short") == 1
     assert markup.reading_minutes("w " * 461) == 3
+
+
+IMAGE = "/media/" + "a" * 64 + ".jpg"
+SRCSET = f"/media/{'a' * 64}-480.jpg 480w, {IMAGE} 900w"
+
+
+def test_uploaded_images_get_their_srcset_and_sizes():
+    html = markup.render_markdown(
+        f"![sea]({IMAGE}) ![elsewhere](https://example.com/a.jpg)", {IMAGE: SRCSET}
+    )
+    assert f'<img src="{IMAGE}" alt="sea" srcset="{SRCSET}" sizes="{markup.IMAGE_SIZES}">' in html
+    assert '<img src="https://example.com/a.jpg" alt="elsewhere">' in html
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        'srcset="https://evil.example/x.jpg 480w"',
+        'srcset="/media/x.jpg 480w"',
+        f'srcset="{SRCSET}, javascript:alert(1) 1w"',
+        f'sizes="100vw" srcset="{IMAGE} 1w"',
+    ],
+)
+def test_the_sanitiser_keeps_srcset_and_sizes_only_as_the_renderer_writes_them(attributes):
+    cleaned = markup.sanitize(f'<img src="{IMAGE}" {attributes}><p srcset="{SRCSET}">x</p>')
+    assert "evil" not in cleaned
+    assert "javascript" not in cleaned
+    assert 'sizes="100vw"' not in cleaned
+    assert "<p>x</p>" in cleaned
+    assert 'srcset="/media/x.jpg' not in cleaned

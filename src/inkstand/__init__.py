@@ -20,6 +20,8 @@ from inkstand.blog.views import bp as blog_bp
 from inkstand.comments import views as comments_views
 from inkstand.comments.views import bp as comments_bp
 from inkstand.discovery.views import bp as discovery_bp
+from inkstand.media import context as media_context
+from inkstand.media.views import bp as media_bp
 from inkstand.search.views import bp as search_bp
 from inkstand.site import context as site_context
 
@@ -39,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     runtime.init_app(app)
     site_context.init_app(app)
     comments_views.init_app(app)
+    media_context.init_app(app)
     http.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
@@ -51,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(comments_bp)
     app.register_blueprint(discovery_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(analytics_bp)

@@ -144,6 +144,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, "Largest request body accepted, in bytes."),
     Setting("POST_BODY_MAX_CHARS", 100_000, "Longest post body accepted, in characters."),
     Setting(
+        "MEDIA_PATH",
+        "",
+        "Folder uploaded images are stored in; several app processes share it (a common "
+        "volume). Empty: instance/media.",
+    ),
+    Setting(
+        "MEDIA_MAX_BYTES",
+        10 * 1024 * 1024,
+        "Largest image file accepted for upload, in bytes (uploads are allowed this much "
+        "past MAX_CONTENT_LENGTH).",
+    ),
+    Setting(
+        "MEDIA_MAX_PIXELS",
+        40_000_000,
+        "Most pixels (width x height) an uploaded image may have; larger ones, and "
+        "decompression bombs that claim more, are refused before decoding.",
+    ),
+    Setting(
         "PREFERRED_URL_SCHEME",
         "http",
         "Scheme of generated external URLs; set to https behind TLS.",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -25,7 +28,7 @@ _ALLOWED_TAGS = {
 }  # fmt: skip
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "srcset", "sizes"},
     "code": {"class"},
     "div": {"class"},
     "span": {"class"},
@@ -38,6 +41,11 @@ _ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 _URL_SCHEMES = {"http", "https", "mailto"}
+# srcset and sizes are kept only as the renderer writes them: every candidate an
+# uploaded image's variant (/media/<sha256>[-<width>].<type> <width>w), one sizes.
+_MEDIA_CANDIDATE = r"/media/[0-9a-f]{64}(?:-[0-9]{1,5})?\.(?:jpg|png|webp|gif) [0-9]{1,5}w"
+_SRCSET = re.compile(rf"{_MEDIA_CANDIDATE}(?:, {_MEDIA_CANDIDATE})*")
+IMAGE_SIZES = "(max-width: 42rem) 100vw, 42rem"
 # Comments: emphasis, links, code, quotes and lists; no headings, images, tables or HTML.
 _COMMENT_TAGS = {
     "a", "blockquote", "br", "code", "em", "li", "ol", "p", "pre", "s", "span", "strong", "ul",
@@ -83,6 +91,16 @@ def _markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
     md.core.ruler.push("demote_headings", _demote_headings)
+
+    def image(self: RendererHTML, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+        """An image with smaller variants (``env["srcsets"]``, by address) offers them."""
+        srcset = (env.get("srcsets") or {}).get(tokens[idx].attrGet("src"))
+        if srcset:
+            tokens[idx].attrSet("srcset", srcset)
+            tokens[idx].attrSet("sizes", IMAGE_SIZES)
+        return self.image(tokens, idx, options, env)
+
+    md.add_render_rule("image", image)
     return md
 
 
@@ -95,6 +113,14 @@ def _comment_markdown() -> MarkdownIt:
     return md
 
 
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "srcset":
+        return value if _SRCSET.fullmatch(value) else None
+    if tag == "img" and attribute == "sizes":
+        return value if value == IMAGE_SIZES else None
+    return value
+
+
 def sanitize(html: str) -> str:
     """Keep only the tags, attributes and URL schemes Inkstand ever produces."""
     return nh3.clean(
@@ -103,13 +129,15 @@ def sanitize(html: str) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        attribute_filter=_keep_attribute,
     )
 
 
-def render_markdown(source: str) -> str:
-    """Render Markdown (CommonMark, tables, strikethrough, footnotes, code) to safe HTML."""
-    html = _ALIGN_STYLE.sub(r' class="align-\1"', _markdown().render(source))
-    return sanitize(html)
+def render_markdown(source: str, srcsets: Mapping[str, str] | None = None) -> str:
+    """Render Markdown (CommonMark, tables, strikethrough, footnotes, code) to safe HTML.
+    ``srcsets`` maps an uploaded image's address to the ``srcset`` its <img> gets."""
+    rendered = _markdown().render(source, {"srcsets": dict(srcsets or {})})
+    return sanitize(_ALIGN_STYLE.sub(r' class="align-\1"', rendered))
 
 
 def render_comment(source: str) -> str:

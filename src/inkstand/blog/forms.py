@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
 from inkstand.blog.models import Status
-from inkstand.blog.services.posts import PostChanges, PostFields
+from inkstand.blog.services.posts import KEEP, Keep, PostChanges, PostFields
 from inkstand.forms import Form
 
 
@@ -45,6 +47,12 @@ class PostForm(Form):
         description="Leave empty to publish now. A future time schedules the post.",
     )
     comments_closed = BooleanField("Close comments on this post")
+    cover = FileField("Cover image", description="JPEG, PNG, WebP or GIF; shown above the post.")
+    remove_cover = BooleanField("Remove the cover image")
+    image = FileField(
+        "Image for the body", description="Uploaded, then its Markdown is added to the body."
+    )
+    insert_image = SubmitField("Upload and add to the body")
 
     def fill(self, fields: PostFields) -> None:
         """Show a post's editable fields (posts.editable) in the form."""
@@ -56,8 +64,9 @@ class PostForm(Form):
         self.publish_at.data = moment.replace(tzinfo=None) if moment else None
         self.comments_closed.data = fields.comments_closed
 
-    def to_changes(self) -> PostChanges:
-        """Every field as sent: an empty time is no time (now, when published)."""
+    def to_changes(self, cover_id: int | Keep | None = KEEP) -> PostChanges:
+        """Every field as sent: an empty time is no time (now, when published). The
+        cover is the view's to give (an upload, a removal, or as it was)."""
         moment = self.publish_at.data
         return PostChanges(
             title=self.title.data or "",
@@ -68,4 +77,5 @@ class PostForm(Form):
             tags=(self.tags.data or "").split(","),
             publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
             comments_closed=bool(self.comments_closed.data),
+            cover_id=cover_id,
         )

@@ -82,6 +82,11 @@ class Post(PublicContent, Base):
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Readers who favourited the post, kept by blog.services.favourites like comment_count.
     favourite_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The cover image, and its file name and srcset written with it on every save, so
+    # that lists show covers without loading them.
+    cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    cover_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    cover_srcset: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

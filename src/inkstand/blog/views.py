@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.datastructures import FileStorage as Upload
 
 from inkstand import buttons, runtime
 from inkstand.accounts import services as accounts
@@ -18,11 +19,14 @@ from inkstand.blog.forms import PostForm
 from inkstand.blog.models import Post
 from inkstand.blog.services import favourites, posts
 from inkstand.blog.services import revisions as history
+from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
 from inkstand.discovery import views as discovery
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
+from inkstand.media import context as media_context
+from inkstand.media import views as media
 from inkstand.site.context import site_settings
 
 bp = Blueprint("blog", __name__)
@@ -94,16 +98,47 @@ def manage() -> ResponseReturnValue:
     return render_template("blog/manage.html", page=page)
 
 
+def _add_image(form: PostForm) -> None:
+    """The editor's "Upload and add" button: keep the image and add its Markdown to the
+    body in the form (nothing is saved yet), or show why not."""
+    try:
+        image = media.upload_image(form.image.data)
+    except Invalid as error:
+        form.image.errors = [*form.image.errors, *error.errors.get("image", [error.message])]
+    else:
+        form.body.data = f"{(form.body.data or '').rstrip()}\n\n{media.markdown(image)}\n".lstrip()
+        flash("Image uploaded and added to the end of the body. Save to keep it.", "success")
+
+
+def _cover(form: PostForm) -> int | Keep | None:
+    """The cover the form asks for: a new upload, none, or as it was. Raises Invalid."""
+    sent = form.cover.data
+    if isinstance(sent, Upload) and sent.filename:
+        try:
+            return media.upload_image(sent).id
+        except Invalid as error:
+            raise Invalid({"cover": error.errors.get("image", [error.message])}) from error
+    return None if form.remove_cover.data else KEEP
+
+
+def _adding_image(form: PostForm) -> bool:
+    return form.is_submitted() and bool(form.insert_image.data)
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
+@media_context.takes_upload
 def new() -> ResponseReturnValue:
     if not permissions.can_create(runtime.user()):
         raise Forbidden("Your account may not write posts.")
     form = PostForm()
-    if form.validate_on_submit():
+    if _adding_image(form):  # the CSRF token was checked before the view
+        _add_image(form)
+    elif form.validate_on_submit():
         try:
+            changes = form.to_changes(_cover(form))
             post = posts.create_post(
-                db.session, runtime.user(), form.to_changes(), runtime.now(), _body_limit()
+                db.session, runtime.user(), changes, runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)
@@ -116,15 +151,19 @@ def new() -> ResponseReturnValue:
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
+@media_context.takes_upload
 def edit(post_id: int) -> ResponseReturnValue:
     post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
     if request.method == "GET":
         form.fill(posts.editable(post))
+    elif _adding_image(form):
+        _add_image(form)
     elif form.validate_on_submit():
         try:  # the service finds the post already read: no second query
+            changes = form.to_changes(_cover(form))
             post = posts.change_post(
-                db.session, runtime.user(), post_id, form.to_changes(), runtime.now(), _body_limit()
+                db.session, runtime.user(), post_id, changes, runtime.now(), _body_limit()
             )
         except Invalid as error:
             form.add_errors(error)

@@ -22,6 +22,8 @@ from inkstand.blog import permissions
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag, post_tags
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.media import services as media
+from inkstand.media.models import Media
 
 TITLE_MAX = 200
 SLUG_MAX = 120
@@ -56,6 +58,7 @@ class PostFields:
     tags: tuple[str, ...] = ()
     publish_at: datetime | None = None  # none: when published, now or the first time
     comments_closed: bool = False
+    cover_id: int | None = None  # an image of the media library
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PostChanges:
     tags: Sequence[str] | Keep = KEEP
     publish_at: datetime | Keep | None = KEEP
     comments_closed: bool | Keep = KEEP
+    cover_id: int | Keep | None = KEEP
 
     def applied_to(self, fields: PostFields) -> PostFields:
         """``fields`` with these changes: the one merge of a partial update."""
@@ -92,6 +96,7 @@ def editable(post: Post) -> PostFields:
         tags=tuple(post.tag_list),
         publish_at=post.published_at,
         comments_closed=post.comments_closed,
+        cover_id=post.cover_id,
     )
 
 
@@ -219,11 +224,20 @@ def _apply(
         tag_names = parse_tags(data.tags)
     except Invalid as exc:
         errors.update(exc.errors)
+    cover = None
+    try:
+        cover = _cover(session, post, data, editor)
+    except Invalid as exc:
+        errors.update(exc.errors)
     if errors:
         raise Invalid(errors)
     data = _clean(data)
+    images = media.named_in(session, data.body)
     post.title, post.slug, post.body_source = data.title, _slug(session, post, data), data.body
-    post.body_html = markup.render_markdown(data.body)
+    post.body_html = markup.render_markdown(data.body, media.srcsets(images))
+    post.cover_id = cover.id if cover else None
+    post.cover_name = cover.name if cover else ""
+    post.cover_srcset = media.srcsets([cover]).get(media.url(cover), "") if cover else ""
     post.excerpt_source = data.excerpt
     post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
     post.reading_minutes = markup.reading_minutes(data.body)
@@ -234,6 +248,16 @@ def _apply(
     _set_publication(post, data, now)
     session.add(post)
     _record_revision(session, post, editor, now)
+    media.record_uses(session, post.id, post.title, images, cover)
+
+
+def _cover(session: DbSession, post: Post, data: PostFields, editor: User) -> Media | None:
+    """The cover image: a new one must be the editor's to use. Raises Invalid."""
+    if data.cover_id is None:
+        return None
+    if data.cover_id == post.cover_id:  # kept as it was, whoever chose it
+        return session.get(Media, data.cover_id)
+    return media.usable_cover(session, editor, data.cover_id)
 
 
 def _set_publication(post: Post, data: PostFields, now: datetime) -> None:

@@ -1,0 +1,11 @@
+"""The upload form: shape only; the image is judged by media.services."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField
+
+from inkstand.forms import Form
+
+
+class UploadForm(Form):
+    image = FileField("Image", description="JPEG, PNG, WebP or GIF.")

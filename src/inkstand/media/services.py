@@ -1,0 +1,200 @@
+"""Uploading, resizing, listing and deleting images, and recording where posts use them.
+
+The bytes go to a ``Storage``; the views hand it in, with the limits."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from inkstand.accounts.models import User
+from inkstand.db import DbSession
+from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.media import imaging, permissions
+from inkstand.media.models import Media, MediaUse
+from inkstand.media.storage import Storage
+
+# An uploaded image named in a post's Markdown: ![alt](/media/<sha256>.<type>)
+MEDIA_URL = re.compile(r"/media/([0-9a-f]{64})\.(?:jpg|png|webp|gif)\b")
+LIBRARY_SIZE = 200  # the newest images the library page shows
+#: Widths of the smaller copies made of each image (never wider than the original).
+WIDTHS = (480, 960, 1600)
+#: Where the site serves stored files (media.views.file).
+URL_PREFIX = "/media/"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_pixels: int
+
+
+def _variant_widths(width: int, widths: Sequence[int]) -> list[int]:
+    """The variant widths an image of ``width`` pixels gets: smaller ones only."""
+    return sorted(w for w in set(widths) if 0 < w < width)
+
+
+def upload(
+    session: DbSession, storage: Storage, actor: User | None, data: bytes, limits: Limits,
+    make_variants: Callable[[int], None],
+) -> Media:  # fmt: skip
+    """Keep an uploaded image, cleaned, for ``actor``; the same image twice is one row.
+    Calls ``make_variants(media_id)`` after the commit. Raises Forbidden or Invalid, and
+    then keeps nothing."""
+    if not permissions.can_upload(actor):
+        raise Forbidden("Your account may not upload images.")
+    assert actor is not None
+    if not data:
+        raise Invalid.field("image", "Choose an image to upload.")
+    if len(data) > limits.max_bytes:
+        raise Invalid.field("image", f"The file is too big: at most {limits.max_bytes:,} bytes.")
+    cleaned = imaging.clean(data, limits.max_pixels)
+    digest = hashlib.sha256(cleaned.data).hexdigest()
+    mine = select(Media).where(Media.owner_id == actor.id, Media.digest == digest)
+    found = session.scalar(mine)
+    if found is not None:
+        return found
+    media = Media(
+        owner_id=actor.id, digest=digest, extension=cleaned.kind.extension,
+        width=cleaned.width, height=cleaned.height, size=len(cleaned.data),
+    )  # fmt: skip
+    if not storage.exists(media.name):
+        storage.save(media.name, cleaned.data)
+    session.add(media)
+    try:
+        session.commit()
+    except IntegrityError:  # the same upload, twice at once: one row
+        session.rollback()
+        twin = session.scalar(mine)
+        if twin is None:
+            raise
+        return twin
+    make_variants(media.id)
+    return media
+
+
+def make_variants(
+    session: DbSession, storage: Storage, media_id: int, widths: Sequence[int] = WIDTHS
+) -> list[str]:
+    """Write the image's smaller copies that are missing; returns their names. An image
+    deleted meanwhile gets none."""
+    media = session.get(Media, media_id)
+    if media is None:
+        return []
+    made = []
+    kind = imaging.BY_EXTENSION[media.extension]
+    original: bytes | None = None
+    for width in _variant_widths(media.width, widths):
+        name = media.variant_name(width)
+        if storage.exists(name):
+            continue
+        if original is None:
+            with storage.open(media.name) as handle:
+                original = handle.read()
+        storage.save(name, imaging.resized(original, kind, width))
+        made.append(name)
+    return made
+
+
+def get(session: DbSession, actor: User | None, media_id: int) -> Media:
+    """An image the actor may manage. Raises NotFound (also for another's image)."""
+    media = session.get(Media, media_id)
+    if media is None or not permissions.can_manage(actor, media):
+        raise NotFound("No such image.")
+    return media
+
+
+def library(session: DbSession, actor: User | None) -> Sequence[Media]:
+    """The newest images the actor manages, with their owners and uses: two queries."""
+    if not permissions.can_upload(actor):
+        raise Forbidden("Your account may not upload images.")
+    assert actor is not None
+    query = (
+        select(Media)
+        .options(joinedload(Media.owner), selectinload(Media.uses))
+        .order_by(Media.created_at.desc(), Media.id.desc())
+        .limit(LIBRARY_SIZE)
+    )
+    if not permissions.can_see_all(actor):
+        query = query.where(Media.owner_id == actor.id)
+    return session.scalars(query).unique().all()
+
+
+def delete_media(session: DbSession, storage: Storage, actor: User | None, media_id: int) -> None:
+    """Delete an image no post uses; its files go with the last row naming them.
+    Raises NotFound, or Invalid while a post uses it."""
+    media = get(session, actor, media_id)
+    titles = session.scalars(
+        select(MediaUse.post_title)
+        .where(MediaUse.media_id == media.id)
+        .order_by(MediaUse.post_title)
+    ).all()
+    if titles:
+        listed = ", ".join(f"“{title}”" for title in titles)
+        raise Invalid.field("media", f"This image is in use and was not deleted: {listed}.")
+    names = [media.name, *(media.variant_name(w) for w in _variant_widths(media.width, WIDTHS))]
+    digest = media.digest
+    session.delete(media)
+    session.commit()
+    others = session.scalar(select(func.count(Media.id)).where(Media.digest == digest))
+    if not others:
+        for name in names:
+            storage.delete(name)
+
+
+# Helpers for the post's save path: they write nothing until the caller commits.
+
+
+def named_in(session: DbSession, source: str) -> Sequence[Media]:
+    """The uploaded images a Markdown text shows, by their address (one query)."""
+    digests = set(MEDIA_URL.findall(source))
+    if not digests:
+        return []
+    return session.scalars(select(Media).where(Media.digest.in_(digests))).all()
+
+
+def url(media: Media) -> str:
+    return f"{URL_PREFIX}{media.name}"
+
+
+def srcsets(images: Iterable[Media]) -> dict[str, str]:
+    """Each image's address -> its ``srcset`` (its variants and itself, by width), for
+    images that have variants."""
+    found = {}
+    for media in images:
+        sizes = [
+            (f"{URL_PREFIX}{media.variant_name(w)}", w)
+            for w in _variant_widths(media.width, WIDTHS)
+        ]
+        if sizes:
+            sizes.append((url(media), media.width))
+            found[url(media)] = ", ".join(f"{address} {w}w" for address, w in sizes)
+    return found
+
+
+def usable_cover(session: DbSession, actor: User, media_id: int) -> Media:
+    """An image the actor may put on a post. Raises Invalid."""
+    media = session.get(Media, media_id)
+    if media is None or not permissions.can_manage(actor, media):
+        raise Invalid.field("cover", "Choose one of your own images as the cover.")
+    return media
+
+
+def record_uses(
+    session: DbSession, post_id: int, title: str, body: Iterable[Media], cover: Media | None
+) -> None:
+    """Write which images the post shows now (body and cover), replacing the old list."""
+    session.execute(delete(MediaUse).where(MediaUse.post_id == post_id))
+    uses = {
+        media.id: MediaUse(media_id=media.id, post_id=post_id, post_title=title) for media in body
+    }
+    if cover is not None:
+        uses.setdefault(cover.id, MediaUse(media_id=cover.id, post_id=post_id, post_title=title))
+        uses[cover.id].as_cover = True
+    session.add_all(uses.values())

@@ -1,0 +1,75 @@
+"""Images in a real browser: a cover uploaded through the form, an image dropped in
+the editor, and the library page."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from playwright.sync_api import Page, expect
+
+from inkstand.accounts.models import User
+from tests.browser.helpers import OpenPage, check_page, log_in
+from tests.helpers import image_bytes
+
+MEDIA = re.compile(r"/media/[0-9a-f]{64}\.(?:png|jpg)")
+
+
+def _loaded(page: Page, selector: str) -> None:
+    """The image is drawn: the browser decoded what the site served."""
+    image = page.locator(selector).first
+    expect(image).to_be_visible()
+    image.evaluate("img => img.decode()")
+    assert image.evaluate("img => img.naturalWidth") > 0
+
+
+def test_publish_a_post_with_a_cover_uploaded_through_the_form(
+    open_page: OpenPage, author: User, problems: list[str]
+) -> None:
+    page = open_page(java_script_enabled=False)
+    log_in(page, author.username)
+    page.get_by_role("link", name="Write").click()
+    page.get_by_label("Title").fill("A post with a cover")
+    page.get_by_label("Body (Markdown)").fill("The view from the window.")
+    cover = {"name": "window.jpg", "mimeType": "image/jpeg",
+             "buffer": image_bytes("JPEG", (1200, 600))}  # fmt: skip
+    page.get_by_label("Cover image").set_input_files(cover)
+    page.get_by_label("State").select_option("published")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("A post with a cover")
+    expect(page.locator("img.cover")).to_have_attribute("src", MEDIA)
+    _loaded(page, "img.cover")
+    page.goto("/")
+    expect(page.locator(".summary img.cover")).to_have_count(1)
+    _loaded(page, ".summary img.cover")
+    assert problems == []
+
+
+def test_an_image_dropped_on_the_body_is_uploaded_and_its_markdown_inserted(
+    open_page: OpenPage, author: User, problems: list[str]
+) -> None:
+    page = open_page()
+    log_in(page, author.username)
+    page.goto("/write")
+    body = page.get_by_label("Body (Markdown)")
+    body.fill("Before. After.")
+    body.evaluate("area => area.setSelectionRange(8, 8)")  # the cursor after "Before. "
+    png = base64.b64encode(image_bytes("PNG", (50, 40))).decode()
+    dropped = page.evaluate_handle(
+        """(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "drop.png", { type: "image/png" }));
+            return transfer;
+        }""",
+        png,
+    )
+    body.dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.get_by_role("status").filter(has_text="Image added.")).to_be_visible()
+    expect(body).to_have_value(re.compile(r"^Before\. !\[\]\(/media/[0-9a-f]{64}\.png\)\nAfter\.$"))
+    page.goto("/media/library")
+    expect(page.locator(".media-grid img")).to_have_count(1)
+    _loaded(page, ".media-grid img")
+    check_page(page, "/media/library")
+    assert problems == []
