@@ -102,6 +102,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Comments that may be posted from one client address (Flask-Limiter notation).",
     ),
     Setting(
+        "PREVIEW_LIMITS_PER_ACCOUNT",
+        "30 per minute;1000 per day",
+        "Previews of a post body a writer's account may ask for (Flask-Limiter notation).",
+    ),
+    Setting(
         "REGISTER_LIMITS_PER_ADDRESS",
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",

@@ -163,6 +163,9 @@ PASSWORD_RESET = Policy(
     (Budget("password-reset-address", "PASSWORD_RESET_LIMITS_PER_ADDRESS", Per.ADDRESS),),
     methods=POST,
 )
+PREVIEW = Policy(
+    "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
+)
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
 API = Policy(
     "api",
@@ -172,4 +175,4 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, LIVE, API)
+POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, PREVIEW, LIVE, API)

@@ -7,16 +7,24 @@ from datetime import UTC, datetime
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from inkstand.blog.models import Status
 from inkstand.blog.services.posts import PostChanges, PostFields
 from inkstand.forms import Form
+
+
+class PreviewForm(Form):
+    """The body the editor's live preview renders (CSRF-checked like every POST)."""
+
+    body = TextAreaField("Body")
 
 
 class PostForm(Form):
@@ -45,9 +53,14 @@ class PostForm(Form):
         description="Leave empty to publish now. A future time schedules the post.",
     )
     comments_closed = BooleanField("Close comments on this post")
+    # The post's version the form was filled from: a save over a newer one is refused.
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])
+    # Sent by the "save over theirs" button after a refusal: the version then shown.
+    overwrite = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])
 
-    def fill(self, fields: PostFields) -> None:
-        """Show a post's editable fields (posts.editable) in the form."""
+    def fill(self, fields: PostFields, version: int | None = None) -> None:
+        """Show a post's editable fields (posts.editable), read at ``version``."""
+        self.version.data = version
         self.title.data, self.body.data, self.slug.data = fields.title, fields.body, fields.slug
         self.excerpt.data = fields.excerpt
         self.tags.data = ", ".join(fields.tags)
@@ -55,6 +68,12 @@ class PostForm(Form):
         moment = fields.publish_at
         self.publish_at.data = moment.replace(tzinfo=None) if moment else None
         self.comments_closed.data = fields.comments_closed
+
+    def based_on(self) -> int | None:
+        """The version these fields change: the one shown after a refusal if the writer
+        chose to save over it, else the one the form was filled from."""
+        chosen = self.overwrite.data if self.overwrite.data is not None else self.version.data
+        return chosen if isinstance(chosen, int) else None
 
     def to_changes(self) -> PostChanges:
         """Every field as sent: an empty time is no time (now, when published)."""

@@ -81,6 +81,11 @@ class Post(PublicContent, Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by one on every save (blog.services.posts): an edit form and an API ETag
+    # carry the version they were read at, and a save over a newer one is refused. The
+    # mapper adds "WHERE version = <read>" to each update, so two saves of the same
+    # version cannot both land.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
@@ -92,6 +97,7 @@ class Post(PublicContent, Base):
         Index("ix_posts_updated_at_id", "updated_at", "id"),
         Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
     )
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def tag_list(self) -> list[str]:

@@ -6,21 +6,30 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from inkstand import buttons, runtime
+from inkstand import buttons, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
-from inkstand.blog.forms import PostForm
+from inkstand.blog.forms import PostForm, PreviewForm
 from inkstand.blog.models import Post
 from inkstand.blog.services import favourites, posts
 from inkstand.blog.services import revisions as history
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
-from inkstand.exceptions import Forbidden, Invalid
+from inkstand.exceptions import Conflict, Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
 
@@ -92,13 +101,41 @@ def manage() -> ResponseReturnValue:
     return render_template("blog/manage.html", page=page)
 
 
+def _previewing() -> bool:
+    """Whether the form was sent by its "Preview" button: show it rendered, save nothing."""
+    return "preview" in request.form
+
+
+def _preview_page(form: PostForm, post: Post | None) -> ResponseReturnValue:
+    """The edit page with the submitted body rendered beside it (the no-script preview)."""
+    try:
+        html = posts.preview(runtime.user(), form.body.data or "", _body_limit())
+    except Invalid as error:
+        form.add_errors(error)
+        return render_template("blog/edit.html", form=form, post=post), 422
+    return render_template("blog/edit.html", form=form, post=post, preview=html)
+
+
+@bp.post("/posts/preview")
+@login_required
+@limits.PREVIEW(account=runtime.user)
+def preview() -> ResponseReturnValue:
+    """The editor's live preview: the body as saving it would render it, as JSON."""
+    form = PreviewForm()
+    html = posts.preview(runtime.user(), form.body.data or "", _body_limit())
+    return jsonify(html=html)
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
     if not permissions.can_create(runtime.user()):
         raise Forbidden("Your account may not write posts.")
     form = PostForm()
-    if form.validate_on_submit():
+    sent = form.validate_on_submit()
+    if sent and _previewing():
+        return _preview_page(form, None)
+    if sent:
         try:
             post = posts.create_post(
                 db.session, runtime.user(), form.to_changes(), runtime.now(), _body_limit()
@@ -117,18 +154,31 @@ def new() -> ResponseReturnValue:
 def edit(post_id: int) -> ResponseReturnValue:
     post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
+    conflict: Conflict | None = None
+    sent = form.validate_on_submit()
     if request.method == "GET":
-        form.fill(posts.editable(post))
-    elif form.validate_on_submit():
+        form.fill(posts.editable(post), post.version)
+    elif sent and _previewing():
+        return _preview_page(form, post)
+    elif sent:
         try:  # the service finds the post already read: no second query
             post = posts.change_post(
-                db.session, runtime.user(), post_id, form.to_changes(), runtime.now(), _body_limit()
-            )
+                db.session, runtime.user(), post_id, form.to_changes(), runtime.now(),
+                _body_limit(), based_on=form.based_on(),
+            )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
+        except Conflict as error:
+            conflict = error
         else:
             flash("Post saved.", "success")
             return redirect(url_for("blog.show", slug=post.slug))
+    if conflict is not None:
+        lines = history.diff_with_saved(post, form.to_changes())
+        page = render_template(
+            "blog/edit.html", form=form, post=post, conflict=conflict, lines=lines
+        )
+        return page, 409
     status = 422 if form.errors else 200
     return render_template("blog/edit.html", form=form, post=post), status
 
