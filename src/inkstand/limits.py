@@ -166,6 +166,9 @@ PASSWORD_RESET = Policy(
 PREVIEW = Policy(
     "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
+AUTOSAVE = Policy(
+    "autosave", (Budget("autosave-account", "AUTOSAVE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
+)
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
 API = Policy(
     "api",
@@ -175,4 +178,4 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, PREVIEW, LIVE, API)
+POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, PREVIEW, AUTOSAVE, LIVE, API)

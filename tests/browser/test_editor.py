@@ -3,16 +3,19 @@ count, keyboard shortcuts, the unsaved-changes prompt, and axe on the editor."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, Dialog, Page, expect
+from sqlalchemy import select
 
 from inkstand.accounts.models import Role, User
-from inkstand.blog.models import Post
+from inkstand.blog.models import Post, WorkingRevision
 from inkstand.extensions import db
 from tests.browser.helpers import OpenPage, log_in
-from tests.helpers import Factory
+from tests.helpers import Factory, change
 
 pytestmark = pytest.mark.browser
 
@@ -180,3 +183,57 @@ def test_the_editor_passes_axe(
     violations = Axe().run(page).response["violations"]
     context.close()
     assert [(v["id"], [n["html"][:120] for n in v["nodes"]]) for v in violations] == []
+
+
+def _working(live_app: Flask) -> list[str]:
+    with live_app.app_context():
+        rows = db.session.scalars(select(WorkingRevision.body_source)).all()
+        return [body.replace("\r\n", "\n") for body in rows]
+
+
+def test_autosave_keeps_the_text_through_going_offline_and_a_reload(
+    open_page: OpenPage, live_app: Flask, author: User, problems: list[str]
+) -> None:
+    post = _post(live_app, author, body="Saved.")
+    page = open_page()
+    log_in(page, author.username)
+    page.goto(f"/posts/{post.id}/edit")
+    status = page.locator("#autosave-status")
+
+    _body(page).fill("Typed, then a pause.")
+    expect(status).to_have_text(re.compile(r"^Saved \d"), timeout=10_000)
+    assert _working(live_app) == ["Typed, then a pause."]
+    assert _text(_stored(live_app, post)) == "Saved."  # no revision, the post unchanged
+
+    page.context.set_offline(True)
+    _body(page).fill("Written on a train.")
+    expect(status).to_have_text("Not saved — offline, will retry", timeout=10_000)
+    stored_copy = f"() => localStorage.getItem('inkstand:draft:{post.id}')"
+    kept = page.evaluate(stored_copy)
+    assert "Written on a train." in kept
+    page.context.set_offline(False)
+    expect(status).to_have_text(re.compile(r"^Saved \d"), timeout=15_000)
+    assert _working(live_app) == ["Written on a train."]
+    assert page.evaluate(stored_copy) is None
+
+    page.reload()
+    expect(_body(page)).to_have_value("Written on a train.")
+    expect(page.get_by_role("note")).to_contain_text("autosaved")
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+
+
+def test_autosave_stops_when_someone_else_saves(
+    open_page: OpenPage, live_app: Flask, author: User
+) -> None:
+    post = _post(live_app, author)
+    page = open_page()
+    log_in(page, author.username)
+    page.goto(f"/posts/{post.id}/edit")
+    editor = _editor(live_app)
+    with live_app.app_context():
+        change(db.session.get(Post, post.id), db.session.get(User, editor.id), body="Theirs.")
+    _body(page).fill("Mine.")
+    expect(page.locator("#autosave-status")).to_contain_text(
+        "someone else saved this post", timeout=10_000
+    )
+    assert _working(live_app) == []

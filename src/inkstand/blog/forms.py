@@ -27,6 +27,16 @@ class PreviewForm(Form):
     body = TextAreaField("Body")
 
 
+class AutosaveForm(Form):
+    """What the editor's script autosaves: the text fields as typed, and the version."""
+
+    title = StringField("Title")
+    body = TextAreaField("Body")
+    excerpt = TextAreaField("Excerpt")
+    tags = StringField("Tags")
+    version = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+
+
 class PostForm(Form):
     title = StringField("Title", [DataRequired(), Length(max=200)])
     body = TextAreaField("Body (Markdown)", [DataRequired()])

@@ -159,6 +159,27 @@ class Revision(Base):
     __table_args__ = (Index("uq_revisions_post_id_number", "post_id", "number", unique=True),)
 
 
+class WorkingRevision(Base):
+    """What one writer's editor autosaved of a post since its last save: one row per
+    post and writer, overwritten by each autosave and removed by her next real save."""
+
+    __tablename__ = "working_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    based_on: Mapped[int]  # the post's version the writer was editing
+    title: Mapped[str] = mapped_column(String(200))
+    body_source: Mapped[str] = mapped_column(Text)
+    excerpt_source: Mapped[str] = mapped_column(String(500))
+    tags_text: Mapped[str] = mapped_column(String(500))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_working_revisions_post_id_editor_id", "post_id", "editor_id", unique=True),
+    )
+
+
 class Favourite(Base):
     """A reader's mark on a post she liked."""
 

@@ -23,9 +23,9 @@ from inkstand import buttons, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
-from inkstand.blog.forms import PostForm, PreviewForm
+from inkstand.blog.forms import AutosaveForm, PostForm, PreviewForm
 from inkstand.blog.models import Post
-from inkstand.blog.services import favourites, posts
+from inkstand.blog.services import autosave, favourites, posts
 from inkstand.blog.services import revisions as history
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
@@ -126,6 +126,25 @@ def preview() -> ResponseReturnValue:
     return jsonify(html=html)
 
 
+@bp.post("/posts/<int:post_id>/autosave")
+@login_required
+@limits.AUTOSAVE(account=runtime.user)
+def autosave_post(post_id: int) -> ResponseReturnValue:
+    """The editor's autosave: keeps the writer's working revision; JSON for the script."""
+    form = AutosaveForm()
+    if not form.validate():
+        raise Invalid({name: list(messages) for name, messages in form.errors.items()})
+    draft = autosave.Draft(
+        title=form.title.data or "", body=form.body.data or "",
+        excerpt=form.excerpt.data or "", tags=form.tags.data or "",
+    )  # fmt: skip
+    working = autosave.autosave(
+        db.session, runtime.user(), post_id, draft, int(form.version.data or 0), runtime.now(),
+        _body_limit(),
+    )  # fmt: skip
+    return jsonify(saved_at=working.saved_at.isoformat())
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
@@ -155,9 +174,13 @@ def edit(post_id: int) -> ResponseReturnValue:
     post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
     conflict: Conflict | None = None
+    working = None
     sent = form.validate_on_submit()
     if request.method == "GET":
-        form.fill(posts.editable(post), post.version)
+        if "saved" not in request.args:
+            working = autosave.working_copy(db.session, runtime.user(), post)
+        fields = posts.editable(post)
+        form.fill(autosave.with_working_copy(post, working) if working else fields, post.version)
     elif sent and _previewing():
         return _preview_page(form, post)
     elif sent:
@@ -180,7 +203,7 @@ def edit(post_id: int) -> ResponseReturnValue:
         )
         return page, 409
     status = 422 if form.errors else 200
-    return render_template("blog/edit.html", form=form, post=post), status
+    return render_template("blog/edit.html", form=form, post=post, working=working), status
 
 
 @bp.post("/posts/<int:post_id>/delete")

@@ -20,7 +20,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from inkstand import markup, text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag, post_tags
+from inkstand.blog.models import (
+    Post,
+    Revision,
+    SlugRedirect,
+    Status,
+    Tag,
+    WorkingRevision,
+    post_tags,
+)
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 
@@ -271,7 +279,13 @@ def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
+    """A new numbered revision; the editor's working revision (autosave) is done with."""
     session.flush()
+    session.execute(
+        delete(WorkingRevision).where(
+            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
+        )
+    )
     number = session.scalar(
         select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
     )

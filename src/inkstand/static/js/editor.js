@@ -1,7 +1,9 @@
 // The post editor. The page works without this script (its "Preview" button renders
 // the preview on the server); with it, the preview follows the typing, the word count
-// and reading time are shown, Ctrl/Cmd+B, I, K and S work, and leaving the page with
-// unsaved changes asks first.
+// and reading time are shown, Ctrl/Cmd+B, I, K and S work, leaving the page with
+// unsaved changes asks first, and a post's text is autosaved: to the server a few
+// seconds after typing stops and when the tab is hidden (one working revision, not a
+// revision each time), and to this browser's local storage until the server has it.
 (function () {
   "use strict";
 
@@ -69,15 +71,149 @@
   });
   form.addEventListener("input", function () {
     dirty = true;
+    keep();
   });
   form.addEventListener("submit", function () {
+    // The page that answers shows the form again if the save is refused.
     dirty = false;
+    stopped = true;
+    clearTimeout(autosaveTimer);
+    store(null);
   });
   window.addEventListener("beforeunload", function (event) {
     if (!dirty) return;
     event.preventDefault();
     event.returnValue = "";
   });
+
+  // Autosave (an existing post only: a new one is kept in this browser until saved).
+  const autosaveUrl = form.dataset.autosaveUrl;
+  const status = document.getElementById("autosave-status");
+  const storageKey = "inkstand:draft:" + (form.dataset.postId || "new");
+  const FIELDS = ["title", "body", "excerpt", "tags"];
+  const AUTOSAVE_DELAY = 3000;
+  const RETRY_DELAY = 10000;
+  let autosaveTimer = null;
+  let stopped = false;
+  let saving = false;
+  let unsent = false;
+
+  function fields() {
+    const found = {};
+    FIELDS.forEach(function (name) {
+      found[name] = form.elements[name].value;
+    });
+    return found;
+  }
+  function show(text, failed) {
+    status.hidden = false;
+    status.textContent = text;
+    status.classList.toggle("failed", Boolean(failed));
+  }
+  function store(value) {
+    try {
+      if (value === null) window.localStorage.removeItem(storageKey);
+      else window.localStorage.setItem(storageKey, JSON.stringify(value));
+    } catch (error) {
+      // Storage full or refused (private mode): the server copy is what counts.
+    }
+  }
+  function stored() {
+    try {
+      return JSON.parse(window.localStorage.getItem(storageKey) || "null");
+    } catch (error) {
+      return null;
+    }
+  }
+  function version() {
+    return form.elements.version ? form.elements.version.value : "";
+  }
+  function time(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // Each change: a copy in this browser at once, the server's a little later.
+  function keep() {
+    if (stopped) return;
+    unsent = true;
+    store({ version: version(), fields: fields() });
+    if (!autosaveUrl) return;
+    clearTimeout(autosaveTimer);
+    autosaveTimer = setTimeout(send, AUTOSAVE_DELAY);
+  }
+
+  function send(leaving) {
+    if (!autosaveUrl || stopped || !unsent) return;
+    if (saving && !leaving) {
+      autosaveTimer = setTimeout(send, AUTOSAVE_DELAY);
+      return;
+    }
+    const sent = fields();
+    const data = new URLSearchParams(sent);
+    data.set("version", version());
+    saving = true;
+    unsent = false;
+    show("Saving…");
+    fetch(autosaveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: Boolean(leaving),
+      headers: { "X-CSRFToken": token ? token.content : "" },
+      body: data,
+    })
+      .then(function (response) {
+        saving = false;
+        if (response.status === 409) {
+          stopped = true;
+          show("Not saved — someone else saved this post. Autosave has stopped: " +
+               "press Save to see their change and merge.", true);
+          return;
+        }
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json().then(function (answer) {
+          show("Saved " + time(new Date(answer.saved_at)));
+          if (!unsent) {
+            store(null); // the server has it
+            dirty = false;
+          }
+        });
+      })
+      .catch(function () {
+        saving = false;
+        unsent = true;
+        show("Not saved — offline, will retry", true);
+        clearTimeout(autosaveTimer);
+        autosaveTimer = setTimeout(send, RETRY_DELAY);
+      });
+  }
+
+  window.addEventListener("online", function () {
+    send();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") send(true);
+  });
+
+  // A copy this browser kept that the server never got: put it back in the form.
+  const kept = stored();
+  if (kept && kept.version === version() && kept.fields) {
+    const current = fields();
+    const differs = FIELDS.some(function (name) {
+      return typeof kept.fields[name] === "string" && kept.fields[name] !== current[name];
+    });
+    if (differs) {
+      FIELDS.forEach(function (name) {
+        if (typeof kept.fields[name] === "string") form.elements[name].value = kept.fields[name];
+      });
+      dirty = true;
+      show("Restored unsaved changes kept in this browser");
+      count();
+      refresh();
+      keep();
+    }
+  } else if (kept) {
+    store(null); // kept for a version that is no longer current
+  }
 
   // Shortcuts: wrap the selection, or make a link of it.
   function wrap(before, after, placeholder) {
