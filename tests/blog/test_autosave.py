@@ -13,6 +13,8 @@ from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 from inkstand.extensions import db
 from tests.helpers import POST_BODY_MAX, change, csrf_token, form_values, login
 
+# The account, the site settings, the post with its author, its tags, the working copy.
+EDIT_PAGE_QUERIES = 5
 DRAFT = autosave.Draft(title="Working title", body="Half a thought", excerpt="", tags="a, b")
 
 
@@ -158,3 +160,37 @@ def test_autosave_needs_a_csrf_token(client, factory):
     login(client, author)
     response = client.post(f"/posts/{post.id}/autosave", data={"body": "x", "version": "1"})
     assert response.status_code == 400
+
+
+# What the editor's pages cost
+
+
+def _queries_of(client, queries, method: str, url: str, **kwargs) -> int:
+    queries.clear()
+    response = client.open(url, method=method, **kwargs)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_edit_page_costs_the_same_however_long_the_history(client, factory, queries):
+    author = factory.user()
+    post = factory.post(author, tags=["a", "b"])
+    login(client, author)
+    edit = f"/posts/{post.id}/edit"
+    first = _queries_of(client, queries, "GET", edit)
+    for n in range(20):
+        change(post, author, body=f"Version {n}")
+    _keep(post, author, based_on=21)
+    later = _queries_of(client, queries, "GET", edit)
+    assert first == later == EDIT_PAGE_QUERIES
+    assert "These are your changes autosaved at" in client.get(edit).get_data(as_text=True)
+
+
+def test_a_preview_reads_only_the_account(client, factory, queries):
+    login(client, factory.user())
+    token = csrf_token(client, "/")
+    count = _queries_of(
+        client, queries, "POST", "/posts/preview", data={"body": "*x* " * 500},
+        headers={"X-CSRFToken": token},
+    )  # fmt: skip
+    assert count == 1
