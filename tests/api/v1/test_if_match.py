@@ -55,7 +55,9 @@ def test_a_change_over_a_newer_version_is_412(call, factory, token_for, method, 
     assert (stored.title, stored.status, stored.version) == ("The editor's", "draft", 2)
 
 
-@pytest.mark.parametrize("sent", ['"nonsense"', 'W/"v1-abc"', '"v1-a", "v1-b"', '"vx-1"'])
+@pytest.mark.parametrize(
+    "sent", ['"nonsense"', 'W/"v1-abc"', '"v1-a", "v1-b"', '"vx-1"', '""', "garbage,,"]
+)
 def test_a_tag_that_names_no_version_never_matches(call, factory, token_for, sent):
     author = factory.user()
     post = factory.post(author)

@@ -56,7 +56,8 @@ def based_on() -> int | None:
     if not sent or sent.star_tag:
         return None
     tags = list(sent.as_set())
-    head, _, _ = tags[0].partition("-") if len(tags) == 1 else ("", "", "")
+    tag = tags[0] if len(tags) == 1 else None  # an empty tag ("") parses as None
+    head = tag.partition("-")[0] if isinstance(tag, str) else ""
     return int(head[1:]) if head[:1] == "v" and head[1:].isdigit() else -1
 
 
