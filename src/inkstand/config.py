@@ -113,6 +113,16 @@ SETTINGS: tuple[Setting, ...] = (
         "notation): each one mails an address the account does not own yet.",
     ),
     Setting(
+        "PREVIEW_LIMITS_PER_ACCOUNT",
+        "30 per minute;1000 per day",
+        "Previews of a post body a writer's account may ask for (Flask-Limiter notation).",
+    ),
+    Setting(
+        "AUTOSAVE_LIMITS_PER_ACCOUNT",
+        "30 per minute;3000 per day",
+        "Autosaves of the editor a writer's account may make (Flask-Limiter notation).",
+    ),
+    Setting(
         "REGISTER_LIMITS_PER_ADDRESS",
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",

@@ -147,10 +147,13 @@ class _NativeApi:
         errors = error.errors if isinstance(error, exceptions.Invalid) else None
         if isinstance(error, BadCursor):
             kind, errors = "invalid-cursor", {"cursor": [error.message]}
+        status = error.status
+        if isinstance(error, exceptions.Conflict) and request.if_match:
+            status = 412  # the version was named by If-Match: its precondition failed
         headers = {}
         if isinstance(error, exceptions.Unauthenticated):
             headers["WWW-Authenticate"] = v1_auth.challenge(error.reason)
-        return problems.response(error.status, error.message, kind=kind, errors=errors,
+        return problems.response(status, error.message, kind=kind, errors=errors,
                                  headers=headers)  # fmt: skip
 
     def http(self, error: HTTPException) -> ResponseReturnValue:

@@ -63,3 +63,15 @@ class Moved(DomainError):
         super().__init__(new_key)
         self.new_key = new_key
         self.key = key
+
+
+class Conflict(DomainError):
+    """A save over a version newer than the one it was based on: someone else saved
+    in between. ``current`` is the version now stored."""
+
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, current: int, message: str | None = None) -> None:
+        super().__init__(message or "Someone else saved this post after you opened it.")
+        self.current = current

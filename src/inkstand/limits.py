@@ -168,6 +168,12 @@ ADDRESS_CHANGE = Policy(
     (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
     methods=POST,
 )
+PREVIEW = Policy(
+    "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
+)
+AUTOSAVE = Policy(
+    "autosave", (Budget("autosave-account", "AUTOSAVE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
+)
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
 API = Policy(
     "api",
@@ -177,4 +183,6 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, LIVE, API)
+POLICIES = (
+    COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, PREVIEW, AUTOSAVE, LIVE, API
+)

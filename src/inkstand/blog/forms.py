@@ -8,17 +8,35 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from inkstand.blog.models import Status
 from inkstand.blog.services.posts import KEEP, Keep, PostChanges, PostFields
 from inkstand.forms import Form
+
+
+class PreviewForm(Form):
+    """The body the editor's live preview renders (CSRF-checked like every POST)."""
+
+    body = TextAreaField("Body")
+
+
+class AutosaveForm(Form):
+    """What the editor's script autosaves: the text fields as typed, and the version."""
+
+    title = StringField("Title")
+    body = TextAreaField("Body")
+    excerpt = TextAreaField("Excerpt")
+    tags = StringField("Tags")
+    version = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
 
 
 class PostForm(Form):
@@ -53,9 +71,14 @@ class PostForm(Form):
         "Image for the body", description="Uploaded, then its Markdown is added to the body."
     )
     insert_image = SubmitField("Upload and add to the body")
+    # The post's version the form was filled from: a save over a newer one is refused.
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])
+    # Sent by the "save over theirs" button after a refusal: the version then shown.
+    overwrite = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=0)])
 
-    def fill(self, fields: PostFields) -> None:
-        """Show a post's editable fields (posts.editable) in the form."""
+    def fill(self, fields: PostFields, version: int | None = None) -> None:
+        """Show a post's editable fields (posts.editable), read at ``version``."""
+        self.version.data = version
         self.title.data, self.body.data, self.slug.data = fields.title, fields.body, fields.slug
         self.excerpt.data = fields.excerpt
         self.tags.data = ", ".join(fields.tags)
@@ -63,6 +86,12 @@ class PostForm(Form):
         moment = fields.publish_at
         self.publish_at.data = moment.replace(tzinfo=None) if moment else None
         self.comments_closed.data = fields.comments_closed
+
+    def based_on(self) -> int | None:
+        """The version these fields change: the one shown after a refusal if the writer
+        chose to save over it, else the one the form was filled from."""
+        chosen = self.overwrite.data if self.overwrite.data is not None else self.version.data
+        return chosen if isinstance(chosen, int) else None
 
     def to_changes(self, cover_id: int | Keep | None = KEEP) -> PostChanges:
         """Every field as sent: an empty time is no time (now, when published). The

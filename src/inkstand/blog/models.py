@@ -90,6 +90,11 @@ class Post(PublicContent, Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by one on every save (blog.services.posts): an edit form and an API ETag
+    # carry the version they were read at, and a save over a newer one is refused. The
+    # mapper adds "WHERE version = <read>" to each update, so two saves of the same
+    # version cannot both land.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
@@ -102,6 +107,7 @@ class Post(PublicContent, Base):
         Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
         Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id"),
     )
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def tag_list(self) -> list[str]:
@@ -161,6 +167,27 @@ class Revision(Base):
     editor: Mapped[User | None] = relationship(lazy="raise")
 
     __table_args__ = (Index("uq_revisions_post_id_number", "post_id", "number", unique=True),)
+
+
+class WorkingRevision(Base):
+    """What one writer's editor autosaved of a post since its last save: one row per
+    post and writer, overwritten by each autosave and removed by her next real save."""
+
+    __tablename__ = "working_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    based_on: Mapped[int]  # the post's version the writer was editing
+    title: Mapped[str] = mapped_column(String(200))
+    body_source: Mapped[str] = mapped_column(Text)
+    excerpt_source: Mapped[str] = mapped_column(String(500))
+    tags_text: Mapped[str] = mapped_column(String(500))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_working_revisions_post_id_editor_id", "post_id", "editor_id", unique=True),
+    )
 
 
 class Favourite(Base):

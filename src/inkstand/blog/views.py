@@ -6,24 +6,33 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage as Upload
 
-from inkstand import buttons, runtime
+from inkstand import buttons, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
-from inkstand.blog.forms import PostForm
+from inkstand.blog.forms import AutosaveForm, PostForm, PreviewForm
 from inkstand.blog.models import Post
-from inkstand.blog.services import favourites, posts
+from inkstand.blog.services import autosave, favourites, posts
 from inkstand.blog.services import revisions as history
 from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.comments import views as comments
 from inkstand.db import DbSession
 from inkstand.discovery import views as discovery
-from inkstand.exceptions import Forbidden, Invalid
+from inkstand.exceptions import Conflict, Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.media import context as media_context
 from inkstand.media import views as media
@@ -125,6 +134,50 @@ def _adding_image(form: PostForm) -> bool:
     return form.is_submitted() and bool(form.insert_image.data)
 
 
+def _previewing() -> bool:
+    """Whether the form was sent by its "Preview" button: show it rendered, save nothing."""
+    return "preview" in request.form
+
+
+def _preview_page(form: PostForm, post: Post | None) -> ResponseReturnValue:
+    """The edit page with the submitted body rendered beside it (the no-script preview)."""
+    try:
+        html = posts.preview(db.session, runtime.user(), form.body.data or "", _body_limit())
+    except Invalid as error:
+        form.add_errors(error)
+        return render_template("blog/edit.html", form=form, post=post), 422
+    return render_template("blog/edit.html", form=form, post=post, preview=html)
+
+
+@bp.post("/posts/preview")
+@login_required
+@limits.PREVIEW(account=runtime.user)
+def preview() -> ResponseReturnValue:
+    """The editor's live preview: the body as saving it would render it, as JSON."""
+    form = PreviewForm()
+    html = posts.preview(db.session, runtime.user(), form.body.data or "", _body_limit())
+    return jsonify(html=html)
+
+
+@bp.post("/posts/<int:post_id>/autosave")
+@login_required
+@limits.AUTOSAVE(account=runtime.user)
+def autosave_post(post_id: int) -> ResponseReturnValue:
+    """The editor's autosave: keeps the writer's working revision; JSON for the script."""
+    form = AutosaveForm()
+    if not form.validate():
+        raise Invalid({name: list(messages) for name, messages in form.errors.items()})
+    draft = autosave.Draft(
+        title=form.title.data or "", body=form.body.data or "",
+        excerpt=form.excerpt.data or "", tags=form.tags.data or "",
+    )  # fmt: skip
+    working = autosave.autosave(
+        db.session, runtime.user(), post_id, draft, int(form.version.data or 0), runtime.now(),
+        _body_limit(),
+    )  # fmt: skip
+    return jsonify(saved_at=working.saved_at.isoformat())
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 @media_context.takes_upload
@@ -135,6 +188,8 @@ def new() -> ResponseReturnValue:
     if _adding_image(form):  # the CSRF token was checked before the view
         _add_image(form)
     elif form.validate_on_submit():
+        if _previewing():
+            return _preview_page(form, None)
         try:
             changes = form.to_changes(_cover(form))
             post = posts.create_post(
@@ -155,23 +210,39 @@ def new() -> ResponseReturnValue:
 def edit(post_id: int) -> ResponseReturnValue:
     post = posts.get_for_edit(db.session, runtime.user(), post_id)
     form = PostForm()
+    conflict: Conflict | None = None
+    working = None
     if request.method == "GET":
-        form.fill(posts.editable(post))
+        if "saved" not in request.args:
+            working = autosave.working_copy(db.session, runtime.user(), post)
+        fields = posts.editable(post)
+        form.fill(autosave.with_working_copy(post, working) if working else fields, post.version)
     elif _adding_image(form):
         _add_image(form)
     elif form.validate_on_submit():
+        if _previewing():
+            return _preview_page(form, post)
         try:  # the service finds the post already read: no second query
             changes = form.to_changes(_cover(form))
             post = posts.change_post(
-                db.session, runtime.user(), post_id, changes, runtime.now(), _body_limit()
-            )
+                db.session, runtime.user(), post_id, changes, runtime.now(), _body_limit(),
+                based_on=form.based_on(),
+            )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
+        except Conflict as error:
+            conflict = error
         else:
             flash("Post saved.", "success")
             return redirect(url_for("blog.show", slug=post.slug))
+    if conflict is not None:
+        lines = history.diff_with_saved(post, form.to_changes())
+        page = render_template(
+            "blog/edit.html", form=form, post=post, conflict=conflict, lines=lines
+        )
+        return page, 409
     status = 422 if form.errors else 200
-    return render_template("blog/edit.html", form=form, post=post), status
+    return render_template("blog/edit.html", form=form, post=post, working=working), status
 
 
 @bp.post("/posts/<int:post_id>/delete")

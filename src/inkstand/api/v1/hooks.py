@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 from flask_smorest import Blueprint
 
 from inkstand import cors, limits
@@ -31,6 +31,34 @@ IF_NONE_MATCH = {
     "schema": {"type": "string"},
 }
 NOT_MODIFIED = {"description": "Not Modified: unchanged since the `ETag` sent; no body."}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The post's `ETag` as last read: the change is refused (412) if the post "
+    "was saved since. Without it the change applies to whatever is stored.",
+    "schema": {"type": "string"},
+}
+PRECONDITION_FAILED = {"description": "Precondition Failed: the post was saved since the "
+                       "`ETag` sent in `If-Match` (problem `precondition-failed`)."}  # fmt: skip
+
+
+def tag_version(version: int) -> None:
+    """Make this answer's ETag name the version of the post it shows, so that the tag
+    sent back in If-Match says which version a change was made to (see based_on)."""
+    g.api_v1_version = version
+
+
+def based_on() -> int | None:
+    """The post version the request's If-Match names: None without If-Match (or with
+    ``*``), -1 for a tag no version of any post had (it can never match)."""
+    sent = request.if_match
+    if not sent or sent.star_tag:
+        return None
+    tags = list(sent.as_set())
+    tag = tags[0] if len(tags) == 1 else None  # an empty tag ("") parses as None
+    head = tag.partition("-")[0] if isinstance(tag, str) else ""
+    return int(head[1:]) if head[:1] == "v" and head[1:].isdigit() else -1
 
 
 def _token_digest() -> str | None:
@@ -91,8 +119,14 @@ def next_link(cursor: str | None) -> dict[str, str]:
 def _finish(response: Response) -> Response:
     # Answers depend on the token (drafts, "me"): shared caches keep one per token.
     response.vary.add("Authorization")
-    if request.method in CONDITIONAL_METHODS and response.status_code == 200:
+    if response.status_code == 200 and (
+        request.method in CONDITIONAL_METHODS or g.get("api_v1_version") is not None
+    ):
         response.headers.setdefault("Cache-Control", "no-cache")
         response.add_etag()
+        version = g.get("api_v1_version")
+        if version is not None:  # "v<version>-<digest of the body>"
+            digest, _ = response.get_etag()
+            response.set_etag(f"v{version}-{digest}")
         response.make_conditional(request)
     return response

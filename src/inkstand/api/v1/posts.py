@@ -61,9 +61,12 @@ def create(args: dict[str, Any]) -> Any:
 def show(post_id: int) -> Any:
     """Read a post by id
 
-    Drafts and scheduled posts are found only by those who may edit them.
+    Drafts and scheduled posts are found only by those who may edit them. The `ETag`
+    names the post's version: send it as `If-Match` when changing or publishing it.
     """
-    return reading.by_id(db.session, auth.viewer(), post_id, runtime.now())
+    post = reading.by_id(db.session, auth.viewer(), post_id, runtime.now())
+    hooks.tag_version(post.version)
+    return post
 
 
 @bp.route("/by-slug/<slug>", methods=["GET"])
@@ -71,34 +74,46 @@ def show(post_id: int) -> Any:
 @bp.alt_response(301, description="The slug is an old one: Location names the post's URL.")
 def by_slug(slug: str) -> Any:
     """Read a post by slug"""
-    return reading.show(db.session, auth.viewer(), slug, runtime.now())
+    post = reading.show(db.session, auth.viewer(), slug, runtime.now())
+    hooks.tag_version(post.version)
+    return post
 
 
-@bp.route("/<int:post_id>", methods=["PATCH"])
+@bp.route("/<int:post_id>", methods=["PATCH"], parameters=[hooks.IF_MATCH])
 @bp.arguments(PostPatchSchema)
 @bp.response(200, PostSchema)
+@bp.alt_response(412, description=hooks.PRECONDITION_FAILED["description"])
 def update(args: dict[str, Any], post_id: int) -> Any:
     """Change a post
 
-    Fields left out keep their values. Each save is a revision.
+    Fields left out keep their values. Each save is a revision. With `If-Match`, only
+    if the post is still the version its `ETag` names.
     """
     changes = posts.PostChanges(**args)
-    return posts.change_post(
-        db.session, auth.writer(), post_id, changes, runtime.now(), _body_limit()
-    )
+    post = posts.change_post(
+        db.session, auth.writer(), post_id, changes, runtime.now(), _body_limit(),
+        based_on=hooks.based_on(),
+    )  # fmt: skip
+    hooks.tag_version(post.version)
+    return post
 
 
-@bp.route("/<int:post_id>/publish", methods=["POST"])
+@bp.route("/<int:post_id>/publish", methods=["POST"], parameters=[hooks.IF_MATCH])
 @bp.arguments(PublishSchema, required=False)
 @bp.response(200, PostSchema)
+@bp.alt_response(412, description=hooks.PRECONDITION_FAILED["description"])
 def publish(args: dict[str, Any], post_id: int) -> Any:
     """Publish a post
 
     Now, at its first publication time, or at `publish_at` (a future time schedules it).
+    With `If-Match`, only if the post is still the version its `ETag` names.
     """
-    return posts.publish_post(
-        db.session, auth.writer(), post_id, args.get("publish_at"), runtime.now(), _body_limit()
-    )
+    post = posts.publish_post(
+        db.session, auth.writer(), post_id, args.get("publish_at"), runtime.now(),
+        _body_limit(), based_on=hooks.based_on(),
+    )  # fmt: skip
+    hooks.tag_version(post.version)
+    return post
 
 
 @bp.route("/<int:post_id>", methods=["DELETE"])

@@ -15,13 +15,22 @@ from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from inkstand import markup, text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag, post_tags
+from inkstand.blog.models import (
+    Post,
+    Revision,
+    SlugRedirect,
+    Status,
+    Tag,
+    WorkingRevision,
+    post_tags,
+)
 from inkstand.db import ID_MAX, DbSession
-from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 from inkstand.media import services as media
 from inkstand.media.models import Media
 
@@ -148,12 +157,38 @@ def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
     return errors
 
 
+def _clean_body(body: str) -> str:
+    return body.replace("\x00", "")  # no database keeps NUL
+
+
+def _rendered(session: DbSession, body: str) -> tuple[str, Sequence[Media]]:
+    """A body's stored HTML, its uploaded images given their ``srcset``, and those images."""
+    body = _clean_body(body)
+    images = media.named_in(session, body)
+    return markup.render_markdown(body, media.srcsets(images)), images
+
+
+def render_body(session: DbSession, body: str) -> str:
+    """The HTML a post body is stored as on save, and shown as in the editor's preview:
+    one function for both, so the preview is what readers will see."""
+    return _rendered(session, body)[0]
+
+
+def preview(session: DbSession, actor: User | None, body: str, body_limit: int) -> str:
+    """The HTML saving ``body`` would store; nothing is saved. Raises Forbidden or Invalid."""
+    if actor is None or not permissions.can_create(actor):
+        raise Forbidden("Your account may not write posts.")
+    if len(body) > body_limit:
+        raise Invalid.field("body", f"The body is limited to {body_limit:,} characters.")
+    return render_body(session, body)
+
+
 def _clean(data: PostFields) -> PostFields:
     """Strip characters no database keeps (NUL) and surrounding space."""
     return dataclasses.replace(
         data,
         title=data.title.strip(),
-        body=data.body.replace("\x00", ""),
+        body=_clean_body(data.body),
         slug=data.slug.strip().lower(),
         excerpt=text.clean(data.excerpt),
     )
@@ -232,9 +267,8 @@ def _apply(
     if errors:
         raise Invalid(errors)
     data = _clean(data)
-    images = media.named_in(session, data.body)
     post.title, post.slug, post.body_source = data.title, _slug(session, post, data), data.body
-    post.body_html = markup.render_markdown(data.body, media.srcsets(images))
+    post.body_html, images = _rendered(session, data.body)
     post.cover_id = cover.id if cover else None
     post.cover_name = cover.name if cover else ""
     post.cover_srcset = media.srcsets([cover]).get(media.url(cover), "") if cover else ""
@@ -244,6 +278,7 @@ def _apply(
     post.tags = _tags(session, tag_names)
     post.tag_names = ",".join(tag_names)
     post.updated_at = now
+    post.version = (post.version or 0) + 1
     post.comments_closed = data.comments_closed
     _set_publication(post, data, now)
     session.add(post)
@@ -274,7 +309,13 @@ def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
+    """A new numbered revision; the editor's working revision (autosave) is done with."""
     session.flush()
+    session.execute(
+        delete(WorkingRevision).where(
+            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
+        )
+    )
     number = session.scalar(
         select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
     )
@@ -295,13 +336,17 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
 def _save(
     session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
 ) -> None:
-    """Apply and commit one save, or leave nothing written. Raises Invalid."""
+    """Apply and commit one save, or leave nothing written. Raises Invalid or Conflict."""
     try:
         _apply(session, post, data, editor, now, limit)
         session.commit()
     except Invalid:
         session.rollback()
         raise
+    except StaleDataError as exc:  # another save of the same version landed first
+        session.rollback()
+        current = session.scalar(select(Post.version).where(Post.id == post.id))
+        raise Conflict(current or 0) from exc
     except IntegrityError as exc:  # a simultaneous save took the same slug, tag or number
         session.rollback()
         raise Invalid.field(
@@ -353,25 +398,31 @@ def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
 
 def change_post(
     session: DbSession, actor: User | None, post_id: int, changes: PostChanges, now: datetime,
-    body_limit: int,
+    body_limit: int, based_on: int | None = None,
 ) -> Post:  # fmt: skip
     """Save a new version of a post: the fields changed, the others as they are.
-    Returns it with its author and tags. Raises NotFound, Forbidden or Invalid."""
+    ``based_on`` is the version the changes were made to (None: whatever is stored, as
+    the RealWorld API and an API call without If-Match want). Returns it with its author
+    and tags. Raises NotFound, Forbidden, Invalid, or Conflict when a newer version
+    than ``based_on`` is stored."""
     post = get_for_edit(session, actor, post_id)
     assert actor is not None  # get_for_edit refused anonymous
+    if based_on is not None and based_on != post.version:
+        raise Conflict(post.version)
     _save(session, post, changes.applied_to(editable(post)), actor, now, body_limit)
     return post
 
 
 def publish_post(
     session: DbSession, actor: User | None, post_id: int, at: datetime | None, now: datetime,
-    body_limit: int,
+    body_limit: int, based_on: int | None = None,
 ) -> Post:  # fmt: skip
     """Publish a post at ``at`` (a future time schedules it); without a time, at its
     first publication time if that has come, else now: a scheduled post published
-    without a time goes out now. Raises NotFound, Forbidden or Invalid."""
+    without a time goes out now. Raises NotFound, Forbidden, Invalid or Conflict
+    (see change_post)."""
     changes = PostChanges(status=Status.PUBLISHED.value, publish_at=at)
-    return change_post(session, actor, post_id, changes, now, body_limit)
+    return change_post(session, actor, post_id, changes, now, body_limit, based_on)
 
 
 def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Revision
-from inkstand.blog.services.posts import PostChanges, change_post, get_for_edit
+from inkstand.blog.services.posts import PostChanges, change_post, editable, get_for_edit
 from inkstand.db import DbSession
 from inkstand.exceptions import NotFound
 
@@ -77,10 +78,42 @@ class DiffLine:
     text: str
 
 
-def diff_revisions(old: Revision, new: Revision) -> list[DiffLine]:
-    """A line diff of two revisions' title, tags and body."""
+class Version(Protocol):
+    """What a diff compares: a revision, or a post's fields (``Snapshot``)."""
 
-    def lines(rev: Revision) -> list[str]:
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def tags_text(self) -> str: ...
+
+    @property
+    def body_source(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    title: str
+    tags_text: str
+    body_source: str
+
+
+def diff_with_saved(post: Post, mine: PostChanges) -> list[DiffLine]:
+    """A line diff from the post as saved to ``mine``, the changes a refused save
+    (a Conflict) would have made to it: what the other save wrote is "removed"."""
+    saved = editable(post)
+    wanted = mine.applied_to(saved)
+    return diff_revisions(
+        Snapshot(saved.title, ", ".join(saved.tags), saved.body),
+        Snapshot(wanted.title, ", ".join(t.strip() for t in wanted.tags if t.strip()),
+                 wanted.body),
+    )  # fmt: skip
+
+
+def diff_revisions(old: Version, new: Version) -> list[DiffLine]:
+    """A line diff of two versions' title, tags and body."""
+
+    def lines(rev: Version) -> list[str]:
         return [f"# {rev.title}", f"Tags: {rev.tags_text}", "", *rev.body_source.splitlines()]
 
     kinds = {"+": "added", "-": "removed", " ": "same", "@": "hunk"}

@@ -1,7 +1,7 @@
 """account settings: the nonce of the link that confirms a new address, old usernames
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 10:45:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import inkstand.db
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,251 @@
+// The post editor. The page works without this script (its "Preview" button renders
+// the preview on the server); with it, the preview follows the typing, the word count
+// and reading time are shown, Ctrl/Cmd+B, I, K and S work, leaving the page with
+// unsaved changes asks first, and a post's text is autosaved: to the server a few
+// seconds after typing stops and when the tab is hidden (one working revision, not a
+// revision each time), and to this browser's local storage until the server has it.
+(function () {
+  "use strict";
+
+  const form = document.getElementById("post-form");
+  if (!form) return;
+  const body = form.querySelector("textarea[name=body]");
+  const write = document.getElementById("write");
+  const preview = document.getElementById("preview");
+  const previewBody = document.getElementById("preview-body");
+  const toggle = document.getElementById("preview-toggle");
+  const stats = document.getElementById("write-stats");
+  const token = document.querySelector("meta[name=csrf-token]");
+  const WORDS_PER_MINUTE = 230; // as inkstand.markup.reading_minutes
+  let dirty = false;
+
+  // Preview: the server renders it with the function that renders on save.
+  let timer = null;
+  let asked = 0;
+  function refresh() {
+    const mine = ++asked;
+    fetch(form.dataset.previewUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token ? token.content : "" },
+      body: new URLSearchParams({ body: body.value }),
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (data) {
+        if (mine === asked) previewBody.innerHTML = data.html; // sanitised by the server
+      })
+      .catch(function () {
+        if (mine === asked) previewBody.textContent = "The preview could not be updated.";
+      });
+  }
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 500);
+  }
+
+  write.classList.add("live");
+  preview.hidden = false;
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    const shown = preview.classList.toggle("shown");
+    toggle.setAttribute("aria-expanded", String(shown));
+    toggle.textContent = shown ? "Hide preview" : "Show preview";
+  });
+  if (!previewBody.innerHTML.trim() && body.value.trim()) refresh();
+
+  // Word count and reading time.
+  function count() {
+    const words = body.value.split(/\s+/).filter(Boolean).length;
+    const minutes = Math.max(1, Math.ceil(words / WORDS_PER_MINUTE));
+    stats.textContent = words + (words === 1 ? " word" : " words") + " · " + minutes + " min read";
+  }
+  stats.hidden = false;
+  count();
+
+  body.addEventListener("input", function () {
+    count();
+    later();
+  });
+  form.addEventListener("input", function () {
+    dirty = true;
+    keep();
+  });
+  form.addEventListener("submit", function () {
+    // The page that answers shows the form again if the save is refused.
+    dirty = false;
+    stopped = true;
+    clearTimeout(autosaveTimer);
+    store(null);
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
+  // Autosave (an existing post only: a new one is kept in this browser until saved).
+  const autosaveUrl = form.dataset.autosaveUrl;
+  const status = document.getElementById("autosave-status");
+  const storageKey = "inkstand:draft:" + (form.dataset.postId || "new");
+  const FIELDS = ["title", "body", "excerpt", "tags"];
+  const AUTOSAVE_DELAY = 3000;
+  const RETRY_DELAY = 10000;
+  let autosaveTimer = null;
+  let stopped = false;
+  let saving = false;
+  let unsent = false;
+
+  function fields() {
+    const found = {};
+    FIELDS.forEach(function (name) {
+      found[name] = form.elements[name].value;
+    });
+    return found;
+  }
+  function show(text, failed) {
+    status.hidden = false;
+    status.textContent = text;
+    status.classList.toggle("failed", Boolean(failed));
+  }
+  function store(value) {
+    try {
+      if (value === null) window.localStorage.removeItem(storageKey);
+      else window.localStorage.setItem(storageKey, JSON.stringify(value));
+    } catch (error) {
+      // Storage full or refused (private mode): the server copy is what counts.
+    }
+  }
+  function stored() {
+    try {
+      return JSON.parse(window.localStorage.getItem(storageKey) || "null");
+    } catch (error) {
+      return null;
+    }
+  }
+  function version() {
+    return form.elements.version ? form.elements.version.value : "";
+  }
+  function time(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // Each change: a copy in this browser at once, the server's a little later.
+  function keep() {
+    if (stopped) return;
+    unsent = true;
+    store({ version: version(), fields: fields() });
+    if (!autosaveUrl) return;
+    clearTimeout(autosaveTimer);
+    autosaveTimer = setTimeout(send, AUTOSAVE_DELAY);
+  }
+
+  function send(leaving) {
+    if (!autosaveUrl || stopped || !unsent) return;
+    if (saving && !leaving) {
+      autosaveTimer = setTimeout(send, AUTOSAVE_DELAY);
+      return;
+    }
+    const sent = fields();
+    const data = new URLSearchParams(sent);
+    data.set("version", version());
+    saving = true;
+    unsent = false;
+    show("Saving…");
+    fetch(autosaveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: Boolean(leaving),
+      headers: { "X-CSRFToken": token ? token.content : "" },
+      body: data,
+    })
+      .then(function (response) {
+        saving = false;
+        if (response.status === 409) {
+          stopped = true;
+          show("Not saved — someone else saved this post. Autosave has stopped: " +
+               "press Save to see their change and merge.", true);
+          return;
+        }
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json().then(function (answer) {
+          show("Saved " + time(new Date(answer.saved_at)));
+          if (!unsent) {
+            store(null); // the server has it
+            dirty = false;
+          }
+        });
+      })
+      .catch(function () {
+        saving = false;
+        unsent = true;
+        show("Not saved — offline, will retry", true);
+        clearTimeout(autosaveTimer);
+        autosaveTimer = setTimeout(send, RETRY_DELAY);
+      });
+  }
+
+  window.addEventListener("online", function () {
+    send();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") send(true);
+  });
+
+  // A copy this browser kept that the server never got: put it back in the form.
+  const kept = stored();
+  if (kept && kept.version === version() && kept.fields) {
+    const current = fields();
+    const differs = FIELDS.some(function (name) {
+      return typeof kept.fields[name] === "string" && kept.fields[name] !== current[name];
+    });
+    if (differs) {
+      FIELDS.forEach(function (name) {
+        if (typeof kept.fields[name] === "string") form.elements[name].value = kept.fields[name];
+      });
+      dirty = true;
+      show("Restored unsaved changes kept in this browser");
+      count();
+      refresh();
+      keep();
+    }
+  } else if (kept) {
+    store(null); // kept for a version that is no longer current
+  }
+
+  // Shortcuts: wrap the selection, or make a link of it.
+  function wrap(before, after, placeholder) {
+    const start = body.selectionStart;
+    const end = body.selectionEnd;
+    const chosen = body.value.slice(start, end) || placeholder;
+    body.setRangeText(before + chosen + after, start, end, "end");
+    body.setSelectionRange(start + before.length, start + before.length + chosen.length);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  function link() {
+    const start = body.selectionStart;
+    const end = body.selectionEnd;
+    const words = body.value.slice(start, end) || "words";
+    body.setRangeText("[" + words + "](https://)", start, end, "end");
+    const url = start + words.length + 3;
+    body.setSelectionRange(url, url + "https://".length);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  form.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key === "s") {
+      event.preventDefault();
+      form.requestSubmit(document.getElementById("save"));
+      return;
+    }
+    if (event.target !== body) return;
+    if (key === "b") wrap("**", "**", "bold");
+    else if (key === "i") wrap("*", "*", "italic");
+    else if (key === "k") link();
+    else return;
+    event.preventDefault();
+  });
+})();
