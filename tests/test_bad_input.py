@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from inkstand.accounts.models import User
 from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX, PASSWORD_MAX
 from inkstand.blog.models import Post, Tag
+from inkstand.blog.services.posts import EXCERPT_MAX, SLUG_MAX, TAG_MAX, TAGS_PER_POST, TITLE_MAX
 from inkstand.extensions import db
 from inkstand.media import context as media_context
 from inkstand.site.models import SiteSetting
@@ -47,7 +48,7 @@ def writer(client: FlaskClient, factory: Factory) -> User:
 
 # Each case: fields changed from a good post, and the message the form must show.
 POST_CASES = [
-    pytest.param({"title": "x" * 201}, TOO_LONG.format(200), id="title-too-long"),
+    pytest.param({"title": "x" * (TITLE_MAX + 1)}, TOO_LONG.format(TITLE_MAX), id="title-too-long"),
     pytest.param({"title": ""}, REQUIRED, id="title-empty"),
     pytest.param({"title": "   "}, REQUIRED, id="title-blank"),
     pytest.param({"title": "\x00\x00"}, REQUIRED, id="title-only-nul"),
@@ -59,13 +60,15 @@ POST_CASES = [
         f"limited to {POST_BODY_MAX:,} characters",
         id="body-too-long",
     ),
-    pytest.param({"slug": "a" * 121}, TOO_LONG.format(120), id="slug-too-long"),
+    pytest.param({"slug": "a" * (SLUG_MAX + 1)}, TOO_LONG.format(SLUG_MAX), id="slug-too-long"),
     pytest.param({"slug": "Not a slug!"}, "single hyphens", id="slug-bad-chars"),
     pytest.param({"slug": "double--hyphen"}, "single hyphens", id="slug-double-hyphen"),
     pytest.param({"slug": "taken"}, "Another post already uses this address.", id="slug-taken"),
-    pytest.param({"excerpt": "x" * 501}, TOO_LONG.format(500), id="excerpt-too-long"),
+    pytest.param(
+        {"excerpt": "x" * (EXCERPT_MAX + 1)}, TOO_LONG.format(EXCERPT_MAX), id="excerpt-too-long"
+    ),
     pytest.param({"tags": "x" * 501}, TOO_LONG.format(500), id="tags-too-long"),
-    pytest.param({"tags": "a" * 41}, NOT_A_TAG, id="one-tag-too-long"),
+    pytest.param({"tags": "a" * (TAG_MAX + 1)}, NOT_A_TAG, id="one-tag-too-long"),
     pytest.param({"tags": "python, c++"}, NOT_A_TAG, id="tag-plus"),
     pytest.param({"tags": "a/b"}, NOT_A_TAG, id="tag-slash"),
     pytest.param({"tags": "🎉"}, NOT_A_TAG, id="tag-emoji-only"),
@@ -73,7 +76,9 @@ POST_CASES = [
     pytest.param({"tags": "-edge-"}, NOT_A_TAG, id="tag-edge-hyphens"),
     pytest.param({"tags": "a.b"}, NOT_A_TAG, id="tag-dot"),
     pytest.param(
-        {"tags": ", ".join(f"tag{n}" for n in range(11))}, "at most 10 tags", id="eleven-tags"
+        {"tags": ", ".join(f"tag{n}" for n in range(TAGS_PER_POST + 1))},
+        f"at most {TAGS_PER_POST} tags",
+        id="eleven-tags",
     ),
     pytest.param({"publish_at": "not a date"}, "Not a valid datetime value.", id="when-garbage"),
     pytest.param({"publish_at": "2030-13-45T25:61"}, "Not a valid datetime", id="when-impossible"),

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from inkstand import create_app
+from inkstand.accounts.services import BIO_MAX
 from inkstand.extensions import db
 from tests.helpers import PASSWORD, Factory, login, submit
 
@@ -93,7 +94,7 @@ def test_error_and_refusal_responses_are_hardened_too(
         "forbidden": client.get("/write"),
         "method": client.delete("/"),
         "too large": client.post("/settings", data={"bio": "x" * (1024 * 1024 + 1)}),
-        "form errors": submit(client, "/settings", {"bio": "x" * 2001}, page="/settings"),
+        "form errors": submit(client, "/settings", {"bio": "x" * (BIO_MAX + 1)}, page="/settings"),
     }
     assert [r.status_code for r in responses.values()] == [400, 403, 405, 413, 422]
     for response in responses.values():
@@ -158,7 +159,9 @@ def test_behind_a_proxy_the_forwarded_scheme_makes_cookies_secure(
     app: Flask, tmp_path: Path
 ) -> None:
     settings = {name: app.config[name] for name in ("DATABASE_URL", "SECRET_KEY", "SERVER_NAME")}
-    proxied = create_app({**settings, "TESTING": True, "PROXY_COUNT": 1}, str(tmp_path))
+    proxied = create_app(
+        {**settings, "TESTING": True, "PROXY_COUNT": 1, "ANALYTICS_ENABLED": False}, str(tmp_path)
+    )
     try:
         client = proxied.test_client()
         plain = client.get("/login", headers={"X-Forwarded-Proto": "http"})

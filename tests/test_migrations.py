@@ -7,7 +7,7 @@ import warnings
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from inkstand.extensions import db
 from inkstand.search import index as search_index
@@ -41,6 +41,20 @@ def _modelled(obj, name, type_, reflected, compare_to):
 def test_search_index_is_built_on_each_engine(app):
     tables = set(inspect(db.engine).get_table_names())
     assert search_index.TABLE in tables
+
+
+def test_the_search_trigger_outlives_every_rebuild_of_posts(tmp_path):
+    """SQLite drops a table's triggers when a batch migration rebuilds it: after the
+    last migration the trigger that takes deleted posts out of the index is there."""
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        triggers = db.session.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'posts'")
+        ).scalars()
+        assert "search_index_post_deleted" in set(triggers)
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_models_match_migrations(app):

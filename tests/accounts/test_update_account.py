@@ -11,6 +11,7 @@ import pytest
 
 from inkstand import runtime
 from inkstand.accounts import services
+from inkstand.accounts.services import BIO_MAX
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from tests.helpers import PASSWORD, Doors, change_account
@@ -60,7 +61,7 @@ def test_ones_own_name_and_address_in_another_case_are_no_clash(factory):
         ({"email": "no address"}, "email"),
         ({"password": "short"}, "password"),
         ({"password": "ada@example.com"}, "password"),
-        ({"bio": "x" * 2001}, "bio"),
+        ({"bio": "x" * (BIO_MAX + 1)}, "bio"),
         ({"image_url": "ftp://img.example/a.png"}, "image_url"),
         ({"image_url": "https://" + "x" * 500}, "image_url"),
         ({"image_url": "javascript:alert(1)"}, "image_url"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from inkstand.accounts import services as accounts
 from inkstand.blog.models import Post, Status
 from inkstand.blog.services import favourites
+from inkstand.blog.services.posts import EXCERPT_MAX, TAGS_PER_POST
 from inkstand.extensions import db
 from tests.api.realworld.calls import errors
 from tests.helpers import change
@@ -64,12 +65,12 @@ def test_writing_needs_a_token(api):
         ({"title": None}, "title"),
         ({"body": "   "}, "body"),
         ({"description": 5}, "description"),
-        ({"description": "x" * 501}, "description"),
+        ({"description": "x" * (EXCERPT_MAX + 1)}, "description"),
         ({"tagList": "dragons"}, "tagList"),
         ({"tagList": ["a,b"]}, "tagList"),
         ({"tagList": [1]}, "tagList"),
         ({"tagList": ["no spaces!"]}, "tagList"),
-        ({"tagList": [f"t{i}" for i in range(11)]}, "tagList"),
+        ({"tagList": [f"t{i}" for i in range(TAGS_PER_POST + 1)]}, "tagList"),
     ],
 )
 def test_an_invalid_article_is_422_naming_the_field(api, factory, changes, field):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inkstand.accounts.models import Role, User
+from inkstand.accounts.services import BIO_MAX
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.api.realworld.calls import errors, token_for
@@ -155,7 +156,7 @@ def test_sending_ones_own_address_again_is_no_clash(api, factory):
         ({"password": "short"}, "password"),
         ({"image": "javascript:alert(1)"}, "image"),
         ({"bio": 12}, "bio"),
-        ({"bio": "x" * 2001}, "bio"),
+        ({"bio": "x" * (BIO_MAX + 1)}, "bio"),
     ],
 )
 def test_update_breaking_a_rule_is_422_and_changes_nothing(api, factory, changes, field):

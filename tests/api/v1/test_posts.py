@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from inkstand.accounts import tokens
 from inkstand.blog.models import Post, Revision
+from inkstand.blog.services.posts import TAG_MAX, TAGS_PER_POST, TITLE_MAX
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.helpers import assert_problem, bulk_posts, change
@@ -138,7 +139,7 @@ def test_readers_and_visitors_may_not_list_unpublished_posts(call, factory, toke
         ("state=deleted", "state"),
         ("tag=%00", "tag"),
         ("author=a%01b", "author"),
-        ("tag=" + "x" * 41, "tag"),
+        ("tag=" + "x" * (TAG_MAX + 1), "tag"),
     ],
 )
 def test_bad_list_arguments_are_named(call, query, field):
@@ -268,11 +269,11 @@ def test_a_revoked_token_is_refused(call, factory):
         ({**NEW, "comments_closed": "perhaps"}, {"comments_closed"}),
         ({**NEW, "author_id": 1}, {"author_id"}),
         # The rules of blog.services.posts, through the same problem:
-        ({**NEW, "title": "x" * 201}, {"title"}),
+        ({**NEW, "title": "x" * (TITLE_MAX + 1)}, {"title"}),
         ({**NEW, "title": "   "}, {"title"}),
         ({**NEW, "slug": "Not A Slug"}, {"slug"}),
         ({**NEW, "tags": ["bad tag!"]}, {"tags"}),
-        ({**NEW, "tags": [f"t{n}" for n in range(11)]}, {"tags"}),
+        ({**NEW, "tags": [f"t{n}" for n in range(TAGS_PER_POST + 1)]}, {"tags"}),
         ({**NEW, "publish_at": "0999-01-01T00:00:00+00:00"}, {"publish_at"}),
         ({**NEW, "title": "nul\x00 inside"}, {"title"}),
     ],

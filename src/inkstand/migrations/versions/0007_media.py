@@ -16,6 +16,19 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+# On SQLite a batch change that must rebuild a table (a new foreign key) copies it into
+# a new one and drops the old, and its triggers with it: the search index's trigger on
+# posts (0006) is made again after each rebuild of posts.
+SEARCH_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS search_index_post_deleted AFTER DELETE ON posts "
+    "BEGIN DELETE FROM search_index WHERE rowid = old.id; END"
+)
+
+
+def _keep_search_trigger():
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(SEARCH_TRIGGER)
+
 
 def upgrade():
     op.create_table(
@@ -53,6 +66,7 @@ def upgrade():
             batch_op.f("fk_posts_cover_id_media"), "media", ["cover_id"], ["id"],
             ondelete="SET NULL",
         )  # fmt: skip
+    _keep_search_trigger()
 
     op.create_table(
         "media_uses",
@@ -87,6 +101,7 @@ def downgrade():
         batch_op.drop_column("cover_srcset")
         batch_op.drop_column("cover_name")
         batch_op.drop_column("cover_id")
+    _keep_search_trigger()
     with op.batch_alter_table("media", schema=None) as batch_op:
         batch_op.drop_index("ix_media_owner_id_created_at")
         batch_op.drop_index(batch_op.f("ix_media_digest"))
