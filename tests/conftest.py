@@ -11,18 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event, make_url, text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import create_engine
 
 from inkstand.extensions import db, limiter
-from tests.helpers import Client, Factory, build_app, need_service, separate_app
+from tests.helpers import Client, Factory, build_app, need_service, recorded_sql, separate_app
 
 
 @pytest.fixture(scope="session")
@@ -87,14 +86,8 @@ def factory(app: Flask) -> Factory:
 @pytest.fixture
 def queries(app: Flask) -> Iterator[list[str]]:
     """The SQL statements run while the test runs."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
+    with recorded_sql() as statements:
+        yield statements
 
 
 @pytest.fixture

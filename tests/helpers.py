@@ -25,7 +25,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, event, func, insert, select
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
@@ -496,3 +496,37 @@ def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48), **save: Any
     out = io.BytesIO()
     image.save(out, format=kind, **save)
     return out.getvalue()
+
+
+@contextmanager
+def recorded_sql() -> Iterator[list[str]]:
+    """The SQL statements the current app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def page_cached_app(
+    store: str, instance: Path, database_url: str, **overrides: Any
+) -> Iterator[Flask]:
+    """A separate app with the page cache on, kept in this process's memory or, for
+    ``store`` "redis", in the test Redis under a prefix of its own, removed after."""
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
+    overrides = {"PAGE_CACHE_SECONDS": 300, "CACHE_KEY_PREFIX": prefix, **overrides}
+    if store == "redis":
+        overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    with separate_app(instance, database_url, **overrides) as app:
+        yield app
+    if store == "redis":
+        client = redis.Redis.from_url(overrides["REDIS_URL"])
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()

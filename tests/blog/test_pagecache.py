@@ -2,49 +2,42 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from inkstand.blog import pagecache
 from inkstand.db import utcnow
 from inkstand.extensions import cache, db
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
-from tests.helpers import Factory, login, need_service, separate_app, submit
+from tests.helpers import (
+    Factory,
+    login,
+    page_cached_app,
+    recorded_sql,
+    submit,
+)
 
 
 @pytest.fixture(params=["memory", "redis"])
 def cached_app(request, database_url, tmp_path) -> Iterator[Flask]:
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
-    overrides = {"PAGE_CACHE_SECONDS": 300, "SERVER_NAME": None, "CACHE_KEY_PREFIX": prefix,
-                 "TRUSTED_HOSTS": ("localhost", "one.example", "two.example")}  # fmt: skip
-    if request.param == "redis":
-        overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-    with separate_app(tmp_path, database_url, **overrides) as app:
+    with page_cached_app(
+        request.param,
+        tmp_path,
+        database_url,
+        SERVER_NAME=None,
+        TRUSTED_HOSTS=("localhost", "one.example", "two.example"),
+    ) as app:
         yield app
-    if request.param == "redis":
-        import redis
-
-        client = redis.Redis.from_url(overrides["REDIS_URL"])
-        for key in client.scan_iter(f"{prefix}*"):
-            client.delete(key)
-        client.close()
 
 
 @pytest.fixture
 def sql(cached_app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
+    with recorded_sql() as statements:
+        yield statements
 
 
 def test_a_visitor_gets_the_stored_page_without_a_query(cached_app, sql):

@@ -3,43 +3,24 @@ keeps them, validators and all, so a feed reader's poll costs no query."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from flask import Flask
-from sqlalchemy import event
 
-from inkstand.extensions import db
-from tests.helpers import Factory, need_service, separate_app
+from tests.helpers import Factory, page_cached_app, recorded_sql
 
 
 @pytest.fixture(params=["memory", "redis"])
 def cached_app(request, database_url, tmp_path) -> Iterator[Flask]:
-    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
-    overrides = {"PAGE_CACHE_SECONDS": 300, "CACHE_KEY_PREFIX": prefix}
-    if request.param == "redis":
-        overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-    with separate_app(tmp_path, database_url, **overrides) as app:
+    with page_cached_app(request.param, tmp_path, database_url) as app:
         yield app
-    if request.param == "redis":
-        client = redis.Redis.from_url(overrides["REDIS_URL"])
-        for key in client.scan_iter(f"{prefix}*"):
-            client.delete(key)
-        client.close()
 
 
 @pytest.fixture
 def sql(cached_app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
+    with recorded_sql() as statements:
+        yield statements
 
 
 @pytest.mark.parametrize("url", ["/atom.xml", "/sitemap.xml", "/archive", "/robots.txt"])
