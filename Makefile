@@ -43,10 +43,11 @@ typecheck: $(VENV)/.installed-test
 contracts: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
-## the suite under coverage.py; the report fails under [tool.coverage.report] fail_under
+## the suite under coverage.py, in parallel: one pytest-xdist worker per core (PYTEST_WORKERS),
+## each with its own databases and Redis prefixes; fails under [tool.coverage.report] fail_under
+PYTEST_WORKERS ?= auto
 pytest: $(VENV)/.installed-test
-	$(BIN)/coverage run -m pytest
-	$(BIN)/coverage report
+	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --cov --cov-report term-missing:skip-covered
 
 NEWMAN := tools/realworld/node_modules/.bin/newman
 
