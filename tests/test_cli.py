@@ -81,6 +81,21 @@ def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     assert argv[-1] == "inkstand:create_app()"
 
 
+def test_serve_without_redis_runs_one_process_that_holds_the_whole_site(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    monkeypatch.setitem(app.config, "SERVER_WORKERS", 0)
+    assert option(serve_args(app, monkeypatch), "--workers") == "1"
+
+
+def test_serve_with_redis_runs_a_process_per_core_and_more(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setitem(app.config, "SERVER_WORKERS", 0)
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: 4)
+    assert option(serve_args(app, monkeypatch), "--workers") == "9"
+    monkeypatch.setitem(app.config, "SERVER_WORKERS", 3)
+    assert option(serve_args(app, monkeypatch), "--workers") == "3"
+
+
 def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch):
     argv = serve_args(app, monkeypatch)
     assert option(argv, "--worker-class") == "gthread"

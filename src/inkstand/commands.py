@@ -117,7 +117,7 @@ def serve(
     """Serve Inkstand with gunicorn (the production server)."""
     config = current_app.config
     _check_public_address(bind, config)
-    count = workers or config["SERVER_WORKERS"] or 2 * (os.cpu_count() or 1) + 1
+    count = workers or config["SERVER_WORKERS"] or default_workers(config)
     kind = worker_class or config["SERVER_WORKER_CLASS"]
     if kind not in WORKER_CLASSES:
         raise click.BadParameter(
@@ -140,6 +140,16 @@ def serve(
         "--access-logfile", "-", "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
+
+
+def default_workers(config: Mapping[str, Any]) -> int:
+    """Without Redis, one process: its event bus, page cache and rate limits live in
+    that process's memory, and a second process would neither hear a new comment
+    nor share a log-in limit. With Redis they are shared, and 2 x cores + 1
+    processes use every core while requests wait on the database."""
+    if not config["REDIS_URL"]:
+        return 1
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def _check_public_address(bind: str, config: Mapping[str, Any]) -> None:

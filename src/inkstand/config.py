@@ -220,7 +220,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
-    Setting("SERVER_WORKERS", 0, "Worker processes for `inkstand serve`; 0 means 2 x cores + 1."),
+    Setting(
+        "SERVER_WORKERS",
+        0,
+        "Worker processes for `inkstand serve`; 0 means one without REDIS_URL (the event "
+        "bus, page cache and rate limits are then in the process) and 2 x cores + 1 with it.",
+    ),
     Setting(
         "SERVER_WORKER_CLASS",
         "gthread",
