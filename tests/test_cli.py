@@ -78,6 +78,7 @@ def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     assert option(argv, "--workers") == "3"
     assert option(argv, "--worker-class") == app.config["SERVER_WORKER_CLASS"]
     assert "--preload" in argv
+    assert option(argv, "--logger-class") == "inkstand.health.QuietAccessLog"
     assert argv[-1] == "inkstand:create_app()"
 
 

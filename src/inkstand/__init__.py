@@ -8,7 +8,18 @@ from typing import Any
 
 from flask import Flask
 
-from inkstand import backends, commands, config, errors, extensions, http, logs, runtime, templating
+from inkstand import (
+    backends,
+    commands,
+    config,
+    errors,
+    extensions,
+    health,
+    http,
+    logs,
+    runtime,
+    templating,
+)
 from inkstand.accounts.views import bp as accounts_bp
 from inkstand.admin.views import bp as admin_bp
 from inkstand.analytics import tracking
@@ -43,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     comments_views.init_app(app)
     media_context.init_app(app)
     http.init_app(app)
+    health.init_app(app)  # in front of http's middleware: probes skip the host check
     templating.init_app(app)
     errors.init_app(app)
     commands.init_app(app)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from flask import Flask
 
 from inkstand import buffers, events, jobs
@@ -70,6 +71,20 @@ class Backends:
         if self.redis_url:
             return buffers.RedisBuffer(self.redis_url, f"{self.prefix}:analytics:views")
         return buffers.LocalBuffer()
+
+    def redis_answers(self, timeout: float) -> bool:
+        """Whether Redis answers a PING within ``timeout`` seconds (a connection of
+        its own, closed after: a probe must not wait behind the app's pool)."""
+        assert self.redis_url is not None
+        client = redis.Redis.from_url(
+            self.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
 
     def job_queue(self, app: Flask) -> jobs.Jobs:
         """RQ in Redis, for ``inkstand worker`` to run; without Redis, jobs run inline."""

@@ -137,7 +137,8 @@ def serve(
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
-        "--access-logfile", "-", "--preload", "--reuse-port", "inkstand:create_app()",
+        "--access-logfile", "-", "--logger-class", "inkstand.health.QuietAccessLog",
+        "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
 

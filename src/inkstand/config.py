@@ -221,6 +221,12 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting(
+        "READY_TIMEOUT_SECONDS",
+        2,
+        "Longest /readyz waits for the database, and for Redis when configured, before "
+        "answering 503.",
+    ),
+    Setting(
         "SERVER_WORKERS",
         0,
         "Worker processes for `inkstand serve`; 0 means one without REDIS_URL (the event "
