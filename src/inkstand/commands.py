@@ -1,13 +1,15 @@
 """Inkstand's own commands, added to the app's command line: create-admin, demo, serve,
-worker."""
+worker, backup."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import sqlite3
 import sys
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +17,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from inkstand import backup as backups
 from inkstand import demo, http, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
+from inkstand.media import context as media_context
+from inkstand.media.storage import FileStorage
 from inkstand.search.commands import search_group
 from inkstand.site import services as site
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve, worker, site_group, search_group):
+    for command in (create_admin, load_demo, serve, worker, site_group, search_group, backup):
         app.cli.add_command(command)
 
 
@@ -200,3 +205,23 @@ def worker(burst: bool, simple: bool, with_scheduler: bool) -> None:
     workers.make(app, jobs, simple=simple).work(
         burst=burst, logging_level=config["LOG_LEVEL"], with_scheduler=with_scheduler
     )
+
+
+@click.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("backups"))
+@with_appcontext
+def backup(folder: Path) -> None:
+    """Copy the live SQLite database and the media folder into one archive in FOLDER."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise click.ClickException(
+            "The database is not an SQLite file: back it up with its own tools "
+            "(pg_dump for PostgreSQL, see docs/operations.md) and copy MEDIA_PATH beside it."
+        )
+    media = media_context.storage()
+    root = media.root if isinstance(media, FileStorage) else None
+    try:
+        target, files = backups.make(Path(url.database), root, folder, datetime.now(UTC))
+    except (FileNotFoundError, sqlite3.Error) as error:
+        raise click.ClickException(f"Backup failed: {error}") from error
+    click.echo(f"Backed up the database and {files} media files to {target}")
