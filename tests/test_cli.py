@@ -78,7 +78,8 @@ def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     assert option(argv, "--workers") == "3"
     assert option(argv, "--worker-class") == app.config["SERVER_WORKER_CLASS"]
     assert "--preload" in argv
-    assert option(argv, "--logger-class") == "inkstand.health.QuietAccessLog"
+    assert option(argv, "--logger-class") == "inkstand.logs.AccessLog"
+    assert "%({x-request-id}o)s" in option(argv, "--access-logformat")
     assert argv[-1] == "inkstand:create_app()"
 
 

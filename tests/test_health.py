@@ -93,14 +93,3 @@ def test_readyz_fails_while_redis_does_not_answer(tmp_path: Path) -> None:
     response = probe(app, "/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"] == {"database": "ok", "redis": "failing"}
-
-
-def test_gunicorn_logs_no_access_line_for_a_probe(monkeypatch: pytest.MonkeyPatch) -> None:
-    logged = []
-    monkeypatch.setattr(
-        health.Logger, "access", lambda self, resp, req, environ, t: logged.append(environ)
-    )
-    quiet = object.__new__(health.QuietAccessLog)
-    for path in ("/healthz", "/readyz", "/", "/posts/x"):
-        quiet.access(None, None, {"PATH_INFO": path}, None)
-    assert [environ["PATH_INFO"] for environ in logged] == ["/", "/posts/x"]

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from inkstand import backup as backups
-from inkstand import demo, http, runtime
+from inkstand import demo, http, logs, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
 from inkstand.exceptions import Invalid
@@ -87,6 +87,7 @@ def load_demo() -> None:
 
 
 WORKER_CLASSES = ("gthread", "gevent")
+ACCESS_LOGS = {"text": "inkstand.logs.AccessLog", "json": "inkstand.logs.JsonAccessLog"}
 GEVENT_CONFIG = Path(__file__).with_name("gunicorn_gevent.py")
 
 
@@ -142,7 +143,8 @@ def serve(
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
-        "--access-logfile", "-", "--logger-class", "inkstand.health.QuietAccessLog",
+        "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
+        "--logger-class", ACCESS_LOGS[config["LOG_FORMAT"]],
         "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606

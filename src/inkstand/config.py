@@ -281,6 +281,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
+    Setting(
+        "LOG_FORMAT",
+        "text",
+        "Log lines, the application's and the access log's: text, or json (one object per "
+        "line, for a log collector). Both carry each request's X-Request-ID.",
+    ),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

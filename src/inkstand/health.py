@@ -3,7 +3,7 @@
 They are answered by WSGI middleware in front of the app, before Flask routes
 anything: no session, no host check (a load balancer probes by address), no rate
 limit, no page cache, no recorded page view, and nothing in gunicorn's access log
-(``QuietAccessLog``). ``/healthz`` says the process is alive; ``/readyz`` that the
+(``logs.AccessLog``). ``/healthz`` says the process is alive; ``/readyz`` that the
 database, and Redis when configured, answer within READY_TIMEOUT_SECONDS.
 """
 
@@ -16,7 +16,6 @@ from concurrent.futures import TimeoutError as Timeout
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from gunicorn.glogging import Logger
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,13 +99,3 @@ def _answer(
         ("Cache-Control", "no-store"), *(extra or []),
     ])  # fmt: skip
     return [] if method == "HEAD" else [data]
-
-
-class QuietAccessLog(Logger):
-    """gunicorn's logger, without an access line for the probes (asked every few
-    seconds, they would drown the lines that matter)."""
-
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        if environ.get("PATH_INFO") in PROBES:
-            return
-        super().access(resp, req, environ, request_time)
