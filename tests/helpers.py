@@ -7,9 +7,16 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import http.client
 import io
 import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -530,3 +537,80 @@ def page_cached_app(
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+# Real `inkstand serve` processes, for tests of what only a real server shows.
+
+SERVER_HOST = "127.0.0.1"
+SERVER_START_SECONDS = 30
+
+
+def process_env(**settings: str) -> dict[str, str]:
+    """The environment of an app process: none of this run's INKSTAND_ settings, the
+    given ones (by setting name), and quiet logs."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")},
+        "INKSTAND_LOG_LEVEL": "WARNING",
+        **{f"INKSTAND_{name}": value for name, value in settings.items()},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((SERVER_HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(
+    port: int, env: dict[str, str], log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    inkstand = shutil.which("inkstand", path=str(Path(sys.executable).parent)) or "inkstand"
+    command = [inkstand, "serve", "--bind", f"{SERVER_HOST}:{port}", *options]
+    with log.open("wb") as output:  # the child keeps its own copy of the file
+        return subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    ends = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < ends:
+        assert process.poll() is None, f"the app process stopped:\n{log.read_text()}"
+        connection = http.client.HTTPConnection(SERVER_HOST, port, timeout=1)
+        try:
+            connection.request("GET", "/")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    pytest.fail(f"the app process did not start serving:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, env: dict[str, str], names: tuple[str, ...], *options: str
+) -> Iterator[list[str]]:
+    """An `inkstand serve` for each name, each with its own instance folder; their
+    base URLs. Every process is stopped on the way out."""
+    processes = []
+    try:
+        bases = []
+        for name in names:
+            port, log = free_port(), tmp_path / f"{name}.log"
+            instance = tmp_path / name
+            instance.mkdir()
+            process = start_server(
+                port, {**env, "INKSTAND_INSTANCE_PATH": str(instance)}, log, *options
+            )
+            processes.append(process)
+            wait_until_serving(port, process, log)
+            bases.append(f"http://{SERVER_HOST}:{port}")
+        yield bases
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)

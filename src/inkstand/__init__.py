@@ -17,6 +17,7 @@ from inkstand import (
     health,
     http,
     logs,
+    metrics,
     runtime,
     templating,
 )
@@ -54,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     comments_views.init_app(app)
     media_context.init_app(app)
     http.init_app(app)
+    metrics.init_app(app, lambda: runtime.get().jobs)
     health.init_app(app)  # in front of http's middleware: probes skip the host check
     templating.init_app(app)
     errors.init_app(app)

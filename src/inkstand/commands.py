@@ -139,7 +139,14 @@ def serve(
             "--config", f"file:{GEVENT_CONFIG}",
         ]  # fmt: skip
     else:
-        per_worker = ["--threads", str(threads or config["SERVER_THREADS"])]
+        per_worker = [
+            "--threads", str(threads or config["SERVER_THREADS"]),
+            "--config", "python:inkstand.gunicorn_hooks",
+        ]  # fmt: skip
+    if config["METRICS_TOKEN"]:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+            metrics_folder(Path(current_app.instance_path))
+        )
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
@@ -148,6 +155,15 @@ def serve(
         "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
+
+
+def metrics_folder(instance: Path) -> Path:
+    """A fresh folder for the workers' metric files: figures of an earlier run, whose
+    processes are gone, must not be added to this one's."""
+    folder = instance / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def default_workers(config: Mapping[str, Any]) -> int:

@@ -221,6 +221,11 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT", 0, "Number of trusted proxies in front (for client address and scheme)."
     ),
     Setting(
+        "METRICS_TOKEN",
+        "",
+        "Bearer token a Prometheus scraper sends to read /metrics; empty: /metrics is not served.",
+    ),
+    Setting(
         "READY_TIMEOUT_SECONDS",
         2,
         "Longest /readyz waits for the database, and for Redis when configured, before "

@@ -25,6 +25,8 @@ from flask import Flask
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from inkstand import metrics
+
 log = logging.getLogger(__name__)
 
 EXTENSION = "inkstand.events"
@@ -86,15 +88,18 @@ class _Hub:
         subscription = Subscription(self, channel)
         with self._lock:
             self._channels[channel].add(subscription)
+        metrics.LIVE_STREAMS.inc()
         return subscription
 
     def remove(self, subscription: Subscription) -> None:
         with self._lock:
             readers = self._channels.get(subscription.channel)
-            if readers is not None:
-                readers.discard(subscription)
-                if not readers:
-                    del self._channels[subscription.channel]
+            if readers is None or subscription not in readers:
+                return
+            readers.discard(subscription)
+            if not readers:
+                del self._channels[subscription.channel]
+        metrics.LIVE_STREAMS.dec()
 
     def deliver(self, channel: str, message: str) -> None:
         with self._lock:

@@ -88,6 +88,11 @@ class RQJobs:
             serializer=JSONSerializer,
         )  # fmt: skip
 
+    def depth(self) -> tuple[int, int]:
+        """Jobs waiting on the queue, and failed jobs RQ keeps."""
+        queue = self.queue()
+        return queue.count, queue.failed_job_registry.count
+
     def enqueue(self, path: str, *args: Plain) -> None:
         from redis import RedisError
 

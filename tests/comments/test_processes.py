@@ -8,17 +8,10 @@ from __future__ import annotations
 import html
 import http.client
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -32,17 +25,18 @@ import redis
 from inkstand.accounts.models import Role
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import PASSWORD, Factory, comment_form, need_service, separate_app
+from tests.helpers import (
+    PASSWORD,
+    SERVER_HOST,
+    Factory,
+    comment_form,
+    need_service,
+    process_env,
+    separate_app,
+    serving,
+)
 
-HOST = "127.0.0.1"
-START_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+HOST = SERVER_HOST
 
 
 class Browser:
@@ -75,66 +69,14 @@ class Browser:
         assert "Log out" in self.get("/")
 
 
-def start(port: int, env: dict[str, str], log: Path, *options: str) -> subprocess.Popen[bytes]:
-    inkstand = shutil.which("inkstand", path=str(Path(sys.executable).parent)) or "inkstand"
-    command = [inkstand, "serve", "--bind", f"{HOST}:{port}", *options]
-    with log.open("wb") as output:  # the child keeps its own copy of the file
-        return subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    ends = time.monotonic() + START_SECONDS
-    while time.monotonic() < ends:
-        assert process.poll() is None, f"the app process stopped:\n{log.read_text()}"
-        connection = http.client.HTTPConnection(HOST, port, timeout=1)
-        try:
-            connection.request("GET", "/")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    pytest.fail(f"the app process did not start serving:\n{log.read_text()}")
-
-
 def base_env(database_url: str) -> dict[str, str]:
     """The environment of an app process: this run's settings, none inherited."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")},
-        "INKSTAND_DATABASE_URL": database_url,
-        "INKSTAND_SECRET_KEY": "processes-test-key",
-        "INKSTAND_COMMENT_MIN_SECONDS": "0",
-        "INKSTAND_LOG_LEVEL": "WARNING",
-        "INKSTAND_LIVE_HEARTBEAT_SECONDS": "1",  # a closed stream is noticed at once
-    }
-
-
-@contextmanager
-def serving(
-    tmp_path: Path, env: dict[str, str], names: tuple[str, ...], *options: str
-) -> Iterator[list[str]]:
-    """An `inkstand serve` for each name, each with its own instance folder; their
-    base URLs. Every process is stopped on the way out."""
-    processes = []
-    try:
-        bases = []
-        for name in names:
-            port, log = free_port(), tmp_path / f"{name}.log"
-            instance = tmp_path / name
-            instance.mkdir()
-            process = start(port, {**env, "INKSTAND_INSTANCE_PATH": str(instance)}, log, *options)
-            processes.append(process)
-            wait_until_serving(port, process, log)
-            bases.append(f"http://{HOST}:{port}")
-        yield bases
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
+    return process_env(
+        DATABASE_URL=database_url,
+        SECRET_KEY="processes-test-key",
+        COMMENT_MIN_SECONDS="0",
+        LIVE_HEARTBEAT_SECONDS="1",  # a closed stream is noticed at once
+    )
 
 
 def seed(app: Any) -> dict[str, Any]:

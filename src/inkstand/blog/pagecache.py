@@ -18,7 +18,7 @@ from datetime import datetime
 from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
-from inkstand import runtime
+from inkstand import metrics, runtime
 from inkstand.blog import reading
 from inkstand.extensions import cache, db
 from inkstand.site import services as site_services
@@ -104,6 +104,7 @@ def _serve_cached() -> ResponseReturnValue | None:
     if not _eligible():
         return None
     entry = cache.get(_key(_version().current()))
+    metrics.PAGE_CACHE.labels("miss" if entry is None else "hit").inc()
     if entry is None:
         return None
     body, headers = entry
