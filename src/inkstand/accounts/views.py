@@ -77,12 +77,13 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     site = site_settings()
     if form.validate_on_submit():
+        confirm = site.email_confirmation == EmailConfirmation.REQUIRED
         try:
-            user = _register(form, confirm=site.email_confirmation == EmailConfirmation.REQUIRED)
+            user = _register(form, confirm=confirm)
         except Invalid as error:
             form.add_errors(error)
         else:
-            if user is None or not user.email_confirmed:
+            if user is None or (confirm and not user.email_confirmed):
                 # The same answer for a new address and one that has an account.
                 return redirect(url_for("accounts.registered"))
             _start_session(user)
