@@ -129,3 +129,13 @@ class DisableTwoFactorForm(Form):
         render_kw={"autocomplete": "one-time-code", "spellcheck": "false"},
         description="From your authenticator app, or a recovery code.",
     )
+
+
+class EnrolForm(Form):
+    code = StringField(
+        "Code",
+        [DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                   "spellcheck": "false", "autocapitalize": "off"},
+        description="The six digits the app shows for this site now.",
+    )  # fmt: skip

@@ -27,6 +27,7 @@ from inkstand.accounts.forms import (
     CodeForm,
     ConfirmEmailForm,
     DisableTwoFactorForm,
+    EnrolForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -495,7 +496,7 @@ def two_factor() -> ResponseReturnValue:
         return page
     secret = session.get(_ENROLLING) or twofactor.new_secret()
     session[_ENROLLING] = secret
-    form = CodeForm()
+    form = EnrolForm()
     if form.validate_on_submit():
         try:
             codes = twofactor.enable(db.session, user, secret, form.code.data or "", runtime.now())
@@ -550,8 +551,9 @@ def _enrol_first() -> ResponseReturnValue | None:
     requires it of them, before anything else."""
     if request.endpoint in _WHILE_ENROLLING or request.path.startswith("/api"):
         return None
-    if "_user_id" not in session:
-        return None
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remembered not in request.cookies:
+        return None  # a visitor: no account to load
     user = runtime.user()
     if user is None or not user.has_role(Role.EDITOR) or user.two_factor:
         return None
