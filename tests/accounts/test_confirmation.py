@@ -25,6 +25,7 @@ from tests.helpers import (
     Outbox,
     assert_form_error,
     comment_form,
+    count_queries,
     errors_on,
     form_values,
     login,
@@ -309,3 +310,10 @@ def test_an_admin_sets_the_requirements_on_the_settings_page(client, admin):
 def test_only_admins_change_them(client, factory, admin, role):
     login(client, factory.user(role))
     assert client.get("/admin/settings").status_code == 403
+
+
+def test_the_pages_run_a_fixed_number_of_queries(client, admin, outbox, queries):
+    register(client)
+    link = link_in(outbox.messages()[0])
+    assert count_queries(client, queries, "/register/sent") == 1  # the site settings
+    assert count_queries(client, queries, link) == 2  # the account, the site settings
