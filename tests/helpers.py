@@ -4,6 +4,7 @@ another test module or a conftest."""
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import html
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import Select, event, func, insert, select
@@ -93,6 +94,7 @@ class Factory:
         user = accounts.register(
             db.session, runtime.get().passwords, name, kw.pop("email", f"{name}@example.com"),
             kw.pop("password", PASSWORD), registration_open=True, new_account_role=Role(role).value,
+            confirmed=kw.pop("confirmed", True),
         )  # fmt: skip
         if user.role != Role(role):  # the first account is always admin
             user.role = Role(role).value
@@ -230,6 +232,23 @@ class Doors:
         return self.client.open(url, method=method, headers=headers, json=body)
 
 
+class Mail(EmailMessage):
+    """A mail as read by a test: ``get_content()`` of a mail with a plain-text and an HTML
+    part is its plain text (``get_body(("html",))`` is the other)."""
+
+    def get_content(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_multipart():
+            plain = self.get_body(("plain",))
+            assert plain is not None, "no plain-text part"
+            return plain.get_content(*args, **kwargs)
+        return super().get_content(*args, **kwargs)
+
+
+def read_mail(data: bytes) -> Mail:
+    mail: Mail = email.message_from_bytes(data, _class=Mail, policy=email.policy.default)
+    return mail
+
+
 class Outbox:
     """The mail the app wrote to instance/outbox/ (no MAIL_SERVER in tests); emptied
     when made."""
@@ -239,11 +258,43 @@ class Outbox:
         for path in self.folder.glob("*.eml"):
             path.unlink()
 
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
+    def messages(self) -> list[Mail]:
+        return [read_mail(path.read_bytes()) for path in sorted(self.folder.glob("*.eml"))]
+
+
+class SmtpInbox:
+    """What a real SMTP server (aiosmtpd) received, each mail as its bytes."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+    def mails(self) -> list[Mail]:
+        return [read_mail(data) for data in self.messages]
+
+
+@contextmanager
+def smtp_server(app: Flask) -> Iterator[SmtpInbox]:
+    """A real SMTP server on a free loopback port, and ``app``'s mailer sending to it."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    current = runtime.get() if has_app_context() else app.extensions["inkstand"]
+    mailer = dataclasses.replace(current.mailer, server="127.0.0.1", port=port, use_tls=False)
+    app.extensions["inkstand"] = dataclasses.replace(current, mailer=mailer)
+    try:
+        yield inbox
+    finally:
+        app.extensions["inkstand"] = current
+        controller.stop()
 
 
 def _any_value(converter: BaseConverter) -> str | int:

@@ -154,6 +154,8 @@ KINDS: dict[str, tuple[str, re.Pattern[str], limits.Policy]] = {
     "log-in": ("POST", re.compile(r"/login$"), limits.LOGIN),
     "registration": ("POST", re.compile(r"^(/register|/api/users)$"), limits.REGISTER),
     "password reset": ("POST", re.compile(r"/password/forgot$"), limits.PASSWORD_RESET),
+    "two-factor code": ("POST", re.compile(r"^/(login/code|settings/two-f.*)$"), limits.TWO_FACTOR),
+    "confirmation mail": ("POST", re.compile(r"^/confirm/resend$"), limits.CONFIRMATION_MAIL),
     "live comments": ("GET", re.compile(r"/comments/(stream|updates)$"), limits.LIVE),
     "preview": ("POST", re.compile(r"/preview$"), limits.PREVIEW),
     "autosave": ("POST", re.compile(r"/autosave$"), limits.AUTOSAVE),
@@ -188,6 +190,7 @@ def test_every_route_of_a_limited_kind_carries_its_policy(app):
     # Each kind is taken through every door that offers it.
     doors = {kind: len(rules) for kind, rules in seen.items()}
     assert doors == {"comment": 3, "log-in": 2, "registration": 2, "password reset": 1,
+                     "two-factor code": 3, "confirmation mail": 1,
                      "live comments": 2, "preview": 1, "autosave": 1,
                      "native API": doors["native API"]}  # fmt: skip
     assert doors["native API"] > 5

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from inkstand.mail import Mailer
+from tests.helpers import read_mail
 
 
 class Inbox:
@@ -43,7 +42,7 @@ def test_smtp_delivery(smtp, tmp_path):
     mailer = Mailer(sender="Inkstand <blog@example.com>", outbox=tmp_path, server="127.0.0.1",
                     port=port, use_tls=False)  # fmt: skip
     mailer.send("ada@example.com", "Hello", "A body.")
-    message = message_from_bytes(inbox.messages[0], policy=default)
+    message = read_mail(inbox.messages[0])
     assert message["To"] == "ada@example.com"
     assert message["Subject"] == "Hello"
     assert message.get_content().strip() == "A body."
@@ -53,4 +52,4 @@ def test_smtp_delivery(smtp, tmp_path):
 def test_without_a_server_mail_is_written_to_the_outbox(tmp_path):
     Mailer(sender="blog@example.com", outbox=tmp_path / "outbox").send("a@example.com", "S", "B")
     (written,) = (tmp_path / "outbox").iterdir()
-    assert message_from_bytes(written.read_bytes(), policy=default)["Subject"] == "S"
+    assert read_mail(written.read_bytes())["Subject"] == "S"

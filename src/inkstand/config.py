@@ -77,6 +77,17 @@ SETTINGS: tuple[Setting, ...] = (
         86400,
         "Seconds a link that confirms a new e-mail address for an account stays valid.",
     ),
+    Setting(
+        "EMAIL_CONFIRM_MAX_AGE",
+        172800,
+        "Seconds the link mailed at registration to confirm an account's address stays valid.",
+    ),
+    Setting(
+        "TWO_FACTOR_LOGIN_SECONDS",
+        300,
+        "Seconds a log-in may wait for its two-factor code after the password was right; "
+        "then it starts again from the password.",
+    ),
     Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(
@@ -111,6 +122,23 @@ SETTINGS: tuple[Setting, ...] = (
         "5 per hour;10 per day",
         "Links to confirm a new e-mail address an account may ask for (Flask-Limiter "
         "notation): each one mails an address the account does not own yet.",
+    ),
+    Setting(
+        "CONFIRMATION_MAIL_LIMITS_PER_ACCOUNT",
+        "3 per hour;10 per day",
+        "New links to confirm the address given at registration an account may ask for "
+        "(Flask-Limiter notation).",
+    ),
+    Setting(
+        "TWO_FACTOR_LIMITS_PER_ACCOUNT",
+        "5 per minute;20 per hour",
+        "Wrong two-factor or recovery codes allowed per account, at log-in, enrolment and "
+        "when turning it off (Flask-Limiter notation).",
+    ),
+    Setting(
+        "TWO_FACTOR_LIMITS_PER_ADDRESS",
+        "20 per minute;100 per hour",
+        "Wrong two-factor or recovery codes allowed per client address (Flask-Limiter notation).",
     ),
     Setting(
         "PREVIEW_LIMITS_PER_ACCOUNT",

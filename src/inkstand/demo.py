@@ -84,7 +84,7 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
     for username, name, bio in WRITERS:
         user = accounts.register(
             session, passwords, username, f"{username}@example.com", admin_password + username,
-            registration_open=True, new_account_role=Role.AUTHOR.value,
+            registration_open=True, new_account_role=Role.AUTHOR.value, confirmed=True,
         )  # fmt: skip
         profile = accounts.AccountChanges(display_name=name, bio=bio)
         accounts.update_account(session, passwords, user, profile)
@@ -137,7 +137,7 @@ def _discuss(
             parent = comments.post_comment(session, commenter, post.id, data, now, "open", rules).id
     reader = accounts.register(
         session, passwords, "dana", "dana@example.com", admin_password + "dana",
-        registration_open=True, new_account_role=Role.READER.value,
+        registration_open=True, new_account_role=Role.READER.value, confirmed=True,
     )  # fmt: skip
     first = comments.CommentInput(body="First time here. Lovely writing!")
     comments.post_comment(session, reader, recent[-1].id, first, now, "hold_first", rules)

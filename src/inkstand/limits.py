@@ -168,6 +168,22 @@ ADDRESS_CHANGE = Policy(
     (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
     methods=POST,
 )
+CONFIRMATION_MAIL = Policy(
+    "confirmation-mail",
+    (Budget("confirmation-mail-account", "CONFIRMATION_MAIL_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
+    methods=POST,
+)
+# Codes typed at log-in, at enrolment and to turn two-factor log-in off: only wrong ones
+# spend, per account (the one logging in, or the logged-in one) and per address.
+TWO_FACTOR = Policy(
+    "two-factor",
+    (
+        Budget("two-factor-account", "TWO_FACTOR_LIMITS_PER_ACCOUNT", Per.ACCOUNT),
+        Budget("two-factor-address", "TWO_FACTOR_LIMITS_PER_ADDRESS", Per.ADDRESS),
+    ),
+    methods=POST,
+    only_failures=True,
+)
 PREVIEW = Policy(
     "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
@@ -183,4 +199,7 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, PREVIEW, AUTOSAVE, LIVE, API)
+POLICIES = (
+    COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, CONFIRMATION_MAIL, TWO_FACTOR,
+    PREVIEW, AUTOSAVE, LIVE, API,
+)  # fmt: skip

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import smtplib
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -23,11 +27,16 @@ class Mailer:
     use_tls: bool = True
 
     def send(self, to: str, subject: str, body: str) -> None:
+        """Send ``body`` as plain text, and as HTML drawn from it (its links made links)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        message["Message-ID"] = make_msgid(domain=domain)
         message.set_content(body)
+        message.add_alternative(as_html(body), subtype="html")
         if self.server:
             self._send_smtp(message)
         else:
@@ -47,3 +56,16 @@ class Mailer:
         path = self.outbox / f"{time.time_ns()}.eml"
         path.write_bytes(message.as_bytes())
         log.info("mail to %s written to %s: %s", message["To"], path, message["Subject"])
+
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def as_html(text: str) -> str:
+    """A plain-text mail as HTML: each paragraph a <p>, each address a link, all escaped."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = html.escape(block, quote=True)
+        linked = _LINK.sub(lambda m: f'<a href="{m[0]}">{m[0]}</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return "<!doctype html>\n<html><body>\n" + "\n".join(paragraphs) + "\n</body></html>\n"

@@ -32,6 +32,7 @@ class Runtime:
     passwords: Passwords
     reset_links: ResetLinks
     address_links: AddressLinks
+    confirm_links: AddressLinks  # the link that confirms the address given at registration
     mailer: Mailer
     jobs: Jobs
 
@@ -42,6 +43,9 @@ def init_app(app: Flask) -> None:
         passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
         reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
         address_links=AddressLinks(cfg["SECRET_KEY"], cfg["EMAIL_CHANGE_MAX_AGE"]),
+        confirm_links=AddressLinks(
+            cfg["SECRET_KEY"], cfg["EMAIL_CONFIRM_MAX_AGE"], purpose="email-confirm"
+        ),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",

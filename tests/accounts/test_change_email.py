@@ -8,8 +8,6 @@ import dataclasses
 import re
 import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.policy import default
 
 import itsdangerous.timed
 import pytest
@@ -18,7 +16,7 @@ from aiosmtpd.controller import Controller
 from inkstand import runtime
 from inkstand.accounts.models import Role, User
 from inkstand.extensions import db
-from tests.helpers import PASSWORD, Outbox, errors_on, login, submit
+from tests.helpers import PASSWORD, Outbox, errors_on, login, read_mail, submit
 
 PAGE = "/settings/email"
 LINK = re.compile(r"http://inkstand\.test(/settings/email/confirm/\S+)")
@@ -258,9 +256,9 @@ def smtp(app, monkeypatch) -> Iterator[_Inbox]:
 def test_the_link_goes_through_smtp_and_works_when_followed(client, ada, smtp):
     login(client, ada)
     ask(client)
-    mail = message_from_bytes(smtp.messages[0], policy=default)
+    mail = read_mail(smtp.messages[0])
     assert mail["To"] == "ada.new@example.com"
     assert confirm(client, link_in(mail)).status_code == 302
-    told = message_from_bytes(smtp.messages[1], policy=default)
+    told = read_mail(smtp.messages[1])
     assert told["To"] == "ada@example.com"
     assert address_of(ada) == "ada.new@example.com"

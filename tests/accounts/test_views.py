@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import re
 import socket
 from dataclasses import replace
@@ -16,7 +14,7 @@ from sqlalchemy import func, select
 from inkstand import runtime
 from inkstand.accounts.models import Role, User
 from inkstand.extensions import db
-from tests.helpers import PASSWORD, csrf_token, login, submit
+from tests.helpers import PASSWORD, csrf_token, login, read_mail, submit
 
 
 def _users() -> int:
@@ -183,7 +181,7 @@ def _outbox(app) -> list[Path]:
 
 
 def _reset_link(app) -> str:
-    message = email.message_from_bytes(_outbox(app)[-1].read_bytes(), policy=email.policy.default)
+    message = read_mail(_outbox(app)[-1].read_bytes())
     text = message.get_content()
     return re.search(r"http://inkstand.test(/password/reset/\S+)", text)[1]
 
@@ -325,7 +323,7 @@ def test_reset_link_uses_the_configured_site_url_not_the_host_header(
     monkeypatch.setitem(app.config, "SITE_URL", "https://blog.example.com/")
     factory.user(email="ada@example.com")
     submit(client, "/password/forgot", {"email": "ada@example.com"})
-    message = email.message_from_bytes(_outbox(app)[-1].read_bytes(), policy=email.policy.default)
+    message = read_mail(_outbox(app)[-1].read_bytes())
     assert "https://blog.example.com/password/reset/" in message.get_content()
     assert "inkstand.test" not in message.get_content()  # the request's host
 

@@ -32,7 +32,7 @@ def test_no_axe_violations(
     axe = Axe()
     found = {}
     for path in ["/", f"/posts/{post.slug}", "/tags/a11y", f"/authors/{author.username}",
-                 "/archive", month, "/login", "/register", "/password/forgot",
+                 "/archive", month, "/login", "/register", "/register/sent", "/password/forgot",
                  "/search?q=accessible+section", "/search?q=nothing+matches"]:  # fmt: skip
         page.goto(path)
         violations = axe.run(page).response["violations"]

@@ -96,7 +96,7 @@ def test_a_reader_s_comment_is_mailed_to_the_post_s_author(
     body = mail.get_content()
     assert mail["To"] == "writer@example.com"
     assert mail["Subject"] == "rita commented on “Tea & <Cake>”"
-    assert mail.get_content_type() == "text/plain"
+    assert mail.get_body(("plain",)).get_content_type() == "text/plain"
     assert body.startswith("Hello writer,\n")
     assert "rita commented on your post “Tea & <Cake>”:" in body
     assert "    Lovely **cake**. Second line.\n" in body  # the text as written, one line

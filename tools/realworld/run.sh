@@ -27,6 +27,8 @@ export INKSTAND_INSTANCE_PATH="$WORK/instance"
 "$BIN/inkstand" db upgrade >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log"; exit 1; }
 # A Conduit-style community: everyone who signs up may write.
 "$BIN/inkstand" site set new_account_role author
+# Registration answers with a token at once, as the specification has it (docs/api.md).
+"$BIN/inkstand" site set email_confirmation off
 "$BIN/inkstand" serve --bind "127.0.0.1:$PORT" --workers 1 >"$WORK/server.log" 2>&1 &
 APP_PID=$!
 

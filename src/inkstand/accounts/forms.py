@@ -104,3 +104,38 @@ class ChangeEmailForm(Form):
 class ConfirmEmailForm(Form):
     """Only the button (and its CSRF token): a mail scanner that follows the link
     changes nothing."""
+
+
+class CodeForm(Form):
+    code = StringField(
+        "Code",
+        [DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                   "spellcheck": "false", "autocapitalize": "off"},
+        description="The six digits your authenticator app shows now, or one of your "
+        "recovery codes.",
+    )  # fmt: skip
+
+
+class DisableTwoFactorForm(Form):
+    current_password = PasswordField(
+        "Current password",
+        [DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code",
+        [DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false"},
+        description="From your authenticator app, or a recovery code.",
+    )
+
+
+class EnrolForm(Form):
+    code = StringField(
+        "Code",
+        [DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                   "spellcheck": "false", "autocapitalize": "off"},
+        description="The six digits the app shows for this site now.",
+    )  # fmt: skip

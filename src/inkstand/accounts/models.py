@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, true
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
@@ -23,6 +23,13 @@ class Role(StrEnum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+
+class EmailConfirmation(StrEnum):
+    """The values of the site setting ``email_confirmation``."""
+
+    REQUIRED = "required"  # an account confirms its address before it comments
+    OFF = "off"  # not required: accounts comment at once
 
 
 class User(PublicContent, Base):
@@ -42,12 +49,24 @@ class User(PublicContent, Base):
     # The nonce the one live link confirming a new address carries (see
     # passwords.AddressLinks); None when no change of address is waiting.
     email_change_nonce: Mapped[str | None] = mapped_column(String(32))
+    # When the account holder proved the address is hers (a link mailed to it, or an
+    # operator's account); None until then. See accounts.permissions.must_confirm.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The nonce the one live link confirming the address at registration carries.
+    email_confirm_nonce: Mapped[str | None] = mapped_column(String(32))
+    # Two-factor log-in: the TOTP secret (base32) once enrolled, and the last time step
+    # a code was accepted for, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
     private_fields = frozenset(
-        {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
-    )
+        {
+            "email", "password_hash", "role", "notify_comments", "email_change_nonce",
+            "email_confirmed_at", "email_confirm_nonce", "totp_secret", "totp_last_step",
+        }
+    )  # fmt: skip
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True
@@ -64,6 +83,15 @@ class User(PublicContent, Base):
     @property
     def password_fingerprint(self) -> str:
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether a log-in asks for a code after the password."""
+        return self.totp_secret is not None
 
     @property
     def role_enum(self) -> Role:
@@ -108,6 +136,18 @@ class Follow(PublicContent, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_follows_followed_id_follower_id", "followed_id", "follower_id"),)
+
+
+class RecoveryCode(Base):
+    """One of the single-use codes that stand in for a two-factor code when the phone
+    is lost. Only a SHA-256 of each is kept: a code holds 64 random bits, shown once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TokenScope(StrEnum):

@@ -71,3 +71,34 @@ def address_taken(mailer: Mailer, email: str, *, site_title: str) -> None:
         "already have an account: log in, or reset your password if you forgot it.\n"
     )
     _send(mailer, email, f"Your address on {site_title}", body, "address taken notice")
+
+
+def confirm_registration(
+    mailer: Mailer, user: User, link: str, max_age: int, *, site_title: str
+) -> None:
+    """Mail ``user`` the link that confirms the address she registered with."""
+    hours = max(1, max_age // 3600)
+    body = (
+        f"Hello {user.name},\n\nWelcome to {site_title}. To confirm that this is the "
+        f"address of your account '{user.username}', open this link within {hours} "
+        f"hour(s) and press the button:\n\n{link}\n\n"
+        "The link works once. Until then you can read and log in, but not comment.\n"
+        "If you did not register, ignore this message.\n"
+    )
+    _send(mailer, user.email, f"Confirm your address on {site_title}", body,
+          f"registration confirmation for account {user.id}")  # fmt: skip
+
+
+def registration_attempt(
+    mailer: Mailer, email: str, login_url: str, reset_url: str, *, site_title: str
+) -> None:
+    """Tell the owner of ``email`` that someone tried to register a new account with it."""
+    body = (
+        f"Hello,\n\nSomeone tried to register a new account on {site_title} with this "
+        "address. It already belongs to your account, so no account was made.\n\n"
+        f"If it was you, log in:\n\n{login_url}\n\n"
+        f"or, if you forgot your password, reset it:\n\n{reset_url}\n\n"
+        "If it was not you, you need do nothing: your account is unchanged.\n"
+    )
+    _send(mailer, email, f"Someone tried to register with your address on {site_title}",
+          body, "registration attempt notice")  # fmt: skip

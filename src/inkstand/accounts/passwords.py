@@ -90,16 +90,19 @@ class LinkProblem(StrEnum):
 
 
 class AddressLinks:
-    """Signed, expiring, single-use links that confirm a new address for an account.
+    """Signed, expiring, single-use links that confirm an address for an account: a new
+    address (``purpose`` "email-change", the nonce in ``User.email_change_nonce``), or
+    the address given at registration ("email-confirm", ``User.email_confirm_nonce``).
 
-    A link names the account, the address and a nonce kept on the account
-    (``User.email_change_nonce``) until the link is used or a newer one is asked
-    for: either clears or replaces it, so a link works once.
+    A link names the account, the address and a nonce kept on the account until the
+    link is used or a newer one is asked for: either clears or replaces it, so a link
+    works once. Each purpose signs with its own salt: one kind never opens the other.
     """
 
-    def __init__(self, secret_key: str, max_age: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="inkstand.email-change")
+    def __init__(self, secret_key: str, max_age: int, purpose: str = "email-change") -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=f"inkstand.{purpose}")
         self.max_age = max_age
+        self._nonce = "email_confirm_nonce" if purpose == "email-confirm" else "email_change_nonce"
 
     def issue(self, user: User, email: str, nonce: str) -> str:
         return self._serializer.dumps({"uid": user.id, "email": email, "n": nonce})
@@ -119,7 +122,6 @@ class AddressLinks:
             return LinkProblem.BROKEN
         return uid, email, nonce
 
-    @staticmethod
-    def matches(user: User, nonce: str) -> bool:
-        current = user.email_change_nonce
+    def matches(self, user: User, nonce: str) -> bool:
+        current: str | None = getattr(user, self._nonce)
         return current is not None and hmac.compare_digest(current, nonce)

@@ -17,9 +17,16 @@ from sqlalchemy.exc import IntegrityError
 
 from inkstand import marks, text
 from inkstand.accounts import notices, permissions
-from inkstand.accounts.models import ApiToken, Follow, Role, User, UsernameRedirect
+from inkstand.accounts.models import (
+    ApiToken,
+    EmailConfirmation,
+    Follow,
+    Role,
+    User,
+    UsernameRedirect,
+)
 from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
-from inkstand.db import DbSession
+from inkstand.db import DbSession, utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.mail import Mailer
 
@@ -67,8 +74,48 @@ def register(
     *,
     registration_open: bool,
     new_account_role: str,
+    confirmed: bool = False,
 ) -> User:
-    """Create an account. The very first one is the admin. Raises Invalid or Forbidden."""
+    """Create an account. The very first one is the admin, its address taken as
+    confirmed, as is the address of an account made with ``confirmed`` (by the
+    operator). Raises Invalid (a taken address among the rest) or Forbidden."""
+    first, username, email = _check_new_account(
+        session, username, email, password, registration_open=registration_open, tell_taken=True
+    )
+    return _create(session, passwords, username, email, password,
+                   role=Role.ADMIN.value if first else new_account_role,
+                   confirmed=first or confirmed)  # fmt: skip
+
+
+def register_at_once(
+    session: DbSession, passwords: Passwords, username: str, email: str, password: str, *,
+    registration_open: bool, new_account_role: str, email_confirmation: str, register_page: str,
+) -> User:  # fmt: skip
+    """Register for a door that answers with the account at once (the RealWorld API,
+    whose answer carries a token). Where the site confirms addresses, such an answer
+    would tell whether an address has an account, so only the very first account may
+    register this way; anyone else is sent to ``register_page``. Raises Forbidden or
+    Invalid."""
+    if email_confirmation == EmailConfirmation.REQUIRED and session.scalar(
+        select(User.id).limit(1)
+    ):
+        raise Forbidden(
+            f"This site confirms e-mail addresses: register at {register_page}, open the "
+            "link mailed to you, then log in here."
+        )
+    return register(
+        session, passwords, username, email, password,
+        registration_open=registration_open, new_account_role=new_account_role,
+    )  # fmt: skip
+
+
+def _check_new_account(
+    session: DbSession, username: str, email: str, password: str, *, registration_open: bool,
+    tell_taken: bool = False,
+) -> tuple[bool, str, str]:  # fmt: skip
+    """Whether this is the first account, and the name and address cleaned. Raises
+    Forbidden (registration closed) or Invalid (every field's problems; whether the
+    address has an account only when ``tell_taken``)."""
     first = session.scalar(select(func.count(User.id))) == 0
     if not first and not registration_open:
         raise Forbidden("Registration is closed on this site.")
@@ -81,14 +128,22 @@ def register(
     except Invalid as exc:
         errors.update(exc.errors)
     if not errors:
-        errors.update(_taken(session, username, email))
+        errors.update(_taken(session, username, email if tell_taken else ""))
     if problems := _password_errors(password, username, email):
         errors["password"] = problems
     if errors:
         raise Invalid(errors)
+    return first, username, email
 
-    role = Role.ADMIN.value if first else new_account_role
-    user = User(username=username, email=email, password_hash=passwords.hash(password), role=role)
+
+def _create(
+    session: DbSession, passwords: Passwords, username: str, email: str, password: str, *,
+    role: str, confirmed: bool,
+) -> User:  # fmt: skip
+    user = User(
+        username=username, email=email, password_hash=passwords.hash(password), role=role,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )  # fmt: skip
     session.add(user)
     _take_name(session, username)
     try:
@@ -96,6 +151,72 @@ def register(
     except IntegrityError as exc:  # a twin registration won the race
         session.rollback()
         raise Invalid.field("username", "That username or e-mail is already registered.") from exc
+    return user
+
+
+def sign_up(
+    session: DbSession,
+    passwords: Passwords,
+    links: AddressLinks,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    registration_open: bool,
+    new_account_role: str,
+    mail: AddressMail,
+) -> User | None:
+    """Register where addresses are confirmed, telling no one whether an address has
+    an account: a new address gets an account and a link to confirm it; an address
+    that has one gets no account, and its owner a mail saying someone tried. The
+    caller says the same either way (it gets the account, or None). The very first
+    account is made confirmed and needs no link. Raises Invalid (a bad or taken
+    username, a bad address or password, as for anyone) or Forbidden."""
+    first, username, email = _check_new_account(
+        session, username, email, password, registration_open=registration_open
+    )
+    if session.scalar(select(User.id).where(User.email == email)):
+        passwords.hash(password)  # as long as making an account takes
+        notices.registration_attempt(
+            mail.mailer, email, mail.login_url, mail.reset_url, site_title=mail.site_title
+        )
+        return None
+    role = Role.ADMIN.value if first else new_account_role
+    user = _create(session, passwords, username, email, password, role=role, confirmed=first)
+    if not first:
+        send_confirmation(session, links, user, mail)
+    return user
+
+
+def send_confirmation(
+    session: DbSession, links: AddressLinks, user: User, mail: AddressMail
+) -> None:
+    """Mail ``user`` a new link that confirms her address; older links stop working.
+    Raises Invalid when the address is confirmed already."""
+    if user.email_confirmed:
+        raise Invalid.field("email", "Your address is confirmed already.")
+    user.email_confirm_nonce = secrets.token_urlsafe(16)
+    session.commit()
+    token = links.issue(user, user.email, user.email_confirm_nonce)
+    notices.confirm_registration(
+        mail.mailer, user, mail.link_for(token), links.max_age, site_title=mail.site_title
+    )
+
+
+def pending_confirmation(session: DbSession, links: AddressLinks, token: str) -> User:
+    """The account a registration's confirmation link names. Raises Invalid (on
+    "token", saying why: expired, used or replaced, or not valid)."""
+    user, email = _linked(session, links, token)
+    if email != user.email:  # the account took another address since
+        raise Invalid.field("token", _LINK_PROBLEMS[LinkProblem.USED])
+    return user
+
+
+def confirm_address(session: DbSession, links: AddressLinks, token: str, now: datetime) -> User:
+    """Mark the address a link names as confirmed, once. Raises Invalid (a bad link)."""
+    user = pending_confirmation(session, links, token)
+    user.email_confirmed_at, user.email_confirm_nonce = now, None
+    session.commit()
     return user
 
 
@@ -116,7 +237,7 @@ def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]
     errors: dict[str, list[str]] = {}
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         errors["username"] = ["That username is taken."]
-    if session.scalar(select(User.id).where(User.email == email)):
+    if email and session.scalar(select(User.id).where(User.email == email)):
         errors["email"] = ["That e-mail address is already registered."]
     return errors
 
@@ -236,6 +357,8 @@ class AddressMail:
     mailer: Mailer
     site_title: str
     link_for: Callable[[str], str]
+    login_url: str = ""  # where a mail to the owner of a taken address sends her
+    reset_url: str = ""
 
 
 def request_email_change(
@@ -278,6 +401,10 @@ _LINK_PROBLEMS = {
 def pending_email_change(session: DbSession, links: AddressLinks, token: str) -> tuple[User, str]:
     """The account and new address a confirmation link names. Raises Invalid (on
     "token", saying why: expired, used or replaced, or not valid)."""
+    return _linked(session, links, token)
+
+
+def _linked(session: DbSession, links: AddressLinks, token: str) -> tuple[User, str]:
     found = links.read(token)
     if isinstance(found, LinkProblem):
         raise Invalid.field("token", _LINK_PROBLEMS[found])
@@ -298,6 +425,7 @@ def confirm_email_change(
     user, email = pending_email_change(session, links, token)
     old = user.email
     user.email, user.email_change_nonce = email, None
+    user.email_confirmed_at = utcnow()  # the link was opened at the address
     try:
         session.commit()
     except IntegrityError as exc:  # another account took the address since the link went out
@@ -385,6 +513,8 @@ def update_account(
     if errors:
         raise Invalid(errors)
     _rename(session, user, username)
+    if email != user.email:  # an API changes it at once: the new address is not confirmed
+        user.email_confirmed_at = None
     user.email, user.image_url = email, image_url
     user.display_name, user.bio = display_name, bio
     if changes.password is not None:
@@ -523,5 +653,5 @@ def create_admin(
     """Create an admin account from the command line, whatever the site settings."""
     return register(
         session, passwords, username, email, password,
-        registration_open=True, new_account_role=Role.ADMIN.value,
+        registration_open=True, new_account_role=Role.ADMIN.value, confirmed=True,
     )  # fmt: skip

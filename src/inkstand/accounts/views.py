@@ -17,13 +17,17 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
+from markupsafe import Markup
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, tokens
+from inkstand.accounts import permissions, services, tokens, twofactor
 from inkstand.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
+    CodeForm,
     ConfirmEmailForm,
+    DisableTwoFactorForm,
+    EnrolForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -31,7 +35,7 @@ from inkstand.accounts.forms import (
     ResetPasswordForm,
     TokenForm,
 )
-from inkstand.accounts.models import User
+from inkstand.accounts.models import EmailConfirmation, Role, User
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
@@ -74,24 +78,88 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     site = site_settings()
     if form.validate_on_submit():
+        confirm = site.email_confirmation == EmailConfirmation.REQUIRED
         try:
-            user = services.register(
-                db.session,
-                runtime.get().passwords,
-                form.username.data or "",
-                form.email.data or "",
-                form.password.data or "",
-                registration_open=site.registration_open,
-                new_account_role=site.new_account_role,
-            )
+            user = _register(form, confirm=confirm)
         except Invalid as error:
             form.add_errors(error)
         else:
+            if user is None or (confirm and not user.email_confirmed):
+                # The same answer for a new address and one that has an account.
+                return redirect(url_for("accounts.registered"))
             _start_session(user)
             flash(f"Welcome to {site.title}, {user.username}.", "success")
             return redirect(url_for("blog.index"))
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
+
+
+def _register(form: RegisterForm, *, confirm: bool) -> User | None:
+    """The new account; None when the address has one (only said where addresses are
+    confirmed, and then only to its owner, by mail)."""
+    site, passwords = site_settings(), runtime.get().passwords
+    username, email = form.username.data or "", form.email.data or ""
+    password, role = form.password.data or "", site.new_account_role
+    if not confirm:
+        return services.register(
+            db.session, passwords, username, email, password,
+            registration_open=site.registration_open, new_account_role=role,
+        )  # fmt: skip
+    return services.sign_up(
+        db.session, passwords, runtime.get().confirm_links, username, email, password,
+        registration_open=site.registration_open, new_account_role=role, mail=_confirm_mail(),
+    )  # fmt: skip
+
+
+def _confirm_mail() -> services.AddressMail:
+    return services.AddressMail(
+        mailer=runtime.get().mailer,
+        site_title=site_settings().title,
+        link_for=lambda token: absolute_url("accounts.confirm_address", token=token),
+        login_url=absolute_url("accounts.login"),
+        reset_url=absolute_url("accounts.forgot_password"),
+    )
+
+
+@bp.get("/register/sent")
+def registered() -> ResponseReturnValue:
+    return render_template("accounts/registered.html")
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_address(token: str) -> ResponseReturnValue:
+    """Opening the link shows a button; only pressing it confirms the address."""
+    form = ConfirmEmailForm()
+    links = runtime.get().confirm_links
+    try:
+        user = services.pending_confirmation(db.session, links, token)
+        if form.validate_on_submit():
+            services.confirm_address(db.session, links, token, runtime.now())
+            flash("Your address is confirmed: you can comment now.", "success")
+            return redirect(url_for("blog.index" if runtime.user() else "accounts.login"))
+    except Invalid as error:
+        problem = error.errors["token"][0]
+        return render_template("accounts/confirm_invalid.html", problem=problem), 400
+    return render_template("accounts/confirm.html", form=form, user=user)
+
+
+@bp.post("/confirm/resend")
+@login_required
+@limits.CONFIRMATION_MAIL(account=runtime.user)  # each one mails the account's address
+def resend_confirmation() -> ResponseReturnValue:
+    user = runtime.user()
+    assert user is not None
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.send_confirmation(
+                db.session, runtime.get().confirm_links, user, _confirm_mail()
+            )
+        except Invalid as error:
+            flash(error.message, "info")
+        else:
+            flash(f"A new link is on its way to {user.email}. Older links no longer work.", "info")
+    return redirect(_safe_next() if request.args.get("next") else url_for("accounts.settings"))
 
 
 def _login_name() -> str | None:
@@ -106,12 +174,74 @@ def login() -> ResponseReturnValue:
         user = services.authenticate(
             db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
         )
+        if user is not None and user.two_factor:
+            _await_code(user, remember=bool(form.remember.data))
+            return redirect(url_for("accounts.login_code"))
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next())
         form.form_errors.append("That username or e-mail and password do not match.")
     status = 422 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
+
+
+AWAITING = "awaiting_code"  # the session's key while a log-in waits for its code
+
+
+def _await_code(user: User, *, remember: bool) -> None:
+    """The password was right; the session is not logged in until the code is, and
+    waits for it TWO_FACTOR_LOGIN_SECONDS at most."""
+    session.clear()
+    until = runtime.now().timestamp() + current_app.config["TWO_FACTOR_LOGIN_SECONDS"]
+    session[AWAITING] = {
+        "uid": user.id, "fp": user.password_fingerprint, "until": until,
+        "remember": remember, "next": _safe_next(),
+    }  # fmt: skip
+
+
+class _Awaiting:
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+
+
+def _awaiting_account() -> _Awaiting | None:
+    """The account a log-in waiting for its code is for (its code budget), or None."""
+    waiting = session.get(AWAITING)
+    return _Awaiting(int(waiting["uid"])) if isinstance(waiting, dict) else None
+
+
+def _awaited_user() -> User | None:
+    """The account the waiting log-in is for, while it may still finish."""
+    waiting = session.get(AWAITING)
+    if not isinstance(waiting, dict) or runtime.now().timestamp() > waiting.get("until", 0):
+        return None
+    user = db.session.get(User, int(waiting["uid"]))
+    if user is None or user.password_fingerprint != waiting.get("fp") or not user.two_factor:
+        return None
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limits.TWO_FACTOR(account=_awaiting_account)
+def login_code() -> ResponseReturnValue:
+    """The second step of a log-in with two-factor: the code from the app."""
+    user = _awaited_user()
+    if user is None:
+        session.pop(AWAITING, None)
+        flash("Log in again: the time to type your code ran out.", "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.check_code(db.session, user, form.code.data or "", runtime.now())
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            waiting = session[AWAITING]
+            _start_session(user, remember=bool(waiting.get("remember")))
+            return redirect(waiting.get("next") or url_for("blog.index"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/login_code.html", form=form), status
 
 
 @bp.post("/logout")
@@ -345,3 +475,89 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     token = tokens.revoke(db.session, runtime.user(), token_id, runtime.now())
     flash(f"The token “{token.name}” is revoked: it no longer opens the API.", "success")
     return redirect(url_for("accounts.api_tokens"))
+
+
+_ENROLLING = "two_factor_secret"  # the session's key for a secret being set up
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@login_required
+@limits.TWO_FACTOR(account=runtime.user)
+def two_factor() -> ResponseReturnValue:
+    """Set up two-factor log-in: a QR code and the typed secret, confirmed with a code;
+    then the recovery codes, shown once. With it on: how to turn it off."""
+    user = runtime.user()
+    assert user is not None
+    if user.two_factor:
+        left = twofactor.recovery_codes_left(db.session, user)
+        page = render_template(
+            "accounts/two_factor_on.html", form=DisableTwoFactorForm(), left=left
+        )
+        return page
+    secret = session.get(_ENROLLING) or twofactor.new_secret()
+    session[_ENROLLING] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.enable(db.session, user, secret, form.code.data or "", runtime.now())
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            session.pop(_ENROLLING, None)
+            page = render_template("accounts/recovery_codes.html", codes=codes)
+            return page, 200, {"Cache-Control": "no-store"}  # shown once: no cache keeps them
+    uri = twofactor.provisioning_uri(secret, user.username, site_settings().title)
+    page = render_template(
+        "accounts/two_factor.html", form=form, secret=twofactor.grouped(secret),
+        qr=Markup(twofactor.qr_svg(uri)),  # noqa: S704 (segno's SVG of our own address)
+    )  # fmt: skip
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/settings/two-factor/disable")
+@login_required
+@limits.TWO_FACTOR(account=runtime.user)
+def disable_two_factor() -> ResponseReturnValue:
+    user = runtime.user()
+    assert user is not None
+    form = DisableTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            twofactor.disable(
+                db.session, runtime.get().passwords, user, form.current_password.data or "",
+                form.code.data or "", runtime.now(),
+                required_for_staff=site_settings().two_factor_for_staff,
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Two-factor log-in is off: a log-in asks only for your password.", "success")
+            return redirect(url_for("accounts.settings"))
+    left = twofactor.recovery_codes_left(db.session, user)
+    page = render_template("accounts/two_factor_on.html", form=form, left=left)
+    return page, 422
+
+
+# Where an admin or editor who must set up two-factor log-in may still go meanwhile.
+_WHILE_ENROLLING = {
+    "accounts.two_factor", "accounts.logout", "accounts.confirm_address",
+    "accounts.resend_confirmation", "static",
+}  # fmt: skip
+
+
+@bp.before_app_request
+def _enrol_first() -> ResponseReturnValue | None:
+    """Send an admin or editor without two-factor log-in to set it up, where the site
+    requires it of them, before anything else."""
+    if request.endpoint in _WHILE_ENROLLING or request.path.startswith("/api"):
+        return None
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remembered not in request.cookies:
+        return None  # a visitor: no account to load
+    user = runtime.user()
+    if user is None or not user.has_role(Role.EDITOR) or user.two_factor:
+        return None
+    if not permissions.must_enrol(user, site_settings().two_factor_for_staff):
+        return None
+    flash("This site asks admins and editors to log in with a code: set it up first.", "info")
+    return redirect(url_for("accounts.two_factor"))

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from inkstand.accounts.models import Role
+from inkstand.accounts.models import EmailConfirmation, Role
 from inkstand.forms import Form
 from inkstand.site.models import CommentPolicy
 from inkstand.site.services import SEARCH_LANGUAGES
@@ -46,6 +46,21 @@ class SiteSettingsForm(Form):
             SelectChoice(CommentPolicy.CLOSED.value, "Closed: no new comments anywhere"),
         ],
         description="Editors and admins approve held comments, and authors those on their posts.",
+    )
+    email_confirmation = SelectField(
+        "E-mail confirmation",
+        choices=[
+            SelectChoice(EmailConfirmation.REQUIRED.value, "Required before commenting"),
+            SelectChoice(EmailConfirmation.OFF.value, "Not required"),
+        ],
+        description="Required: a new account confirms its address by a mailed link before it "
+        "comments, and registration tells no one whether an address has an account. Not "
+        "required: new accounts are logged in at once, and a taken address is said to be taken.",
+    )
+    two_factor_for_staff = BooleanField(
+        "Admins and editors must use two-factor log-in",
+        description="One without it is sent to set it up after logging in, and can do "
+        "nothing else until it is done.",
     )
     search_language = SelectField(
         "Search language",

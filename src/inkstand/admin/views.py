@@ -58,6 +58,8 @@ def settings() -> ResponseReturnValue:
                 new_account_role=form.new_account_role.data,
                 comment_policy=form.comment_policy.data,
                 search_language=form.search_language.data,
+                email_confirmation=form.email_confirmation.data,
+                two_factor_for_staff=bool(form.two_factor_for_staff.data),
             )
         except Invalid as error:
             form.add_errors(error)

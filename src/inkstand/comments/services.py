@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from inkstand import markup
+from inkstand.accounts import permissions as account_permissions
 from inkstand.accounts.models import User
 from inkstand.blog import permissions as post_permissions
 from inkstand.blog.models import Post
@@ -22,12 +23,17 @@ from inkstand.comments import notices, permissions
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
+from inkstand.site import services as site
 from inkstand.site.models import CommentPolicy
 
 BODY_MAX = 5000
 MAX_DEPTH = 2  # a comment (0), a reply (1) and a reply to that (2); deeper replies stay at 2
 REPEAT_WINDOW = timedelta(days=1)
 BULK_MAX = 100
+CONFIRM_FIRST = (
+    "Confirm your e-mail address before you comment: open the link we mailed you, or ask "
+    "for a new one on your settings page."
+)
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)")
 
 
@@ -154,6 +160,11 @@ def open_post(
         raise Forbidden("Log in to comment.")
     if not permissions.can_comment(actor, post, policy, now):
         raise Forbidden("Comments are closed on this post.")
+    # The site's setting is read only for an account not yet confirmed: most never pay it.
+    if not actor.email_confirmed and account_permissions.must_confirm(
+        actor, site.load(session).email_confirmation
+    ):
+        raise Forbidden(CONFIRM_FIRST)
     return post
 
 

@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from inkstand import limits, runtime
+from inkstand.accounts import permissions as account_permissions
 from inkstand.blog.models import Post
 from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
@@ -69,8 +70,18 @@ def _at(comment: Comment, post: Post) -> str:
 def post_page(post: Post) -> dict[str, Any]:
     """What the post page shows of its comments: the thread, and a fresh form
     when the viewer may comment."""
-    thread = reading.thread(db.session, runtime.user(), post, runtime.now(), _policy())
-    return {"thread": thread, "comment_form": _new_form(post) if thread.can_comment else None}
+    user = runtime.user()
+    thread = reading.thread(db.session, user, post, runtime.now(), _policy())
+    # An account that must confirm its address first is told so, with a button for a link.
+    confirm_first = thread.can_comment and account_permissions.must_confirm(
+        user, site_settings().email_confirmation
+    )
+    can_comment = thread.can_comment and not confirm_first
+    return {
+        "thread": thread,
+        "comment_form": _new_form(post) if can_comment else None,
+        "confirm_first": confirm_first,
+    }
 
 
 @bp.post("/posts/<int:post_id>/comments")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from inkstand import text
-from inkstand.accounts.models import Role, User
+from inkstand.accounts.models import EmailConfirmation, Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
@@ -33,6 +33,11 @@ class SiteConfig:
     new_account_role: str = Role.READER.value
     comment_policy: str = CommentPolicy.HOLD_FIRST.value
     search_language: str = "english"
+    # Whether an account confirms its address (a mailed link) before it may comment;
+    # registration then tells no one whether an address has an account.
+    email_confirmation: str = EmailConfirmation.REQUIRED.value
+    # Whether admins and editors must log in with a two-factor code.
+    two_factor_for_staff: bool = False
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -121,6 +126,8 @@ def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
         errors["comment_policy"] = ["Choose one of the comment policies."]
     if new.search_language not in SEARCH_LANGUAGES:
         errors["search_language"] = ["Choose one of the search languages."]
+    if new.email_confirmation not in {c.value for c in EmailConfirmation}:
+        errors["email_confirmation"] = ["Choose whether addresses must be confirmed."]
     if errors:
         raise Invalid(errors)
     new = replace(new, title=text.clean(title), description=text.clean(new.description))

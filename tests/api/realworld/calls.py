@@ -12,6 +12,15 @@ from inkstand.accounts.models import User
 from inkstand.db import utcnow
 
 
+def registration_at_once(app: Flask) -> None:
+    """Let the API register anyone (answering with a token at once, as the specification
+    has it): turn off the confirmation of addresses, under which only the first may."""
+    from inkstand.extensions import db
+    from inkstand.site import services as site
+
+    site.configure(db.session, "email_confirmation", "off")
+
+
 def token_for(app: Flask, user: User) -> str:
     tokens = app.extensions["inkstand.realworld"]
     token: str = tokens.issue(user, utcnow())

@@ -12,7 +12,7 @@ from inkstand.api.realworld.tokens import Tokens
 from inkstand.blog import reading
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.api.realworld.calls import errors, token_for
+from tests.api.realworld.calls import errors, registration_at_once, token_for
 
 
 def _me(api, header):
@@ -139,8 +139,9 @@ def test_nul_and_odd_bytes_in_filters_match_nothing(api, query):
     assert response.get_json() == {"articles": [], "articlesCount": 0}
 
 
-def test_nul_in_a_body_is_dropped_as_the_forms_drop_it(api, factory):
+def test_nul_in_a_body_is_dropped_as_the_forms_drop_it(app, api, factory):
     factory.user(email="ada@example.com")
+    registration_at_once(app)
     response = api.post(
         "/users/login", json={"user": {"email": "ada@exa\x00mple.com", "password": "x\x00"}}
     )

@@ -8,10 +8,15 @@ from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import BIO_MAX
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.api.realworld.calls import errors, token_for
+from tests.api.realworld.calls import errors, registration_at_once, token_for
 from tests.helpers import PASSWORD, login
 
 NEW = {"username": "jake", "email": "jake@example.com", "password": "jakejakejake"}
+
+
+@pytest.fixture(autouse=True)
+def _registration_at_once(app):
+    registration_at_once(app)
 
 
 def _user_shape(body):

@@ -7,12 +7,14 @@ from flask.typing import ResponseReturnValue
 
 from inkstand import limits, runtime
 from inkstand.accounts import services as accounts
+from inkstand.accounts import twofactor
 from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
-from inkstand.exceptions import Unauthenticated
+from inkstand.exceptions import Invalid, Unauthenticated
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
+from inkstand.templating import absolute_url
 
 
 def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
@@ -24,9 +26,10 @@ def _signed_in(user: User, status: int = 200) -> ResponseReturnValue:
 def register() -> ResponseReturnValue:
     data = parse.strings(parse.member("user"), required=("username", "email", "password"))
     site = site_settings()
-    user = accounts.register(
+    user = accounts.register_at_once(
         db.session, runtime.get().passwords, data["username"], data["email"], data["password"],
         registration_open=site.registration_open, new_account_role=site.new_account_role,
+        email_confirmation=site.email_confirmation, register_page=absolute_url("accounts.register"),
     )  # fmt: skip
     return _signed_in(user, 201)
 
@@ -40,13 +43,23 @@ def _login_email() -> object:
 @bp.post("/users/login")
 @limits.LOGIN(name=_login_email)
 def login() -> ResponseReturnValue:
-    data = parse.strings(parse.member("user"), required=("email", "password"))
+    data = parse.strings(parse.member("user"), required=("email", "password"), optional=("code",))
     user = accounts.authenticate(
         db.session, runtime.get().passwords, data["email"], data["password"]
     )
     if user is None:
         raise Unauthenticated("The e-mail address or password is not right.")
+    if user.two_factor:  # the password alone does not make a token for this account
+        if not data.get("code"):
+            raise Invalid.field("code", TWO_FACTOR_NEEDED)
+        twofactor.check_code(db.session, user, data["code"], runtime.now())
     return _signed_in(user)
+
+
+TWO_FACTOR_NEEDED = (
+    "This account logs in with two-factor codes: send the code from its authenticator app "
+    "(or a recovery code) as user.code, or use a personal access token with the native API."
+)
 
 
 @bp.get("/user")
