@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
         86400,
         "Seconds a link that confirms a new e-mail address for an account stays valid.",
     ),
+    Setting(
+        "SESSION_MAX_AGE",
+        30 * 24 * 3600,
+        "Seconds a log-in lasts at most, remembered or not (the remember-me cookie lasts "
+        "as long). Logging out, logging out everywhere or a new password ends it sooner.",
+    ),
     Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(

@@ -4,6 +4,7 @@ take, security headers, cookie flags."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -92,6 +93,8 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
+        # The server refuses a session older than this (accounts/sessions.py).
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=app.config["SESSION_MAX_AGE"]),
     )
     # Inside ProxyFix, so that it sees the scheme the client used.
     app.wsgi_app = _SecureCookies(app.wsgi_app)  # type: ignore[method-assign]

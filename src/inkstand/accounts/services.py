@@ -8,16 +8,15 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn, cast
+from typing import NoReturn
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, exists, false, func, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import marks, text
-from inkstand.accounts import notices, permissions
-from inkstand.accounts.models import ApiToken, Follow, Role, User, UsernameRedirect
+from inkstand.accounts import notices, permissions, sessions
+from inkstand.accounts.models import Follow, Role, User, UsernameRedirect
 from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
@@ -215,14 +214,7 @@ def _set_password(session: DbSession, passwords: Passwords, user: User, new: New
     if problems := _password_errors(new.password, user.username, user.email):
         raise Invalid({"password": problems})
     user.password_hash = passwords.hash(new.password)
-    revoked = 0
-    if new.revoke_tokens:
-        result = session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=new.now)
-        )
-        revoked = cast("CursorResult[Any]", result).rowcount
+    revoked = sessions.revoke_api_tokens(session, user, new.now) if new.revoke_tokens else 0
     session.commit()
     notices.password_changed(new.mailer, user, tokens_revoked=revoked, site_title=new.site_title)
     return user

@@ -19,13 +19,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, tokens
+from inkstand.accounts import permissions, services, sessions, tokens
 from inkstand.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmEmailForm,
     ForgotPasswordForm,
     LoginForm,
+    LogoutEverywhereForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
@@ -63,9 +64,21 @@ def _safe_next() -> str:
 
 
 def _start_session(user: User, remember: bool = False) -> None:
-    """Log in on a fresh session: nothing from before (a CSRF secret) carries over."""
+    """Log in on a fresh session: nothing from before (a CSRF secret) carries over.
+    The session, and the remember-me cookie, carry a key of their own, which the
+    server can end (accounts/sessions.py)."""
     session.clear()
     login_user(user, remember=remember)
+    session["_user_id"] = sessions.begin(user, runtime.now())
+
+
+def _end_session() -> None:
+    """End this browser's session on the server too: a copy of its cookies opens nothing."""
+    key = session.get("_user_id")
+    if key is not None:
+        sessions.end(db.session, key, runtime.now(), current_app.config["SESSION_MAX_AGE"])
+    logout_user()
+    session.clear()
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -116,10 +129,29 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
+    _end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("blog.index"))
+
+
+@bp.post("/settings/logout-everywhere")
+@login_required
+def logout_everywhere() -> ResponseReturnValue:
+    """End every session of the account, this one too, and every RealWorld token;
+    its API tokens only when asked."""
+    user = runtime.user()
+    assert user is not None
+    form = LogoutEverywhereForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.settings"))
+    revoked = sessions.end_everywhere(
+        db.session, user, revoke_tokens=bool(form.revoke_tokens.data), now=runtime.now()
+    )
+    _end_session()
+    tokens_too = f" {revoked} API token(s) revoked too." if revoked else ""
+    flash(f"You are logged out everywhere: every browser and app must log in again.{tokens_too}",
+          "info")  # fmt: skip
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -284,7 +316,9 @@ def settings() -> ResponseReturnValue:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.settings"))
     status = 422 if form.errors else 200
-    return render_template("accounts/settings.html", form=form), status
+    return render_template(
+        "accounts/settings.html", form=form, everywhere=LogoutEverywhereForm(formdata=None)
+    ), status
 
 
 def _change_follow(
