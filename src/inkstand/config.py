@@ -87,8 +87,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(
         "LOGIN_LIMITS_PER_ACCOUNT",
+        "10 per minute",
+        "Failed log-ins allowed per account, from every address together, named by "
+        "username or e-mail (Flask-Limiter notation). Keep its periods short: it is the "
+        "longest the owner waits after a stranger's failures.",
+    ),
+    Setting(
+        "LOGIN_LIMITS_PER_ACCOUNT_AND_ADDRESS",
         "5 per minute;20 per hour",
-        "Failed log-ins allowed per account (Flask-Limiter notation).",
+        "Failed log-ins allowed per account from one client address (Flask-Limiter notation).",
     ),
     Setting(
         "LOGIN_LIMITS_PER_ADDRESS",
@@ -132,6 +139,12 @@ SETTINGS: tuple[Setting, ...] = (
         "REGISTER_LIMITS_PER_ADDRESS",
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "PASSWORD_RESET_LIMITS_PER_ACCOUNT",
+        "3 per hour;10 per day",
+        "Password reset mails one account may be sent, whoever asks from wherever "
+        "(Flask-Limiter notation). Past it the page answers as ever and sends nothing.",
     ),
     Setting(
         "PASSWORD_RESET_LIMITS_PER_ADDRESS",

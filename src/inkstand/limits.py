@@ -13,6 +13,7 @@ budget::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -20,8 +21,11 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Response, current_app
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from inkstand.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -36,6 +40,7 @@ class Per(Enum):
     ADDRESS = "address"  # the client address (behind PROXY_COUNT trusted proxies)
     ACCOUNT = "account"  # the calling account; calls without one spend nothing
     LOGIN_NAME = "login name"  # the account a log-in attempt names, found or not
+    LOGIN_NAME_AT_ADDRESS = "login name at address"  # that account, from the client address
     BEARER = "API token"  # the token presented (hashed), else the client address
 
 
@@ -43,14 +48,11 @@ def client_address() -> str:
     return get_remote_address() or ""
 
 
-def login_name(name: object) -> str:
-    """The key of a log-in name: the same account whatever its case or spacing."""
-    return name.strip().lower()[:254] if isinstance(name, str) else ""
-
-
 def failed(response: Response) -> bool:
-    """Whether an answer refused the request (a wrong password, an invalid form)."""
-    return response.status_code >= 400
+    """Whether an answer refused the request (a wrong password, an invalid form). A
+    request refused by a limit tried nothing and spends nothing: an attacker slowed
+    by her own address's budget stops spending the account's."""
+    return response.status_code >= 400 and response.status_code != 429
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,11 @@ class Policy:
     ) -> Callable[[View], View]:
         """Apply the policy to a view (or a blueprint). The door passes how it finds
         what a budget is per: ``account`` (the calling account or None), ``name``
-        (the log-in name sent) or ``token`` (the API token's digest or None)."""
-        found = {Per.ACCOUNT: account, Per.LOGIN_NAME: name, Per.BEARER: token}
+        (the key of the account a log-in names, ``accounts.services.login_key``: the
+        same whether named by username or e-mail, in any case or spacing) or ``token``
+        (the API token's digest or None)."""
+        found = {Per.ACCOUNT: account, Per.LOGIN_NAME: name, Per.LOGIN_NAME_AT_ADDRESS: name,
+                 Per.BEARER: token}  # fmt: skip
         missing = [b.per.value for b in self.budgets if b.per != Per.ADDRESS and not found[b.per]]
         if missing:
             raise TypeError(f"the {self.name} policy needs to know the {', '.join(missing)}")
@@ -124,7 +129,10 @@ def _key(
         return by_account, lambda: account() is None
     if per == Per.LOGIN_NAME and find is not None:
         named = find
-        return lambda: "name:" + login_name(named()), None
+        return lambda: f"login:{named()}", None
+    if per == Per.LOGIN_NAME_AT_ADDRESS and find is not None:
+        named_here = find
+        return lambda: f"login:{named_here()}|address:{client_address()}", None
     if per == Per.BEARER and find is not None:
         presented = find
 
@@ -134,6 +142,27 @@ def _key(
 
         return by_token, None
     return client_address, None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A budget a service spends by its own choice, silently, where a 429 would tell too
+    much: a password-reset mail goes only to an account that exists, so refusing the
+    request openly would say which addresses have one. Kept where the limits are."""
+
+    scope: str
+    setting: str
+
+    def allows(self, key: str) -> bool:
+        """Spend one from ``key``'s budget; False when it was already spent."""
+        try:
+            strategy = limiter.limiter
+            items = parse_many(str(current_app.config[self.setting]))
+            spent = [strategy.hit(item, self.scope, key) for item in items]  # every period
+            return all(spent)
+        except Exception:  # the store is unreachable: the per-address limits still stand
+            log.exception("the %s quota could not be counted", self.scope)
+            return True
 
 
 POST = ("POST",)
@@ -146,15 +175,20 @@ COMMENT = Policy(
     ),
     methods=POST,
 )
+# Failed log-ins. An address that fails at one account is slowed for long (its own
+# budgets, of hours), but the account's budget over every address has short periods
+# only: a stranger who spends it keeps the owner out for a minute at most, not an hour.
 LOGIN = Policy(
     "login",
     (
-        Budget("login-account", "LOGIN_LIMITS_PER_ACCOUNT", Per.LOGIN_NAME),
+        Budget("login-account-address", "LOGIN_LIMITS_PER_ACCOUNT_AND_ADDRESS",
+               Per.LOGIN_NAME_AT_ADDRESS),
         Budget("login-address", "LOGIN_LIMITS_PER_ADDRESS", Per.ADDRESS),
+        Budget("login-account", "LOGIN_LIMITS_PER_ACCOUNT", Per.LOGIN_NAME),
     ),
     methods=POST,
     only_failures=True,
-)
+)  # fmt: skip
 REGISTER = Policy(
     "register", (Budget("register-address", "REGISTER_LIMITS_PER_ADDRESS", Per.ADDRESS),), POST
 )
@@ -163,6 +197,9 @@ PASSWORD_RESET = Policy(
     (Budget("password-reset-address", "PASSWORD_RESET_LIMITS_PER_ADDRESS", Per.ADDRESS),),
     methods=POST,
 )
+# Reset mails to one account, whoever asks from wherever: a stranger rotating
+# addresses cannot flood one inbox. Spent only when a mail would go.
+PASSWORD_RESET_MAIL = Quota("password-reset-account", "PASSWORD_RESET_LIMITS_PER_ACCOUNT")
 ADDRESS_CHANGE = Policy(
     "address-change",
     (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),

@@ -18,7 +18,7 @@ from flask import Flask, current_app, g
 from flask_login import current_user
 
 from inkstand import backends
-from inkstand.accounts import sessions
+from inkstand.accounts import services, sessions
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import AddressLinks, Passwords, ResetLinks
 from inkstand.db import utcnow
@@ -84,3 +84,12 @@ def now() -> datetime:
         g.now = utcnow()
     moment: datetime = g.now
     return moment
+
+
+def login_key(name: object) -> str:
+    """Whom this request's log-in attempt is counted against (see
+    ``accounts.services.login_key``), looked up once per request."""
+    if "login_key" not in g:
+        g.login_key = services.login_key(db.session, name)
+    key: str = g.login_key
+    return key

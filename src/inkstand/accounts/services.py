@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -13,6 +14,7 @@ from typing import NoReturn
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from inkstand import marks, text
 from inkstand.accounts import notices, permissions, sessions
@@ -29,6 +31,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
+USERNAME_OR_EMAIL_MAX = 254
 
 
 def _username_errors(username: str) -> list[str]:
@@ -120,6 +123,35 @@ def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]
     return errors
 
 
+def normalise_login(name: object) -> str:
+    """A log-in name as it is matched, whether a username or an e-mail address: the
+    one normalisation of log-in and of its rate limits."""
+    return name.strip().lower() if isinstance(name, str) else ""
+
+
+def _named(login: str) -> ColumnElement[bool]:
+    return or_(func.lower(User.username) == login, User.email == login)
+
+
+def account_key(user_id: int) -> str:
+    return f"account {user_id}"
+
+
+def login_key(session: DbSession, name: object) -> str:
+    """Whom a log-in attempt is counted against: the account it names, however it is
+    named (username or e-mail, any case or spacing), or, when none has that name, the
+    name itself."""
+    login = normalise_login(name)
+    # No account's name holds control characters or lone surrogates (nor would the
+    # database take them), so no query for such a name.
+    plausible = 0 < len(login) <= USERNAME_OR_EMAIL_MAX and login.isprintable()
+    found = session.scalar(select(User.id).where(_named(login))) if plausible else None
+    if found is not None:
+        return account_key(found)
+    # A hash: no typed name, which may be a mistyped password, is kept in the limits' store.
+    return "name " + hashlib.sha256(login.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def authenticate(
     session: DbSession, passwords: Passwords, login: str, password: str
 ) -> User | None:
@@ -128,10 +160,8 @@ def authenticate(
     Takes as long whether or not the account exists, and rehashes the password
     when the hashing parameters have changed since it was set.
     """
-    login = login.strip().lower()
-    user = session.scalar(
-        select(User).where(or_(func.lower(User.username) == login, User.email == login))
-    )
+    login = normalise_login(login)
+    user = session.scalar(select(User).where(_named(login)))
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         return None
     if passwords.needs_rehash(user.password_hash):
@@ -146,14 +176,16 @@ def request_password_reset(
     mailer: Mailer,
     email: str,
     link_for: Callable[[str], str],
+    may_mail: Callable[[User], bool] = lambda user: True,
 ) -> None:
-    """Mail a reset link if the address has an account; silent either way."""
+    """Mail a reset link if the address has an account and ``may_mail`` allows one
+    more mail to it (a limit per recipient); silent either way."""
     try:
         email = normalise_email(email)
     except Invalid:
         return
     user = session.scalar(select(User).where(User.email == email))
-    if user is None:
+    if user is None or not may_mail(user):
         return
     minutes = links.max_age // 60
     try:

@@ -107,8 +107,8 @@ def register() -> ResponseReturnValue:
     return render_template("accounts/register.html", form=form), status
 
 
-def _login_name() -> str | None:
-    return request.form.get("login")
+def _login_name() -> str:
+    return runtime.login_key(request.form.get("login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -165,6 +165,7 @@ def forgot_password() -> ResponseReturnValue:
             runtime.get().mailer,
             form.email.data or "",
             lambda token: absolute_url("accounts.reset_password", token=token),
+            may_mail=lambda user: limits.PASSWORD_RESET_MAIL.allows(services.account_key(user.id)),
         )
         flash(
             "If an account uses that address, a link to reset its password is on its way.",
@@ -204,9 +205,9 @@ def _new_password(form: ResetPasswordForm | ChangePasswordForm) -> services.NewP
     )
 
 
-def _own_login_name() -> str | None:
+def _own_login_name() -> str:
     user = runtime.user()
-    return user.username if user is not None else None
+    return services.account_key(user.id) if user is not None else ""
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])

@@ -31,10 +31,10 @@ def register() -> ResponseReturnValue:
     return _signed_in(user, 201)
 
 
-def _login_email() -> object:
+def _login_email() -> str:
     data = request.get_json(silent=True)
     found = data.get("user") if isinstance(data, dict) else None
-    return found.get("email") if isinstance(found, dict) else None
+    return runtime.login_key(found.get("email") if isinstance(found, dict) else None)
 
 
 @bp.post("/users/login")
