@@ -232,6 +232,18 @@ SETTINGS: tuple[Setting, ...] = (
         "answered 503 and retry later. Keep it below SERVER_THREADS with gthread workers.",
     ),
     Setting(
+        "LIVE_READERS_PER_ADDRESS",
+        20,
+        "Live comment streams and long polls one client address holds open at once, "
+        "across every app process; more are answered 429 while others still connect.",
+    ),
+    Setting(
+        "LIVE_READERS_PER_ACCOUNT",
+        10,
+        "Live comment streams and long polls one logged-in account holds open at once, "
+        "from any address; more are answered 429.",
+    ),
+    Setting(
         "LIVE_LIMITS_PER_ADDRESS",
         "120 per minute",
         "Live comment streams and long polls one client address may open (Flask-Limiter notation).",

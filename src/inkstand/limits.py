@@ -23,7 +23,9 @@ from flask import Response, current_app
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
+from inkstand import backends
 from inkstand.extensions import limiter
+from inkstand.slots import Slots
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,45 @@ class Quota:
             return True
 
 
+class Held:
+    """A slot held under a cap, until ``release`` (which may be called more than once)."""
+
+    def __init__(self, slots: Slots, keys: list[str], slot: str) -> None:
+        self._slots, self._keys, self._slot = slots, keys, slot
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._slots.give_back(self._keys, self._slot)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most so many held at once (open live streams), per client address and per
+    account, whichever app process holds them (counted in Redis, or in the one
+    process): one client cannot take every slot."""
+
+    name: str
+    per_address: str  # the settings of each cap
+    per_account: str
+
+    def caps(self, account: Identified | None) -> dict[str, int]:
+        config = current_app.config
+        caps = {f"{self.name}:address:{client_address()}": int(config[self.per_address])}
+        if account is not None:
+            caps[f"{self.name}:account:{account.id}"] = int(config[self.per_account])
+        return caps
+
+    def take(self, account: Identified | None, lease: float) -> Held | None:
+        """A slot for this request's client (and ``account``), held for at most ``lease``
+        seconds; None when the address or the account holds as many as it may."""
+        slots: Slots = current_app.extensions[backends.SLOTS]
+        caps = self.caps(account)
+        slot = slots.take(caps, lease)
+        return Held(slots, list(caps), slot) if slot is not None else None
+
+
 POST = ("POST",)
 
 COMMENT = Policy(
@@ -212,6 +253,8 @@ AUTOSAVE = Policy(
     "autosave", (Budget("autosave-account", "AUTOSAVE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
+# Live streams and long polls open at once; LIVE_READERS_MAX caps each process besides.
+LIVE_READERS = Cap("live", "LIVE_READERS_PER_ADDRESS", "LIVE_READERS_PER_ACCOUNT")
 API = Policy(
     "api",
     (
