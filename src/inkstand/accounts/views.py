@@ -148,7 +148,7 @@ def logout_everywhere() -> ResponseReturnValue:
         db.session, user, revoke_tokens=bool(form.revoke_tokens.data), now=runtime.now()
     )
     _end_session()
-    tokens_too = f" {revoked} API token(s) revoked too." if revoked else ""
+    tokens_too = " Your API tokens are revoked too." if revoked else ""
     flash(f"You are logged out everywhere: every browser and app must log in again.{tokens_too}",
           "info")  # fmt: skip
     return redirect(url_for("accounts.login"))
