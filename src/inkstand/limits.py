@@ -9,6 +9,10 @@ budget::
 
     @limits.COMMENT(account=auth.viewer)
     def create(...): ...
+
+Two other kinds of limit are declared here too: a ``Quota`` a service spends
+silently where a 429 would tell too much (reset mails to one account), and a ``Cap``
+on what one client holds at once (open live streams per address and per account).
 """
 
 from __future__ import annotations
