@@ -135,7 +135,7 @@ def _key(
         return by_account, lambda: account() is None
     if per == Per.LOGIN_NAME and find is not None:
         named = find
-        return lambda: f"login:{named()}", None
+        return lambda: f"login:{named()}", lambda: KNOWN_LOGIN_ADDRESSES.knows(named())
     if per == Per.LOGIN_NAME_AT_ADDRESS and find is not None:
         named_here = find
         return lambda: f"login:{named_here()}|address:{client_address()}", None
@@ -210,6 +210,33 @@ class Cap:
         return Held(slots, list(caps), slot) if slot is not None else None
 
 
+@dataclass(frozen=True)
+class KnownAddresses:
+    """The client addresses each account logged in from lately, kept where the limits'
+    counters are. The account's log-in budget over every address does not apply at
+    an address it knows: strangers elsewhere who spend that budget do not keep the
+    owner out where she usually logs in (her address's own budgets still apply)."""
+
+    scope: str
+    seconds: int
+
+    def _key(self, name: str) -> str:
+        return f"{self.scope}/{name}/{client_address()}"
+
+    def remember(self, name: str) -> None:
+        """Remember this request's client address for the account keyed ``name``."""
+        try:
+            limiter.storage.incr(self._key(name), self.seconds)
+        except Exception:  # the store is unreachable: the address is simply not known
+            log.exception("a known log-in address could not be kept")
+
+    def knows(self, name: str) -> bool:
+        try:
+            return bool(limiter.storage.get(self._key(name)))
+        except Exception:
+            return False
+
+
 POST = ("POST",)
 
 COMMENT = Policy(
@@ -222,7 +249,9 @@ COMMENT = Policy(
 )
 # Failed log-ins. An address that fails at one account is slowed for long (its own
 # budgets, of hours), but the account's budget over every address has short periods
-# only: a stranger who spends it keeps the owner out for a minute at most, not an hour.
+# only: a stranger who spends it keeps the owner out for a minute at most, not an hour,
+# and not at all at an address she logged in from lately.
+KNOWN_LOGIN_ADDRESSES = KnownAddresses("login-known", 30 * 24 * 3600)
 LOGIN = Policy(
     "login",
     (

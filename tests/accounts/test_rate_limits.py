@@ -1,7 +1,8 @@
 """Failed log-ins are counted per account (however it is named), per account from
 one address, and per address, in memory or in Redis; a stranger who fails at an
-account keeps its owner out for a short while at most, while her own address stays
-slowed. Password-reset mails are limited per recipient as well as per address."""
+account keeps its owner out for a short while at most, and not at all where she
+logged in before, while the stranger's own address stays slowed. Password-reset
+mails are limited per recipient as well as per address."""
 
 from __future__ import annotations
 
@@ -138,6 +139,22 @@ def test_the_owner_gets_in_after_a_short_delay_the_strangers_stay_slowed(
     # The strangers' addresses have spent their hour at this account.
     assert log_in(limited_app, name, "wrong", "10.6.6.0") == 429
     assert log_in(limited_app, name, PASSWORD, "10.6.6.0") == 429
+
+
+@pytest.mark.parametrize("door", sorted(DOORS))
+def test_where_the_owner_logged_in_before_strangers_elsewhere_cannot_keep_her_out(
+    limited_app, ada, door
+):
+    log_in, success = DOORS[door]
+    name = NAMES[door][0]
+    assert log_in(limited_app, name, PASSWORD, "10.1.1.1") == success  # her usual address
+    for n in range(10):  # strangers at ten addresses spend the account's budget
+        log_in(limited_app, name, "wrong", f"10.6.6.{n}")
+    assert log_in(limited_app, name, PASSWORD, "10.2.2.2") == 429  # a new address waits
+    assert log_in(limited_app, name, PASSWORD, "10.1.1.1") == success  # hers does not
+    # Her address's own budgets still count there.
+    statuses = [log_in(limited_app, name, "wrong", "10.1.1.1") for _ in range(3)]
+    assert statuses[-1] == 429
 
 
 def test_a_request_refused_by_a_limit_spends_no_other_budget(limited_app, ada, monkeypatch):

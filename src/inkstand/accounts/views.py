@@ -120,6 +120,7 @@ def login() -> ResponseReturnValue:
             db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
         )
         if user is not None:
+            limits.KNOWN_LOGIN_ADDRESSES.remember(_login_name())
             _start_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next())
         form.form_errors.append("That username or e-mail and password do not match.")

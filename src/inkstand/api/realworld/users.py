@@ -46,6 +46,7 @@ def login() -> ResponseReturnValue:
     )
     if user is None:
         raise Unauthenticated("The e-mail address or password is not right.")
+    limits.KNOWN_LOGIN_ADDRESSES.remember(_login_email())
     return _signed_in(user)
 
 
