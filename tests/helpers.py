@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from itertools import count
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ import redis
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from limits.storage import memory as limits_memory
 from sqlalchemy import Select, event, func, insert, select
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
@@ -408,6 +410,35 @@ def app_with_limits(
         client = redis.Redis.from_url(url)
         assert not list(client.scan_iter(f"{prefix}:*")), "limit keys left behind"
         client.close()
+
+
+class LimitClock:
+    """The rate limits' clock, moved forward by ``advance`` instead of sleeping. The
+    in-process store reads ``time.time`` (replaced here); Redis expires keys by its own
+    clock, so there every limit key's time to live is shortened instead, which is the
+    same to a window that began at its first hit."""
+
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.app = app
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(
+            limits_memory, "time", SimpleNamespace(time=lambda: real() + self.offset)
+        )
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        storage = limiter.storage
+        if not hasattr(storage, "get_connection"):
+            return
+        connection = storage.get_connection()
+        prefix = self.app.config["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"]
+        for key in connection.scan_iter(f"{prefix}:*"):
+            left = connection.pttl(key)
+            if left > seconds * 1000:
+                connection.pexpire(key, left - int(seconds * 1000))
+            elif left >= 0:
+                connection.delete(key)
 
 
 class Client(FlaskClient):

@@ -198,3 +198,6 @@ def test_every_route_of_a_limited_kind_carries_its_policy(app):
 
 def test_every_limit_is_a_setting():
     assert _settings() <= set(DEFAULTS)
+    others = {limits.PASSWORD_RESET_MAIL.setting, limits.LIVE_READERS.per_address,
+              limits.LIVE_READERS.per_account}  # fmt: skip
+    assert others <= set(DEFAULTS)

@@ -2,9 +2,9 @@
 Redis when ``REDIS_URL`` is set.
 
 The page cache, the rate limiter's counters, the event bus of live comments, the
-buffer of recorded page views and the job queue each have an in-process
-implementation (the embedded default: one process) and a Redis one (several app
-processes, one Redis). This module is the only reader of ``REDIS_URL``: it hands each
+slots of open live streams, the buffer of recorded page views and the job queue each
+have an in-process implementation (the embedded default: one process) and a Redis one
+(several app processes, one Redis). This module is the only reader of ``REDIS_URL``: it hands each
 piece its backend, and every key or channel it names starts with ``REDIS_PREFIX``
 (the job queue's with ``JOBS_QUEUE``).
 """
@@ -18,9 +18,10 @@ from typing import Any
 import redis
 from flask import Flask
 
-from inkstand import buffers, events, jobs
+from inkstand import buffers, events, jobs, slots
 
 EXTENSION = "inkstand.backends"
+SLOTS = "inkstand.slots"
 CACHE_THRESHOLD = 2000  # pages kept per process in memory
 
 
@@ -86,6 +87,12 @@ class Backends:
         finally:
             client.close()
 
+    def slots(self) -> slots.Slots:
+        """Where slots held at once (open live streams) are counted."""
+        if self.redis_url:
+            return slots.RedisSlots(self.redis_url, f"{self.prefix}:slots:")
+        return slots.LocalSlots()
+
     def job_queue(self, app: Flask) -> jobs.Jobs:
         """RQ in Redis, for ``inkstand worker`` to run; without Redis, jobs run inline."""
         if self.redis_url:
@@ -101,6 +108,7 @@ def init_app(app: Flask) -> Backends:
         app.config.setdefault(name, value)
     app.extensions[EXTENSION] = chosen
     app.extensions[events.EXTENSION] = chosen.event_bus()
+    app.extensions[SLOTS] = chosen.slots()
     return chosen
 
 

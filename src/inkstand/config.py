@@ -88,12 +88,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a log-in may wait for its two-factor code after the password was right; "
         "then it starts again from the password.",
     ),
+    Setting(
+        "SESSION_MAX_AGE",
+        30 * 24 * 3600,
+        "Seconds a log-in lasts at most, remembered or not (the remember-me cookie lasts "
+        "as long). Logging out, logging out everywhere or a new password ends it sooner.",
+    ),
     Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(
         "LOGIN_LIMITS_PER_ACCOUNT",
+        "10 per minute",
+        "Failed log-ins allowed per account, from every address together, named by "
+        "username or e-mail (Flask-Limiter notation). Keep its periods short: it is the "
+        "longest the owner waits after a stranger's failures.",
+    ),
+    Setting(
+        "LOGIN_LIMITS_PER_ACCOUNT_AND_ADDRESS",
         "5 per minute;20 per hour",
-        "Failed log-ins allowed per account (Flask-Limiter notation).",
+        "Failed log-ins allowed per account from one client address (Flask-Limiter notation).",
     ),
     Setting(
         "LOGIN_LIMITS_PER_ADDRESS",
@@ -154,6 +167,12 @@ SETTINGS: tuple[Setting, ...] = (
         "REGISTER_LIMITS_PER_ADDRESS",
         "10 per hour",
         "Registrations allowed per client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "PASSWORD_RESET_LIMITS_PER_ACCOUNT",
+        "3 per hour;10 per day",
+        "Password reset mails one account may be sent, whoever asks from wherever "
+        "(Flask-Limiter notation). Past it the page answers as ever and sends nothing.",
     ),
     Setting(
         "PASSWORD_RESET_LIMITS_PER_ADDRESS",
@@ -239,6 +258,18 @@ SETTINGS: tuple[Setting, ...] = (
         400,
         "Live comment streams and long polls one app process holds at once; more are "
         "answered 503 and retry later. Keep it below SERVER_THREADS with gthread workers.",
+    ),
+    Setting(
+        "LIVE_READERS_PER_ADDRESS",
+        20,
+        "Live comment streams and long polls one client address holds open at once, "
+        "across every app process; more are answered 429 while others still connect.",
+    ),
+    Setting(
+        "LIVE_READERS_PER_ACCOUNT",
+        10,
+        "Live comment streams and long polls one logged-in account holds open at once, "
+        "from any address; more are answered 429.",
     ),
     Setting(
         "LIVE_LIMITS_PER_ADDRESS",

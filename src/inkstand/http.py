@@ -4,11 +4,12 @@ take, security headers, cookie flags."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
@@ -92,15 +93,20 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
+        # The server refuses a session older than this (accounts/sessions.py).
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=app.config["SESSION_MAX_AGE"]),
     )
     # Inside ProxyFix, so that it sees the scheme the client used.
     app.wsgi_app = _SecureCookies(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _CloseAfterUnreadBody(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
+    app.before_request(_refuse_too_large_body)
     app.after_request(_harden)
+    app.after_request(_note_unread_body)
 
 
 def _refuse_untrusted_host() -> None:
@@ -108,6 +114,34 @@ def _refuse_untrusted_host() -> None:
     after the other before-request hooks."""
     if isinstance(request.routing_exception, SecurityError):
         raise request.routing_exception
+
+
+UNREAD_BODY = "inkstand.unread_body"
+
+
+def _refuse_too_large_body() -> None:
+    """A body declared larger than this request may carry (MAX_CONTENT_LENGTH, or an
+    upload's own limit) is refused with a 413 before anything else looks at the
+    request, whatever the route would have answered (a 401 for a missing token)."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
+def _note_unread_body(response: Response) -> Response:
+    """Note a request body left unread (refused as too large, or answered before it
+    was needed): the connection cannot carry another request (see _CloseAfterUnreadBody)."""
+    declared = (
+        request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    )
+    if declared:
+        # Werkzeug makes the stream on first read. A body of unknown length (chunked)
+        # is read up to the limit at most, so more of it may wait unread.
+        stream = request.__dict__.get("stream")
+        read_all = getattr(stream, "is_exhausted", False) and request.content_length
+        if not read_all:
+            request.environ[UNREAD_BODY] = True
+    return response
 
 
 def _harden(response: Response) -> Response:
@@ -144,3 +178,28 @@ class _SecureCookies:
 
 def _secure(cookie: str) -> str:
     return cookie if "; secure" in cookie.lower() else f"{cookie}; Secure"
+
+
+class _CloseAfterUnreadBody:
+    """End the connection, and say so, after a request whose body was left unread.
+
+    The rest of such a body would be read as the next request, so a server must drain
+    or drop it, and gunicorn drains only the first 64 KB before it closes the connection
+    of an answer that promised ``Connection: keep-alive``: the client's next request
+    fails. An application may not send ``Connection`` itself (a hop-by-hop header), so
+    this asks gunicorn, through its ``start_response``, to close: its answer then says
+    ``Connection: close``. A server without that hook drains or closes in its own way.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if environ.get(UNREAD_BODY):
+                close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+                if callable(close):
+                    close()
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)

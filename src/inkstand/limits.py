@@ -9,10 +9,15 @@ budget::
 
     @limits.COMMENT(account=auth.viewer)
     def create(...): ...
+
+Two other kinds of limit are declared here too: a ``Quota`` a service spends
+silently where a 429 would tell too much (reset mails to one account), and a ``Cap``
+on what one client holds at once (open live streams per address and per account).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -20,8 +25,13 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Response, current_app
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
+from inkstand import backends
 from inkstand.extensions import limiter
+from inkstand.slots import Slots
+
+log = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -36,6 +46,7 @@ class Per(Enum):
     ADDRESS = "address"  # the client address (behind PROXY_COUNT trusted proxies)
     ACCOUNT = "account"  # the calling account; calls without one spend nothing
     LOGIN_NAME = "login name"  # the account a log-in attempt names, found or not
+    LOGIN_NAME_AT_ADDRESS = "login name at address"  # that account, from the client address
     BEARER = "API token"  # the token presented (hashed), else the client address
 
 
@@ -43,14 +54,11 @@ def client_address() -> str:
     return get_remote_address() or ""
 
 
-def login_name(name: object) -> str:
-    """The key of a log-in name: the same account whatever its case or spacing."""
-    return name.strip().lower()[:254] if isinstance(name, str) else ""
-
-
 def failed(response: Response) -> bool:
-    """Whether an answer refused the request (a wrong password, an invalid form)."""
-    return response.status_code >= 400
+    """Whether an answer refused the request (a wrong password, an invalid form). A
+    request refused by a limit tried nothing and spends nothing: an attacker slowed
+    by her own address's budget stops spending the account's."""
+    return response.status_code >= 400 and response.status_code != 429
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,11 @@ class Policy:
     ) -> Callable[[View], View]:
         """Apply the policy to a view (or a blueprint). The door passes how it finds
         what a budget is per: ``account`` (the calling account or None), ``name``
-        (the log-in name sent) or ``token`` (the API token's digest or None)."""
-        found = {Per.ACCOUNT: account, Per.LOGIN_NAME: name, Per.BEARER: token}
+        (the key of the account a log-in names, ``accounts.services.login_key``: the
+        same whether named by username or e-mail, in any case or spacing) or ``token``
+        (the API token's digest or None)."""
+        found = {Per.ACCOUNT: account, Per.LOGIN_NAME: name, Per.LOGIN_NAME_AT_ADDRESS: name,
+                 Per.BEARER: token}  # fmt: skip
         missing = [b.per.value for b in self.budgets if b.per != Per.ADDRESS and not found[b.per]]
         if missing:
             raise TypeError(f"the {self.name} policy needs to know the {', '.join(missing)}")
@@ -124,7 +135,10 @@ def _key(
         return by_account, lambda: account() is None
     if per == Per.LOGIN_NAME and find is not None:
         named = find
-        return lambda: "name:" + login_name(named()), None
+        return lambda: f"login:{named()}", lambda: KNOWN_LOGIN_ADDRESSES.knows(named())
+    if per == Per.LOGIN_NAME_AT_ADDRESS and find is not None:
+        named_here = find
+        return lambda: f"login:{named_here()}|address:{client_address()}", None
     if per == Per.BEARER and find is not None:
         presented = find
 
@@ -134,6 +148,93 @@ def _key(
 
         return by_token, None
     return client_address, None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A budget a service spends by its own choice, silently, where a 429 would tell too
+    much: a password-reset mail goes only to an account that exists, so refusing the
+    request openly would say which addresses have one. Kept where the limits are."""
+
+    scope: str
+    setting: str
+
+    def allows(self, key: str) -> bool:
+        """Spend one from ``key``'s budget; False when it was already spent."""
+        try:
+            strategy = limiter.limiter
+            items = parse_many(str(current_app.config[self.setting]))
+            spent = [strategy.hit(item, self.scope, key) for item in items]  # every period
+            return all(spent)
+        except Exception:  # the store is unreachable: the per-address limits still stand
+            log.exception("the %s quota could not be counted", self.scope)
+            return True
+
+
+class Held:
+    """A slot held under a cap, until ``release`` (which may be called more than once)."""
+
+    def __init__(self, slots: Slots, keys: list[str], slot: str) -> None:
+        self._slots, self._keys, self._slot = slots, keys, slot
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._slots.give_back(self._keys, self._slot)
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most so many held at once (open live streams), per client address and per
+    account, whichever app process holds them (counted in Redis, or in the one
+    process): one client cannot take every slot."""
+
+    name: str
+    per_address: str  # the settings of each cap
+    per_account: str
+
+    def caps(self, account: Identified | None) -> dict[str, int]:
+        config = current_app.config
+        caps = {f"{self.name}:address:{client_address()}": int(config[self.per_address])}
+        if account is not None:
+            caps[f"{self.name}:account:{account.id}"] = int(config[self.per_account])
+        return caps
+
+    def take(self, account: Identified | None, lease: float) -> Held | None:
+        """A slot for this request's client (and ``account``), held for at most ``lease``
+        seconds; None when the address or the account holds as many as it may."""
+        slots: Slots = current_app.extensions[backends.SLOTS]
+        caps = self.caps(account)
+        slot = slots.take(caps, lease)
+        return Held(slots, list(caps), slot) if slot is not None else None
+
+
+@dataclass(frozen=True)
+class KnownAddresses:
+    """The client addresses each account logged in from lately, kept where the limits'
+    counters are. The account's log-in budget over every address does not apply at
+    an address it knows: strangers elsewhere who spend that budget do not keep the
+    owner out where she usually logs in (her address's own budgets still apply)."""
+
+    scope: str
+    seconds: int
+
+    def _key(self, name: str) -> str:
+        return f"{self.scope}/{name}/{client_address()}"
+
+    def remember(self, name: str) -> None:
+        """Remember this request's client address for the account keyed ``name``."""
+        try:
+            limiter.storage.incr(self._key(name), self.seconds)
+        except Exception:  # the store is unreachable: the address is simply not known
+            log.exception("a known log-in address could not be kept")
+
+    def knows(self, name: str) -> bool:
+        try:
+            return bool(limiter.storage.get(self._key(name)))
+        except Exception:
+            return False
 
 
 POST = ("POST",)
@@ -146,15 +247,22 @@ COMMENT = Policy(
     ),
     methods=POST,
 )
+# Failed log-ins. An address that fails at one account is slowed for long (its own
+# budgets, of hours), but the account's budget over every address has short periods
+# only: a stranger who spends it keeps the owner out for a minute at most, not an hour,
+# and not at all at an address she logged in from lately.
+KNOWN_LOGIN_ADDRESSES = KnownAddresses("login-known", 30 * 24 * 3600)
 LOGIN = Policy(
     "login",
     (
-        Budget("login-account", "LOGIN_LIMITS_PER_ACCOUNT", Per.LOGIN_NAME),
+        Budget("login-account-address", "LOGIN_LIMITS_PER_ACCOUNT_AND_ADDRESS",
+               Per.LOGIN_NAME_AT_ADDRESS),
         Budget("login-address", "LOGIN_LIMITS_PER_ADDRESS", Per.ADDRESS),
+        Budget("login-account", "LOGIN_LIMITS_PER_ACCOUNT", Per.LOGIN_NAME),
     ),
     methods=POST,
     only_failures=True,
-)
+)  # fmt: skip
 REGISTER = Policy(
     "register", (Budget("register-address", "REGISTER_LIMITS_PER_ADDRESS", Per.ADDRESS),), POST
 )
@@ -163,6 +271,9 @@ PASSWORD_RESET = Policy(
     (Budget("password-reset-address", "PASSWORD_RESET_LIMITS_PER_ADDRESS", Per.ADDRESS),),
     methods=POST,
 )
+# Reset mails to one account, whoever asks from wherever: a stranger rotating
+# addresses cannot flood one inbox. Spent only when a mail would go.
+PASSWORD_RESET_MAIL = Quota("password-reset-account", "PASSWORD_RESET_LIMITS_PER_ACCOUNT")
 ADDRESS_CHANGE = Policy(
     "address-change",
     (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
@@ -191,6 +302,8 @@ AUTOSAVE = Policy(
     "autosave", (Budget("autosave-account", "AUTOSAVE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
 LIVE = Policy("live", (Budget("live-address", "LIVE_LIMITS_PER_ADDRESS", Per.ADDRESS),))
+# Live streams and long polls open at once; LIVE_READERS_MAX caps each process besides.
+LIVE_READERS = Cap("live", "LIVE_READERS_PER_ADDRESS", "LIVE_READERS_PER_ACCOUNT")
 API = Policy(
     "api",
     (

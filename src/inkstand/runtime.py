@@ -10,7 +10,6 @@ accounts, the lowest.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from flask import Flask, current_app, g
 from flask_login import current_user
 
 from inkstand import backends
+from inkstand.accounts import services, sessions
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import AddressLinks, Passwords, ResetLinks
 from inkstand.db import utcnow
@@ -64,12 +64,9 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(key: str) -> User | None:
-    """The account a session names, unless its password changed since (see User.get_id)."""
-    user_id, _, fingerprint = key.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
-        return None
-    return user
+    """The account a session's key opens, unless that session has ended (see
+    accounts/sessions.py): logged out, logged out everywhere, a new password."""
+    return sessions.account_for(db.session, key, now(), current_app.config["SESSION_MAX_AGE"])
 
 
 def get() -> Runtime:
@@ -79,7 +76,10 @@ def get() -> Runtime:
 
 def user() -> User | None:
     """The logged-in account, or None for a visitor."""
-    return current_user if current_user.is_authenticated else None
+    if not current_user.is_authenticated:
+        return None
+    found: User = current_user._get_current_object()  # the account, not the proxy to it
+    return found
 
 
 def now() -> datetime:
@@ -88,3 +88,12 @@ def now() -> datetime:
         g.now = utcnow()
     moment: datetime = g.now
     return moment
+
+
+def login_key(name: object) -> str:
+    """Whom this request's log-in attempt is counted against (see
+    ``accounts.services.login_key``), looked up once per request."""
+    if "login_key" not in g:
+        g.login_key = services.login_key(db.session, name)
+    key: str = g.login_key
+    return key

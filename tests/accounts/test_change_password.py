@@ -161,7 +161,8 @@ def test_the_password_changes_when_the_mail_server_is_down(app, client, factory,
 def test_wrong_current_passwords_spend_the_log_in_budget(app, client, factory, monkeypatch):
     user = factory.user(username="ada")
     login(client, user)
-    limits = app.config["LOGIN_LIMITS_PER_ACCOUNT"]
+    # From one address, the account's budget at that address is the first spent.
+    limits = app.config["LOGIN_LIMITS_PER_ACCOUNT_AND_ADDRESS"]
     tries = int(re.match(r"\d+", limits)[0])
     answers = [change(client, "not my password").status_code for _ in range(tries + 1)]
     assert answers[:tries] == [422] * tries

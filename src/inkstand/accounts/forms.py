@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import (
     BooleanField,
     EmailField,
@@ -99,6 +101,17 @@ class ChangeEmailForm(Form):
         [DataRequired(), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class LogoutEverywhereForm(Form):
+    """Shown on the settings page under the profile form: its fields are named apart."""
+
+    revoke_tokens = BooleanField(
+        REVOKE_TOKENS, description="Programs that use them stop working until given a new one."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="everywhere", **kwargs)
 
 
 class ConfirmEmailForm(Form):

@@ -58,6 +58,9 @@ class User(PublicContent, Base):
     # a code was accepted for, so that a code is never accepted twice.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Raised by "log out everywhere": part of every session's and RealWorld token's
+    # fingerprint, so raising it ends them all (see accounts/sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
@@ -65,6 +68,7 @@ class User(PublicContent, Base):
         {
             "email", "password_hash", "role", "notify_comments", "email_change_nonce",
             "email_confirmed_at", "email_confirm_nonce", "totp_secret", "totp_last_step",
+            "session_generation",
         }
     )  # fmt: skip
 
@@ -77,11 +81,13 @@ class User(PublicContent, Base):
         return True
 
     def get_id(self) -> str:
-        """The key a session keeps: a new password ends every other session."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """Flask-Login's key of the account; a log-in replaces it at once with the
+        session's own key (accounts/sessions.py), and the loader refuses it alone."""
+        return str(self.id)
 
     @property
     def password_fingerprint(self) -> str:
+        """What a password reset link carries: a new password makes the link dead."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
@@ -92,6 +98,13 @@ class User(PublicContent, Base):
     def two_factor(self) -> bool:
         """Whether a log-in asks for a code after the password."""
         return self.totp_secret is not None
+
+    @property
+    def session_fingerprint(self) -> str:
+        """What every session and RealWorld token carries: a new password, or "log out
+        everywhere" (a new session generation), changes it and so ends them all."""
+        seed = f"{self.password_hash}\n{self.session_generation}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     @property
     def role_enum(self) -> Role:
@@ -148,6 +161,17 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EndedSession(Base):
+    """A log-in session ended before its time (logged out): its key, copied anywhere,
+    opens nothing. Kept until the key would have expired anyway, then purged."""
+
+    __tablename__ = "ended_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the session's random id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class TokenScope(StrEnum):

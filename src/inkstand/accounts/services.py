@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn, cast
+from typing import NoReturn
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, exists, false, func, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from inkstand import marks, text
-from inkstand.accounts import notices, permissions
+from inkstand.accounts import notices, permissions, sessions
 from inkstand.accounts.models import (
-    ApiToken,
     EmailConfirmation,
     Follow,
     Role,
@@ -37,6 +37,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
+USERNAME_OR_EMAIL_MAX = 254
 
 
 def _username_errors(username: str) -> list[str]:
@@ -242,6 +243,35 @@ def _taken(session: DbSession, username: str, email: str) -> dict[str, list[str]
     return errors
 
 
+def normalise_login(name: object) -> str:
+    """A log-in name as it is matched, whether a username or an e-mail address: the
+    one normalisation of log-in and of its rate limits."""
+    return name.strip().lower() if isinstance(name, str) else ""
+
+
+def _named(login: str) -> ColumnElement[bool]:
+    return or_(func.lower(User.username) == login, User.email == login)
+
+
+def account_key(user_id: int) -> str:
+    return f"account {user_id}"
+
+
+def login_key(session: DbSession, name: object) -> str:
+    """Whom a log-in attempt is counted against: the account it names, however it is
+    named (username or e-mail, any case or spacing), or, when none has that name, the
+    name itself."""
+    login = normalise_login(name)
+    # No account's name holds control characters or lone surrogates (nor would the
+    # database take them), so no query for such a name.
+    plausible = 0 < len(login) <= USERNAME_OR_EMAIL_MAX and login.isprintable()
+    found = session.scalar(select(User.id).where(_named(login))) if plausible else None
+    if found is not None:
+        return account_key(found)
+    # A hash: no typed name, which may be a mistyped password, is kept in the limits' store.
+    return "name " + hashlib.sha256(login.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def authenticate(
     session: DbSession, passwords: Passwords, login: str, password: str
 ) -> User | None:
@@ -250,10 +280,8 @@ def authenticate(
     Takes as long whether or not the account exists, and rehashes the password
     when the hashing parameters have changed since it was set.
     """
-    login = login.strip().lower()
-    user = session.scalar(
-        select(User).where(or_(func.lower(User.username) == login, User.email == login))
-    )
+    login = normalise_login(login)
+    user = session.scalar(select(User).where(_named(login)))
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         return None
     if passwords.needs_rehash(user.password_hash):
@@ -268,14 +296,16 @@ def request_password_reset(
     mailer: Mailer,
     email: str,
     link_for: Callable[[str], str],
+    may_mail: Callable[[User], bool] = lambda user: True,
 ) -> None:
-    """Mail a reset link if the address has an account; silent either way."""
+    """Mail a reset link if the address has an account and ``may_mail`` allows one
+    more mail to it (a limit per recipient); silent either way."""
     try:
         email = normalise_email(email)
     except Invalid:
         return
     user = session.scalar(select(User).where(User.email == email))
-    if user is None:
+    if user is None or not may_mail(user):
         return
     minutes = links.max_age // 60
     try:
@@ -336,14 +366,7 @@ def _set_password(session: DbSession, passwords: Passwords, user: User, new: New
     if problems := _password_errors(new.password, user.username, user.email):
         raise Invalid({"password": problems})
     user.password_hash = passwords.hash(new.password)
-    revoked = 0
-    if new.revoke_tokens:
-        result = session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=new.now)
-        )
-        revoked = cast("CursorResult[Any]", result).rowcount
+    revoked = sessions.revoke_api_tokens(session, user, new.now) if new.revoke_tokens else 0
     session.commit()
     notices.password_changed(new.mailer, user, tokens_revoked=revoked, site_title=new.site_title)
     return user

@@ -20,7 +20,7 @@ from flask_login import login_required, login_user, logout_user
 from markupsafe import Markup
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, tokens, twofactor
+from inkstand.accounts import permissions, services, sessions, tokens, twofactor
 from inkstand.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -30,6 +30,7 @@ from inkstand.accounts.forms import (
     EnrolForm,
     ForgotPasswordForm,
     LoginForm,
+    LogoutEverywhereForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
@@ -67,9 +68,21 @@ def _safe_next() -> str:
 
 
 def _start_session(user: User, remember: bool = False) -> None:
-    """Log in on a fresh session: nothing from before (a CSRF secret) carries over."""
+    """Log in on a fresh session: nothing from before (a CSRF secret) carries over.
+    The session, and the remember-me cookie, carry a key of their own, which the
+    server can end (accounts/sessions.py)."""
     session.clear()
     login_user(user, remember=remember)
+    session["_user_id"] = sessions.begin(user, runtime.now())
+
+
+def _end_session() -> None:
+    """End this browser's session on the server too: a copy of its cookies opens nothing."""
+    key = session.get("_user_id")
+    if key is not None:
+        sessions.end(db.session, key, runtime.now(), current_app.config["SESSION_MAX_AGE"])
+    logout_user()
+    session.clear()
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -162,8 +175,8 @@ def resend_confirmation() -> ResponseReturnValue:
     return redirect(_safe_next() if request.args.get("next") else url_for("accounts.settings"))
 
 
-def _login_name() -> str | None:
-    return request.form.get("login")
+def _login_name() -> str:
+    return runtime.login_key(request.form.get("login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -178,6 +191,7 @@ def login() -> ResponseReturnValue:
             _await_code(user, remember=bool(form.remember.data))
             return redirect(url_for("accounts.login_code"))
         if user is not None:
+            limits.KNOWN_LOGIN_ADDRESSES.remember(_login_name())
             _start_session(user, remember=bool(form.remember.data))
             return redirect(_safe_next())
         form.form_errors.append("That username or e-mail and password do not match.")
@@ -195,7 +209,7 @@ def _await_code(user: User, *, remember: bool) -> None:
     until = runtime.now().timestamp() + current_app.config["TWO_FACTOR_LOGIN_SECONDS"]
     session[AWAITING] = {
         "uid": user.id, "fp": user.password_fingerprint, "until": until,
-        "remember": remember, "next": _safe_next(),
+        "remember": remember, "next": _safe_next(), "login": _login_name(),
     }  # fmt: skip
 
 
@@ -238,6 +252,8 @@ def login_code() -> ResponseReturnValue:
             form.add_errors(error)
         else:
             waiting = session[AWAITING]
+            if waiting.get("login"):
+                limits.KNOWN_LOGIN_ADDRESSES.remember(waiting["login"])
             _start_session(user, remember=bool(waiting.get("remember")))
             return redirect(waiting.get("next") or url_for("blog.index"))
     status = 422 if form.errors else 200
@@ -246,10 +262,29 @@ def login_code() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
+    _end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("blog.index"))
+
+
+@bp.post("/settings/logout-everywhere")
+@login_required
+def logout_everywhere() -> ResponseReturnValue:
+    """End every session of the account, this one too, and every RealWorld token;
+    its API tokens only when asked."""
+    user = runtime.user()
+    assert user is not None
+    form = LogoutEverywhereForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.settings"))
+    revoked = sessions.end_everywhere(
+        db.session, user, revoke_tokens=bool(form.revoke_tokens.data), now=runtime.now()
+    )
+    _end_session()
+    tokens_too = " Your API tokens are revoked too." if revoked else ""
+    flash(f"You are logged out everywhere: every browser and app must log in again.{tokens_too}",
+          "info")  # fmt: skip
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -263,6 +298,7 @@ def forgot_password() -> ResponseReturnValue:
             runtime.get().mailer,
             form.email.data or "",
             lambda token: absolute_url("accounts.reset_password", token=token),
+            may_mail=lambda user: limits.PASSWORD_RESET_MAIL.allows(services.account_key(user.id)),
         )
         flash(
             "If an account uses that address, a link to reset its password is on its way.",
@@ -302,9 +338,9 @@ def _new_password(form: ResetPasswordForm | ChangePasswordForm) -> services.NewP
     )
 
 
-def _own_login_name() -> str | None:
+def _own_login_name() -> str:
     user = runtime.user()
-    return user.username if user is not None else None
+    return services.account_key(user.id) if user is not None else ""
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])
@@ -414,7 +450,9 @@ def settings() -> ResponseReturnValue:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.settings"))
     status = 422 if form.errors else 200
-    return render_template("accounts/settings.html", form=form), status
+    return render_template(
+        "accounts/settings.html", form=form, everywhere=LogoutEverywhereForm(formdata=None)
+    ), status
 
 
 def _change_follow(

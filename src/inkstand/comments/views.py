@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -12,6 +13,7 @@ from flask import (
     flash,
     get_template_attribute,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -23,6 +25,7 @@ from flask_login import login_required
 
 from inkstand import limits, runtime
 from inkstand.accounts import permissions as account_permissions
+from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
@@ -198,34 +201,59 @@ def _after() -> int:
 
 
 BUSY = {"Retry-After": "30", "Cache-Control": "no-store"}
+# The margin a reader's slot is leased for beyond its longest life: it is given back
+# when its answer closes, and lapses by itself only if its process died.
+LEASE_MARGIN = 60
+
+
+def _live_reader(
+    post_id: int, serve: Callable[[Post, User | None, int], Response], longest: int
+) -> Response:
+    """Serve a live reader within the process's cap and its client's (per address
+    and per account), holding its slot until its answer is closed."""
+    if live.too_many_readers():
+        return make_response(({"message": "Too many live readers; try again soon."}, 503, BUSY))
+    viewer = runtime.user()
+    held = limits.LIVE_READERS.take(viewer, lease=longest + LEASE_MARGIN)
+    if held is None:
+        message = "You have too many live comment streams open; close some and try again."
+        return make_response(({"message": message}, 429, BUSY))
+    try:
+        post = reading.watched_post(db.session, viewer, post_id, runtime.now())
+        response = serve(post, viewer, _after())
+    except BaseException:
+        held.release()
+        raise
+    response.call_on_close(held.release)
+    return response
+
+
+def _stream(post: Post, viewer: User | None, after: int) -> Response:
+    response = Response(stream_with_context(live.stream(post, viewer, after)),
+                        mimetype="text/event-stream")  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _poll(post: Post, viewer: User | None, after: int) -> Response:
+    response = jsonify(live.poll(post, viewer, after))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/posts/<int:post_id>/comments/stream")
 @limits.LIVE()
 def stream(post_id: int) -> ResponseReturnValue:
     """Server-Sent Events: the post's comment events, as they happen."""
-    if live.too_many_readers():
-        return {"message": "Too many live readers; try again soon."}, 503, BUSY
-    viewer = runtime.user()
-    post = reading.watched_post(db.session, viewer, post_id, runtime.now())
-    body = stream_with_context(live.stream(post, viewer, _after()))
-    response = Response(body, mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
+    return _live_reader(post_id, _stream, current_app.config["LIVE_STREAM_SECONDS"])
 
 
 @bp.get("/posts/<int:post_id>/comments/updates")
 @limits.LIVE()
 def poll(post_id: int) -> ResponseReturnValue:
     """Long polling: the post's comment events after ``after``, as soon as there are any."""
-    if live.too_many_readers():
-        return {"message": "Too many live readers; try again soon."}, 503, BUSY
-    viewer = runtime.user()
-    post = reading.watched_post(db.session, viewer, post_id, runtime.now())
-    response = jsonify(live.poll(post, viewer, _after()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _live_reader(post_id, _poll, current_app.config["LIVE_POLL_SECONDS"])
 
 
 @bp.get("/moderation")

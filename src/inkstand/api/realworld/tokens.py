@@ -1,7 +1,8 @@
 """The RealWorld API's tokens: JWTs (HS256) that name an account and expire.
 
-A token carries a fingerprint of the password hash it was issued against, so a
-new password ends every token issued before it, as it ends every session.
+A token carries the fingerprint every session carries (``User.session_fingerprint``):
+a new password, or "log out everywhere", ends every token issued before it, as it
+ends every session.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Tokens:
     def issue(self, user: User, now: datetime) -> str:
         claims = {
             "sub": str(user.id),
-            "fp": user.password_fingerprint,
+            "fp": user.session_fingerprint,
             "aud": AUDIENCE,
             "iat": now,
             "exp": now + timedelta(seconds=self.max_age),
@@ -54,4 +55,4 @@ class Tokens:
 
     @staticmethod
     def matches(user: User, fingerprint: str) -> bool:
-        return hmac.compare_digest(user.password_fingerprint, fingerprint)
+        return hmac.compare_digest(user.session_fingerprint, fingerprint)

@@ -34,10 +34,10 @@ def register() -> ResponseReturnValue:
     return _signed_in(user, 201)
 
 
-def _login_email() -> object:
+def _login_email() -> str:
     data = request.get_json(silent=True)
     found = data.get("user") if isinstance(data, dict) else None
-    return found.get("email") if isinstance(found, dict) else None
+    return runtime.login_key(found.get("email") if isinstance(found, dict) else None)
 
 
 @bp.post("/users/login")
@@ -53,6 +53,7 @@ def login() -> ResponseReturnValue:
         if not data.get("code"):
             raise Invalid.field("code", TWO_FACTOR_NEEDED)
         twofactor.check_code(db.session, user, data["code"], runtime.now())
+    limits.KNOWN_LOGIN_ADDRESSES.remember(_login_email())
     return _signed_in(user)
 
 
