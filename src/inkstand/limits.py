@@ -168,6 +168,11 @@ ADDRESS_CHANGE = Policy(
     (Budget("address-change-account", "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
     methods=POST,
 )
+DATA_EXPORT = Policy(
+    "data-export",
+    (Budget("data-export-account", "DATA_EXPORT_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
+    methods=POST,
+)
 PREVIEW = Policy(
     "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
@@ -183,4 +188,7 @@ API = Policy(
     ),
 )
 
-POLICIES = (COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, PREVIEW, AUTOSAVE, LIVE, API)
+POLICIES = (
+    COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, DATA_EXPORT, PREVIEW, AUTOSAVE,
+    LIVE, API,
+)  # fmt: skip

@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from inkstand import backends
 from inkstand.accounts.models import User
-from inkstand.accounts.passwords import AddressLinks, Passwords, ResetLinks
+from inkstand.accounts.passwords import AddressLinks, InviteLinks, Passwords, ResetLinks
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
 from inkstand.jobs import Jobs
@@ -32,6 +32,7 @@ class Runtime:
     passwords: Passwords
     reset_links: ResetLinks
     address_links: AddressLinks
+    invite_links: InviteLinks
     mailer: Mailer
     jobs: Jobs
 
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         passwords=Passwords(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]),
         reset_links=ResetLinks(cfg["SECRET_KEY"], cfg["PASSWORD_RESET_MAX_AGE"]),
         address_links=AddressLinks(cfg["SECRET_KEY"], cfg["EMAIL_CHANGE_MAX_AGE"]),
+        invite_links=InviteLinks(cfg["SECRET_KEY"], cfg["INVITATION_MAX_AGE"]),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",
@@ -60,10 +62,13 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(key: str) -> User | None:
-    """The account a session names, unless its password changed since (see User.get_id)."""
+    """The account a session names, unless its password changed since (see User.get_id)
+    or it is suspended."""
     user_id, _, fingerprint = key.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
+        return None
+    if not user.is_active:  # suspended: her open sessions end at once
         return None
     return user
 

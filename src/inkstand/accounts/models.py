@@ -6,10 +6,14 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, true
+from sqlalchemy import ForeignKey, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+
+
+# How a comment whose writer's account was deleted names its writer.
+DELETED_ACCOUNT = "deleted account"
 
 
 class Role(StrEnum):
@@ -42,12 +46,22 @@ class User(PublicContent, Base):
     # The nonce the one live link confirming a new address carries (see
     # passwords.AddressLinks); None when no change of address is waiting.
     email_change_nonce: Mapped[str | None] = mapped_column(String(32))
+    # When an admin suspended the account: it cannot log in, and its sessions and
+    # tokens open nothing, until she lifts it. None for an account in good standing.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by `inkstand demo`: `inkstand demo --clear` removes exactly these.
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
-    private_fields = frozenset(
-        {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        # The admin's list of accounts, newest first, read by keyset.
+        Index("ix_users_created_at_id", "created_at", "id"),
     )
+    private_fields = frozenset(
+        {"email", "password_hash", "role", "notify_comments", "email_change_nonce",
+         "suspended_at", "demo"}
+    )  # fmt: skip
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
     is_authenticated = True
@@ -55,7 +69,8 @@ class User(PublicContent, Base):
 
     @property
     def is_active(self) -> bool:
-        return True
+        """False while suspended: Flask-Login then refuses to log the account in."""
+        return self.suspended_at is None
 
     def get_id(self) -> str:
         """The key a session keeps: a new password ends every other session."""
@@ -140,3 +155,24 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}… of user {self.user_id} ({self.scope})>"
+
+
+class Invitation(Base):
+    """An admin's invitation to join with a role. The mailed link names the row and
+    is signed (``passwords.InviteLinks``); accepting it deletes the row, so the link
+    works once, and the account it made keeps nothing of it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # A random value the link carries: a row id alone could be guessed.
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} ({self.role})>"

@@ -127,7 +127,8 @@ def authenticate(
     """The account matching a username or e-mail and password, or None.
 
     Takes as long whether or not the account exists, and rehashes the password
-    when the hashing parameters have changed since it was set.
+    when the hashing parameters have changed since it was set. Raises Forbidden for
+    a suspended account.
     """
     login = login.strip().lower()
     user = session.scalar(
@@ -135,6 +136,8 @@ def authenticate(
     )
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         return None
+    if not user.is_active:  # told only to whoever knows the password
+        raise Forbidden("This account is suspended. Write to the site's admin.")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
         session.commit()

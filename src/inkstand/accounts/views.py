@@ -31,9 +31,9 @@ from inkstand.accounts.forms import (
     ResetPasswordForm,
     TokenForm,
 )
-from inkstand.accounts.models import User
+from inkstand.accounts.models import DELETED_ACCOUNT, User
 from inkstand.db import DbSession
-from inkstand.exceptions import Invalid
+from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
@@ -41,6 +41,7 @@ from inkstand.templating import absolute_url
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_global(permissions.can_administer, "can_administer")
 bp.add_app_template_global(permissions.can_follow, "can_follow")
+bp.app_context_processor(lambda: {"deleted_account": DELETED_ACCOUNT})
 
 
 def _safe_next() -> str:
@@ -102,15 +103,22 @@ def _login_name() -> str | None:
 @limits.LOGIN(name=_login_name)
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = services.authenticate(
-            db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
-        )
-        if user is not None:
-            _start_session(user, remember=bool(form.remember.data))
-            return redirect(_safe_next())
-        form.form_errors.append("That username or e-mail and password do not match.")
-    status = 422 if form.errors else 200
+        try:
+            user = services.authenticate(
+                db.session, runtime.get().passwords, form.login.data or "",
+                form.password.data or "",
+            )  # fmt: skip
+        except Forbidden as error:  # suspended
+            form.form_errors.append(error.message)
+            status = 403
+        else:
+            if user is not None:
+                _start_session(user, remember=bool(form.remember.data))
+                return redirect(_safe_next())
+            form.form_errors.append("That username or e-mail and password do not match.")
+    status = status if status != 200 else 422 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
 
 
