@@ -67,13 +67,20 @@ def list_users(
     )  # fmt: skip
 
 
-def _other_account(session: DbSession, actor: User | None, user_id: int, doing: str) -> User:
-    """The account an admin acts on: not herself, and not the last admin."""
-    admin = require_admin(actor)
+def get_account(session: DbSession, actor: User | None, user_id: int) -> User:
+    """One account, for an admin. Raises Forbidden or NotFound."""
+    require_admin(actor)
     user = session.get(User, user_id) if 0 < user_id <= ID_MAX else None
     if user is None:
         raise NotFound("No such account.")
-    if user.id == admin.id:
+    return user
+
+
+def _other_account(session: DbSession, actor: User | None, user_id: int, doing: str) -> User:
+    """The account an admin acts on: not herself, and not the last admin."""
+    user = get_account(session, actor, user_id)
+    assert actor is not None  # an admin, as get_account checked
+    if user.id == actor.id:
         raise Forbidden(f"You cannot {doing} your own account.")
     if user.role == Role.ADMIN and _admins(session) <= 1:
         raise Forbidden(f"You cannot {doing} the last admin.")
@@ -105,10 +112,7 @@ def suspend(session: DbSession, actor: User | None, user_id: int, now: datetime)
 def unsuspend(session: DbSession, actor: User | None, user_id: int) -> User:
     """Lift a suspension: the account logs in again (its old sessions and tokens work
     again too, unless revoked meanwhile). Raises Forbidden or NotFound."""
-    require_admin(actor)
-    user = session.get(User, user_id) if 0 < user_id <= ID_MAX else None
-    if user is None:
-        raise NotFound("No such account.")
+    user = get_account(session, actor, user_id)
     if user.suspended_at is not None:
         user.suspended_at = None
         session.commit()

@@ -54,8 +54,11 @@ def delete_account(
     user = _other_account(session, actor, user_id, "delete")
     if heir_id is not None:
         heir = session.get(User, heir_id) if 0 < heir_id <= ID_MAX else None
-        if heir is None or heir.id == user.id or not heir.has_role(Role.AUTHOR) or (
-            not heir.is_active
+        if (
+            heir is None
+            or heir.id == user.id
+            or not heir.has_role(Role.AUTHOR)
+            or (not heir.is_active)
         ):
             raise Invalid.field("heir", "Choose an author, editor or admin to take the posts.")
         if hand_over is None:

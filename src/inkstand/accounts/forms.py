@@ -104,3 +104,26 @@ class ChangeEmailForm(Form):
 class ConfirmEmailForm(Form):
     """Only the button (and its CSRF token): a mail scanner that follows the link
     changes nothing."""
+
+
+class DeleteAccountForm(Form):
+    current_password = PasswordField(
+        "Your password",
+        [DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        "I understand: my account and my posts are gone for good", [DataRequired()]
+    )
+
+
+class AcceptInvitationForm(Form):
+    username = StringField(
+        "Username",
+        [DataRequired(), Length(max=30)],
+        render_kw={"autocomplete": "username"},
+        description="Your author page's address: 3 to 30 letters, digits, hyphens or underscores.",
+    )
+    password = PasswordField(
+        "Password", [DataRequired(), Length(max=256)], render_kw={"autocomplete": "new-password"}
+    )

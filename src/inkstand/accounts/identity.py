@@ -1,4 +1,4 @@
-""""Confirm it's you": the one step a person passes before an irreversible change to
+""" "Confirm it's you": the one step a person passes before an irreversible change to
 her account (deleting it). Today the proof is her password; a second factor joins it
 here, and every door that asks for the step gets it with no change of its own."""
 

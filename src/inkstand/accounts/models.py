@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
 
-
 # How a comment whose writer's account was deleted names its writer.
 DELETED_ACCOUNT = "deleted account"
 

@@ -498,11 +498,6 @@ def require_admin(actor: User | None) -> User:
     return actor
 
 
-def list_users(session: DbSession, actor: User | None) -> list[User]:
-    require_admin(actor)
-    return list(session.scalars(select(User).order_by(User.created_at, User.id)))
-
-
 def change_role(session: DbSession, actor: User | None, user_id: int, role: str) -> User:
     """Give an account another role; only admins may, and one admin always remains."""
     require_admin(actor)

@@ -19,11 +19,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, tokens
+from inkstand.accounts import administration, closing, identity, permissions, services, tokens
 from inkstand.accounts.forms import (
+    AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmEmailForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -269,6 +271,55 @@ def confirm_email(token: str) -> ResponseReturnValue:
         problem = error.errors["token"][0]
         return render_template("accounts/email_invalid.html", problem=problem), 400
     return render_template("accounts/email_confirm.html", form=form, user=user, email=email)
+
+
+@bp.route("/settings/delete", methods=["GET", "POST"])
+@login_required
+@limits.LOGIN(name=_own_login_name)  # a wrong password spends the log-in budget
+def delete_account() -> ResponseReturnValue:
+    """A confirmation page: the password (the "confirm it's you" step) and a box."""
+    user = runtime.user()
+    assert user is not None
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        proof = identity.Proof(password=form.current_password.data or "")
+        try:
+            closing.delete_own_account(db.session, runtime.get().passwords, user, proof)
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your account is deleted. Thank you for writing here.", "info")
+            return redirect(url_for("blog.index"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/delete.html", form=form), status
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limits.REGISTER()
+def accept_invitation(token: str) -> ResponseReturnValue:
+    """An invited person chooses her username and password; the account is made with
+    the invitation's address and role, and she is logged in."""
+    form = AcceptInvitationForm()
+    links = runtime.get().invite_links
+    try:
+        invitation = administration.pending_invitation(db.session, links, token)
+        if form.validate_on_submit():
+            user = administration.accept_invitation(
+                db.session, runtime.get().passwords, links, token,
+                form.username.data or "", form.password.data or "",
+            )  # fmt: skip
+            _start_session(user)
+            flash(f"Welcome to {site_settings().title}, {user.username}.", "success")
+            return redirect(url_for("blog.index"))
+    except Invalid as error:
+        if "token" in error.errors:
+            problem = error.errors["token"][0]
+            return render_template("accounts/invitation_invalid.html", problem=problem), 400
+        form.add_errors(error)
+    status = 422 if form.errors else 200
+    return render_template("accounts/invitation.html", form=form, invitation=invitation), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -23,7 +23,9 @@ def upgrade():
     op.add_column(
         "users", sa.Column("suspended_at", inkstand.db.UTCDateTime(timezone=True), nullable=True)
     )
-    op.add_column("users", sa.Column("demo", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column(
+        "users", sa.Column("demo", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     op.create_index("ix_users_created_at_id", "users", ["created_at", "id"], unique=False)
 
     op.create_table(
