@@ -43,7 +43,8 @@ from inkstand.templating import absolute_url
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_global(permissions.can_administer, "can_administer")
 bp.add_app_template_global(permissions.can_follow, "can_follow")
-bp.app_context_processor(lambda: {"deleted_account": DELETED_ACCOUNT})
+# A global, not a context value: the comment macros are imported without context.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(deleted_account=DELETED_ACCOUNT))
 
 
 def _safe_next() -> str:
