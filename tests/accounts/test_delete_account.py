@@ -58,7 +58,7 @@ def _world(factory):
 
 
 def test_deleting_her_own_account_leaves_nothing_of_it(app, client, factory):
-    _, bram, ada, hers, his = _world(factory)
+    _, _, ada, hers, his = _world(factory)
     ids = (ada.id, ada.username, ada.email)
     doors = Doors(app, client, ada)
     assert _remains(*ids)
@@ -123,7 +123,7 @@ def test_every_role_may_delete_her_own_account(client, factory, role):
 
 
 def test_an_admin_hands_the_posts_to_another_writer(app, client, factory):
-    admin, bram, ada, hers, his = _world(factory)
+    admin, bram, ada, hers, _ = _world(factory)
     ids = (ada.id, ada.username, ada.email)
     login(client, admin)
     page = client.get(f"/admin/users/{ada.id}/delete").get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_an_admin_deletes_the_posts_with_the_account(client, factory):
 
 @pytest.mark.parametrize("heir", ["999999", "abc", "-1"])
 def test_an_heir_not_on_the_list_is_refused(client, factory, heir):
-    admin, _, ada, hers, _ = _world(factory)
+    admin, _, ada, _, _ = _world(factory)
     login(client, admin)
     page = f"/admin/users/{ada.id}/delete"
     assert_form_error(submit(client, page, {"heir": heir}, page=page), "Not a valid choice")
