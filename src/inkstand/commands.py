@@ -63,9 +63,7 @@ def set_setting(name: str, value: str) -> None:
 
 
 @click.command("demo")
-@click.option(
-    "--clear", is_flag=True, help="Remove the demo's accounts and everything they own."
-)
+@click.option("--clear", is_flag=True, help="Remove the demo's accounts and everything they own.")
 @with_appcontext
 def load_demo(clear: bool) -> None:
     """Load demo authors and posts (once) and print the demo admin's login."""

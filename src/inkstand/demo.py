@@ -12,9 +12,8 @@ from sqlalchemy import delete, func, select, update
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post, Status, Tag, post_tags
 from inkstand.blog.services import favourites, posts
-from inkstand.blog.models import Tag, post_tags
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import DbSession, utcnow
@@ -138,9 +137,7 @@ def clear(session: DbSession) -> int:
             "No admin would remain: create your own with `inkstand create-admin` first."
         )
     touched = list(
-        session.scalars(
-            select(Comment.post_id).where(Comment.author_id.in_(demo_ids)).distinct()
-        )
+        session.scalars(select(Comment.post_id).where(Comment.author_id.in_(demo_ids)).distinct())
     )
     session.execute(delete(Comment).where(Comment.author_id.in_(demo_ids)))
     counted = (
