@@ -127,6 +127,7 @@ def test_an_admin_hands_the_posts_to_another_writer(app, client, factory):
     ids = (ada.id, ada.username, ada.email)
     login(client, admin)
     page = client.get(f"/admin/users/{ada.id}/delete").get_data(as_text=True)
+    assert "Delete the account adalovelace?" in page
     assert "Give them to bram (author)" in page
 
     response = submit(client, f"/admin/users/{ada.id}/delete", {"heir": str(bram.id)},

@@ -104,7 +104,7 @@ def delete(user_id: int) -> ResponseReturnValue:
             flash(f"The account {name} is deleted.", "success")
             return redirect(url_for("admin.users"))
     status = 422 if form.errors else 200
-    return render_template("admin/delete.html", form=form, user=user), status
+    return render_template("admin/delete.html", form=form, account=user), status
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
