@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import Integer, String, Text, func, or_, select
 
 from inkstand.accounts.models import DELETED_ACCOUNT, Role, User
+from inkstand.analytics.models import DELETED_AUTHOR_PATH, PageView
 from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
+from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.helpers import PASSWORD, TOO_LONG, Doors, assert_form_error, fresh, login, submit
 
@@ -50,6 +52,12 @@ def _world(factory):
     from inkstand.accounts import services as accounts
     from inkstand.blog.services import favourites
 
+    now = utcnow()
+    db.session.add_all([
+        PageView(viewed_at=now, day=now.date(), path=path, visitor="v")
+        for path in ("/authors/adalovelace", "/authors/AdaLovelace/feed.xml", "/authors/bram")
+    ])  # fmt: skip
+    db.session.commit()
     accounts.follow(db.session, ada, "bram")
     accounts.follow(db.session, bram, "adalovelace")
     favourites.favourite(db.session, ada, his.id)
@@ -67,6 +75,9 @@ def test_deleting_her_own_account_leaves_nothing_of_it(app, client, factory):
 
     assert response.status_code == 302
     assert _remains(*ids) == []
+    # Her author pages' views stay counted, without her name.
+    paths = sorted(db.session.scalars(select(PageView.path)))
+    assert paths == [DELETED_AUTHOR_PATH, DELETED_AUTHOR_PATH, "/authors/bram"]
     # Her post went, with the comment on it; his post lost her favourite.
     assert fresh(select(func.count(Post.id)).where(Post.id == hers.id)) == 0
     assert fresh(select(Post.favourite_count).where(Post.id == his.id)) == 0

@@ -2,7 +2,8 @@
 hand its posts to another author). Nothing of the account stays: its tokens, marks,
 follows and old names go by the database's cascades, its comments stay by "a deleted
 account" (their writer set to NULL), and features above accounts tidy what they keep
-of it by their own listeners (blog: the counts of the posts it favourited)."""
+of it by their own listeners (blog: the counts of the posts it favourited;
+analytics: the recorded views of its author pages)."""
 
 from __future__ import annotations
 
