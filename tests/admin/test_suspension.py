@@ -105,3 +105,16 @@ def test_suspending_no_such_account_is_404_and_a_bad_form_400(client, factory):
     target = factory.user(Role.AUTHOR, "target")
     assert client.post(f"/admin/users/{target.id}/suspend").status_code == 400  # no CSRF token
     assert fresh(select(User.suspended_at).where(User.id == target.id)) is None
+
+
+def test_a_remembered_log_in_of_a_suspended_account_opens_nothing(app, client, factory):
+    admin = factory.user(Role.ADMIN, "boss")
+    ada = factory.user(Role.AUTHOR, "ada")
+    browser = app.test_client()
+    submit(browser, "/login", {"login": "ada", "password": PASSWORD, "remember": "y"})
+    browser.delete_cookie("session")  # the browser was closed: only "remember me" is left
+    assert browser.get("/settings").status_code == 200
+    login(client, admin)
+    _suspend(client, ada.id)
+    browser.delete_cookie("session")
+    assert browser.get("/settings").status_code == 302
