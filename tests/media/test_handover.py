@@ -13,7 +13,7 @@ from inkstand.blog.services import handover
 from inkstand.extensions import db
 from inkstand.media import services
 from inkstand.media.models import Media, MediaUse
-from tests.helpers import change, fresh, image_bytes
+from tests.helpers import PASSWORD, change, fresh, image_bytes, login, submit
 
 LIMITS = services.Limits(max_bytes=2_000_000, max_pixels=5_000_000)
 
@@ -46,3 +46,22 @@ def test_images_and_covers_go_to_the_heir(factory, storage):
     assert fresh(select(func.count(Media.id))) == 2
     uses = set(db.session.scalars(select(MediaUse.media_id).where(MediaUse.post_id == post_id)))
     assert uses == {hers_id, only_id}
+
+
+def test_a_deleted_accounts_own_files_go_and_shared_ones_stay(client, factory, storage, files):
+    factory.user(Role.ADMIN, "boss")
+    other = factory.user(Role.AUTHOR, "other")
+    leaving = factory.user(Role.AUTHOR, "leaving")
+    shared, own = image_bytes("PNG"), image_bytes("PNG", size=(30, 20))
+    _upload(storage, other, shared)
+    _upload(storage, leaving, shared)
+    mine = _upload(storage, leaving, own)
+    mine_name = mine.name
+    before = files()
+    login(client, leaving)
+
+    page = "/settings/delete"
+    form = {"current_password": PASSWORD, "understood": "y"}
+    assert submit(client, page, form, page=page).status_code == 302
+
+    assert files() == before - {mine_name}

@@ -106,17 +106,6 @@ class ConfirmEmailForm(Form):
     changes nothing."""
 
 
-class DeleteAccountForm(Form):
-    current_password = PasswordField(
-        "Your password",
-        [DataRequired(), Length(max=256)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    understood = BooleanField(
-        "I understand: my account and my posts are gone for good", [DataRequired()]
-    )
-
-
 class AcceptInvitationForm(Form):
     username = StringField(
         "Username",

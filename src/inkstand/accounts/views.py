@@ -19,13 +19,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import administration, closing, identity, permissions, services, tokens
+from inkstand.accounts import administration, permissions, services, tokens
 from inkstand.accounts.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmEmailForm,
-    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -272,29 +271,6 @@ def confirm_email(token: str) -> ResponseReturnValue:
         problem = error.errors["token"][0]
         return render_template("accounts/email_invalid.html", problem=problem), 400
     return render_template("accounts/email_confirm.html", form=form, user=user, email=email)
-
-
-@bp.route("/settings/delete", methods=["GET", "POST"])
-@login_required
-@limits.LOGIN(name=_own_login_name)  # a wrong password spends the log-in budget
-def delete_account() -> ResponseReturnValue:
-    """A confirmation page: the password (the "confirm it's you" step) and a box."""
-    user = runtime.user()
-    assert user is not None
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        proof = identity.Proof(password=form.current_password.data or "")
-        try:
-            closing.delete_own_account(db.session, runtime.get().passwords, user, proof)
-        except Invalid as error:
-            form.add_errors(error)
-        else:
-            logout_user()
-            session.clear()
-            flash("Your account is deleted. Thank you for writing here.", "info")
-            return redirect(url_for("blog.index"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/delete.html", form=form), status
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

@@ -23,6 +23,8 @@ from inkstand.admin.forms import (
 from inkstand.blog.services import handover
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
+from inkstand.media import context as media_context
+from inkstand.media import services as media
 from inkstand.pagination import Cursor
 from inkstand.site import services as site
 from inkstand.site.context import site_settings
@@ -94,6 +96,7 @@ def delete(user_id: int) -> ResponseReturnValue:
     ]
     if form.validate_on_submit():
         heir = int(form.heir.data) if form.heir.data else None
+        files = media.files_of(db.session, user)  # those handed over stay
         try:
             name = closing.delete_account(
                 db.session, actor, user_id, heir_id=heir, hand_over=handover.hand_over
@@ -101,6 +104,7 @@ def delete(user_id: int) -> ResponseReturnValue:
         except Invalid as error:
             form.add_errors(error)
         else:
+            media.remove_unowned(db.session, media_context.storage(), files)
             flash(f"The account {name} is deleted.", "success")
             return redirect(url_for("admin.users"))
     status = 422 if form.errors else 200

@@ -219,3 +219,34 @@ def hand_over(session: DbSession, leaving: User, heir: User) -> None:
         )
         session.execute(delete(Media).where(Media.id == twin_id))
     session.execute(update(Media).where(Media.owner_id == leaving.id).values(owner_id=heir.id))
+
+
+@dataclass(frozen=True)
+class StoredFiles:
+    """An image's files (the original and its variants), named by its content."""
+
+    digest: str
+    names: tuple[str, ...]
+
+
+def files_of(session: DbSession, owner: User) -> list[StoredFiles]:
+    """The files of every image ``owner`` holds, read before her account goes."""
+    images = session.scalars(select(Media).where(Media.owner_id == owner.id)).all()
+    return [
+        StoredFiles(m.digest, (m.name, *(m.variant_name(w) for w in _variant_widths(m.width,
+                                                                                  WIDTHS))))
+        for m in images
+    ]  # fmt: skip
+
+
+def remove_unowned(session: DbSession, storage: Storage, files: Sequence[StoredFiles]) -> None:
+    """Delete the files no account holds any more (after a deletion is committed): an
+    image another account uploaded too, or that went to an heir, stays."""
+    if not files:
+        return
+    digests = {f.digest for f in files}
+    kept = set(session.scalars(select(Media.digest).where(Media.digest.in_(digests))))
+    for found in files:
+        if found.digest not in kept:
+            for name in found.names:
+                storage.delete(name)
