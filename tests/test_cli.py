@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from inkstand import commands, http
 from inkstand.accounts.models import Follow, Role, User
-from inkstand.blog.models import Favourite, Post, Status
+from inkstand.blog.models import Favourite, Post, Status, Tag
+from inkstand.blog.services.favourites import favourite
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from inkstand.site import services as site
@@ -213,3 +214,29 @@ def test_serve_on_a_public_address_starts_once_the_site_knows_its_name(
 def test_serve_on_a_loopback_address_answers_only_loopback_names(app, monkeypatch, bind):
     monkeypatch.setitem(app.config, "TRUSTED_HOSTS", list(http.LOOPBACK_HOSTS))
     assert bind in serve_args(app, monkeypatch, "--bind", bind)
+
+
+def test_demo_clear_takes_the_demo_and_keeps_the_site(app, factory):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    refused = runner.invoke(args=["demo", "--clear"])
+    assert refused.exit_code == 1
+    assert "create-admin" in refused.output
+    owner = factory.user("admin", "owner")
+    mine = factory.post(owner, "A real post", tags=["databases", "mine"])
+    ada = db.session.scalar(select(User).where(User.username == "ada"))
+    factory.comment(ada, mine, "A demo writer's comment on a real post")
+    favourite(db.session, ada, mine.id)
+
+    result = runner.invoke(args=["demo", "--clear"])
+
+    assert result.exit_code == 0, result.output
+    assert "5 demo account(s)" in result.output
+    db.session.expire_all()
+    assert list(db.session.scalars(select(User.username))) == ["owner"]
+    assert list(db.session.scalars(select(Post.title))) == ["A real post"]
+    assert db.session.scalar(select(func.count(Comment.id))) == 0
+    post = db.session.get(Post, mine.id)
+    assert (post.comment_count, post.favourite_count) == (0, 0)
+    assert set(db.session.scalars(select(Tag.name))) == {"databases", "mine"}
+    assert not (Path(app.instance_path) / "demo-login.txt").exists()

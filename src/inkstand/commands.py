@@ -21,7 +21,7 @@ from inkstand import backup as backups
 from inkstand import demo, http, logs, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
-from inkstand.exceptions import Invalid
+from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
 from inkstand.media import context as media_context
@@ -68,10 +68,19 @@ def set_setting(name: str, value: str) -> None:
 
 
 @click.command("demo")
+@click.option("--clear", is_flag=True, help="Remove the demo's accounts and everything they own.")
 @with_appcontext
-def load_demo() -> None:
+def load_demo(clear: bool) -> None:
     """Load demo authors and posts (once) and print the demo admin's login."""
     login_file = Path(current_app.instance_path) / "demo-login.txt"
+    if clear:
+        try:
+            count = demo.clear(db.session)
+        except Forbidden as error:
+            raise click.ClickException(error.message) from error
+        login_file.unlink(missing_ok=True)
+        click.echo(f"Demo content removed: {count} demo account(s) and what they owned.")
+        return
     if demo.is_loaded(db.session):
         if login_file.exists():
             click.echo(login_file.read_text().strip())

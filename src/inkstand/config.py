@@ -94,6 +94,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a log-in lasts at most, remembered or not (the remember-me cookie lasts "
         "as long). Logging out, logging out everywhere or a new password ends it sooner.",
     ),
+    Setting(
+        "INVITATION_MAX_AGE",
+        7 * 86400,
+        "Seconds an admin's invitation link (to make an account with a role) stays valid.",
+    ),
     Setting("ARGON2_TIME_COST", 3, "Argon2id iterations; raising it rehashes on next login."),
     Setting("ARGON2_MEMORY_COST", 65536, "Argon2id memory in KiB; raising it rehashes on login."),
     Setting(
@@ -129,6 +134,12 @@ SETTINGS: tuple[Setting, ...] = (
         "COMMENT_LIMITS_PER_ADDRESS",
         "20 per minute;300 per day",
         "Comments that may be posted from one client address (Flask-Limiter notation).",
+    ),
+    Setting(
+        "DATA_EXPORT_LIMITS_PER_ACCOUNT",
+        "3 per hour;10 per day",
+        "Downloads of her own data an account may make (Flask-Limiter notation): each "
+        "reads everything the account owns.",
     ),
     Setting(
         "ADDRESS_CHANGE_LIMITS_PER_ACCOUNT",

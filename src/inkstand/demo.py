@@ -1,20 +1,23 @@
 """Demo content: a few writers, about thirty posts, some comments, follows and
-favourites, to try every screen at once."""
+favourites, to try every screen at once; and its removal (`inkstand demo --clear`),
+which takes exactly the accounts the demo made (``User.demo``) and what they own."""
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post, Status, Tag, post_tags
 from inkstand.blog.services import favourites, posts
 from inkstand.comments import services as comments
+from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import DbSession, utcnow
+from inkstand.exceptions import Forbidden
 
 WRITERS = [
     ("ada", "Ada Lindqvist", "Writes about databases, indexes and the joy of EXPLAIN."),
@@ -113,6 +116,54 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
         written.append(post)
     reader = _discuss(session, passwords, admin_password, writers, written[21:26])
     _socialise(session, [*writers, reader], written[:26])
+    session.execute(
+        update(User).where(User.id.in_([u.id for u in (*writers, reader)])).values(demo=True)
+    )
+    session.commit()
+
+
+def clear(session: DbSession) -> int:
+    """Remove the demo's accounts with everything they own: their posts (and the
+    comments, favourites and revisions on them), their comments elsewhere, their
+    follows, marks and tokens, and the demo's tags no post uses any longer. Every
+    other account and its content stay. Returns how many accounts went. Raises
+    Forbidden when no admin would remain (create your own first)."""
+    demo_ids = select(User.id).where(User.demo)
+    admins = session.scalar(
+        select(func.count(User.id)).where(User.role == Role.ADMIN.value, User.demo.is_(False))
+    )
+    if not admins:
+        raise Forbidden(
+            "No admin would remain: create your own with `inkstand create-admin` first."
+        )
+    touched = list(
+        session.scalars(select(Comment.post_id).where(Comment.author_id.in_(demo_ids)).distinct())
+    )
+    session.execute(delete(Comment).where(Comment.author_id.in_(demo_ids)))
+    counted = (
+        select(func.count(Comment.id))
+        .where(
+            Comment.post_id == Post.id,
+            Comment.status == CommentStatus.APPROVED.value,
+            Comment.deleted.is_(False),
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Post)
+        .where(Post.id.in_(touched))
+        .values(comment_count=counted)
+        .execution_options(synchronize_session=False)
+    )
+    leaving = list(session.scalars(select(User).where(User.demo)))
+    for user in leaving:  # one by one through the ORM: blog's listener fixes the counts
+        session.delete(user)
+    session.flush()
+    demo_tags = {name for _, tags, _ in TOPICS for name in tags}
+    used = select(post_tags.c.tag_id)
+    session.execute(delete(Tag).where(Tag.name.in_(demo_tags), Tag.id.not_in(used)))
+    session.commit()
+    return len(leaving)
 
 
 THREAD = [

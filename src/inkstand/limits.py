@@ -295,6 +295,11 @@ TWO_FACTOR = Policy(
     methods=POST,
     only_failures=True,
 )
+DATA_EXPORT = Policy(
+    "data-export",
+    (Budget("data-export-account", "DATA_EXPORT_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
+    methods=POST,
+)
 PREVIEW = Policy(
     "preview", (Budget("preview-account", "PREVIEW_LIMITS_PER_ACCOUNT", Per.ACCOUNT),), POST
 )
@@ -314,5 +319,5 @@ API = Policy(
 
 POLICIES = (
     COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, CONFIRMATION_MAIL, TWO_FACTOR,
-    PREVIEW, AUTOSAVE, LIVE, API,
+    DATA_EXPORT, PREVIEW, AUTOSAVE, LIVE, API,
 )  # fmt: skip

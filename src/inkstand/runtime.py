@@ -20,7 +20,7 @@ from flask_login import current_user
 from inkstand import backends
 from inkstand.accounts import services, sessions
 from inkstand.accounts.models import User
-from inkstand.accounts.passwords import AddressLinks, Passwords, ResetLinks
+from inkstand.accounts.passwords import AddressLinks, InviteLinks, Passwords, ResetLinks
 from inkstand.db import utcnow
 from inkstand.extensions import db, login_manager
 from inkstand.jobs import Jobs
@@ -33,6 +33,7 @@ class Runtime:
     reset_links: ResetLinks
     address_links: AddressLinks
     confirm_links: AddressLinks  # the link that confirms the address given at registration
+    invite_links: InviteLinks
     mailer: Mailer
     jobs: Jobs
 
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
         confirm_links=AddressLinks(
             cfg["SECRET_KEY"], cfg["EMAIL_CONFIRM_MAX_AGE"], purpose="email-confirm"
         ),
+        invite_links=InviteLinks(cfg["SECRET_KEY"], cfg["INVITATION_MAX_AGE"]),
         mailer=Mailer(
             sender=cfg["MAIL_FROM"],
             outbox=Path(app.instance_path) / "outbox",
@@ -65,8 +67,12 @@ def init_app(app: Flask) -> None:
 
 def _load_user(key: str) -> User | None:
     """The account a session's key opens, unless that session has ended (see
-    accounts/sessions.py): logged out, logged out everywhere, a new password."""
-    return sessions.account_for(db.session, key, now(), current_app.config["SESSION_MAX_AGE"])
+    accounts/sessions.py: logged out, logged out everywhere, a new password) or the
+    account is suspended (her open sessions end at once)."""
+    user = sessions.account_for(db.session, key, now(), current_app.config["SESSION_MAX_AGE"])
+    if user is None or not user.is_active:
+        return None
+    return user
 
 
 def get() -> Runtime:

@@ -243,6 +243,26 @@ def test_turning_it_off_needs_the_password_and_a_code(client, ada, clock):
     assert log_in(client, ada).location == "/"
 
 
+def test_deleting_the_account_needs_a_code_too(client, ada, clock):
+    secret, _ = enrolled(client, ada, clock)
+    ada_id = ada.id
+    log_in(client, ada)
+    type_code(client, code_at(secret, clock))
+    clock.step()
+    delete = "/settings/delete"
+    assert 'name="code"' in client.get(delete).get_data(as_text=True)
+    fields = {"current_password": PASSWORD, "understood": "y"}
+    no_code = submit(client, delete, fields, page=delete)
+    assert_form_error(no_code, "Type the code from your authenticator app")
+    wrong_code = submit(client, delete, {**fields, "code": "000000"}, page=delete)
+    assert_form_error(wrong_code, "That code is not right")
+    assert db.session.get(User, ada_id) is not None
+    done = submit(client, delete, {**fields, "code": code_at(secret, clock)}, page=delete)
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, ada_id) is None
+
+
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.ADMIN])
 def test_the_site_sends_admins_and_editors_to_enrol(client, factory, admin, clock, role):
     site.update(db.session, admin, two_factor_for_staff=True)

@@ -152,3 +152,15 @@ class EnrolForm(Form):
                    "spellcheck": "false", "autocapitalize": "off"},
         description="The six digits the app shows for this site now.",
     )  # fmt: skip
+
+
+class AcceptInvitationForm(Form):
+    username = StringField(
+        "Username",
+        [DataRequired(), Length(max=30)],
+        render_kw={"autocomplete": "username"},
+        description="Your author page's address: 3 to 30 letters, digits, hyphens or underscores.",
+    )
+    password = PasswordField(
+        "Password", [DataRequired(), Length(max=256)], render_kw={"autocomplete": "new-password"}
+    )

@@ -6,10 +6,13 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func, true
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+
+# How a comment whose writer's account was deleted names its writer.
+DELETED_ACCOUNT = "deleted account"
 
 
 class Role(StrEnum):
@@ -61,14 +64,23 @@ class User(PublicContent, Base):
     # Raised by "log out everywhere": part of every session's and RealWorld token's
     # fingerprint, so raising it ends them all (see accounts/sessions.py).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When an admin suspended the account: it cannot log in, and its sessions and
+    # tokens open nothing, until she lifts it. None for an account in good standing.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by `inkstand demo`: `inkstand demo --clear` removes exactly these.
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        # The admin's list of accounts, newest first, read by keyset.
+        Index("ix_users_created_at_id", "created_at", "id"),
+    )
     private_fields = frozenset(
         {
             "email", "password_hash", "role", "notify_comments", "email_change_nonce",
             "email_confirmed_at", "email_confirm_nonce", "totp_secret", "totp_last_step",
-            "session_generation",
+            "session_generation", "suspended_at", "demo",
         }
     )  # fmt: skip
 
@@ -78,7 +90,8 @@ class User(PublicContent, Base):
 
     @property
     def is_active(self) -> bool:
-        return True
+        """False while suspended: Flask-Login then refuses to log the account in."""
+        return self.suspended_at is None
 
     def get_id(self) -> str:
         """Flask-Login's key of the account; a log-in replaces it at once with the
@@ -204,3 +217,24 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}… of user {self.user_id} ({self.scope})>"
+
+
+class Invitation(Base):
+    """An admin's invitation to join with a role. The mailed link names the row and
+    is signed (``passwords.InviteLinks``); accepting it deletes the row, so the link
+    works once, and the account it made keeps nothing of it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # A random value the link carries: a row id alone could be guessed.
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} ({self.role})>"

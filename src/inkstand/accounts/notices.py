@@ -102,3 +102,21 @@ def registration_attempt(
     )
     _send(mailer, email, f"Someone tried to register with your address on {site_title}",
           body, "registration attempt notice")  # fmt: skip
+
+
+def invited(
+    mailer: Mailer, email: str, role: str, inviter: str, link: str, max_age: int, *,
+    site_title: str,
+) -> None:  # fmt: skip
+    """Mail ``email`` the link that makes her an account with ``role``."""
+    days = max(1, max_age // 86400)
+    body = (
+        f"Hello,\n\n{inviter} invites you to join {site_title} as {_a(role)}. To choose "
+        f"your username and password, open this link within {days} day(s):\n\n{link}\n\n"
+        "The link works once. If you do not want an account, ignore this message.\n"
+    )
+    _send(mailer, email, f"You are invited to {site_title}", body, "invitation")
+
+
+def _a(role: str) -> str:
+    return f"an {role}" if role[:1] in "aeiou" else f"a {role}"

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from inkstand.accounts.models import User
+from inkstand.accounts.models import Invitation, User
 
 T = TypeVar("T")
 
@@ -125,3 +125,35 @@ class AddressLinks:
     def matches(self, user: User, nonce: str) -> bool:
         current: str | None = getattr(user, self._nonce)
         return current is not None and hmac.compare_digest(current, nonce)
+
+
+class InviteLinks:
+    """Signed, expiring links that invite a person to make an account. A link names
+    an ``Invitation`` row and the nonce kept on it; accepting deletes the row, so a
+    link works once, and the nonce keeps a reused row id from reviving an old link."""
+
+    def __init__(self, secret_key: str, max_age: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="inkstand.invitation")
+        self.max_age = max_age
+
+    def issue(self, invitation: Invitation) -> str:
+        return self._serializer.dumps({"i": invitation.id, "n": invitation.nonce})
+
+    def read(self, token: str) -> tuple[int, str] | LinkProblem:
+        """The (invitation id, nonce) a link names, or why it does not work."""
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            return LinkProblem.EXPIRED
+        except BadSignature:
+            return LinkProblem.BROKEN
+        if not isinstance(data, dict):
+            return LinkProblem.BROKEN
+        ident, nonce = data.get("i"), data.get("n")
+        if not isinstance(ident, int) or isinstance(ident, bool) or not isinstance(nonce, str):
+            return LinkProblem.BROKEN
+        return ident, nonce
+
+    @staticmethod
+    def matches(invitation: Invitation, nonce: str) -> bool:
+        return hmac.compare_digest(invitation.nonce, nonce)

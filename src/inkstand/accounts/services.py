@@ -278,12 +278,15 @@ def authenticate(
     """The account matching a username or e-mail and password, or None.
 
     Takes as long whether or not the account exists, and rehashes the password
-    when the hashing parameters have changed since it was set.
+    when the hashing parameters have changed since it was set. Raises Forbidden for
+    a suspended account.
     """
     login = normalise_login(login)
     user = session.scalar(select(User).where(_named(login)))
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         return None
+    if not user.is_active:  # told only to whoever knows the password
+        raise Forbidden("This account is suspended. Write to the site's admin.")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
         session.commit()
@@ -646,11 +649,6 @@ def require_admin(actor: User | None) -> User:
     if actor is None or not permissions.can_administer(actor):
         raise Forbidden("Only an admin may do that.")
     return actor
-
-
-def list_users(session: DbSession, actor: User | None) -> list[User]:
-    require_admin(actor)
-    return list(session.scalars(select(User).order_by(User.created_at, User.id)))
 
 
 def change_role(session: DbSession, actor: User | None, user_id: int, role: str) -> User:

@@ -100,6 +100,8 @@ def authenticate(session: DbSession, plaintext: str, now: datetime) -> tuple[Use
     ).first()
     if row is None or row.ApiToken.revoked_at is not None:
         raise _unknown()
+    if not row.User.is_active:
+        raise Unauthenticated("The token's account is suspended.", reason="invalid_token")
     token, user = row.ApiToken, row.User
     if token.last_used_at is None or now - token.last_used_at >= USE_RESOLUTION:
         token.last_used_at = now

@@ -20,8 +20,9 @@ from flask_login import login_required, login_user, logout_user
 from markupsafe import Markup
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, sessions, tokens, twofactor
+from inkstand.accounts import administration, permissions, services, sessions, tokens, twofactor
 from inkstand.accounts.forms import (
+    AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
     CodeForm,
@@ -36,9 +37,9 @@ from inkstand.accounts.forms import (
     ResetPasswordForm,
     TokenForm,
 )
-from inkstand.accounts.models import EmailConfirmation, Role, User
+from inkstand.accounts.models import DELETED_ACCOUNT, EmailConfirmation, Role, User
 from inkstand.db import DbSession
-from inkstand.exceptions import Invalid
+from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
@@ -46,6 +47,8 @@ from inkstand.templating import absolute_url
 bp = Blueprint("accounts", __name__)
 bp.add_app_template_global(permissions.can_administer, "can_administer")
 bp.add_app_template_global(permissions.can_follow, "can_follow")
+# A global, not a context value: the comment macros are imported without context.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(deleted_account=DELETED_ACCOUNT))
 
 
 def _safe_next() -> str:
@@ -183,19 +186,26 @@ def _login_name() -> str:
 @limits.LOGIN(name=_login_name)
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = services.authenticate(
-            db.session, runtime.get().passwords, form.login.data or "", form.password.data or ""
-        )
-        if user is not None and user.two_factor:
-            _await_code(user, remember=bool(form.remember.data))
-            return redirect(url_for("accounts.login_code"))
-        if user is not None:
-            limits.KNOWN_LOGIN_ADDRESSES.remember(_login_name())
-            _start_session(user, remember=bool(form.remember.data))
-            return redirect(_safe_next())
-        form.form_errors.append("That username or e-mail and password do not match.")
-    status = 422 if form.errors else 200
+        try:
+            user = services.authenticate(
+                db.session, runtime.get().passwords, form.login.data or "",
+                form.password.data or "",
+            )  # fmt: skip
+        except Forbidden as error:  # suspended
+            form.form_errors.append(error.message)
+            status = 403
+        else:
+            if user is not None and user.two_factor:
+                _await_code(user, remember=bool(form.remember.data))
+                return redirect(url_for("accounts.login_code"))
+            if user is not None:
+                limits.KNOWN_LOGIN_ADDRESSES.remember(_login_name())
+                _start_session(user, remember=bool(form.remember.data))
+                return redirect(_safe_next())
+            form.form_errors.append("That username or e-mail and password do not match.")
+    status = status if status != 200 else 422 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
 
 
@@ -427,6 +437,32 @@ def confirm_email(token: str) -> ResponseReturnValue:
         problem = error.errors["token"][0]
         return render_template("accounts/email_invalid.html", problem=problem), 400
     return render_template("accounts/email_confirm.html", form=form, user=user, email=email)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limits.REGISTER()
+def accept_invitation(token: str) -> ResponseReturnValue:
+    """An invited person chooses her username and password; the account is made with
+    the invitation's address and role, and she is logged in."""
+    form = AcceptInvitationForm()
+    links = runtime.get().invite_links
+    try:
+        invitation = administration.pending_invitation(db.session, links, token)
+        if form.validate_on_submit():
+            user = administration.accept_invitation(
+                db.session, runtime.get().passwords, links, token,
+                form.username.data or "", form.password.data or "",
+            )  # fmt: skip
+            _start_session(user)
+            flash(f"Welcome to {site_settings().title}, {user.username}.", "success")
+            return redirect(url_for("blog.index"))
+    except Invalid as error:
+        if "token" in error.errors:
+            problem = error.errors["token"][0]
+            return render_template("accounts/invitation_invalid.html", problem=problem), 400
+        form.add_errors(error)
+    status = 422 if form.errors else 200
+    return render_template("accounts/invitation.html", form=form, invitation=invitation), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

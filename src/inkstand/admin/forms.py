@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
+    EmailField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -20,6 +21,33 @@ from inkstand.site.services import SEARCH_LANGUAGES
 
 class RoleForm(Form):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in Role])
+
+
+class InviteForm(Form):
+    email = EmailField(
+        "E-mail",
+        [DataRequired(), Length(max=254)],
+        description="A link to choose a username and password is mailed there; it works "
+        "once, within a week.",
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(r.value, r.value.capitalize()) for r in Role],
+        default=Role.AUTHOR.value,
+    )
+
+
+class ActionForm(Form):
+    """A button that changes an account (suspend, unsuspend): only its CSRF token."""
+
+
+KEEP_NONE = ""
+
+
+class DeleteAccountForm(Form):
+    """The hand-over choice; the heirs are filled in by the view."""
+
+    heir = SelectField("Their posts", choices=[], validate_choice=True)
 
 
 class SiteSettingsForm(Form):

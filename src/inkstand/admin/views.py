@@ -1,19 +1,34 @@
-"""Admin pages: accounts and roles, site settings."""
+"""Admin pages: accounts (list, invite, roles, suspension, deletion), site settings."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from wtforms import SelectChoice
 
 from inkstand import runtime
+from inkstand.accounts import administration, closing
 from inkstand.accounts import services as accounts
-from inkstand.admin.forms import RoleForm, SiteSettingsForm
+from inkstand.admin.forms import (
+    KEEP_NONE,
+    ActionForm,
+    DeleteAccountForm,
+    InviteForm,
+    RoleForm,
+    SiteSettingsForm,
+)
+from inkstand.blog.services import handover
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
+from inkstand.media import context as media_context
+from inkstand.media import services as media
+from inkstand.pagination import Cursor
 from inkstand.site import services as site
+from inkstand.site.context import site_settings
+from inkstand.templating import absolute_url
 
 bp = Blueprint("admin", __name__)
 
@@ -21,8 +36,15 @@ bp = Blueprint("admin", __name__)
 @bp.get("/users")
 @login_required
 def users() -> ResponseReturnValue:
-    rows = accounts.list_users(db.session, runtime.user())
-    return render_template("admin/users.html", users=rows, form=RoleForm())
+    search = request.args.get("q", "")
+    page = administration.list_users(
+        db.session, runtime.user(), search,
+        before=Cursor.decode(request.args.get("before")),
+        after=Cursor.decode(request.args.get("after")),
+    )  # fmt: skip
+    return render_template(
+        "admin/users.html", page=page, search=search, form=RoleForm(), action=ActionForm()
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -39,6 +61,80 @@ def change_role(user_id: int) -> ResponseReturnValue:
     else:
         flash("Choose a role from the list.", "error")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/suspend")
+@login_required
+def suspend(user_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = administration.suspend(db.session, runtime.user(), user_id, runtime.now())
+    flash(f"{user.username} is suspended: logged out everywhere, and cannot log in.", "success")
+    return redirect(url_for("admin.users", q=user.username))
+
+
+@bp.post("/users/<int:user_id>/unsuspend")
+@login_required
+def unsuspend(user_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = administration.unsuspend(db.session, runtime.user(), user_id)
+    flash(f"{user.username} may log in again.", "success")
+    return redirect(url_for("admin.users", q=user.username))
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(user_id: int) -> ResponseReturnValue:
+    """A confirmation page: what goes, and who (if anyone) takes the posts."""
+    actor = runtime.user()
+    user = administration.get_account(db.session, actor, user_id)
+    form = DeleteAccountForm()
+    form.heir.choices = [SelectChoice(KEEP_NONE, "Delete them with the account")] + [
+        SelectChoice(str(h.id), f"Give them to {h.username} ({h.role})")
+        for h in closing.heirs(db.session, user)
+    ]
+    if form.validate_on_submit():
+        heir = int(form.heir.data) if form.heir.data else None
+        files = media.files_of(db.session, user)  # those handed over stay
+        try:
+            name = closing.delete_account(
+                db.session, actor, user_id, heir_id=heir, hand_over=handover.hand_over
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            media.remove_unowned(db.session, media_context.storage(), files)
+            flash(f"The account {name} is deleted.", "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/delete.html", form=form, account=user), status
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@login_required
+def invite() -> ResponseReturnValue:
+    actor = runtime.user()
+    accounts.require_admin(actor)
+    form = InviteForm()
+    if form.validate_on_submit():
+        mail = administration.InviteMail(
+            mailer=runtime.get().mailer,
+            site_title=site_settings().title,
+            link_for=lambda token: absolute_url("accounts.accept_invitation", token=token),
+        )
+        try:
+            administration.invite(
+                db.session, actor, runtime.get().invite_links, form.email.data or "",
+                form.role.data or "", mail,
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash(f"An invitation is on its way to {form.email.data}.", "success")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors else 200
+    return render_template("admin/invite.html", form=form), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, Index, String, Text, event, func, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from inkstand.accounts.models import User, UsernameRedirect
 from inkstand.db import Base, UTCDateTime
 
 PATH_MAX = 500
@@ -50,3 +52,32 @@ class VisitorSalt(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     salt: Mapped[str] = mapped_column(String(64))
+
+
+# What a deleted account's author pages are recorded as: the views stay counted.
+DELETED_AUTHOR_PATH = "/authors/-"
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_deleted_authors(session: Session, flush_context: Any, instances: Any) -> None:
+    """A deleted account's name leaves the recorded paths of its author pages (and of
+    the pages of names it had), in the same transaction as the deletion."""
+    gone = [o for o in session.deleted if isinstance(o, User)]
+    if not gone:
+        return
+    ids = [user.id for user in gone]
+    names = {user.username.lower() for user in gone}
+    names |= set(
+        session.scalars(select(UsernameRedirect.username).where(UsernameRedirect.user_id.in_(ids)))
+    )
+    path = func.lower(PageView.path)
+    pages = [
+        or_(path == f"/authors/{name}", path.startswith(f"/authors/{name}/", autoescape=True))
+        for name in names
+    ]
+    session.execute(
+        update(PageView)
+        .where(or_(*pages))
+        .values(path=DELETED_AUTHOR_PATH)
+        .execution_options(synchronize_session=False)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -15,10 +16,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    event,
     false,
+    func,
+    select,
+    update,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inkstand.accounts.models import User
 from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
@@ -204,3 +209,22 @@ class Favourite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_favourites_post_id_user_id", "post_id", "user_id"),)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_favourites_of_deleted_accounts(
+    session: Session, flush_context: Any, instances: Any
+) -> None:
+    """A deleted account's favourites go by the database's cascade; the counts kept on
+    the posts it favourited drop with them, in the same transaction, whichever door
+    deleted it."""
+    gone = [o.id for o in session.deleted if isinstance(o, User)]
+    if gone:
+        theirs = (Favourite.user_id.in_(gone), Favourite.post_id == Post.id)
+        count = select(func.count()).where(*theirs).scalar_subquery()
+        session.execute(
+            update(Post)
+            .where(Post.id.in_(select(Favourite.post_id).where(Favourite.user_id.in_(gone))))
+            .values(favourite_count=Post.favourite_count - count)
+            .execution_options(synchronize_session=False)
+        )

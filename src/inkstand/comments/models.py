@@ -25,7 +25,8 @@ class Comment(PublicContent, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # None once its writer's account is deleted: the comment stays, by "a deleted account".
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
     )
@@ -39,7 +40,7 @@ class Comment(PublicContent, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author: Mapped[User] = relationship(lazy="raise")
+    author: Mapped[User | None] = relationship(lazy="raise")
     post: Mapped[Post] = relationship(lazy="raise")
 
     __table_args__ = (

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from inkstand import markup, text
-from inkstand.accounts.models import User
+from inkstand.accounts.models import DELETED_ACCOUNT, User
 from inkstand.blog.models import Post
 from inkstand.comments import permissions
 from inkstand.comments.models import Comment, CommentStatus
@@ -53,7 +53,8 @@ def _one_line(value: str) -> str:
 
 def _mail(recipient: User, comment: Comment, post: Post, links: Links) -> tuple[str, str]:
     """The subject and plain-text body telling ``recipient`` of ``comment``."""
-    title, writer = _one_line(post.title), _one_line(comment.author.name)
+    writer = comment.author.name if comment.author else DELETED_ACCOUNT.capitalize()
+    title, writer = _one_line(post.title), _one_line(writer)
     quote = markup.shorten(_one_line(comment.body_source), EXCERPT_CHARS)
     held = comment.status != CommentStatus.APPROVED
     if not held:

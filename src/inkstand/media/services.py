@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -198,3 +198,55 @@ def record_uses(
         uses.setdefault(cover.id, MediaUse(media_id=cover.id, post_id=post_id, post_title=title))
         uses[cover.id].as_cover = True
     session.add_all(uses.values())
+
+
+def hand_over(session: DbSession, leaving: User, heir: User) -> None:
+    """Give ``heir`` every image of ``leaving`` (whose posts she takes): an image she
+    has already keeps her row, and the posts that used the other point to hers. The
+    files stay, named by content. Writes nothing until the caller commits."""
+    mine = select(Media.digest).where(Media.owner_id == heir.id)
+    twins = session.execute(
+        select(Media.id, Media.digest).where(Media.owner_id == leaving.id, Media.digest.in_(mine))
+    ).all()
+    for twin_id, digest in twins:
+        kept = select(Media.id).where(Media.owner_id == heir.id, Media.digest == digest)
+        kept_id = session.scalar(kept)
+        already = select(MediaUse.post_id).where(MediaUse.media_id == kept_id)
+        session.execute(
+            update(MediaUse)
+            .where(MediaUse.media_id == twin_id, MediaUse.post_id.not_in(already))
+            .values(media_id=kept_id)
+        )
+        session.execute(delete(Media).where(Media.id == twin_id))
+    session.execute(update(Media).where(Media.owner_id == leaving.id).values(owner_id=heir.id))
+
+
+@dataclass(frozen=True)
+class StoredFiles:
+    """An image's files (the original and its variants), named by its content."""
+
+    digest: str
+    names: tuple[str, ...]
+
+
+def files_of(session: DbSession, owner: User) -> list[StoredFiles]:
+    """The files of every image ``owner`` holds, read before her account goes."""
+    images = session.scalars(select(Media).where(Media.owner_id == owner.id)).all()
+    return [
+        StoredFiles(m.digest, (m.name, *(m.variant_name(w) for w in _variant_widths(m.width,
+                                                                                  WIDTHS))))
+        for m in images
+    ]  # fmt: skip
+
+
+def remove_unowned(session: DbSession, storage: Storage, files: Sequence[StoredFiles]) -> None:
+    """Delete the files no account holds any more (after a deletion is committed): an
+    image another account uploaded too, or that went to an heir, stays."""
+    if not files:
+        return
+    digests = {f.digest for f in files}
+    kept = set(session.scalars(select(Media.digest).where(Media.digest.in_(digests))))
+    for found in files:
+        if found.digest not in kept:
+            for name in found.names:
+                storage.delete(name)

@@ -34,6 +34,8 @@ def _from_header() -> User | None:
     user = db.session.get(User, found[0]) if found and 0 < found[0] <= ID_MAX else None
     if user is None or found is None or not tokens().matches(user, found[1]):
         raise Unauthenticated("The token is invalid or has expired. Log in again.")
+    if not user.is_active:
+        raise Unauthenticated("This account is suspended.")
     return user
 
 

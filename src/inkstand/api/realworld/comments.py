@@ -30,7 +30,8 @@ def comments(slug: str) -> ResponseReturnValue:
         if node.shown:
             shown.append(node.comment)
         waiting[:0] = node.replies
-    following = accounts.following_ids(db.session, viewer, {c.author_id for c in shown})
+    writers = {c.author_id for c in shown if c.author_id is not None}
+    following = accounts.following_ids(db.session, viewer, writers)
     found = [render.comment(c, c.author, c.author_id in following) for c in shown]
     return jsonify({"comments": found})
 

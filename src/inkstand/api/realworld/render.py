@@ -44,6 +44,9 @@ def user(account: User, token: str) -> dict[str, Any]:
     }
 
 
+DELETED_PROFILE = {"username": "", "bio": "", "image": "", "following": False}
+
+
 def profile(account: User, following: bool) -> dict[str, Any]:
     return {
         "username": account.username,
@@ -71,11 +74,14 @@ def article(post: Post, favourited: bool, following: bool, *, body: bool = True)
     return shape
 
 
-def comment(item: Comment, author: User, following: bool) -> dict[str, Any]:
+def comment(item: Comment, author: User | None, following: bool) -> dict[str, Any]:
+    """A comment; one by a deleted account has a nameless author, as the
+    specification's clients expect an author object."""
+    writer = profile(author, following) if author is not None else DELETED_PROFILE
     return {
         "id": item.id,
         "createdAt": timestamp(item.created_at),
         "updatedAt": timestamp(item.edited_at or item.created_at),
         "body": item.body_source,
-        "author": profile(author, following),
+        "author": writer,
     }

@@ -201,7 +201,11 @@ class CommentSchema(_Out):
                   "its author and text are null."},
     )  # fmt: skip
     status = fields.String(required=True, validate=validate.OneOf(["pending", "approved", "spam"]))
-    author = fields.Nested(AuthorSchema, required=True, allow_none=True)
+    author = fields.Nested(
+        AuthorSchema, required=True, allow_none=True,
+        metadata={"description": "Null also when the writer's account was deleted: "
+                  "the comment stays, by a deleted account."},
+    )  # fmt: skip
     body = fields.String(required=True, allow_none=True)
     body_html = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
@@ -274,8 +278,9 @@ class ProblemSchema(Schema):
     )
 
 
-def comment_row(comment: Comment, shown: bool, author: User) -> dict[str, Any]:
-    """A comment as CommentSchema shows it; a placeholder (not shown) without author or text."""
+def comment_row(comment: Comment, shown: bool, author: User | None) -> dict[str, Any]:
+    """A comment as CommentSchema shows it; a placeholder (not shown) without author or
+    text, and a deleted account's comment without author."""
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
