@@ -12,7 +12,15 @@ from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import PAGE_BUDGETS, bulk_posts, count_queries, login, post_titles, submit
+from tests.helpers import (
+    PAGE_BUDGETS,
+    bulk_posts,
+    count_queries,
+    fresh,
+    login,
+    post_titles,
+    submit,
+)
 
 
 def test_home_pages_through_posts_by_keyset(client, factory):
@@ -104,7 +112,8 @@ def test_write_edit_and_delete_through_forms(client, factory):
     assert "diff-removed" in diff
     assert "From the form" in diff
     assert submit(client, f"/posts/{post.id}/delete").status_code == 302
-    assert db.session.scalar(select(Post)) is None
+    assert fresh(select(Post.deleted_at)) is not None  # in the trash
+    assert client.get(f"/posts/{post.slug}").status_code == 404
 
 
 def test_scheduled_publication_from_the_form(client, factory):

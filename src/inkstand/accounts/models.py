@@ -42,11 +42,14 @@ class User(PublicContent, Base):
     # The nonce the one live link confirming a new address carries (see
     # passwords.AddressLinks); None when no change of address is waiting.
     email_change_nonce: Mapped[str | None] = mapped_column(String(32))
+    # Her time zone (an IANA name such as "Europe/Paris"): times she schedules are
+    # shown in it beside UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
     private_fields = frozenset(
-        {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
+        {"email", "password_hash", "role", "notify_comments", "email_change_nonce", "time_zone"}
     )
 
     # Flask-Login reads these; kept here so the model needs no Flask import.
