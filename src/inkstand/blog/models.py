@@ -182,6 +182,12 @@ class Revision(Base):
     body_source: Mapped[str] = mapped_column(Text)
     excerpt_source: Mapped[str] = mapped_column(String(500), default="")
     tags_text: Mapped[str] = mapped_column(String(500), default="")
+    # The rest of the post as the save left it, so that a comparison shows every field.
+    # Revisions saved before these were kept have "" (and None): not recorded.
+    slug: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comments_closed: Mapped[bool | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     editor: Mapped[User | None] = relationship(lazy="raise")

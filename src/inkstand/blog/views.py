@@ -308,8 +308,11 @@ def compare(post_id: int) -> ResponseReturnValue:
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))
-    lines = history.diff_revisions(old, new)
-    return render_template("blog/compare.html", post=post, old=old, new=new, lines=lines)
+    fields = history.compare_fields(old, new)
+    lines = history.diff_bodies(old.body_source, new.body_source)
+    return render_template(
+        "blog/compare.html", post=post, old=old, new=new, fields=fields, lines=lines
+    )
 
 
 @bp.post("/posts/<int:post_id>/revisions/<int:number>/restore")

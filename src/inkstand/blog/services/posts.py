@@ -329,6 +329,10 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             body_source=post.body_source,
             excerpt_source=post.excerpt_source,
             tags_text=", ".join(post.tag_list),
+            slug=post.slug,
+            status=post.status,
+            published_at=post.published_at,
+            comments_closed=post.comments_closed,
             created_at=now,
         )
     )

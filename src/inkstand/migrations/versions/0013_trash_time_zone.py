@@ -1,4 +1,5 @@
-"""the trash of deleted posts (posts.deleted_at), and each account's time zone
+"""the trash of deleted posts (posts.deleted_at), each account's time zone, and every
+field of a post in its revisions
 
 Revision ID: 0013
 Revises: 0010
@@ -35,9 +36,22 @@ def upgrade():
         "users",
         sa.Column("time_zone", sa.String(length=64), server_default="UTC", nullable=False),
     )
+    op.add_column(
+        "revisions", sa.Column("slug", sa.String(length=120), server_default="", nullable=False)
+    )
+    op.add_column(
+        "revisions", sa.Column("status", sa.String(length=16), server_default="", nullable=False)
+    )
+    op.add_column(
+        "revisions",
+        sa.Column("published_at", inkstand.db.UTCDateTime(timezone=True), nullable=True),
+    )
+    op.add_column("revisions", sa.Column("comments_closed", sa.Boolean(), nullable=True))
 
 
 def downgrade():
+    for column in ("comments_closed", "published_at", "status", "slug"):
+        op.drop_column("revisions", column)
     op.drop_column("users", "time_zone")
     op.drop_index(VISIBILITY, table_name="posts")
     op.create_index(OLD_VISIBILITY, "posts", ["id", "status", "published_at", "author_id"])
