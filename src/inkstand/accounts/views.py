@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user, logout_user
 
 from inkstand import buttons, limits, runtime
-from inkstand.accounts import permissions, services, tokens, zones
+from inkstand.accounts import permissions, services, tokens
 from inkstand.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -276,7 +276,7 @@ def settings() -> ResponseReturnValue:
                 display_name=form.display_name.data or "",
                 bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),
-                time_zone=form.time_zone.data or zones.DEFAULT,
+                time_zone=form.time_zone.data,
             )
             services.update_account(db.session, runtime.get().passwords, user, changes)
         except Invalid as error:
