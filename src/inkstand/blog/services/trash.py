@@ -41,7 +41,7 @@ def trashed(
     if not permissions.can_see_all_posts(actor):
         stmt = stmt.where(Post.author_id == actor.id)
     return keyset_page(
-        session, stmt, Post.deleted_at, Post.id,  # type: ignore[arg-type]
+        session, stmt, Post.deleted_at, Post.id,
         _cursor, size, before=Cursor.decode(before), after=Cursor.decode(after),
     )  # fmt: skip
 
