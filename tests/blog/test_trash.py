@@ -32,6 +32,7 @@ from tests.helpers import (
     fresh,
     login,
     need_service,
+    page_cached_app,
     separate_app,
     submit,
 )
@@ -324,3 +325,18 @@ def test_the_openapi_document_names_restore(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/v1/posts/{post_id}/restore"]
     assert "trash" in spec["paths"]["/api/v1/posts/{post_id}"]["delete"]["summary"]
+
+
+def test_a_visitors_cached_pages_forget_a_trashed_post(tmp_path: Path, database_url: str) -> None:
+    with page_cached_app("memory", tmp_path, database_url, SERVER_NAME=None) as site:
+        factory = Factory(site)
+        writer = factory.user()
+        post = factory.post(writer, "Cached then binned")
+        visitor = site.test_client()
+        assert "Cached then binned" in visitor.get("/").get_data(as_text=True)
+        assert visitor.get(f"/posts/{post.slug}").status_code == 200
+        _trash(post, writer)
+        assert "Cached then binned" not in visitor.get("/").get_data(as_text=True)
+        assert visitor.get(f"/posts/{post.slug}").status_code == 404
+        trash.restore(db.session, writer, post.id)
+        assert "Cached then binned" in visitor.get("/").get_data(as_text=True)
