@@ -90,8 +90,8 @@ def test_register_write_edit_and_delete_a_post(open_page: OpenPage, problems: li
     expect(page.get_by_role("heading", level=1)).to_have_text("Greeting everyone in Python")
 
     page.get_by_role("link", name="Edit", exact=True).click()
-    page.get_by_role("link", name="Delete this post").click()  # asks first
-    page.get_by_role("button", name="Move to the trash").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # asks first
+    page.get_by_role("link", name="Delete this post").click()
     expect(page.get_by_role("status")).to_contain_text("moved to the trash")
     page.goto("/")
     expect(page.get_by_text("Nothing published yet.")).to_be_visible()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
@@ -120,12 +120,22 @@ def test_without_javascript_the_mode_button_is_not_offered(
     expect(page.get_by_role("button", name="Save", exact=True)).to_be_visible()
 
 
-@pytest.mark.parametrize("script", [True, False], ids=["javascript", "no-javascript"])
-def test_delete_asks_then_the_trash_restores(
-    open_page: OpenPage, live_app: Flask, author: User, script: bool
+def _restore_from_the_trash(page: Page, live_app: Flask, post: Post) -> None:
+    expect(page.get_by_role("status")).to_contain_text("moved to the trash")
+    assert page.goto(f"/posts/{post.slug}").status == 404
+    page.goto("/manage")
+    page.get_by_role("link", name="Trash").click()
+    expect(page.locator("tbody")).to_contain_text("Written")
+    page.get_by_role("button", name="Restore Written").click()
+    expect(page.locator(".flashes")).to_contain_text("restored from the trash")
+    assert page.goto(f"/posts/{post.slug}").status == 200
+
+
+def test_without_javascript_delete_asks_on_a_page_then_the_trash_restores(
+    open_page: OpenPage, live_app: Flask, author: User
 ) -> None:
     post = _post(live_app, author)
-    page = open_page(java_script_enabled=script)
+    page = open_page(java_script_enabled=False)
     log_in(page, author.username)
     page.goto(f"/posts/{post.id}/edit")
     page.get_by_role("link", name="Delete this post").click()
@@ -136,15 +146,37 @@ def test_delete_asks_then_the_trash_restores(
 
     page.get_by_role("link", name="Delete this post").click()
     page.get_by_role("button", name="Move to the trash").click()
-    expect(page.get_by_role("status")).to_contain_text("moved to the trash")
-    assert page.goto(f"/posts/{post.slug}").status == 404
+    _restore_from_the_trash(page, live_app, post)
 
-    page.goto("/manage")
-    page.get_by_role("link", name="Trash").click()
-    expect(page.locator("tbody")).to_contain_text("Written")
-    page.get_by_role("button", name="Restore Written").click()
-    expect(page.locator(".flashes")).to_contain_text("restored from the trash")
-    assert page.goto(f"/posts/{post.slug}").status == 200
+
+def test_with_javascript_delete_asks_in_a_dialog(
+    open_page: OpenPage, live_app: Flask, author: User, problems: list[str]
+) -> None:
+    post = _post(live_app, author)
+    page = open_page()
+    log_in(page, author.username)
+    page.goto(f"/posts/{post.id}/edit")
+    asked: list[str] = []
+
+    def answer(accept: bool):
+        def respond(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return respond
+
+    page.once("dialog", answer(False))
+    page.get_by_role("link", name="Delete this post").click()
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit")  # stayed
+    assert _stored(live_app, post).deleted_at is None
+
+    page.once("dialog", answer(True))
+    page.get_by_role("link", name="Delete this post").click()
+    assert asked == ["Move “Written” to the trash? It leaves the site at once and can be "
+                     "restored from the trash."] * 2  # fmt: skip
+    _restore_from_the_trash(page, live_app, post)
+    assert [p for p in problems if "status of 404" not in p] == []  # the binned post's 404
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
