@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The site's own address, for links and the hosts it answers to: on a loopback host it
+# is http://HOST:PORT; on any other (0.0.0.0, a LAN address) give INKSTAND_SITE_URL,
+# the address readers type, or `inkstand serve` refuses to start and says so.
+SITE_URL_DEFAULT := $(if $(filter 127.0.0.1 localhost,$(HOST)),http://$(HOST):$(PORT),)
 
 .PHONY: run test lint typecheck contracts pytest realworld bench lock clean
 
@@ -24,11 +28,12 @@ $(VENV)/.installed-test: $(VENV)/.installed-app requirements/test.txt
 	touch $@
 
 ## make run: install, migrate, load demo content, serve on http://127.0.0.1:5000
+## (make run PORT=8000; make run HOST=0.0.0.0 PORT=8000 INKSTAND_SITE_URL=http://<name>:8000)
 run: $(VENV)/.installed-app
 	$(BIN)/inkstand db upgrade
 	$(BIN)/inkstand demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	INKSTAND_SITE_URL=$${INKSTAND_SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/inkstand serve --bind $(HOST):$(PORT)
+	INKSTAND_SITE_URL=$${INKSTAND_SITE_URL:-$(SITE_URL_DEFAULT)} $(BIN)/inkstand serve --bind $(HOST):$(PORT)
 
 ## make test: install test tools, lint, type-check, check the architecture, run the suite
 test: lint typecheck contracts pytest realworld

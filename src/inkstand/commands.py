@@ -21,6 +21,8 @@ from inkstand import backup as backups
 from inkstand import demo, http, logs, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
+from inkstand.blog import jobs as blog_jobs
+from inkstand.blog.commands import trash_group
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
@@ -31,7 +33,16 @@ from inkstand.site import services as site
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve, worker, site_group, search_group, backup):
+    for command in (
+        create_admin,
+        load_demo,
+        serve,
+        worker,
+        site_group,
+        search_group,
+        trash_group,
+        backup,
+    ):
         app.cli.add_command(command)
 
 
@@ -209,11 +220,13 @@ def _check_public_address(bind: str, config: Mapping[str, Any]) -> None:
 @click.option(
     "--with-scheduler",
     is_flag=True,
-    help="Also run RQ's scheduler, and schedule the periodic flush of page views.",
+    help="Also run RQ's scheduler, and schedule the periodic flush of page views and "
+    "purge of the trash.",
 )
 @with_appcontext
 def worker(burst: bool, simple: bool, with_scheduler: bool) -> None:
-    """Run background jobs (comment mails, page-view flushes) from the RQ queue in Redis."""
+    """Run background jobs (comment mails, page-view flushes, trash purges) from the RQ
+    queue in Redis."""
     jobs = runtime.get().jobs
     if not isinstance(jobs, RQJobs):
         raise click.ClickException(
@@ -229,6 +242,7 @@ def worker(burst: bool, simple: bool, with_scheduler: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if with_scheduler:
         analytics_jobs.schedule_flush(app)
+        blog_jobs.schedule_purge(app)
     workers.make(app, jobs, simple=simple).work(
         burst=burst, logging_level=config["LOG_LEVEL"], with_scheduler=with_scheduler
     )

@@ -355,6 +355,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis, `inkstand worker --with-scheduler` flushes; see docs/operations.md).",
     ),
     Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
+    Setting(
+        "TRASH_DAYS",
+        30,
+        "Days a deleted post stays in the trash, where its author (or an editor or admin) "
+        "can restore it, before it is purged for good. It keeps its address until then.",
+    ),
+    Setting(
+        "TRASH_PURGE_SECONDS",
+        3600,
+        "Seconds between purges of posts in the trash past TRASH_DAYS: by a thread of the "
+        "app process without Redis; with Redis, by `inkstand worker --with-scheduler`. "
+        "0: no thread (run `inkstand trash purge` from cron).",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
     Setting(
         "LOG_FORMAT",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from urllib.parse import quote
 from flask import Flask, current_app, g, has_request_context, url_for
 
 from inkstand import runtime
+from inkstand.accounts import zones
 from inkstand.db import ID_MAX
 
 STATIC = Path(__file__).parent / "static"
@@ -79,12 +80,25 @@ def iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
+def clock(value: datetime | None) -> str:
+    """The time of day, in UTC, as a badge shows it."""
+    return f"{value.astimezone(UTC):%H:%M} UTC" if value else ""
+
+
+def zoned(value: datetime | None) -> str:
+    """A time in the viewer's own time zone beside UTC (UTC alone for a visitor)."""
+    if value is None:
+        return ""
+    user = runtime.user()
+    return zones.describe(value, user.time_zone if user is not None else zones.DEFAULT)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
     app.jinja_env.globals.update(
         static_url=static_url, absolute_url=absolute_url, absolute_link=absolute_link, link=link
     )
-    app.jinja_env.filters.update(date=date, iso=iso)
+    app.jinja_env.filters.update(date=date, iso=iso, clock=clock, zoned=zoned)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_context)

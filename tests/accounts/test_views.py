@@ -364,3 +364,27 @@ def test_registration_is_rate_limited_per_address(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "REGISTER_LIMITS_PER_ADDRESS", "2 per hour")
     statuses = [register(client, f"user{n}", f"user{n}@example.com").status_code for n in range(3)]
     assert statuses[2] == 429
+
+
+def test_a_time_zone_is_chosen_in_the_settings(client, factory):
+    user = factory.user(username="zoned")
+    login(client, user)
+    page = client.get("/settings").get_data(as_text=True)
+    assert '<option selected value="UTC">UTC</option>' in page  # the default
+    assert '<option value="Europe/Paris">Europe/Paris</option>' in page
+    profile = {"display_name": "", "bio": ""}
+    chosen = submit(client, "/settings", {**profile, "time_zone": "Asia/Kolkata"}, page="/settings")
+    assert chosen.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).time_zone == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "", "utc", "x" * 100])
+def test_a_time_zone_not_in_the_list_is_refused(client, factory, zone):
+    user = factory.user()
+    login(client, user)
+    refused = submit(client, "/settings", {"time_zone": zone}, page="/settings")
+    assert refused.status_code == 422
+    assert "Choose a time zone from the list" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).time_zone == "UTC"

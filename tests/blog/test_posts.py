@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from inkstand.blog import reading
 from inkstand.blog.models import Post, Revision, SlugRedirect, Status, Tag
-from inkstand.blog.services import posts
+from inkstand.blog.services import posts, trash
 from inkstand.blog.services.posts import TAG_MAX
 from inkstand.db import utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
@@ -145,21 +145,23 @@ def test_only_the_author_or_staff_change_a_post(factory):
         change(post, other, title="Mine now")
     assert change(post, editor, title="Edited by an editor").title == "Edited by an editor"
     with pytest.raises(Forbidden):
-        posts.delete_post(db.session, other, post.id)
+        posts.delete_post(db.session, other, post.id, utcnow())
     with pytest.raises(Forbidden):
         posts.create_post(
             db.session, factory.user("reader"), posts.PostChanges(title="t", body="b"), utcnow(), 10
         )
-    posts.delete_post(db.session, owner, post.id)
-    with pytest.raises(NotFound):
-        posts.delete_post(db.session, owner, post.id)
+    posts.delete_post(db.session, owner, post.id, utcnow())
+    with pytest.raises(NotFound):  # in the trash already
+        posts.delete_post(db.session, owner, post.id, utcnow())
 
 
-def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
+def test_purging_a_deleted_post_removes_its_revisions_and_redirects(factory):
     author = factory.user()
     post = factory.post(author, "Gone soon")
     change(post, author, slug="gone")
-    posts.delete_post(db.session, author, post.id)
+    posts.delete_post(db.session, author, post.id, utcnow())
+    assert db.session.scalar(select(func.count(Revision.id))) == 2  # kept in the trash
+    assert trash.purge(db.session, utcnow() + timedelta(days=30), 30) == 1
     assert db.session.scalar(select(func.count(Revision.id))) == 0
     assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0
 

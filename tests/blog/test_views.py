@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from inkstand.accounts import zones
 from inkstand.blog.models import Post
+from inkstand.blog.services import favourites
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
-from tests.helpers import PAGE_BUDGETS, bulk_posts, count_queries, login, post_titles, submit
+from tests.helpers import (
+    PAGE_BUDGETS,
+    bulk_posts,
+    change_account,
+    count_queries,
+    fresh,
+    login,
+    post_titles,
+    submit,
+)
 
 
 def test_home_pages_through_posts_by_keyset(client, factory):
@@ -101,10 +112,11 @@ def test_write_edit_and_delete_through_forms(client, factory):
     revisions = client.get(f"/posts/{post.id}/revisions").get_data(as_text=True)
     assert "Restore revision 1" in revisions
     diff = client.get(f"/posts/{post.id}/revisions/compare?from=1&to=2").get_data(as_text=True)
-    assert "diff-removed" in diff
+    assert '<tr class="changed">' in diff  # the title
     assert "From the form" in diff
     assert submit(client, f"/posts/{post.id}/delete").status_code == 302
-    assert db.session.scalar(select(Post)) is None
+    assert fresh(select(Post.deleted_at)) is not None  # in the trash
+    assert client.get(f"/posts/{post.slug}").status_code == 404
 
 
 def test_scheduled_publication_from_the_form(client, factory):
@@ -172,3 +184,79 @@ def test_the_menu_offers_what_the_role_may_do(client, factory, role, links):
     )
     offered = set(re.findall(r">(Feed|Write|Posts|Moderation|Admin)</a>", menu[1]))
     assert offered == links
+
+
+def test_scheduling_says_when_in_her_time_zone_beside_utc(client, factory):
+    author = factory.user()
+    change_account(author, time_zone="America/New_York")
+    login(client, author)
+    data = {"title": "Later", "body": "Soon", "status": "published",
+            "publish_at": "2031-07-04T16:30"}  # UTC  # fmt: skip
+    saved = submit(client, "/write", data, page="/write")
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    said = "it goes out on Friday 4 July 2031 at 12:30 America/New York (16:30 UTC)."
+    assert said in page
+    assert "Scheduled · " in page
+    assert "4 July 2031, 16:30 UTC</time>" in page  # the badge has the time of day
+    listed = client.get("/manage").get_data(as_text=True)
+    assert "Goes out" in listed
+    assert "Friday 4 July 2031 at 12:30 America/New York (16:30 UTC)" in listed
+    post = db.session.scalar(select(Post))
+    assert "Friday 4 July 2031 at 12:30" in client.get(f"/posts/{post.id}/edit").get_data(
+        as_text=True
+    )
+
+
+def test_scheduling_in_utc_says_utc_once(client, factory):
+    login(client, factory.user())
+    data = {"title": "Later", "body": "Soon", "status": "published",
+            "publish_at": "2031-07-04T23:30"}  # fmt: skip
+    saved = submit(client, "/write", data, page="/write")
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "it goes out on Friday 4 July 2031 at 23:30 UTC." in page
+
+
+def test_a_zone_a_day_ahead_names_both_days(factory):
+    moment = datetime(2031, 7, 4, 23, 30, tzinfo=UTC)
+    assert zones.describe(moment, "Asia/Tokyo") == (
+        "Saturday 5 July 2031 at 08:30 Asia/Tokyo (Friday 4 July 2031, 23:30 UTC)"
+    )
+
+
+def test_the_editor_explains_the_states(client, factory):
+    author = factory.user()
+    login(client, author)
+    page = client.get("/write").get_data(as_text=True)
+    assert 'aria-describedby="status-help"' in page
+    assert "Archived: off the home page, lists, feeds and search" in page
+
+
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
+def test_no_favourite_button_on_an_unpublished_post(client, factory, state):
+    author = factory.user()
+    later = utcnow() + timedelta(days=1)
+    post = (factory.post(author, status="draft") if state == "draft"
+            else factory.post(author, publish_at=later))  # fmt: skip
+    login(client, author)
+    page = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "favourite" not in page.lower()
+
+
+def test_the_favourite_button_on_a_published_post(client, factory):
+    author = factory.user()
+    post = factory.post(author)
+    login(client, factory.user("reader"))
+    page = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert f'action="/posts/{post.id}/favourite"' in page
+
+
+def test_counts_in_a_list_are_spaced(client, factory):
+    author = factory.user()
+    post = factory.post(author, "Counted")
+    reader = factory.user("reader")
+    factory.comment(reader, post)
+    factory.comment(reader, post)
+    favourites.favourite(db.session, reader, post.id)
+    page = client.get("/").get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", "", page).split())
+    assert "2 comments · 1 favourite" in text

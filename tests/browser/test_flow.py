@@ -90,8 +90,9 @@ def test_register_write_edit_and_delete_a_post(open_page: OpenPage, problems: li
     expect(page.get_by_role("heading", level=1)).to_have_text("Greeting everyone in Python")
 
     page.get_by_role("link", name="Edit", exact=True).click()
-    page.get_by_role("button", name="Delete this post").click()
-    expect(page.get_by_role("status")).to_contain_text("Post deleted.")
+    page.once("dialog", lambda dialog: dialog.accept())  # asks first
+    page.get_by_role("link", name="Delete this post").click()
+    expect(page.get_by_role("status")).to_contain_text("moved to the trash")
     page.goto("/")
     expect(page.get_by_text("Nothing published yet.")).to_be_visible()
     expect(post_link(page, "Greeting everyone in Python")).to_have_count(0)

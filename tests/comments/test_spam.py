@@ -110,6 +110,25 @@ def test_posting_at_once_is_refused(client, post, reader, slow, send_comment: Se
     assert utcnow() - shown_at < timedelta(seconds=slow)
 
 
+@pytest.mark.parametrize("who", ["the post's author", "editor", "admin"])
+def test_the_posts_own_people_are_not_timed(client, factory, post, slow, who, send_comment):
+    """Staff and the post's author are no strangers: replying at once is no spam sign."""
+    user = {
+        "the post's author": db.session.get(User, post.author_id),
+        "editor": factory.user("editor"),
+        "admin": db.session.scalar(select(User).where(User.username == "boss")),
+    }[who]
+    login(client, user)
+    response = send_comment(f"/posts/{post.slug}", "Thanks for reading!")
+    assert response.status_code == 302, errors_on(response)
+    assert stored() == 1
+
+
+def test_another_author_is_still_timed(client, factory, post, slow, send_comment):
+    login(client, factory.user("author"))  # an author, but not this post's
+    refused(send_comment(f"/posts/{post.slug}", "Me too!"), TOO_QUICK)
+
+
 def test_posting_after_the_minimum_time_passes(post, reader, slow, send_comment: SendComment):
     stamp = _stamp(post, reader, seconds_ago=slow)
     response = send_comment(f"/posts/{post.slug}", "Great post!", stamp=stamp)

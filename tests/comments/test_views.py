@@ -15,8 +15,10 @@ from sqlalchemy import func, select, update
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
+from inkstand.blog.services import trash
 from inkstand.comments import services
 from inkstand.comments.models import Comment
+from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site
 from tests.helpers import (
@@ -253,7 +255,11 @@ def test_a_held_comment_is_announced_and_marked(
     assert "Your comment awaits approval." in page
     assert "Awaiting approval" in page
     assert "Is this on?" in page
-    assert '<h2 id="comments-heading">0 comments</h2>' in page
+    # Her own comment counts for her, and says it waits; not "0 comments" above it.
+    assert (
+        '<h2 id="comments-heading">1 comment <span class="held-count">(1 awaiting approval)'
+        "</span></h2>"
+    ) in page
     client.post("/logout", data={"csrf_token": re.search(r'csrf-token" content="([^"]+)', page)[1]})
     assert "Is this on?" not in client.get(f"/posts/{post.slug}").get_data(as_text=True)
 
@@ -505,12 +511,15 @@ def test_lists_show_comment_counts_without_a_query_per_post(client, factory, wri
         )
 
 
-def test_deleting_a_post_deletes_its_comments(client, factory, writer):
+def test_a_deleted_post_keeps_its_comments_until_purged(client, factory, writer):
     post = factory.post(writer, "Discussed")
     top = factory.comment(writer, post, "Top")
     factory.comment(writer, post, "Reply", parent=top)
     login(client, writer)
     assert submit(client, f"/posts/{post.id}/delete").status_code == 302
+    assert client.get(f"/posts/{post.id}/comments").status_code in {404, 405}
+    assert db.session.scalar(select(func.count(Comment.id))) == 2  # in the trash with it
+    trash.purge(db.session, utcnow(), 0)
     assert db.session.scalar(select(func.count(Comment.id))) == 0
 
 
@@ -528,3 +537,21 @@ def test_a_cached_post_page_shows_a_newly_approved_comment(database_url, tmp_pat
         page = visitor.get(f"/posts/{post.slug}").get_data(as_text=True)
         assert "Soon shown" in page
         assert "1 comment" in visitor.get("/").get_data(as_text=True)
+
+
+def test_the_count_is_of_what_the_reader_sees(client, factory):
+    author = factory.user()
+    post = factory.post(author, "Held")
+    reader = factory.user("reader")
+    factory.comment(factory.user("reader"), post, "Approved one")
+    factory.comment(reader, post, "Mine, waiting", policy="hold_all")
+
+    def heading() -> str:
+        page = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+        found = re.search(r'<h2 id="comments-heading">(.*?)</h2>', page, re.S)
+        assert found
+        return " ".join(re.sub(r"<[^>]+>", "", found[1]).split())
+
+    assert heading() == "1 comment"  # a visitor sees the approved one only
+    login(client, reader)
+    assert heading() == "2 comments (1 awaiting approval)"  # not "1 comment" above two

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from inkstand.blog.models import Status
-from inkstand.blog.services import posts
+from inkstand.blog.services import posts, trash
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.search import index, services
@@ -130,8 +130,15 @@ def test_the_index_follows_every_change_of_a_post(factory, find):
     change(post, author, status=Status.ARCHIVED.value)  # archived: out of search
     assert find("chestnut") == []
 
-    posts.delete_post(db.session, author, post.id)  # deleted
+    change(post, author, status=Status.PUBLISHED.value)
+    assert find("chestnut") == ["Chestnut"]
+    posts.delete_post(db.session, author, post.id, utcnow())  # in the trash: found by no one
+    assert find("chestnut") == []
     assert find("chestnut", author) == []
+    trash.restore(db.session, author, post.id)  # back, and found again
+    assert find("chestnut") == ["Chestnut"]
+    posts.delete_post(db.session, author, post.id, utcnow())
+    trash.purge(db.session, utcnow(), 0)  # purged: out of the index
     assert index.indexed_ids(db.session.connection()) == set()
 
 

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from inkstand.accounts import zones
 from inkstand.accounts.models import TokenScope
 from inkstand.accounts.services import BIO_MAX, DISPLAY_NAME_MAX
 from inkstand.forms import Form
@@ -75,6 +76,14 @@ class ProfileForm(Form):
     notify_comments = BooleanField(
         "E-mail me when someone comments on my posts",
         description="Mails go to the address of your account. Your own comments are not mailed.",
+    )
+    # Any string is taken: the service refuses a name not in the list, with its message.
+    time_zone = SelectField(
+        "Time zone",
+        choices=[SelectChoice(name, name.replace("_", " ")) for name in zones.names()],
+        default=zones.DEFAULT,
+        validate_choice=False,
+        description="Times you schedule posts for are shown in it, beside UTC.",
     )
 
 

@@ -69,6 +69,9 @@ class User(PublicContent, Base):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Made by `inkstand demo`: `inkstand demo --clear` removes exactly these.
     demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Her time zone (an IANA name such as "Europe/Paris"): times she schedules are
+    # shown in it beside UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -80,7 +83,7 @@ class User(PublicContent, Base):
         {
             "email", "password_hash", "role", "notify_comments", "email_change_nonce",
             "email_confirmed_at", "email_confirm_nonce", "totp_secret", "totp_last_step",
-            "session_generation", "suspended_at", "demo",
+            "session_generation", "suspended_at", "demo", "time_zone",
         }
     )  # fmt: skip
 

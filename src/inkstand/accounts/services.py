@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from inkstand import marks, text
-from inkstand.accounts import notices, permissions, sessions
+from inkstand.accounts import notices, permissions, sessions, zones
 from inkstand.accounts.models import (
     EmailConfirmation,
     Follow,
@@ -477,6 +477,7 @@ class AccountChanges:
     bio: str | None = None
     image_url: str | None = None
     notify_comments: bool | None = None  # mailed about new comments on her posts
+    time_zone: str | None = None  # an IANA name (accounts.zones); times are shown in it
 
 
 def _profile_errors(display_name: str, bio: str, image_url: str) -> dict[str, list[str]]:
@@ -521,7 +522,7 @@ def update_account(
     site_title: str = "",
 ) -> User:
     """Change what an account holder may change about herself (username, address,
-    password, display name, bio, picture, comment mails), all or nothing, under the
+    password, display name, bio, picture, comment mails, time zone), all or nothing, under the
     rules of registration. Text is stored without control characters. A new password
     is told to the account by ``mailer`` (a door that may change one gives it).
     Raises Invalid."""
@@ -536,6 +537,8 @@ def update_account(
     bio = _cleaned(changes.bio, user.bio)
     image_url = user.image_url if changes.image_url is None else changes.image_url.strip()
     errors.update(_profile_errors(display_name, bio, image_url))
+    if changes.time_zone is not None and not zones.is_zone(changes.time_zone):
+        errors["time_zone"] = ["Choose a time zone from the list, such as Europe/Paris."]
     if errors:
         raise Invalid(errors)
     _rename(session, user, username)
@@ -547,6 +550,8 @@ def update_account(
         user.password_hash = passwords.hash(changes.password)
     if changes.notify_comments is not None:
         user.notify_comments = changes.notify_comments
+    if changes.time_zone is not None:
+        user.time_zone = changes.time_zone
     try:
         session.commit()
     except IntegrityError as exc:  # another account took the name or address meanwhile

@@ -478,6 +478,7 @@ def settings() -> ResponseReturnValue:
                 display_name=form.display_name.data or "",
                 bio=form.bio.data or "",
                 notify_comments=bool(form.notify_comments.data),
+                time_zone=form.time_zone.data,
             )
             services.update_account(db.session, runtime.get().passwords, user, changes)
         except Invalid as error:

@@ -57,6 +57,9 @@ class PostForm(Form):
             SelectChoice(Status.ARCHIVED.value, "Archived"),
         ],
         default=Status.DRAFT.value,
+        description="Draft: seen only by you and the editors. Published: on the site, or "
+        "scheduled with a future time. Archived: off the home page, lists, feeds and search, "
+        "taking no new comments, but its address still works for anyone with the link.",
     )
     publish_at = DateTimeLocalField(
         "Publication time (UTC)",

@@ -58,11 +58,15 @@ class Tag(PublicContent, Base):
 
 
 def _listed_in_sql(posts: type[Post], now: datetime) -> ColumnElement[bool]:
-    return and_(posts.status == Status.PUBLISHED.value, posts.published_at <= now)
+    return and_(
+        posts.status == Status.PUBLISHED.value,
+        posts.published_at <= now,
+        posts.deleted_at.is_(None),
+    )
 
 
 # Each post's state by id, for lists that read it for many posts at once (search).
-VISIBILITY_INDEX = "ix_posts_id_status_published_at_author_id"
+VISIBILITY_INDEX = "ix_posts_id_status_published_at_author_id_deleted_at"
 
 
 class Post(PublicContent, Base):
@@ -100,6 +104,10 @@ class Post(PublicContent, Base):
     # mapper adds "WHERE version = <read>" to each update, so two saves of the same
     # version cannot both land.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # When the post was moved to the trash (blog.services.trash); None: not in it. A
+    # trashed post is on no page and answers 404, keeps its slug, and is purged after
+    # TRASH_DAYS.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
@@ -110,7 +118,9 @@ class Post(PublicContent, Base):
         # The writers' "Posts" page: last edited first, all posts or one author's.
         Index("ix_posts_updated_at_id", "updated_at", "id"),
         Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
-        Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id"),
+        Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id", "deleted_at"),
+        # The trash, newest first, and the purge of what has been there long enough.
+        Index("ix_posts_deleted_at_id", "deleted_at", "id"),
     )
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -123,6 +133,7 @@ class Post(PublicContent, Base):
             self.status == Status.PUBLISHED
             and self.published_at is not None
             and self.published_at <= now
+            and self.deleted_at is None
         )
 
     # Shown in the home page, tag and author lists: published, and its time has come.
@@ -130,10 +141,19 @@ class Post(PublicContent, Base):
     is_listed = hybrid_method(_is_listed, _listed_in_sql)
 
     def is_public(self, now: datetime) -> bool:
-        """Readable by anyone: listed, or archived after publication (links keep working)."""
+        """Readable by anyone: listed, or archived after publication (links keep working);
+        never a post in the trash."""
         if self.status == Status.ARCHIVED:
-            return self.published_at is not None and self.published_at <= now
+            return (
+                self.published_at is not None
+                and self.published_at <= now
+                and self.deleted_at is None
+            )
         return self.is_listed(now)
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
 
     def display_status(self, now: datetime) -> str:
         """The state a person sees: draft, scheduled, published or archived."""
@@ -167,6 +187,12 @@ class Revision(Base):
     body_source: Mapped[str] = mapped_column(Text)
     excerpt_source: Mapped[str] = mapped_column(String(500), default="")
     tags_text: Mapped[str] = mapped_column(String(500), default="")
+    # The rest of the post as the save left it, so that a comparison shows every field.
+    # Revisions saved before these were kept have "" (and None): not recorded.
+    slug: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comments_closed: Mapped[bool | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     editor: Mapped[User | None] = relationship(lazy="raise")

@@ -28,9 +28,17 @@ def can_delete(user: User | None, post: Post) -> bool:
     return can_edit(user, post)
 
 
+def can_restore(user: User | None, post: Post) -> bool:
+    """Who may delete a post may take it back out of the trash."""
+    return can_delete(user, post)
+
+
 def can_view(user: User | None, post: Post, now: datetime) -> bool:
     """Published posts, and archived ones once published, are public; drafts and
-    scheduled posts are seen only by those who may edit them."""
+    scheduled posts are seen only by those who may edit them; a post in the trash by
+    nobody (its author and the staff find it in the trash)."""
+    if post.in_trash:
+        return False
     return post.is_public(now) or can_edit(user, post)
 
 
@@ -40,5 +48,6 @@ def can_see_all_posts(user: User | None) -> bool:
 
 
 def can_favourite(user: User | None, post: Post, now: datetime) -> bool:
-    """Any logged-in account marks a post she may read as a favourite."""
-    return user is not None and can_view(user, post, now)
+    """Any logged-in account marks a post readers can read as a favourite: not a draft
+    or a scheduled post, which only its writers see (its author has no button there)."""
+    return user is not None and post.is_public(now)

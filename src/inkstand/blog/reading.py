@@ -49,7 +49,7 @@ def home(
 def next_publication(session: DbSession, now: datetime) -> datetime | None:
     """When the next scheduled post appears, if any is waiting."""
     stmt = select(func.min(Post.published_at)).where(
-        Post.status == Status.PUBLISHED.value, Post.published_at > now
+        Post.status == Status.PUBLISHED.value, Post.published_at > now, Post.deleted_at.is_(None)
     )
     return session.scalar(stmt)
 
@@ -132,8 +132,9 @@ def show_with_favourite(
 def manageable(
     session: DbSession, actor: User, size: int, before: str | None = None, after: str | None = None
 ) -> Page[Post]:
-    """Every post ``actor`` may change, in any state, most recently edited first."""
-    stmt = select(Post).options(joinedload(Post.author))
+    """Every post ``actor`` may change, in any state but the trash, most recently
+    edited first."""
+    stmt = select(Post).where(Post.deleted_at.is_(None)).options(joinedload(Post.author))
     if not permissions.can_see_all_posts(actor):
         stmt = stmt.where(Post.author_id == actor.id)
     return keyset_page(
@@ -166,7 +167,7 @@ def listing(
     else:
         if viewer is None or not permissions.can_create(viewer):
             raise Forbidden("Only writers see posts that are not published.")
-        stmt = select(Post).options(joinedload(Post.author))
+        stmt = select(Post).where(Post.deleted_at.is_(None)).options(joinedload(Post.author))
         if not permissions.can_see_all_posts(viewer):
             stmt = stmt.where(Post.author_id == viewer.id)
         published = Post.status == Status.PUBLISHED.value

@@ -22,11 +22,12 @@ from werkzeug.datastructures import FileStorage as Upload
 
 from inkstand import buttons, limits, runtime
 from inkstand.accounts import services as accounts
+from inkstand.accounts import zones
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
 from inkstand.blog.forms import AutosaveForm, PostForm, PreviewForm
 from inkstand.blog.models import Post
-from inkstand.blog.services import autosave, favourites, posts
+from inkstand.blog.services import autosave, favourites, posts, trash
 from inkstand.blog.services import revisions as history
 from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.comments import views as comments
@@ -105,6 +106,18 @@ def manage() -> ResponseReturnValue:
     assert user is not None
     page = reading.manageable(db.session, user, 25, **_cursors())
     return render_template("blog/manage.html", page=page)
+
+
+def _saved(post: Post) -> None:
+    """Say the post is saved, and when a scheduled one will go out: in the writer's
+    time zone, beside UTC."""
+    if post.display_status(runtime.now()) == "scheduled" and post.published_at is not None:
+        user = runtime.user()
+        zone = user.time_zone if user is not None else zones.DEFAULT
+        when = zones.describe(post.published_at, zone)
+        flash(f"Post saved and scheduled: it goes out on {when}.", "success")
+    else:
+        flash("Post saved.", "success")
 
 
 def _add_image(form: PostForm) -> None:
@@ -198,7 +211,7 @@ def new() -> ResponseReturnValue:
         except Invalid as error:
             form.add_errors(error)
         else:
-            flash("Post saved.", "success")
+            _saved(post)
             return redirect(url_for("blog.show", slug=post.slug))
     status = 422 if form.errors else 200
     return render_template("blog/edit.html", form=form, post=None), status
@@ -233,7 +246,7 @@ def edit(post_id: int) -> ResponseReturnValue:
         except Conflict as error:
             conflict = error
         else:
-            flash("Post saved.", "success")
+            _saved(post)
             return redirect(url_for("blog.show", slug=post.slug))
     if conflict is not None:
         lines = history.diff_with_saved(post, form.to_changes())
@@ -245,12 +258,38 @@ def edit(post_id: int) -> ResponseReturnValue:
     return render_template("blog/edit.html", form=form, post=post, working=working), status
 
 
+@bp.get("/posts/<int:post_id>/delete")
+@login_required
+def confirm_delete(post_id: int) -> ResponseReturnValue:
+    """ "Delete this post" asks first, on a page of its own (no script needed)."""
+    post = posts.get_for_edit(db.session, runtime.user(), post_id)  # who edits, deletes
+    days = current_app.config["TRASH_DAYS"]
+    return render_template("blog/delete.html", post=post, days=days)
+
+
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> ResponseReturnValue:
-    posts.delete_post(db.session, runtime.user(), post_id)
-    flash("Post deleted.", "success")
+    post = posts.delete_post(db.session, runtime.user(), post_id, runtime.now())
+    days = current_app.config["TRASH_DAYS"]
+    flash(f"“{post.title}” moved to the trash: you can restore it for {days} days.", "success")
     return redirect(url_for("blog.manage"))
+
+
+@bp.get("/manage/trash")
+@login_required
+def trash_page() -> ResponseReturnValue:
+    page = trash.trashed(db.session, runtime.user(), 25, **_cursors())
+    days = current_app.config["TRASH_DAYS"]
+    return render_template("blog/trash.html", page=page, days=days, purge_time=trash.purge_time)
+
+
+@bp.post("/posts/<int:post_id>/restore")
+@login_required
+def restore_post(post_id: int) -> ResponseReturnValue:
+    post = trash.restore(db.session, runtime.user(), post_id)
+    flash(f"“{post.title}” restored from the trash.", "success")
+    return redirect(url_for("blog.edit", post_id=post.id))
 
 
 @bp.get("/posts/<int:post_id>/revisions")
@@ -269,8 +308,11 @@ def compare(post_id: int) -> ResponseReturnValue:
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))
-    lines = history.diff_revisions(old, new)
-    return render_template("blog/compare.html", post=post, old=old, new=new, lines=lines)
+    fields = history.compare_fields(old, new)
+    lines = history.diff_bodies(old.body_source, new.body_source)
+    return render_template(
+        "blog/compare.html", post=post, old=old, new=new, fields=fields, lines=lines
+    )
 
 
 @bp.post("/posts/<int:post_id>/revisions/<int:number>/restore")

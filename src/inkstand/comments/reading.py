@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +43,21 @@ class Thread:
     can_comment: bool  # and this viewer may write one
     can_moderate: bool
     last_event: int = 0  # the id of the post's latest comment event, where live updates start
+
+    @property
+    def shown(self) -> int:
+        """How many comments this viewer sees (her own held ones too), not placeholders."""
+
+        return _count(self.nodes, lambda node: node.shown)
+
+    @property
+    def held(self) -> int:
+        """How many of those await approval (the viewer's own, or any for a moderator)."""
+        return _count(self.nodes, lambda node: node.shown and node.held)
+
+
+def _count(nodes: list[Node], which: Callable[[Node], bool]) -> int:
+    return sum(int(which(node)) + _count(node.replies, which) for node in nodes)
 
 
 def thread_node(

@@ -58,7 +58,7 @@ _pg = table(TABLE, column("post_id"), column("title"), column("body"), column("d
 @dataclass(frozen=True)
 class Visibility:
     """What a search may find: listed posts (published, their time come), and any post
-    of the viewer's own (``author_id``; None for a visitor)."""
+    of the viewer's own (``author_id``; None for a visitor); never a post in the trash."""
 
     now: datetime
     author_id: int | None
@@ -67,9 +67,10 @@ class Visibility:
         """The rule over the columns of ``posts``."""
         now = literal(self.now, UTCDateTime())
         listed = and_(posts.c.status == Status.PUBLISHED.value, posts.c.published_at <= now)
-        return (
+        seen = (
             listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
         )
+        return and_(posts.c.deleted_at.is_(None), seen)
 
 
 # Columns a result never shows: not read (and an error to touch, not a query).
@@ -113,14 +114,15 @@ def fts_query(query: Query) -> str:
 
 
 # The window reads each matching post's state from an index holding (id, status,
-# published_at, author_id), VISIBILITY_INDEX: from the table, SQLite would walk every
+# published_at, author_id, deleted_at), VISIBILITY_INDEX: from the table, SQLite would walk every
 # row's body to reach them. Its planner prefers the table's rowid, so the index is
 # named, in SQL text; the rule is Visibility's. LIMIT -1 is no limit.
 _SQLITE_WINDOW = (
     "SELECT search_index.rowid AS id, bm25(search_index, 10.0, 5.0, 2.0, 1.0) AS rank "
-    "FROM search_index JOIN posts INDEXED BY ix_posts_id_status_published_at_author_id "
+    "FROM search_index JOIN posts "
+    "INDEXED BY ix_posts_id_status_published_at_author_id_deleted_at "
     "ON posts.id = search_index.rowid "
-    "WHERE search_index MATCH :fts "
+    "WHERE search_index MATCH :fts AND posts.deleted_at IS NULL "
     "AND ((posts.status = :published AND posts.published_at <= :now) "
     "OR posts.author_id = :viewer) "
     "ORDER BY search_index.rowid DESC LIMIT :window"

@@ -150,7 +150,10 @@ def test_the_author_deletes_her_article(api, factory):
     post = factory.post(author)
     assert api.delete(f"/articles/{post.slug}").status_code == 401
     assert api.delete(f"/articles/{post.slug}", author).status_code == 204
-    assert db.session.scalar(select(Post.id).where(Post.id == post.id)) is None
+    db.session.expire_all()
+    assert db.session.scalar(select(Post.deleted_at).where(Post.id == post.id))  # in the trash
+    assert api.get(f"/articles/{post.slug}").status_code == 404
+    assert api.delete(f"/articles/{post.slug}", author).status_code == 404
 
 
 def test_favouriting_and_unfavouriting(api, factory):

@@ -442,5 +442,6 @@ def test_an_author_deletes_her_post(call, factory, token_for):
     assert response.status_code == 204
     assert response.data == b""
     assert "Content-Type" not in response.headers
-    assert _count() == 0
+    assert _count() == 1  # in the trash, until purged
+    assert_problem(call("GET", url, token_for(author)), 404, "not-found")
     assert_problem(call("DELETE", url, token_for(author)), 404, "not-found")

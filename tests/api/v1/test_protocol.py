@@ -66,6 +66,7 @@ def test_the_document_covers_the_native_api_only(call, app):
     assert paths == {
         "/api/v1/posts", "/api/v1/posts/{post_id}", "/api/v1/posts/by-slug/{slug}",
         "/api/v1/posts/{post_id}/publish", "/api/v1/posts/{post_id}/comments",
+        "/api/v1/posts/{post_id}/restore",
         "/api/v1/tags", "/api/v1/users/{username}", "/api/v1/me", "/api/v1/search",
     }  # fmt: skip
     site_rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/api/v1/")}

@@ -1,4 +1,4 @@
-"""Posts through the native API: list, read, write, publish, delete."""
+"""Posts through the native API: list, read, write, publish, delete (to the trash), restore."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from inkstand.api.v1.schemas import (
     PublishSchema,
 )
 from inkstand.blog import reading
-from inkstand.blog.services import posts
+from inkstand.blog.services import posts, trash
 from inkstand.extensions import db
 
 bp = hooks.ApiBlueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts.")
@@ -119,8 +119,27 @@ def publish(args: dict[str, Any], post_id: int) -> Any:
 @bp.route("/<int:post_id>", methods=["DELETE"])
 @bp.response(204)
 def delete(post_id: int) -> Any:
-    """Delete a post, with its revisions and comments"""
-    posts.delete_post(db.session, auth.writer(), post_id)
+    """Move a post to the trash
+
+    It leaves every list, feed and search at once and answers 404, but keeps its slug,
+    revisions and comments: `POST /api/v1/posts/{id}/restore` brings it back within
+    the site's trash period (30 days by default), after which it is purged for good.
+    """
+    posts.delete_post(db.session, auth.writer(), post_id, runtime.now())
     done = Response(status=204)
     del done.headers["Content-Type"]
     return done
+
+
+@bp.route("/<int:post_id>/restore", methods=["POST"])
+@bp.response(200, PostSchema)
+def restore(post_id: int) -> Any:
+    """Restore a post from the trash
+
+    In the state it was deleted in. Needs a read-write token of its author, or of an
+    editor or admin; 404 for a post that is not in the trash (or not the caller's to
+    restore).
+    """
+    post = trash.restore(db.session, auth.writer(), post_id)
+    hooks.tag_version(post.version)
+    return posts.find(db.session, post.id) or post

@@ -1,4 +1,5 @@
-"""Writing posts: create, change, publish and delete them; each save is a revision."""
+"""Writing posts: create, change, publish and delete them (to the trash); each save is
+a revision."""
 
 from __future__ import annotations
 
@@ -328,6 +329,10 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             body_source=post.body_source,
             excerpt_source=post.excerpt_source,
             tags_text=", ".join(post.tag_list),
+            slug=post.slug,
+            status=post.status,
+            published_at=post.published_at,
+            comments_closed=post.comments_closed,
             created_at=now,
         )
     )
@@ -387,9 +392,10 @@ def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | 
 
 
 def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
-    """A post ``actor`` may change, with its author and tags. Raises NotFound or Forbidden."""
+    """A post ``actor`` may change, with its author and tags; not one in the trash
+    (restore it first). Raises NotFound or Forbidden."""
     post = find(session, post_id)
-    if post is None:
+    if post is None or post.in_trash:
         raise NotFound("No such post.")
     if not permissions.can_edit(actor, post):
         raise Forbidden("You may not change this post.")
@@ -425,12 +431,16 @@ def publish_post(
     return change_post(session, actor, post_id, changes, now, body_limit, based_on)
 
 
-def delete_post(session: DbSession, actor: User | None, post_id: int) -> None:
-    """Delete a post with its revisions and old slugs. Raises NotFound or Forbidden."""
+def delete_post(session: DbSession, actor: User | None, post_id: int, now: datetime) -> Post:
+    """Move a post to the trash (blog.services.trash): it leaves every page and list at
+    once, answers 404, and keeps its slug, revisions and comments until it is restored
+    or purged. Returns it. Raises NotFound (no such post, or in the trash already) or
+    Forbidden."""
     post = session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
-    if post is None:
+    if post is None or post.in_trash:
         raise NotFound("No such post.")
     if not permissions.can_delete(actor, post):
         raise Forbidden("You may not delete this post.")
-    session.delete(post)
+    post.deleted_at = now
     session.commit()
+    return post

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
@@ -74,8 +76,11 @@ def restore_revision(
 
 @dataclass(frozen=True)
 class DiffLine:
-    kind: str  # "same", "added", "removed" or "hunk"
+    kind: str  # "same", "added", "removed" or "hunk" (a gap: lines left out before it)
     text: str
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)")
 
 
 class Version(Protocol):
@@ -110,14 +115,78 @@ def diff_with_saved(post: Post, mine: PostChanges) -> list[DiffLine]:
     )  # fmt: skip
 
 
+def _lines(out: Iterable[str]) -> list[DiffLine]:
+    """unified_diff's lines as DiffLines: its file headers dropped, and each hunk
+    header (``@@ -1,4 +1,5 @@``) a gap marker naming the line it starts at."""
+    kinds = {"+": "added", "-": "removed", " ": "same"}
+    found = []
+    for line in out:
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            start = _HUNK.match(line)
+            if start and int(start[1]) > 1:  # lines were left out before this one
+                found.append(DiffLine("hunk", f"line {start[1]}"))
+        else:
+            found.append(DiffLine(kinds[line[0]], line[1:]))
+    return found
+
+
 def diff_revisions(old: Version, new: Version) -> list[DiffLine]:
     """A line diff of two versions' title, tags and body."""
 
     def lines(rev: Version) -> list[str]:
         return [f"# {rev.title}", f"Tags: {rev.tags_text}", "", *rev.body_source.splitlines()]
 
-    kinds = {"+": "added", "-": "removed", " ": "same", "@": "hunk"}
-    out = difflib.unified_diff(lines(old), lines(new), lineterm="", n=3)
+    return _lines(difflib.unified_diff(lines(old), lines(new), lineterm="", n=3))
+
+
+def diff_bodies(old: str, new: str) -> list[DiffLine]:
+    """A line diff of two bodies, three lines of context around each change."""
+    return _lines(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a post in two revisions, as text a writer reads."""
+
+    name: str
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+_NOT_RECORDED = "(not recorded)"  # a revision saved before the field was kept
+
+
+def _state(revision: Revision) -> str:
+    return revision.status.capitalize() if revision.status else _NOT_RECORDED
+
+
+def _time(revision: Revision) -> str:
+    if revision.published_at is None:
+        return "(none)" if revision.status else _NOT_RECORDED
+    return f"{revision.published_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _comments(revision: Revision) -> str:
+    if revision.comments_closed is None:
+        return _NOT_RECORDED
+    return "Closed" if revision.comments_closed else "Open"
+
+
+def compare_fields(old: Revision, new: Revision) -> list[FieldChange]:
+    """Every field but the body, in the order of the edit form."""
     return [
-        DiffLine(kinds[line[0]], line[1:]) for line in out if not line.startswith(("---", "+++"))
-    ]
+        FieldChange("Title", old.title, new.title),
+        FieldChange("Tags", old.tags_text, new.tags_text),
+        FieldChange("Excerpt", old.excerpt_source or "(the first paragraph)",
+                    new.excerpt_source or "(the first paragraph)"),
+        FieldChange("State", _state(old), _state(new)),
+        FieldChange("Publication time", _time(old), _time(new)),
+        FieldChange("Address", old.slug or _NOT_RECORDED, new.slug or _NOT_RECORDED),
+        FieldChange("Comments", _comments(old), _comments(new)),
+    ]  # fmt: skip

@@ -11,10 +11,18 @@
   const heading = document.getElementById("comments-heading");
   let last = Number(section.dataset.lastEvent) || 0;
 
-  // The heading counts the public comments: those shown and not held.
+  // The heading counts the comments this reader sees, saying how many await approval
+  // (as the server writes it).
   function recount() {
-    const count = thread.querySelectorAll("article.comment:not(.held)").length;
+    const count = thread.querySelectorAll("article.comment").length;
+    const held = thread.querySelectorAll("article.comment.held").length;
     heading.textContent = count + (count === 1 ? " comment" : " comments");
+    if (held) {
+      const note = document.createElement("span");
+      note.className = "held-count";
+      note.textContent = "(" + held + " awaiting approval)";
+      heading.append(" ", note);
+    }
   }
 
   function item(id) {

@@ -1,6 +1,8 @@
 // The post editor. The page works without this script (its "Preview" button renders
 // the preview on the server); with it, the preview follows the typing, the word count
-// and reading time are shown, Ctrl/Cmd+B, I, K and S work, leaving the page with
+// and reading time are shown, shortcuts work (Ctrl/Cmd+B bold, I italic, K link, E code,
+// Shift+E a code block, Alt+1-3 a heading, S save, Shift+F the distraction-free mode,
+// which Esc leaves and this browser remembers), leaving the page with
 // unsaved changes asks first, and a post's text is autosaved: to the server a few
 // seconds after typing stops and when the tab is hidden (one working revision, not a
 // revision each time), and to this browser's local storage until the server has it.
@@ -233,18 +235,113 @@
     body.setSelectionRange(url, url + "https://".length);
     body.dispatchEvent(new Event("input", { bubbles: true }));
   }
+  // A code block around the selected lines (or an empty one), on lines of its own.
+  function block() {
+    const start = body.value.lastIndexOf("\n", body.selectionStart - 1) + 1;
+    let end = body.value.indexOf("\n", body.selectionEnd);
+    if (end < 0) end = body.value.length;
+    const lines = body.value.slice(start, end);
+    body.setRangeText("```\n" + lines + "\n```", start, end, "end");
+    body.setSelectionRange(start + 4, start + 4 + lines.length);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  // A heading of ``level`` on the line holding the caret, replacing any it had.
+  function heading(level) {
+    const start = body.value.lastIndexOf("\n", body.selectionStart - 1) + 1;
+    let end = body.value.indexOf("\n", start);
+    if (end < 0) end = body.value.length;
+    const text = body.value.slice(start, end).replace(/^#{1,6}\s*/, "");
+    const marks = "#".repeat(level) + " ";
+    body.setRangeText(marks + text, start, end, "end");
+    body.setSelectionRange(start + marks.length, start + marks.length + text.length);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // "Delete this post" asks in a dialog here; without this script its link opens a page
+  // that asks. Either way the post goes to the trash, restorable.
+  const deleting = document.getElementById("delete-post");
+  if (deleting && token) {
+    deleting.addEventListener("click", function (event) {
+      event.preventDefault();
+      const question = "Move “" + deleting.dataset.title + "” to the trash? " +
+        "It leaves the site at once and can be restored from the trash.";
+      if (!window.confirm(question)) return;
+      const sending = document.createElement("form");
+      sending.method = "post";
+      sending.action = deleting.dataset.action;
+      const csrf = document.createElement("input");
+      csrf.type = "hidden";
+      csrf.name = "csrf_token";
+      csrf.value = token.content;
+      sending.append(csrf);
+      document.body.append(sending);
+      dirty = false; // the post is going: nothing to ask about before leaving
+      sending.submit();
+    });
+  }
+
+  // Distraction-free mode: the text full width, the site's header, footer and the other
+  // fields out of sight. A button and Ctrl/Cmd+Shift+F switch it, Esc leaves it, and
+  // this browser remembers it.
+  const focusButton = document.getElementById("focus-toggle");
+  const FOCUS_KEY = "inkstand:focus";
+  function focusMode(on) {
+    document.body.classList.toggle("focus-mode", on);
+    focusButton.setAttribute("aria-pressed", String(on));
+    focusButton.textContent = on ? "Leave distraction-free mode" : "Distraction-free mode";
+    try {
+      if (on) localStorage.setItem(FOCUS_KEY, "1");
+      else localStorage.removeItem(FOCUS_KEY);
+    } catch (error) {
+      // storage refused (private mode): the mode still works for this page
+    }
+  }
+  focusButton.hidden = false;
+  focusButton.addEventListener("click", function () {
+    focusMode(!document.body.classList.contains("focus-mode"));
+  });
+  try {
+    if (localStorage.getItem(FOCUS_KEY) === "1") focusMode(true);
+  } catch (error) {
+    // no storage: start out of the mode
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.body.classList.contains("focus-mode")) {
+      focusMode(false);
+      focusButton.focus();
+    }
+  });
+
   form.addEventListener("keydown", function (event) {
-    if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+    if (!(event.ctrlKey || event.metaKey)) return;
     const key = event.key.toLowerCase();
-    if (key === "s") {
+    if (event.altKey) {
+      // Alt+1-3 by the key's place, as Alt changes the character on some layouts.
+      const level = { Digit1: 1, Digit2: 2, Digit3: 3 }[event.code];
+      if (level && event.target === body && !event.shiftKey) {
+        event.preventDefault();
+        heading(level);
+      }
+      return;
+    }
+    if (key === "s" && !event.shiftKey) {
       event.preventDefault();
       form.requestSubmit(document.getElementById("save"));
       return;
     }
+    if (key === "f" && event.shiftKey) {
+      event.preventDefault();
+      focusMode(!document.body.classList.contains("focus-mode"));
+      return;
+    }
     if (event.target !== body) return;
-    if (key === "b") wrap("**", "**", "bold");
+    if (event.shiftKey) {
+      if (key === "e") block();
+      else return;
+    } else if (key === "b") wrap("**", "**", "bold");
     else if (key === "i") wrap("*", "*", "italic");
     else if (key === "k") link();
+    else if (key === "e") wrap("`", "`", "code");
     else return;
     event.preventDefault();
   });
