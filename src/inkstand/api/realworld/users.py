@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from inkstand import limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
-from inkstand.exceptions import Unauthenticated
+from inkstand.exceptions import Invalid, Unauthenticated
 from inkstand.extensions import db
+from inkstand.http import json_body
 from inkstand.site.context import site_settings
 
 
@@ -32,7 +34,10 @@ def register() -> ResponseReturnValue:
 
 
 def _login_email() -> object:
-    data = request.get_json(silent=True)
+    try:
+        data = json_body()
+    except (HTTPException, Invalid):  # not JSON: no name to count, and the view refuses it
+        return None
     found = data.get("user") if isinstance(data, dict) else None
     return found.get("email") if isinstance(found, dict) else None
 

@@ -311,11 +311,7 @@ def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
     """A new numbered revision; the editor's working revision (autosave) is done with."""
     session.flush()
-    session.execute(
-        delete(WorkingRevision).where(
-            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
-        )
-    )
+    _drop_working(session, post, editor)
     number = session.scalar(
         select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
     )
@@ -331,6 +327,24 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             created_at=now,
         )
     )
+
+
+def _drop_working(session: DbSession, post: Post, editor: User) -> None:
+    session.execute(
+        delete(WorkingRevision).where(
+            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
+        )
+    )
+
+
+def _unchanged(wanted: PostFields, current: PostFields) -> bool:
+    """Whether saving ``wanted`` would store what ``current`` holds (text cleaned and
+    tags normalised as a save does)."""
+    try:
+        tags = tuple(parse_tags(wanted.tags))
+    except Invalid:
+        return False
+    return dataclasses.replace(_clean(wanted), tags=tags) == _clean(current)
 
 
 def _save(
@@ -400,8 +414,8 @@ def change_post(
     session: DbSession, actor: User | None, post_id: int, changes: PostChanges, now: datetime,
     body_limit: int, based_on: int | None = None,
 ) -> Post:  # fmt: skip
-    """Save a new version of a post: the fields changed, the others as they are.
-    ``based_on`` is the version the changes were made to (None: whatever is stored, as
+    """Save a new version of a post: the fields changed, the others as they are; a
+    change that changes nothing saves nothing (no revision, the same version). ``based_on`` is the version the changes were made to (None: whatever is stored, as
     the RealWorld API and an API call without If-Match want). Returns it with its author
     and tags. Raises NotFound, Forbidden, Invalid, or Conflict when a newer version
     than ``based_on`` is stored."""
@@ -409,7 +423,13 @@ def change_post(
     assert actor is not None  # get_for_edit refused anonymous
     if based_on is not None and based_on != post.version:
         raise Conflict(post.version)
-    _save(session, post, changes.applied_to(editable(post)), actor, now, body_limit)
+    current = editable(post)
+    wanted = changes.applied_to(current)
+    if _unchanged(wanted, current):  # no revision, no new version: only the editor's
+        _drop_working(session, post, actor)  # working copy is done with, as on a save
+        session.commit()
+        return post
+    _save(session, post, wanted, actor, now, body_limit)
     return post
 
 
