@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+from inkstand.db import IDS_NEVER_REUSED, Base, PublicContent, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -44,7 +44,10 @@ class User(PublicContent, Base):
     email_change_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        IDS_NEVER_REUSED,
+    )
     private_fields = frozenset(
         {"email", "password_hash", "role", "notify_comments", "email_change_nonce"}
     )
@@ -120,6 +123,7 @@ class ApiToken(Base):
     the token itself is shown once, when it is made."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
