@@ -11,9 +11,9 @@ from flask_migrate import upgrade
 from sqlalchemy import Integer, Table, delete, func, insert, select, text
 
 from inkstand.accounts import tokens
+from inkstand.blog.services import posts
 from inkstand.db import IDS_NEVER_REUSED, utcnow
 from inkstand.extensions import db
-from inkstand.blog.services import posts
 from inkstand.media.models import Media
 from inkstand.search import services as search
 from tests.helpers import Factory, build_app, change
