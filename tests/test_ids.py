@@ -98,15 +98,19 @@ def test_the_migration_keeps_rows_indexes_and_triggers_and_search_follows_edits(
         factory.comment(author, post, "Tasty")
         schema = "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
         counted = [t.name for t in db.metadata.sorted_tables]
-        before = {n: db.session.scalar(text(f"SELECT count(*) FROM {n}")) for n in counted}
+        before = {
+            n: db.session.scalar(select(func.count()).select_from(db.metadata.tables[n]))
+            for n in counted
+        }
         objects = set(db.session.execute(text(schema)).all())
         db.session.remove()
 
         upgrade()
 
-        assert {n: db.session.scalar(text(f"SELECT count(*) FROM {n}")) for n in counted} == (
-            before
-        )
+        assert {
+            n: db.session.scalar(select(func.count()).select_from(db.metadata.tables[n]))
+            for n in counted
+        } == (before)
         assert set(db.session.execute(text(schema)).all()) == objects
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
         assert _found(author, "bread") == [post.id]

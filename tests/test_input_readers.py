@@ -28,6 +28,7 @@ from tests.helpers import (
     fresh,
 )
 
+ARABIC_ONE, ARABIC_TWELVE = "\u0661", "\u0661\u0662"  # Arabic-Indic one, twelve
 DEEP = "[" * 1000 + "]" * 1000  # about 2 KB
 SURROGATE = "\\ud800"
 
@@ -143,11 +144,13 @@ def test_a_surrogate_in_the_sites_json_and_query_strings_is_harmless(doors, post
         "/api/articles?tag=%ED%A0%80",
         "/api/v1/posts?tag=%ED%A0%80",
     ]:
-        assert client.get(url).status_code < 500
+        assert client.get(url + "%00").status_code < 500
     assert database_digest() == before
 
 
-@pytest.mark.parametrize("number", ["١٢", "12", "1_0", "+5", " 5", "²", "0x1", "5.0", "", "1" * 50])
+@pytest.mark.parametrize(
+    "number", [ARABIC_TWELVE, "12", "1_0", "+5", " 5", "²", "0x1", "5.0", "", "1" * 50]
+)
 def test_whole_numbers_are_ascii_digits_only(number):
     expected = int(number) if number.isascii() and number.isdigit() and len(number) < 11 else None
     assert inputs.whole_number(number) == expected
@@ -158,7 +161,8 @@ def test_the_id_pattern_matches_exactly_one_to_the_highest(high):
     pattern = re.compile(inputs.numbers_up_to(high))
     matched = {n for n in range(0, high * 10 + 2) if pattern.fullmatch(str(n))}
     assert matched == set(range(1, high + 1))
-    assert not pattern.fullmatch("0" + str(high)) and not pattern.fullmatch("١")
+    assert not pattern.fullmatch("0" + str(high))
+    assert not pattern.fullmatch(ARABIC_ONE)
 
 
 def test_the_id_pattern_stops_at_the_databases_largest_integer():
@@ -169,7 +173,7 @@ def test_the_id_pattern_stops_at_the_databases_largest_integer():
         assert not pattern.fullmatch(text), text
 
 
-@pytest.mark.parametrize("limit", ["١٢", "١", "+5", "1_0", " 5", "²"])
+@pytest.mark.parametrize("limit", [ARABIC_TWELVE, ARABIC_ONE, "+5", "1_0", " 5", "²"])
 def test_a_limit_in_other_digits_is_refused_by_both_apis(client, limit):
     assert_problem(client.get("/api/v1/posts", query_string={"limit": limit}), 422, "invalid")
     response = client.get("/api/articles", query_string={"limit": limit})
@@ -178,12 +182,12 @@ def test_a_limit_in_other_digits_is_refused_by_both_apis(client, limit):
 
 
 def test_numbers_in_other_digits_name_nothing_on_the_site(client, doors, post):
-    assert client.get("/sitemaps/posts.xml?after=١").status_code == 404
-    compare = client.get(f"/posts/{post.id}/revisions/compare?from=١&to=٢")
+    assert client.get(f"/sitemaps/posts.xml?after={ARABIC_ONE}").status_code == 404
+    compare = client.get(f"/posts/{post.id}/revisions/compare?from={ARABIC_ONE}&to={ARABIC_TWELVE}")
     assert compare.status_code == 302  # back to the list: no such revisions chosen
-    response = doors.client.get("/api/v1/posts/١")
+    response = doors.client.get(f"/api/v1/posts/{ARABIC_ONE}")
     assert_problem(response, 404, "not-found")
-    for tag in ["v²", "v١", "v+1-x", "v99999999999999999999-x"]:
+    for tag in ["v²", f"v{ARABIC_ONE}", "v+1-x", "v99999999999999999999-x"]:
         response = doors.client.patch(
             f"/api/v1/posts/{post.id}", json={"title": "New"},
             headers={"Authorization": f"Bearer {doors.v1_token}", "If-Match": f'"{tag}"'},
@@ -191,7 +195,7 @@ def test_numbers_in_other_digits_name_nothing_on_the_site(client, doors, post):
         assert response.status_code == 412, tag
 
 
-OUT_OF_RANGE = ["0", "-1", str(ID_MAX + 1), "9" * 25, "01", "١"]
+OUT_OF_RANGE = ["0", "-1", str(ID_MAX + 1), "9" * 25, "01", ARABIC_ONE]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -415,7 +415,8 @@ def change_post(
     body_limit: int, based_on: int | None = None,
 ) -> Post:  # fmt: skip
     """Save a new version of a post: the fields changed, the others as they are; a
-    change that changes nothing saves nothing (no revision, the same version). ``based_on`` is the version the changes were made to (None: whatever is stored, as
+    change that changes nothing saves nothing (no revision, the same version).
+    ``based_on`` is the version the changes were made to (None: whatever is stored, as
     the RealWorld API and an API call without If-Match want). Returns it with its author
     and tags. Raises NotFound, Forbidden, Invalid, or Conflict when a newer version
     than ``based_on`` is stored."""
