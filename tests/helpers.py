@@ -549,3 +549,62 @@ def database_digest() -> dict[str, str]:
         found[table.name] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
     db.session.commit()
     return found
+
+
+@contextmanager
+def served(instance: Path, *serve_args: str, **settings: str) -> Iterator[tuple[str, int]]:
+    """A real `inkstand serve` (gunicorn, one worker) on an SQLite database of its own in
+    ``instance``, migrated first; yields its host and port, and stops it after."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")},
+        "INKSTAND_INSTANCE_PATH": str(instance),
+        "INKSTAND_SECRET_KEY": "served-test-key",
+        "INKSTAND_LOG_LEVEL": "WARNING",
+        **{f"INKSTAND_{name}": value for name, value in settings.items()},
+    }
+    inkstand = str(Path(sys.executable).parent / "inkstand")
+    subprocess.run([inkstand, "db", "upgrade"], env=env, check=True, capture_output=True)
+    log = instance / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [inkstand, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", *serve_args],
+            env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        ends = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < ends, log.read_text()
+                time.sleep(0.2)
+        yield "127.0.0.1", port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def raw_http(host: str, port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is on a new connection: the status, headers and body."""
+    import socket
+
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body

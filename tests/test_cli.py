@@ -76,21 +76,21 @@ def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999", "--workers", "3")
     assert option(argv, "--bind") == "127.0.0.1:9999"
     assert option(argv, "--workers") == "3"
-    assert option(argv, "--worker-class") == app.config["SERVER_WORKER_CLASS"]
+    assert option(argv, "--worker-class") == commands.WORKERS[app.config["SERVER_WORKER_CLASS"]]
     assert "--preload" in argv
     assert argv[-1] == "inkstand:create_app()"
 
 
 def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch):
     argv = serve_args(app, monkeypatch)
-    assert option(argv, "--worker-class") == "gthread"
+    assert option(argv, "--worker-class") == commands.WORKERS["gthread"]
     assert int(option(argv, "--threads")) >= 256
     assert "--worker-connections" not in argv
 
 
 def test_serve_with_gevent_patches_the_standard_library_before_the_app_loads(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--worker-class", "gevent", "--connections", "2000")
-    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-class") == commands.WORKERS["gevent"]
     assert option(argv, "--worker-connections") == "2000"
     assert "--threads" not in argv
     config = option(argv, "--config")
@@ -108,7 +108,7 @@ def test_serve_takes_threads_and_worker_class_from_settings(app, monkeypatch):
     monkeypatch.setitem(app.config, "SERVER_WORKER_CLASS", "gevent")
     monkeypatch.setitem(app.config, "SERVER_CONNECTIONS", 300)
     argv = serve_args(app, monkeypatch)
-    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-class") == commands.WORKERS["gevent"]
     assert option(argv, "--worker-connections") == "300"
 
 

@@ -82,6 +82,9 @@ def load_demo() -> None:
 
 
 WORKER_CLASSES = ("gthread", "gevent")
+# gunicorn's workers of each class, answering the requests gunicorn refuses itself in
+# the shape of their door (serving.py).
+WORKERS = {"gthread": "inkstand.serving.ThreadWorker", "gevent": "inkstand.serving.GeventWorker"}
 GEVENT_CONFIG = Path(__file__).with_name("gunicorn_gevent.py")
 
 
@@ -136,7 +139,8 @@ def serve(
         per_worker = ["--threads", str(threads or config["SERVER_THREADS"])]
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
-        gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
+        gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", WORKERS[kind],
+        *per_worker,
         "--access-logfile", "-", "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip
     os.execv(gunicorn, args)  # noqa: S606
