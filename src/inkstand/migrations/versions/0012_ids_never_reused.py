@@ -17,6 +17,7 @@ the search index's trigger on posts) is written again from its own SQL.
 """
 
 import warnings
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -44,7 +45,7 @@ def _rebuild(autoincrement):
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    raw = bind.connection.dbapi_connection
+    raw: Any = bind.connection.dbapi_connection  # sqlite3's own connection
     # PRAGMA foreign_keys is ignored inside a transaction: end the one the earlier
     # migrations of this run opened (SQLite's DDL is transactional: it is kept).
     if raw.in_transaction:
