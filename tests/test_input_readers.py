@@ -246,19 +246,22 @@ def _as_stored(post: Post) -> tuple:
 
 
 @pytest.mark.parametrize(
-    ("door", "method", "body"),
+    ("door", "method", "where", "body"),
     [
-        ("v1", "PATCH", {}),
-        ("v1", "PATCH", {"title": "Kept as it is"}),
-        ("v1", "PATCH", {"title": "  Kept as it is ", "tags": ["Kept"]}),
-        ("realworld", "PUT", {"article": {}}),
-        ("realworld", "PUT", {"article": {"title": "Kept as it is"}}),
+        ("v1", "PATCH", "/api/v1/posts/{id}", {}),
+        ("v1", "PATCH", "/api/v1/posts/{id}", {"title": "Kept as it is"}),
+        ("v1", "PATCH", "/api/v1/posts/{id}", {"title": "  Kept as it is ", "tags": ["Kept"]}),
+        ("v1", "POST", "/api/v1/posts/{id}/publish", {}),  # published already, its time come
+        ("v1", "PATCH", "/api/v1/me", {}),
+        ("realworld", "PUT", "/api/articles/{slug}", {"article": {}}),
+        ("realworld", "PUT", "/api/articles/{slug}", {"article": {"title": "Kept as it is"}}),
+        ("realworld", "PUT", "/api/user", {"user": {}}),
     ],
 )
-def test_an_update_that_changes_nothing_records_nothing(doors, post, door, method, body):
+def test_an_update_that_changes_nothing_records_nothing(doors, post, door, method, where, body):
     revisions, stored = _revisions(post), _as_stored(post)
     before = database_digest()
-    url = f"/api/v1/posts/{post.id}" if door == "v1" else f"/api/articles/{post.slug}"
+    url = where.format(id=post.id, slug=post.slug)
     response = getattr(doors, door)(method, url, body)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (_revisions(post), _as_stored(post)) == (revisions, stored)

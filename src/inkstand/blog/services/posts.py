@@ -296,16 +296,21 @@ def _cover(session: DbSession, post: Post, data: PostFields, editor: User) -> Me
 
 
 def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
-    """The state, and the publication time: the one given; without one, a published
+    post.status = data.status
+    post.published_at = _publication_time(data, post.published_at, now)
+
+
+def _publication_time(data: PostFields, stored: datetime | None, now: datetime) -> datetime | None:
+    """The publication time a save stores: the one given; without one, a published
     post keeps its first time if that has come, else goes out now (so a scheduled post
     published without a time goes out now). A draft keeps only a time given."""
-    post.status = data.status
     if data.status == Status.DRAFT or data.publish_at is not None:
-        post.published_at = data.publish_at
-    elif data.status == Status.PUBLISHED and (post.published_at is None or post.published_at > now):
+        return data.publish_at
+    if data.status == Status.PUBLISHED and (stored is None or stored > now):
         # To the second, as the edit form shows it. Archiving a never-published post
         # does not publish it.
-        post.published_at = now.replace(microsecond=0)
+        return now.replace(microsecond=0)
+    return stored
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
@@ -337,14 +342,15 @@ def _drop_working(session: DbSession, post: Post, editor: User) -> None:
     )
 
 
-def _unchanged(wanted: PostFields, current: PostFields) -> bool:
-    """Whether saving ``wanted`` would store what ``current`` holds (text cleaned and
-    tags normalised as a save does)."""
+def _unchanged(wanted: PostFields, current: PostFields, now: datetime) -> bool:
+    """Whether saving ``wanted`` would store what ``current`` holds (text cleaned, tags
+    normalised and the publication time chosen as a save does)."""
     try:
         tags = tuple(parse_tags(wanted.tags))
     except Invalid:
         return False
-    return dataclasses.replace(_clean(wanted), tags=tags) == _clean(current)
+    when = _publication_time(wanted, current.publish_at, now)
+    return dataclasses.replace(_clean(wanted), tags=tags, publish_at=when) == _clean(current)
 
 
 def _save(
@@ -426,7 +432,7 @@ def change_post(
         raise Conflict(post.version)
     current = editable(post)
     wanted = changes.applied_to(current)
-    if _unchanged(wanted, current):  # no revision, no new version: only the editor's
+    if _unchanged(wanted, current, now):  # no revision, no new version: only the editor's
         _drop_working(session, post, actor)  # working copy is done with, as on a save
         session.commit()
         return post
