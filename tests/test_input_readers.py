@@ -313,3 +313,16 @@ def test_the_sites_forms_refuse_a_json_body(client, doors, post):
             response = client.post(url, json=body, headers=headers)
             assert response.status_code == 415, (url, body, response.status_code)
     assert database_digest() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/?before={ARABIC_TWELVE}-{ARABIC_ONE}",
+        f"/?after=1-{ARABIC_ONE}",
+        f"/archive?before={ARABIC_TWELVE * 2}-{ARABIC_TWELVE}",
+    ],
+)
+def test_page_cursors_in_other_digits_are_refused(client, doors, url):
+    response = client.get(url)
+    assert response.status_code == 400
