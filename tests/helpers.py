@@ -697,3 +697,53 @@ def serving(
             os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
+
+
+# Columns a request may write without changing anything a refusal must leave alone.
+_BOOKKEEPING = {("api_tokens", "last_used_at")}
+
+
+def database_digest() -> dict[str, str]:
+    """Each table's rows, as a digest: equal digests, nothing was written. Columns kept
+    for bookkeeping (when a token was last used) are left out."""
+    import hashlib
+
+    db.session.expire_all()
+    found: dict[str, str] = {}
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if (table.name, c.name) not in _BOOKKEEPING]
+        rows = db.session.execute(select(*columns)).all()
+        found[table.name] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+    db.session.commit()
+    return found
+
+
+@contextmanager
+def served(instance: Path, *serve_args: str, **settings: str) -> Iterator[tuple[str, int]]:
+    """A real `inkstand serve` (gunicorn, one worker) on an SQLite database of its own in
+    ``instance``, migrated first; yields its host and port, and stops it after."""
+    env = process_env(INSTANCE_PATH=str(instance), SECRET_KEY="served-test-key", **settings)
+    inkstand = str(Path(sys.executable).parent / "inkstand")
+    subprocess.run([inkstand, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port, log = free_port(), instance / "serve.log"
+    process = start_server(port, env, log, "--workers", "1", *serve_args)
+    try:
+        wait_until_serving(port, process, log)
+        yield SERVER_HOST, port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def raw_http(host: str, port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is on a new connection: the status, headers and body."""
+
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from inkstand import commands, http
+from inkstand import backends, commands, http
 from inkstand.accounts.models import Follow, Role, User
 from inkstand.blog.models import Favourite, Post, Status, Tag
 from inkstand.blog.services.favourites import favourite
@@ -77,21 +78,26 @@ def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999", "--workers", "3")
     assert option(argv, "--bind") == "127.0.0.1:9999"
     assert option(argv, "--workers") == "3"
-    assert option(argv, "--worker-class") == app.config["SERVER_WORKER_CLASS"]
+    assert option(argv, "--worker-class") == commands.WORKERS[app.config["SERVER_WORKER_CLASS"]]
     assert "--preload" in argv
     assert option(argv, "--logger-class") == "inkstand.logs.AccessLog"
     assert "%({x-request-id}o)s" in option(argv, "--access-logformat")
     assert argv[-1] == "inkstand:create_app()"
 
 
+def uses_redis(app, monkeypatch, url):
+    chosen = dataclasses.replace(backends.get(app), redis_url=url)
+    monkeypatch.setitem(app.extensions, backends.EXTENSION, chosen)
+
+
 def test_serve_without_redis_runs_one_process_that_holds_the_whole_site(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    uses_redis(app, monkeypatch, None)
     monkeypatch.setitem(app.config, "SERVER_WORKERS", 0)
     assert option(serve_args(app, monkeypatch), "--workers") == "1"
 
 
 def test_serve_with_redis_runs_a_process_per_core_and_more(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/0")
+    uses_redis(app, monkeypatch, "redis://127.0.0.1:6379/0")
     monkeypatch.setitem(app.config, "SERVER_WORKERS", 0)
     monkeypatch.setattr(commands.os, "cpu_count", lambda: 4)
     assert option(serve_args(app, monkeypatch), "--workers") == "9"
@@ -101,14 +107,14 @@ def test_serve_with_redis_runs_a_process_per_core_and_more(app, monkeypatch):
 
 def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch):
     argv = serve_args(app, monkeypatch)
-    assert option(argv, "--worker-class") == "gthread"
+    assert option(argv, "--worker-class") == commands.WORKERS["gthread"]
     assert int(option(argv, "--threads")) >= 256
     assert "--worker-connections" not in argv
 
 
 def test_serve_with_gevent_patches_the_standard_library_before_the_app_loads(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--worker-class", "gevent", "--connections", "2000")
-    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-class") == commands.WORKERS["gevent"]
     assert option(argv, "--worker-connections") == "2000"
     assert "--threads" not in argv
     config = option(argv, "--config")
@@ -126,7 +132,7 @@ def test_serve_takes_threads_and_worker_class_from_settings(app, monkeypatch):
     monkeypatch.setitem(app.config, "SERVER_WORKER_CLASS", "gevent")
     monkeypatch.setitem(app.config, "SERVER_CONNECTIONS", 300)
     argv = serve_args(app, monkeypatch)
-    assert option(argv, "--worker-class") == "gevent"
+    assert option(argv, "--worker-class") == commands.WORKERS["gevent"]
     assert option(argv, "--worker-connections") == "300"
 
 

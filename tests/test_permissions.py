@@ -24,7 +24,7 @@ from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site.models import SiteSetting
-from tests.helpers import Factory, fresh, login, submit
+from tests.helpers import Factory, change, fresh, login, submit
 
 ROLES = ["anonymous", "reader", "author", "editor", "admin"]
 LOGIN = "login"  # a 302 to the log-in page
@@ -57,6 +57,7 @@ def world(request: pytest.FixtureRequest, client: FlaskClient, factory: Factory)
     own = factory.post(owner, "Own post")
     own_draft = factory.post(owner, "Own draft", status="draft")
     other = factory.post(someone, "Other post")
+    change(other, someone, body="Revised")  # a second revision, so restoring the first saves
     other_draft = factory.post(someone, "Other draft", status="draft")
     scheduled = factory.post(someone, "Other scheduled", publish_at=utcnow() + timedelta(days=30))
     target = factory.user("reader", "target")
@@ -144,10 +145,10 @@ ACTIONS: dict[str, Action] = {
     "revisions-own": Action(lambda c, w: c.get(f"/posts/{w.own}/revisions")),
     "revisions-other": Action(lambda c, w: c.get(f"/posts/{w.other}/revisions")),
     "compare-other": Action(lambda c, w: c.get(f"/posts/{w.other}/revisions/compare?from=1&to=1")),
-    # Restoring the only revision saves it again: a second revision appears.
+    # Restoring the first of two revisions saves it again: a third appears.
     "restore-other": Action(
         lambda c, w: submit(c, f"/posts/{w.other}/revisions/1/restore"),
-        lambda w: revision_count(w.other) == 2,
+        lambda w: revision_count(w.other) == 3,
     ),
     "admin-users": Action(lambda c, w: c.get("/admin/users")),
     "admin-settings": Action(lambda c, w: c.get("/admin/settings")),

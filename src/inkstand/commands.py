@@ -17,8 +17,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from inkstand import backends, demo, http, logs, runtime
 from inkstand import backup as backups
-from inkstand import demo, http, logs, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
 from inkstand.blog import jobs as blog_jobs
@@ -108,6 +108,9 @@ def load_demo(clear: bool) -> None:
 
 WORKER_CLASSES = ("gthread", "gevent")
 ACCESS_LOGS = {"text": "inkstand.logs.AccessLog", "json": "inkstand.logs.JsonAccessLog"}
+# gunicorn's workers of each class, answering the requests gunicorn refuses itself in
+# the shape of their door (serving.py).
+WORKERS = {"gthread": "inkstand.serving.ThreadWorker", "gevent": "inkstand.serving.GeventWorker"}
 GEVENT_CONFIG = Path(__file__).with_name("gunicorn_gevent.py")
 
 
@@ -143,7 +146,7 @@ def serve(
     """Serve Inkstand with gunicorn (the production server)."""
     config = current_app.config
     _check_public_address(bind, config)
-    count = workers or config["SERVER_WORKERS"] or default_workers(config)
+    count = workers or config["SERVER_WORKERS"] or default_workers(backends.get(current_app))
     kind = worker_class or config["SERVER_WORKER_CLASS"]
     if kind not in WORKER_CLASSES:
         raise click.BadParameter(
@@ -169,7 +172,8 @@ def serve(
         )
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
-        gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", kind, *per_worker,
+        gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", WORKERS[kind],
+        *per_worker,
         "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
         "--logger-class", ACCESS_LOGS[config["LOG_FORMAT"]],
         "--preload", "--reuse-port", "inkstand:create_app()",
@@ -186,12 +190,12 @@ def metrics_folder(instance: Path) -> Path:
     return folder
 
 
-def default_workers(config: Mapping[str, Any]) -> int:
+def default_workers(chosen: backends.Backends) -> int:
     """Without Redis, one process: its event bus, page cache and rate limits live in
     that process's memory, and a second process would neither hear a new comment
     nor share a log-in limit. With Redis they are shared, and 2 x cores + 1
     processes use every core while requests wait on the database."""
-    if not config["REDIS_URL"]:
+    if not chosen.shared:
         return 1
     return 2 * (os.cpu_count() or 1) + 1
 

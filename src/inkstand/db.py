@@ -25,6 +25,10 @@ DbSession: TypeAlias = Session | scoped_session[Any]
 # The largest id an Integer primary key holds (PostgreSQL's integer is 32 bits).
 ID_MAX = 2**31 - 1
 
+# The table argument of every table whose ids clients see: SQLite's AUTOINCREMENT, so a
+# deleted row's id is never given to a new one (PostgreSQL's sequences never go back).
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -33,6 +33,7 @@ from inkstand.api.realworld import render as realworld
 from inkstand.api.v1 import auth as v1_auth
 from inkstand.api.v1 import problems
 from inkstand.extensions import db
+from inkstand.http import MalformedJson
 from inkstand.pagination import BadCursor
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,8 @@ class _NativeApi:
         for located in messages.values():  # {"json": {...}, "query": {...}}: by location
             errors.update(problems.field_errors(located))
         kind, detail = None, MESSAGES.get(code, error.description or "")
-        if code == 400 and messages.get("json") and not isinstance(messages["json"], dict):
-            kind, detail, errors = "malformed-json", "The body is not valid JSON.", {}
+        if isinstance(error, MalformedJson):
+            kind, detail = "malformed-json", error.description
         elif code == 422:
             detail = "; ".join(f"{name}: {' '.join(found)}" for name, found in errors.items())
         elif error.description and (
@@ -195,6 +196,8 @@ class _RealWorldApi:
         return jsonify(realworld.message(error.message)), error.status, headers
 
     def http(self, error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, MalformedJson):  # the specification answers bad input 422
+            return jsonify(realworld.errors({"body": [error.description or ""]})), 422
         response: Response = make_response(error.get_response())  # its headers: Allow, Retry-After
         response.set_data(jsonify(realworld.message(error.description or error.name)).get_data())
         response.content_type = "application/json"

@@ -1,5 +1,5 @@
 """HTTP hardening: the host names the site answers to, URL parts the database cannot
-take, security headers, cookie flags."""
+take, JSON bodies read one way for every door, security headers, cookie flags."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import RequestEntityTooLarge, SecurityError
+from flask import Request as FlaskRequest
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    SecurityError,
+    UnsupportedMediaType,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
+from inkstand import inputs
 from inkstand.db import ID_MAX
 
 if TYPE_CHECKING:
@@ -55,14 +63,49 @@ class _Segment(UnicodeConverter):
         return value
 
 
-class _Id(IntegerConverter):
-    """An id in a URL. One too large for the database's column matches no route."""
+class _Number(IntegerConverter):
+    """A number in a URL (``<int:post_id>``): ASCII digits only, by default an id, 1 to
+    ID_MAX. Its pattern matches nothing else, so a URL with any other number (zero, too
+    large for the database, with a leading zero, in another script's digits) matches no
+    route: 404 whatever the method, rather than a 405 naming the methods of the rules
+    tried on the way. The API document states the range."""
 
-    def to_python(self, value: str) -> Any:
-        number = super().to_python(value)
-        if number > ID_MAX:
-            raise ValidationError()
-        return number
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int = 1, max: int = ID_MAX) -> None:
+        super().__init__(map, fixed_digits, min, max)
+        self.regex = f"[0-9]{{{fixed_digits}}}" if fixed_digits else inputs.numbers_up_to(max)
+
+
+class MalformedJson(BadRequest):
+    description = "The body is not valid JSON."
+
+
+class JsonProvider(DefaultJSONProvider):
+    """The app's JSON: every request's body, for the APIs and the site's forms alike,
+    is read by inputs.loads (bounded nesting, valid Unicode, or a clear 4xx)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return inputs.loads(s)
+
+
+class Request(FlaskRequest):
+    """A request whose JSON errors say what was wrong: 415 for a body of another type,
+    400 (MalformedJson) for one that is not JSON."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if e is None:
+            raise UnsupportedMediaType(JSON_EXPECTED)
+        raise MalformedJson() from e
+
+
+JSON_EXPECTED = "Send the body as JSON, with Content-Type: application/json."
+
+
+def json_body() -> Any:
+    """The request's JSON body; None when it has no body. Raises UnsupportedMediaType
+    for a body of another type, MalformedJson, or Invalid (see inputs.loads)."""
+    if not request.get_data(cache=True):
+        return None
+    return request.get_json()
 
 
 def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
@@ -86,7 +129,9 @@ def init_app(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_untrusted_host)
     # Before the blueprints add their rules, which pick their converters when added.
-    app.url_map.converters.update(default=_Segment, string=_Segment, int=_Id)
+    app.url_map.converters.update(default=_Segment, string=_Segment, int=_Number)
+    app.request_class = Request
+    app.json = JsonProvider(app)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

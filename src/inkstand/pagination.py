@@ -21,7 +21,7 @@ from inkstand.exceptions import DomainError
 T = TypeVar("T")
 
 # Microseconds since 1970 (negative before it: a post may be dated earlier), then the id.
-_CURSOR = re.compile(r"^(-?\d{1,18})-(\d{1,12})$")
+_CURSOR = re.compile(r"^(-?[0-9]{1,18})-([0-9]{1,12})$")  # ASCII digits only
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -87,9 +87,19 @@ def test_the_body_diff_reads_line_by_line_without_hunk_headers(client, factory):
     assert ("added", "+ Line fifteen") in spans
 
 
+def test_a_save_that_changes_nothing_makes_no_revision(factory):
+    author = factory.user()
+    post = factory.post(author, "Once", body="Body")
+    change(post, author)
+    kept = db.session.scalars(select(Revision.id).where(Revision.post_id == post.id)).all()
+    assert len(kept) == 1
+
+
 def test_identical_revisions_say_so(client, factory):
     author = factory.user()
     post = factory.post(author, "Twice", body="Body")
-    change(post, author)
+    change(post, author, title="Something else")
+    change(post, author, title="Twice")  # back to the first revision's every field
     login(client, author)
-    assert "These revisions are the same in every field." in _compare_page(client, post.id)
+    page = client.get(f"/posts/{post.id}/revisions/compare?from=1&to=3")
+    assert "These revisions are the same in every field." in page.get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -13,6 +14,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from inkstand import runtime
+from inkstand.blog.services import trash
+from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.jobs import InlineJobs
 from inkstand.media.jobs import make_variants
@@ -139,6 +142,9 @@ def test_deleting_from_the_library(client, factory, storage, files):
     )
     assert rows() == 1
     submit(client, f"/posts/{post.id}/delete", page="/media/library")
+    in_trash = submit(client, f"/media/{media.id}/delete", page="/media/library")
+    assert "in use and was not deleted" in client.get(in_trash.location).get_data(as_text=True)
+    trash.purge(db.session, utcnow() + timedelta(days=1), 0)  # restorable until purged
     done = submit(client, f"/media/{media.id}/delete", page="/media/library")
     assert "Image deleted." in client.get(done.location).get_data(as_text=True)
     assert files() == set()

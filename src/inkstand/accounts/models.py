@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+from inkstand.db import IDS_NEVER_REUSED, Base, PublicContent, UTCDateTime, utcnow
 
 # How a comment whose writer's account was deleted names its writer.
 DELETED_ACCOUNT = "deleted account"
@@ -78,6 +78,7 @@ class User(PublicContent, Base):
         Index("uq_users_username_lower", func.lower(username), unique=True),
         # The admin's list of accounts, newest first, read by keyset.
         Index("ix_users_created_at_id", "created_at", "id"),
+        IDS_NEVER_REUSED,
     )
     private_fields = frozenset(
         {
@@ -200,6 +201,7 @@ class ApiToken(Base):
     the token itself is shown once, when it is made."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -228,6 +230,7 @@ class Invitation(Base):
     works once, and the account it made keeps nothing of it."""
 
     __tablename__ = "invitations"
+    __table_args__ = IDS_NEVER_REUSED  # the mailed link names the row
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)

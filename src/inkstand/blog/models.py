@@ -26,7 +26,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inkstand.accounts.models import User
-from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+from inkstand.db import IDS_NEVER_REUSED, Base, PublicContent, UTCDateTime, utcnow
 
 
 class Status(StrEnum):
@@ -49,6 +49,7 @@ post_tags = Table(
 
 class Tag(PublicContent, Base):
     __tablename__ = "tags"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
@@ -121,6 +122,7 @@ class Post(PublicContent, Base):
         Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id", "deleted_at"),
         # The trash, newest first, and the purge of what has been there long enough.
         Index("ix_posts_deleted_at_id", "deleted_at", "id"),
+        IDS_NEVER_REUSED,
     )
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -197,7 +199,10 @@ class Revision(Base):
 
     editor: Mapped[User | None] = relationship(lazy="raise")
 
-    __table_args__ = (Index("uq_revisions_post_id_number", "post_id", "number", unique=True),)
+    __table_args__ = (
+        Index("uq_revisions_post_id_number", "post_id", "number", unique=True),
+        IDS_NEVER_REUSED,
+    )
 
 
 class WorkingRevision(Base):

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage as Upload
 
-from inkstand import buttons, limits, runtime
+from inkstand import buttons, inputs, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import zones
 from inkstand.accounts.models import User
@@ -302,8 +302,8 @@ def revisions(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions/compare")
 @login_required
 def compare(post_id: int) -> ResponseReturnValue:
-    first = request.args.get("from", type=int) or 0
-    second = request.args.get("to", type=int) or 0
+    first = inputs.whole_number(request.args.get("from", "")) or 0
+    second = inputs.whole_number(request.args.get("to", "")) or 0
     post, old, new = history.compare(db.session, runtime.user(), post_id, first, second)
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
-from inkstand.db import Base, PublicContent, UTCDateTime, utcnow
+from inkstand.db import IDS_NEVER_REUSED, Base, PublicContent, UTCDateTime, utcnow
 
 
 class CommentStatus(StrEnum):
@@ -47,6 +47,7 @@ class Comment(PublicContent, Base):
         Index("ix_comments_post_id_created_at_id", "post_id", "created_at", "id"),
         Index("ix_comments_status_created_at_id", "status", "created_at", "id"),
         Index("ix_comments_author_id_post_id_created_at", "author_id", "post_id", "created_at"),
+        IDS_NEVER_REUSED,
     )
 
     def shown_to_visitors(self) -> bool:
@@ -85,7 +86,7 @@ class CommentEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_comment_events_post_id_id", "post_id", "id"),)
+    __table_args__ = (Index("ix_comment_events_post_id_id", "post_id", "id"), IDS_NEVER_REUSED)
 
 
 PENDING_EVENTS = "inkstand.comment_events"

@@ -23,7 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from inkstand import limits, runtime
+from inkstand import inputs, limits, runtime
 from inkstand.accounts import permissions as account_permissions
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
@@ -31,7 +31,6 @@ from inkstand.comments import jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.comments.stamps import FormStamps
-from inkstand.db import ID_MAX
 from inkstand.exceptions import DomainError, Invalid
 from inkstand.extensions import db
 from inkstand.site.context import site_settings
@@ -195,9 +194,10 @@ def _after() -> int:
     """Where a live reader resumes: the Last-Event-ID a reconnecting browser
     sends, else the ``after`` argument the page gave it."""
     raw = request.headers.get("Last-Event-ID") or request.args.get("after", "0")
-    if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= ID_MAX:
+    after = inputs.whole_number(raw)
+    if after is None:
         raise Invalid.field("after", "Give the id of the last event you have.")
-    return int(raw)
+    return after
 
 
 BUSY = {"Retry-After": "30", "Cache-Control": "no-store"}

@@ -145,7 +145,7 @@ class Month:
         """A page cursor of the archive index. Raises BadCursor."""
         if not raw:
             return None
-        match = re.fullmatch(r"(\d{4})-(\d{2})", raw)
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", raw)  # ASCII digits only
         if not match:
             raise BadCursor()
         try:

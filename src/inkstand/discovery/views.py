@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from inkstand import runtime
+from inkstand import inputs, runtime
 from inkstand.blog.models import Post
 from inkstand.discovery import feeds, metadata, reading
 from inkstand.exceptions import NotFound
@@ -111,8 +111,9 @@ def sitemap_file(kind: str) -> ResponseReturnValue:
     """One file of the sitemap index: the site's pages, or ``kind`` after the id ``after``."""
     if kind == "pages":
         return _xml("discovery/sitemap.xml", pages=PAGES, sections={})
-    after = request.args.get("after", type=int)
-    if "after" in request.args and after is None:
+    raw = request.args.get("after")
+    after = None if raw is None else inputs.whole_number(raw)
+    if raw is not None and after is None:
         raise NotFound("No such sitemap.")
     found = reading.sitemap_locations(
         db.session, kind, runtime.now(), _config("SITEMAP_URLS_PER_FILE"), after

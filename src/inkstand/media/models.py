@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inkstand.accounts.models import User
-from inkstand.db import Base, UTCDateTime, utcnow
+from inkstand.db import IDS_NEVER_REUSED, Base, UTCDateTime, utcnow
 
 
 class Media(Base):
@@ -34,6 +34,7 @@ class Media(Base):
     __table_args__ = (
         UniqueConstraint("owner_id", "digest"),
         Index("ix_media_owner_id_created_at", "owner_id", "created_at"),
+        IDS_NEVER_REUSED,
     )
 
     @property

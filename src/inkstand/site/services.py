@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from inkstand import text
+from inkstand import inputs, text
 from inkstand.accounts.models import EmailConfirmation, Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
@@ -95,6 +95,9 @@ def configure(session: DbSession, name: str, raw: str) -> SiteConfig:
     return _save(session, replace(load(session), **{name: value}))
 
 
+NUMBER_MAX = 10**9  # more than any setting counts
+
+
 def _read(kind: Any, raw: str) -> Any:
     """A value typed by an operator: yes/no for switches, digits for numbers."""
     if kind in (bool, "bool"):
@@ -103,9 +106,10 @@ def _read(kind: Any, raw: str) -> Any:
             raise ValueError("Give yes or no.")
         return lowered in {"1", "true", "yes", "on"}
     if kind in (int, "int"):
-        if not raw.strip().isdigit():
+        number = inputs.whole_number(raw.strip(), 0, NUMBER_MAX)
+        if number is None:
             raise ValueError("Give a whole number.")
-        return int(raw)
+        return number
     return raw
 
 

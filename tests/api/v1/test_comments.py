@@ -83,10 +83,19 @@ def test_a_thread_costs_the_same_however_long(call, factory, queries):
     assert len(queries) == few
 
 
-@pytest.mark.parametrize("url", ["/api/v1/posts/999999/comments", "/api/v1/posts/0/comments"])
-def test_comments_of_a_missing_post_are_not_found(call, url):
+def test_comments_of_a_missing_post_are_not_found(call):
+    url = "/api/v1/posts/999999/comments"
     assert_problem(call("GET", url), 404, "not-found")
     assert_problem(call("POST", url, json={"body": "x"}), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("post_id", ["0", "2147483648", "-1", "01", "\u0661"])
+def test_comments_of_an_id_no_post_can_have_match_no_route(call, post_id):
+    """Whatever the method and the token: no route, so no Allow header to mislead."""
+    for method in ("GET", "POST", "PUT"):
+        response = call(method, f"/api/v1/posts/{post_id}/comments", json={"body": "x"})
+        assert_problem(response, 404, "not-found")
+        assert "Allow" not in response.headers
 
 
 def test_comments_of_a_draft_are_hidden_from_readers(call, factory, token_for):

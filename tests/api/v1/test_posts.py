@@ -304,9 +304,14 @@ def test_a_body_that_is_not_an_object_is_invalid(call, token_for, body):
     assert set(problem["errors"]) == {"body"}
 
 
-def test_a_form_encoded_body_is_not_read_as_json(call, token_for):
-    response = call("POST", "/api/v1/posts", token_for(), data={"title": "x", "body": "y"})
-    assert_problem(response, 422, "invalid")
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [({"title": "x", "body": "y"}, None), ('{"title": "x", "body": "y"}', "text/plain")],
+)
+def test_a_body_that_is_not_json_is_415(call, token_for, data, content_type):
+    response = call("POST", "/api/v1/posts", token_for(), data=data, content_type=content_type)
+    assert_problem(response, 415, "unsupported-media-type")
+    assert _count() == 0
 
 
 def test_an_oversized_body_is_refused(app, call, token_for):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from inkstand import limits, runtime
+from inkstand import inputs, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
@@ -55,6 +55,6 @@ def delete_comment(slug: str, comment_id: str) -> ResponseReturnValue:
     actor, now = auth.required(), runtime.now()
     post = posts.show(db.session, actor, slug, now)
     # Not an <int:> rule: an id that is no number is a missing comment, answered in JSON.
-    number = int(comment_id) if comment_id.isdecimal() and len(comment_id) <= 10 else 0
+    number = inputs.whole_number(comment_id) or 0
     services.delete_comment(db.session, actor, number, now, post_id=post.id)
     return "", 204

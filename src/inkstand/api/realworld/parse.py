@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import request
 
+from inkstand import inputs
 from inkstand.exceptions import Invalid
+from inkstand.http import json_body
 
 LIMIT_DEFAULT = 20
 LIMIT_MAX = 100
@@ -25,8 +27,9 @@ def _text(value: str) -> str:
 
 
 def member(name: str) -> dict[str, Any]:
-    """The object sent as ``{"<name>": {...}}``."""
-    data = request.get_json(silent=True)
+    """The object sent as ``{"<name>": {...}}``. Raises Invalid (naming the body), or
+    the errors of http.json_body for a body that is not JSON."""
+    data = json_body()
     found = data.get(name) if isinstance(data, dict) else None
     if not isinstance(found, dict):
         raise Invalid.field("body", f"Send a JSON object with an “{name}” object in it.")
@@ -76,9 +79,10 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isdecimal() and len(raw) <= 9) or not low <= int(raw) <= high:
+    number = inputs.whole_number(raw, low, high)
+    if number is None:
         raise Invalid.field(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
+    return number
 
 
 def page() -> tuple[int, int]:

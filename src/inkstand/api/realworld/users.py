@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from inkstand import limits, runtime
 from inkstand.accounts import services as accounts
@@ -13,6 +14,7 @@ from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
 from inkstand.exceptions import Invalid, Unauthenticated
 from inkstand.extensions import db
+from inkstand.http import json_body
 from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
 
@@ -35,7 +37,10 @@ def register() -> ResponseReturnValue:
 
 
 def _login_email() -> str:
-    data = request.get_json(silent=True)
+    try:
+        data = json_body()
+    except (HTTPException, Invalid):  # not JSON: no name to count, and the view refuses it
+        data = None
     found = data.get("user") if isinstance(data, dict) else None
     return runtime.login_key(found.get("email") if isinstance(found, dict) else None)
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Response, g, request
 from flask_smorest import Blueprint
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser
 
-from inkstand import cors, limits
+from inkstand import cors, inputs, limits
 from inkstand.accounts import tokens
 from inkstand.api.v1 import auth
+from inkstand.exceptions import Invalid
 from inkstand.extensions import csrf
+from inkstand.http import json_body
 from inkstand.templating import absolute_url
 
 CONDITIONAL_METHODS = frozenset({"GET", "HEAD"})
@@ -58,7 +63,8 @@ def based_on() -> int | None:
     tags = list(sent.as_set())
     tag = tags[0] if len(tags) == 1 else None  # an empty tag ("") parses as None
     head = tag.partition("-")[0] if isinstance(tag, str) else ""
-    return int(head[1:]) if head[:1] == "v" and head[1:].isdigit() else -1
+    version = inputs.whole_number(head[1:]) if head[:1] == "v" else None
+    return -1 if version is None else version
 
 
 def _token_digest() -> str | None:
@@ -67,10 +73,24 @@ def _token_digest() -> str | None:
     return tokens.digest(presented) if presented is not None else None
 
 
+class _Parser(FlaskParser):
+    """webargs' parser, reading JSON bodies as every door does (http.json_body): a body
+    of another type is refused (415) rather than read as no fields."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        found = json_body()
+        return missing if found is None else found
+
+
+NO_BODY = "Send the fields as a JSON object."
+
+
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint wired for the native API: token auth, rate limits,
     CSRF exemption, ETags and CORS; its successes documented as application/json
     (anything else it answers is a problem, see inkstand.api.v1._Api)."""
+
+    ARGUMENTS_PARSER = _Parser()
 
     def __init__(self, tag: str, import_name: str, **options: Any) -> None:
         # Blueprint names are app-wide; "api_v1_" keeps them apart from the site's.
@@ -81,6 +101,28 @@ class ApiBlueprint(Blueprint):
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
+
+    def arguments(
+        self, schema: Any, *, location: str = "json", required: bool = True, **options: Any
+    ) -> Callable[[Any], Any]:
+        """flask-smorest's arguments; a required body must be sent (an empty object is a
+        body): without one, the answer names it rather than reading it as no fields."""
+        parse = super().arguments(schema, location=location, required=required, **options)
+        if location != "json" or not required:
+            return parse
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            parsed = parse(view)
+
+            @wraps(parsed)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if json_body() is None:
+                    raise Invalid.field("body", NO_BODY)
+                return parsed(*args, **kwargs)
+
+            return wrapper
+
+        return decorator
 
     def response(
         self, status_code: int, schema: Any = None, *, content_type: str | None = None,

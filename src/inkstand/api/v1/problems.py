@@ -27,9 +27,11 @@ BY_STATUS: dict[int, tuple[str, str]] = {
     409: ("conflict", "Conflict"),
     412: ("precondition-failed", "Changed since the ETag sent in If-Match"),
     413: ("too-large", "Request body too large"),
+    414: ("uri-too-long", "Request line too long"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid", "Some of what was sent is not valid"),
     429: ("rate-limited", "Too many requests"),
+    431: ("request-header-fields-too-large", "Request headers too large"),
     500: ("server-error", "Internal error"),
 }
 # Kinds more specific than their status.

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from inkstand import runtime
+from inkstand import inputs, runtime
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Status
 from inkstand.blog.reading import STATES
@@ -24,17 +24,17 @@ _STATUSES = [s.value for s in Status]
 _NO_COMMA = validate.Regexp(r"^[^,]*$", error="A tag has no comma.")
 
 
-class Text(fields.String):
-    """A string the database can store: no lone surrogates, which JSON's \\u escapes
-    allow but UTF-8 cannot encode."""
+class Whole(fields.Integer):
+    """A whole number: a JSON integer, or in a query ASCII digits only (inputs.whole_number),
+    never another script's digits, a sign or spaces."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValidationError("Use valid Unicode text.") from exc
-        return text
+    def _validated(self, value: Any) -> Any:
+        if isinstance(value, str) and inputs.whole_number(value, 0, _WHOLE_MAX) is None:
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+_WHOLE_MAX = 10**18
 
 
 class _Out(Schema):
@@ -92,28 +92,28 @@ class PostListSchema(_Out):
 
 
 class PageQuerySchema(Schema):
-    cursor = Text(
+    cursor = fields.String(
         validate=[validate.Length(1, 40), _PRINTABLE],
         metadata={"description": "The `next_cursor` of the page before; none for the first."},
     )
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    limit = Whole(load_default=20, validate=validate.Range(1, 100))
 
 
 class PostQuerySchema(PageQuerySchema):
-    state = Text(
+    state = fields.String(
         load_default="published",
         validate=validate.OneOf(STATES),
         metadata={"description": "Other states than published: your own posts (all, for "
                   "editors and admins), with a token."},
     )  # fmt: skip
-    tag = Text(validate=[validate.Length(1, 40), _PRINTABLE])
-    author = Text(
+    tag = fields.String(validate=[validate.Length(1, 40), _PRINTABLE])
+    author = fields.String(
         validate=[validate.Length(1, 30), _PRINTABLE], metadata={"description": "A username."}
     )
 
 
 class SearchQuerySchema(PageQuerySchema):
-    q = Text(
+    q = fields.String(
         required=True,
         metadata={"description": 'What to look for: words (all must match), "quoted phrases", '
                   "-words to leave out; the last word also matches the start of a longer one. "
@@ -147,12 +147,12 @@ class SearchResultsSchema(_Out):
 
 
 class PostInSchema(Schema):
-    title = Text(required=True)
-    body = Text(required=True, metadata={"description": "Markdown."})
-    status = Text(load_default=Status.DRAFT.value, validate=validate.OneOf(_STATUSES))
-    slug = Text(load_default="", metadata={"description": "Empty: made from the title."})
-    excerpt = Text(load_default="")
-    tags = fields.List(Text(validate=_NO_COMMA), load_default=list)
+    title = fields.String(required=True)
+    body = fields.String(required=True, metadata={"description": "Markdown."})
+    status = fields.String(load_default=Status.DRAFT.value, validate=validate.OneOf(_STATUSES))
+    slug = fields.String(load_default="", metadata={"description": "Empty: made from the title."})
+    excerpt = fields.String(load_default="")
+    tags = fields.List(fields.String(validate=_NO_COMMA), load_default=list)
     publish_at = fields.AwareDateTime(
         load_default=None,
         allow_none=True,
@@ -164,12 +164,12 @@ class PostInSchema(Schema):
 class PostPatchSchema(Schema):
     """Any subset of a post's fields; the others keep their values."""
 
-    title = Text()
-    body = Text()
-    status = Text(validate=validate.OneOf(_STATUSES))
-    slug = Text()
-    excerpt = Text()
-    tags = fields.List(Text(validate=_NO_COMMA))
+    title = fields.String()
+    body = fields.String()
+    status = fields.String(validate=validate.OneOf(_STATUSES))
+    slug = fields.String()
+    excerpt = fields.String()
+    tags = fields.List(fields.String(validate=_NO_COMMA))
     publish_at = fields.AwareDateTime(allow_none=True)
     comments_closed = fields.Boolean()
 
@@ -228,8 +228,8 @@ class CommentListSchema(_Out):
 
 
 class CommentInSchema(Schema):
-    body = Text(required=True, metadata={"description": "A small Markdown subset."})
-    parent_id = fields.Integer(
+    body = fields.String(required=True, metadata={"description": "A small Markdown subset."})
+    parent_id = Whole(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1, ID_MAX)
     )
 
@@ -258,10 +258,10 @@ class MePatchSchema(Schema):
     """Any subset of your profile's fields; the others keep their values. The e-mail
     address and the password change only on the site, never with a token."""
 
-    username = Text()
-    display_name = Text()
-    bio = Text()
-    image_url = Text(metadata={"description": "An http or https address; empty for none."})
+    username = fields.String()
+    display_name = fields.String()
+    bio = fields.String()
+    image_url = fields.String(metadata={"description": "An http or https address; empty for none."})
 
 
 class ProblemSchema(Schema):

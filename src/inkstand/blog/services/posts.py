@@ -297,26 +297,27 @@ def _cover(session: DbSession, post: Post, data: PostFields, editor: User) -> Me
 
 
 def _set_publication(post: Post, data: PostFields, now: datetime) -> None:
-    """The state, and the publication time: the one given; without one, a published
+    post.status = data.status
+    post.published_at = _publication_time(data, post.published_at, now)
+
+
+def _publication_time(data: PostFields, stored: datetime | None, now: datetime) -> datetime | None:
+    """The publication time a save stores: the one given; without one, a published
     post keeps its first time if that has come, else goes out now (so a scheduled post
     published without a time goes out now). A draft keeps only a time given."""
-    post.status = data.status
     if data.status == Status.DRAFT or data.publish_at is not None:
-        post.published_at = data.publish_at
-    elif data.status == Status.PUBLISHED and (post.published_at is None or post.published_at > now):
+        return data.publish_at
+    if data.status == Status.PUBLISHED and (stored is None or stored > now):
         # To the second, as the edit form shows it. Archiving a never-published post
         # does not publish it.
-        post.published_at = now.replace(microsecond=0)
+        return now.replace(microsecond=0)
+    return stored
 
 
 def _record_revision(session: DbSession, post: Post, editor: User, now: datetime) -> None:
     """A new numbered revision; the editor's working revision (autosave) is done with."""
     session.flush()
-    session.execute(
-        delete(WorkingRevision).where(
-            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
-        )
-    )
+    _drop_working(session, post, editor)
     number = session.scalar(
         select(func.coalesce(func.max(Revision.number), 0)).where(Revision.post_id == post.id)
     )
@@ -336,6 +337,25 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             created_at=now,
         )
     )
+
+
+def _drop_working(session: DbSession, post: Post, editor: User) -> None:
+    session.execute(
+        delete(WorkingRevision).where(
+            WorkingRevision.post_id == post.id, WorkingRevision.editor_id == editor.id
+        )
+    )
+
+
+def _unchanged(wanted: PostFields, current: PostFields, now: datetime) -> bool:
+    """Whether saving ``wanted`` would store what ``current`` holds (text cleaned, tags
+    normalised and the publication time chosen as a save does)."""
+    try:
+        tags = tuple(parse_tags(wanted.tags))
+    except Invalid:
+        return False
+    when = _publication_time(wanted, current.publish_at, now)
+    return dataclasses.replace(_clean(wanted), tags=tags, publish_at=when) == _clean(current)
 
 
 def _save(
@@ -406,7 +426,8 @@ def change_post(
     session: DbSession, actor: User | None, post_id: int, changes: PostChanges, now: datetime,
     body_limit: int, based_on: int | None = None,
 ) -> Post:  # fmt: skip
-    """Save a new version of a post: the fields changed, the others as they are.
+    """Save a new version of a post: the fields changed, the others as they are; a
+    change that changes nothing saves nothing (no revision, the same version).
     ``based_on`` is the version the changes were made to (None: whatever is stored, as
     the RealWorld API and an API call without If-Match want). Returns it with its author
     and tags. Raises NotFound, Forbidden, Invalid, or Conflict when a newer version
@@ -415,7 +436,13 @@ def change_post(
     assert actor is not None  # get_for_edit refused anonymous
     if based_on is not None and based_on != post.version:
         raise Conflict(post.version)
-    _save(session, post, changes.applied_to(editable(post)), actor, now, body_limit)
+    current = editable(post)
+    wanted = changes.applied_to(current)
+    if _unchanged(wanted, current, now):  # no revision, no new version: only the editor's
+        _drop_working(session, post, actor)  # working copy is done with, as on a save
+        session.commit()
+        return post
+    _save(session, post, wanted, actor, now, body_limit)
     return post
 
 
