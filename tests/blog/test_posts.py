@@ -145,21 +145,21 @@ def test_only_the_author_or_staff_change_a_post(factory):
         change(post, other, title="Mine now")
     assert change(post, editor, title="Edited by an editor").title == "Edited by an editor"
     with pytest.raises(Forbidden):
-        posts.delete_post(db.session, other, post.id)
+        posts.delete_post(db.session, other, post.id, utcnow())
     with pytest.raises(Forbidden):
         posts.create_post(
             db.session, factory.user("reader"), posts.PostChanges(title="t", body="b"), utcnow(), 10
         )
-    posts.delete_post(db.session, owner, post.id)
+    posts.delete_post(db.session, owner, post.id, utcnow())
     with pytest.raises(NotFound):
-        posts.delete_post(db.session, owner, post.id)
+        posts.delete_post(db.session, owner, post.id, utcnow())
 
 
 def test_deleting_a_post_removes_its_revisions_and_redirects(factory):
     author = factory.user()
     post = factory.post(author, "Gone soon")
     change(post, author, slug="gone")
-    posts.delete_post(db.session, author, post.id)
+    posts.delete_post(db.session, author, post.id, utcnow())
     assert db.session.scalar(select(func.count(Revision.id))) == 0
     assert db.session.scalar(select(func.count(SlugRedirect.slug))) == 0
 
@@ -282,7 +282,7 @@ def test_a_change_finds_the_post_the_request_has_read_without_reading_it_again(f
     author = factory.user()
     post = factory.post(author, tags="one")
     db.session.expire_all()
-    read = posts.get_for_edit(db.session, author, post.id)
+    read = posts.get_for_edit(db.session, author, post.id, utcnow())
     queries.clear()
-    assert posts.get_for_edit(db.session, author, post.id) is read
+    assert posts.get_for_edit(db.session, author, post.id, utcnow()) is read
     assert queries == []

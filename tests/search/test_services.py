@@ -130,7 +130,7 @@ def test_the_index_follows_every_change_of_a_post(factory, find):
     change(post, author, status=Status.ARCHIVED.value)  # archived: out of search
     assert find("chestnut") == []
 
-    posts.delete_post(db.session, author, post.id)  # deleted
+    posts.delete_post(db.session, author, post.id, utcnow())  # deleted
     assert find("chestnut", author) == []
     assert index.indexed_ids(db.session.connection()) == set()
 

@@ -208,7 +208,7 @@ def new() -> ResponseReturnValue:
 @login_required
 @media_context.takes_upload
 def edit(post_id: int) -> ResponseReturnValue:
-    post = posts.get_for_edit(db.session, runtime.user(), post_id)
+    post = posts.get_for_edit(db.session, runtime.user(), post_id, runtime.now())
     form = PostForm()
     conflict: Conflict | None = None
     working = None
@@ -248,7 +248,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> ResponseReturnValue:
-    posts.delete_post(db.session, runtime.user(), post_id)
+    posts.delete_post(db.session, runtime.user(), post_id, runtime.now())
     flash("Post deleted.", "success")
     return redirect(url_for("blog.manage"))
 
@@ -256,7 +256,7 @@ def delete(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions")
 @login_required
 def revisions(post_id: int) -> ResponseReturnValue:
-    post, rows = history.revisions(db.session, runtime.user(), post_id)
+    post, rows = history.revisions(db.session, runtime.user(), post_id, runtime.now())
     return render_template("blog/revisions.html", post=post, revisions=rows)
 
 
@@ -265,7 +265,9 @@ def revisions(post_id: int) -> ResponseReturnValue:
 def compare(post_id: int) -> ResponseReturnValue:
     first = request.args.get("from", type=int) or 0
     second = request.args.get("to", type=int) or 0
-    post, old, new = history.compare(db.session, runtime.user(), post_id, first, second)
+    post, old, new = history.compare(
+        db.session, runtime.user(), post_id, first, second, runtime.now()
+    )
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))

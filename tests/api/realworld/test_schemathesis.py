@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import schemathesis
 from flask import Flask
-from sqlalchemy import select
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
+from sqlalchemy import select
 
 from inkstand.accounts.models import Role, User
 from inkstand.blog.models import Post

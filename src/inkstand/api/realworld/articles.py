@@ -116,7 +116,7 @@ def update_article(slug: str) -> ResponseReturnValue:
 def delete_article(slug: str) -> ResponseReturnValue:
     actor = auth.required()
     post = _post(slug, actor)  # held: the service finds it read
-    posts.delete_post(db.session, actor, post.id)
+    posts.delete_post(db.session, actor, post.id, runtime.now())
     return "", 204
 
 

@@ -120,7 +120,7 @@ def publish(args: dict[str, Any], post_id: int) -> Any:
 @bp.response(204)
 def delete(post_id: int) -> Any:
     """Delete a post, with its revisions and comments"""
-    posts.delete_post(db.session, auth.writer(), post_id)
+    posts.delete_post(db.session, auth.writer(), post_id, runtime.now())
     done = Response(status=204)
     del done.headers["Content-Type"]
     return done
