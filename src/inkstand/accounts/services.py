@@ -89,8 +89,8 @@ def register(
 
     role = Role.ADMIN.value if first else new_account_role
     user = User(username=username, email=email, password_hash=passwords.hash(password), role=role)
+    _take_name(session, username)  # before the account is added: a twin's name fails at commit
     session.add(user)
-    _take_name(session, username)
     try:
         session.commit()
     except IntegrityError as exc:  # a twin registration won the race
