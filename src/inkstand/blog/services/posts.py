@@ -161,17 +161,18 @@ def _clean_body(body: str) -> str:
     return body.replace("\x00", "")  # no database keeps NUL
 
 
-def _rendered(session: DbSession, body: str) -> tuple[str, Sequence[Media]]:
-    """A body's stored HTML, its uploaded images given their ``srcset``, and those images."""
+def _rendered(session: DbSession, body: str) -> tuple[markup.Rendered, Sequence[Media]]:
+    """A body parsed once: its stored HTML (uploaded images given their ``srcset``) and
+    excerpt; and those images."""
     body = _clean_body(body)
     images = media.named_in(session, body)
-    return markup.render_markdown(body, media.srcsets(images)), images
+    return markup.render_post(body, media.srcsets(images)), images
 
 
 def render_body(session: DbSession, body: str) -> str:
     """The HTML a post body is stored as on save, and shown as in the editor's preview:
     one function for both, so the preview is what readers will see."""
-    return _rendered(session, body)[0]
+    return _rendered(session, body)[0].html
 
 
 def preview(session: DbSession, actor: User | None, body: str, body_limit: int) -> str:
@@ -274,12 +275,13 @@ def _apply(
     data = _clean(data)
     post.slug = _slug(session, post, data, editor, now)
     post.title, post.body_source = data.title, data.body
-    post.body_html, images = _rendered(session, data.body)
+    rendered, images = _rendered(session, data.body)
+    post.body_html = rendered.html
     post.cover_id = cover.id if cover else None
     post.cover_name = cover.name if cover else ""
     post.cover_srcset = media.srcsets([cover]).get(media.url(cover), "") if cover else ""
     post.excerpt_source = data.excerpt
-    post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
+    post.excerpt = data.excerpt or rendered.excerpt or data.title
     post.reading_minutes = markup.reading_minutes(data.body)
     post.tags = _tags(session, tag_names)
     post.tag_names = ",".join(tag_names)
