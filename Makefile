@@ -66,7 +66,8 @@ realworld: $(VENV)/.installed-app $(NEWMAN)
 	tools/realworld/run.sh $(BIN) tests/api/realworld/conduit/Conduit.postman_collection.json
 
 ## make bench: throughput and memory of the home and post pages against a bare Flask floor,
-## and of the post page while 100 and 500 live comment streams are open (gthread and gevent)
+## and of the post page while 100 and 500 live comment streams are open (gthread and gevent);
+## and the CPU of rendering pathological 100 KB Markdown bodies against an ordinary one
 bench: $(VENV)/.installed-app
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 	$(BIN)/python bench/run.py

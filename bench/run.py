@@ -33,9 +33,14 @@ worker class `inkstand serve` offers, and checks that a comment posted meanwhile
 reaches the streams. `--cases pages api streams` names the cases to run (the
 floor runs either way); `--cases search` runs just the search case.
 
+A last case, "markdown" (bench/rendering.py), needs no server: the CPU time of
+rendering an ordinary 100 KB post's body as a save does, beside a corpus of
+pathological 100 KB bodies (unclosed openers repeated), and the worst as a ratio;
+`--cases markdown` runs just that.
+
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
 load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
-report.py (tables, summary and JSON).
+report.py (tables, summary and JSON), rendering.py (the markdown case).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from types import FrameType
 
 from live import Live, measure_live, measure_logins, prepare, redis_answers, server_env
 from measure import Result, Retries, measure
+from rendering import markdown_lines, measure_markdown
 from report import compare_to_floor, report
 from seed import index, migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
@@ -295,8 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=("pages", "api", "search", "streams"),
-        default=["pages", "api", "search", "streams"],
+        choices=("pages", "api", "search", "streams", "markdown"),
+        default=["pages", "api", "search", "streams", "markdown"],
     )
     parser.add_argument(
         "--search-posts", type=int, nargs="+", default=[10_000, 100_000],
@@ -335,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGALRM, _deadline)
     signal.alarm(opts.deadline)
     started = time.monotonic()
+    renderings = measure_markdown() if "markdown" in opts.cases else []
+    if not set(opts.cases) - {"markdown"}:  # no server case
+        print("\n".join(markdown_lines(renderings)))
+        return 0
     try:
         with tempfile.TemporaryDirectory(prefix="inkstand-bench-") as tmp:
             results, lives = run(opts, Path(tmp))
@@ -347,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.alarm(0)
     report(results, lives, opts, time.monotonic() - started, PAGE_CACHE_SECONDS)
+    if renderings:
+        print("\n".join(markdown_lines(renderings)))
     return 0
 
 

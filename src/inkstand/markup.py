@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -12,6 +13,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from pygments import highlight
@@ -20,6 +22,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 WORDS_PER_MINUTE = 230
+EXCERPT_MAX = 280  # characters of a post's first paragraph kept as its excerpt
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3",
@@ -85,11 +88,42 @@ def _demote_headings(state: StateCore) -> None:
         token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
+# Inline rules that need a "]" after their opener: a link or an image's text, a
+# footnote reference, an inline footnote.
+_BRACKETED_RULES = ("link", "image", "footnote_ref", "footnote_inline")
+_LAST_CLOSE = "inkstand_last_close"  # the parse's env: (a paragraph, where its last "]" is)
+InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _needs_a_close(rule: InlineRule) -> InlineRule:
+    """``rule``, answering at once that nothing matches when no "]" follows.
+
+    Without it each unclosed "[" walks the rest of its paragraph token by token to
+    find none, and a body of "[", "![" or "[^" repeated costs many times an ordinary
+    one. The last "]" of the paragraph is found once (kept in the parse's env)."""
+
+    def bounded(state: StateInline, silent: bool) -> bool:
+        last = state.env.get(_LAST_CLOSE)
+        if last is None or last[0] is not state.src:
+            last = state.env[_LAST_CLOSE] = (state.src, state.src.rfind("]"))
+        if last[1] <= state.pos:
+            return False
+        return rule(state, silent)
+
+    return bounded
+
+
+@lru_cache(maxsize=2)
+def _markdown(bounded: bool = True) -> MarkdownIt:
+    """The post renderer; ``bounded=False`` is markdown-it as published, which the tests
+    compare against (the bounds change no output)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
+    if bounded:
+        rules = {rule.name: rule.fn for rule in md.inline.ruler.__rules__}
+        for name in _BRACKETED_RULES:
+            md.inline.ruler.at(name, _needs_a_close(rules[name]))
     md.core.ruler.push("demote_headings", _demote_headings)
 
     def image(self: RendererHTML, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -133,11 +167,30 @@ def sanitize(html: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """What one parse of a post's body gives: its safe HTML and its excerpt (the first
+    paragraph as plain text, cut at a word)."""
+
+    html: str
+    excerpt: str
+
+
+def render_post(source: str, srcsets: Mapping[str, str] | None = None) -> Rendered:
+    """Parse a post's Markdown once (CommonMark, tables, strikethrough, footnotes, code)
+    into safe HTML and its excerpt. ``srcsets`` maps an uploaded image's address to the
+    ``srcset`` its <img> gets."""
+    md = _markdown()
+    env = {"srcsets": dict(srcsets or {})}
+    tokens = md.parse(source, env)
+    rendered = md.renderer.render(tokens, md.options, env)
+    html = sanitize(_ALIGN_STYLE.sub(r' class="align-\1"', rendered))
+    return Rendered(html, _first_paragraph(tokens, EXCERPT_MAX))
+
+
 def render_markdown(source: str, srcsets: Mapping[str, str] | None = None) -> str:
-    """Render Markdown (CommonMark, tables, strikethrough, footnotes, code) to safe HTML.
-    ``srcsets`` maps an uploaded image's address to the ``srcset`` its <img> gets."""
-    rendered = _markdown().render(source, {"srcsets": dict(srcsets or {})})
-    return sanitize(_ALIGN_STYLE.sub(r' class="align-\1"', rendered))
+    """A post body's safe HTML (see render_post)."""
+    return render_post(source, srcsets).html
 
 
 def render_comment(source: str) -> str:
@@ -155,9 +208,12 @@ def render_comment(source: str) -> str:
 _SPACE = re.compile(r"\s+")
 
 
-def excerpt_from(source: str, limit: int = 280) -> str:
+def excerpt_from(source: str, limit: int = EXCERPT_MAX) -> str:
     """The first paragraph of a Markdown body as plain text, cut at a word."""
-    tokens = _markdown().parse(source)
+    return _first_paragraph(_markdown().parse(source), limit)
+
+
+def _first_paragraph(tokens: list[Token], limit: int) -> str:
     for index, token in enumerate(tokens):
         if token.type == "paragraph_open" and index + 1 < len(tokens):
             text = _plain_inline(tokens[index + 1].children or [])

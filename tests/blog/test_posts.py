@@ -284,7 +284,7 @@ def test_a_change_finds_the_post_the_request_has_read_without_reading_it_again(f
     author = factory.user()
     post = factory.post(author, tags="one")
     db.session.expire_all()
-    read = posts.get_for_edit(db.session, author, post.id)
+    read = posts.get_for_edit(db.session, author, post.id, utcnow())
     queries.clear()
-    assert posts.get_for_edit(db.session, author, post.id) is read
+    assert posts.get_for_edit(db.session, author, post.id, utcnow()) is read
     assert queries == []

@@ -31,7 +31,7 @@ def test_diff_between_revisions(factory):
     author = factory.user()
     post = factory.post(author, "T", body="keep\nold line")
     change(post, author, body="keep\nnew line")
-    _, revs = revisions.revisions(db.session, author, post.id)
+    _, revs = revisions.revisions(db.session, author, post.id, utcnow())
     lines = revisions.diff_revisions(revs[1], revs[0])
     assert ("removed", "old line") in [(d.kind, d.text) for d in lines]
     assert ("added", "new line") in [(d.kind, d.text) for d in lines]

@@ -145,8 +145,8 @@ def _create(
         username=username, email=email, password_hash=passwords.hash(password), role=role,
         email_confirmed_at=utcnow() if confirmed else None,
     )  # fmt: skip
+    _take_name(session, username)  # before the account is added: a twin's name fails at commit
     session.add(user)
-    _take_name(session, username)
     try:
         session.commit()
     except IntegrityError as exc:  # a twin registration won the race

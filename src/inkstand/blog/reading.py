@@ -59,11 +59,24 @@ def by_tag(
     before: str | None = None, after: str | None = None,
 ) -> tuple[Tag, Page[Post]]:  # fmt: skip
     """A tag and its published posts. Raises NotFound or BadCursor."""
-    tag = session.scalar(select(Tag).where(Tag.name == name.lower()))
-    if tag is None:
-        raise NotFound("No such tag.")
+    tag = listed_tag(session, name, now)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id)
     return tag, _page(session, _listed(now).where(Post.id.in_(tagged)), size, before, after)
+
+
+def listed_tag(session: DbSession, name: str, now: datetime) -> Tag:
+    """The tag ``name``, if a listed post carries it: one query. Raises NotFound, as for
+    an unknown tag, for one that only drafts, scheduled or archived posts carry (its
+    name would tell of them)."""
+    carried = (
+        select(post_tags.c.post_id)
+        .join(Post, Post.id == post_tags.c.post_id)
+        .where(post_tags.c.tag_id == Tag.id, Post.is_listed(now))
+    )
+    tag = session.scalar(select(Tag).where(Tag.name == name.lower(), carried.exists()))
+    if tag is None:
+        raise NotFound("No such tag.")
+    return tag
 
 
 def by_author(

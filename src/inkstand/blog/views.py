@@ -221,7 +221,7 @@ def new() -> ResponseReturnValue:
 @login_required
 @media_context.takes_upload
 def edit(post_id: int) -> ResponseReturnValue:
-    post = posts.get_for_edit(db.session, runtime.user(), post_id)
+    post = posts.get_for_edit(db.session, runtime.user(), post_id, runtime.now())
     form = PostForm()
     conflict: Conflict | None = None
     working = None
@@ -262,7 +262,7 @@ def edit(post_id: int) -> ResponseReturnValue:
 @login_required
 def confirm_delete(post_id: int) -> ResponseReturnValue:
     """ "Delete this post" asks first, on a page of its own (no script needed)."""
-    post = posts.get_for_edit(db.session, runtime.user(), post_id)  # who edits, deletes
+    post = posts.get_for_edit(db.session, runtime.user(), post_id, runtime.now())
     days = current_app.config["TRASH_DAYS"]
     return render_template("blog/delete.html", post=post, days=days)
 
@@ -295,7 +295,7 @@ def restore_post(post_id: int) -> ResponseReturnValue:
 @bp.get("/posts/<int:post_id>/revisions")
 @login_required
 def revisions(post_id: int) -> ResponseReturnValue:
-    post, rows = history.revisions(db.session, runtime.user(), post_id)
+    post, rows = history.revisions(db.session, runtime.user(), post_id, runtime.now())
     return render_template("blog/revisions.html", post=post, revisions=rows)
 
 
@@ -304,7 +304,9 @@ def revisions(post_id: int) -> ResponseReturnValue:
 def compare(post_id: int) -> ResponseReturnValue:
     first = inputs.whole_number(request.args.get("from", "")) or 0
     second = inputs.whole_number(request.args.get("to", "")) or 0
-    post, old, new = history.compare(db.session, runtime.user(), post_id, first, second)
+    post, old, new = history.compare(
+        db.session, runtime.user(), post_id, first, second, runtime.now()
+    )
     if old is None or new is None:
         flash("Choose two revisions to compare.", "error")
         return redirect(url_for("blog.revisions", post_id=post_id))

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from inkstand import markup
@@ -218,11 +219,19 @@ def post_comment(
         status=_initial_status(session, actor, post, policy).value,
         created_at=now,
     )
-    session.add(comment)
-    session.flush()
-    _adjust_counts(session, Counter({post.id: int(comment.counted)}))
-    recipient = notices.who_to_notify(session, comment, post) if notify else None
-    session.commit()
+    try:
+        session.add(comment)
+        session.flush()
+        _adjust_counts(session, Counter({post.id: int(comment.counted)}))
+        recipient = notices.who_to_notify(session, comment, post) if notify else None
+        session.commit()
+    except IntegrityError as exc:  # the post, or the comment replied to, went meanwhile
+        session.rollback()
+        if session.scalar(select(Post.id).where(Post.id == post_id)) is None:
+            raise NotFound("No such post.") from exc
+        raise Invalid.field(
+            "parent_id", "The comment you are replying to is not there any more."
+        ) from exc
     if notify is not None and recipient is not None:
         notify(comment.id)
     return comment

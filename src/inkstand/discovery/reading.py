@@ -44,9 +44,7 @@ def site_feed(session: DbSession, now: datetime, limit: int) -> list[Post]:
 
 def tag_feed(session: DbSession, name: str, now: datetime, limit: int) -> tuple[Tag, list[Post]]:
     """A tag and its newest listed posts: two queries. Raises NotFound."""
-    tag = session.scalar(select(Tag).where(Tag.name == name.lower()))
-    if tag is None:
-        raise NotFound("No such tag.")
+    tag = posts.listed_tag(session, name, now)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id)
     return tag, list(posts.listed_page(session, now, limit, Post.id.in_(tagged)).items)
 

@@ -198,9 +198,11 @@ class CommentSchema(_Out):
     shown = fields.Boolean(
         required=True,
         metadata={"description": "False: a deleted comment kept to hold its replies; "
-                  "its author and text are null."},
+                  "its author, text, status and edit time are null."},
     )  # fmt: skip
-    status = fields.String(required=True, validate=validate.OneOf(["pending", "approved", "spam"]))
+    status = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(["pending", "approved", "spam"])
+    )
     author = fields.Nested(
         AuthorSchema, required=True, allow_none=True,
         metadata={"description": "Null also when the writer's account was deleted: "
@@ -279,17 +281,18 @@ class ProblemSchema(Schema):
 
 
 def comment_row(comment: Comment, shown: bool, author: User | None) -> dict[str, Any]:
-    """A comment as CommentSchema shows it; a placeholder (not shown) without author or
-    text, and a deleted account's comment without author."""
+    """A comment as CommentSchema shows it; a placeholder (not shown) without author, text
+    or anything of its moderation (its status, its edit time), and a deleted account's
+    comment without author."""
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
         "depth": comment.depth,
         "shown": shown,
-        "status": comment.status,
+        "status": comment.status if shown else None,
         "author": author if shown else None,
         "body": comment.body_source if shown else None,
         "body_html": comment.body_html if shown else None,
         "created_at": comment.created_at,
-        "edited_at": comment.edited_at,
+        "edited_at": comment.edited_at if shown else None,
     }

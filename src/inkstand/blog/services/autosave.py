@@ -58,7 +58,7 @@ def autosave(
     """Keep ``draft`` as ``actor``'s working revision of a post, made to its version
     ``based_on``. Raises NotFound, Forbidden, Invalid, or Conflict when the post was
     saved since that version (autosave stops: the writer must see the other change)."""
-    post = get_for_edit(session, actor, post_id)
+    post = get_for_edit(session, actor, post_id, now)
     assert actor is not None  # get_for_edit refused anonymous
     if based_on != post.version:
         raise Conflict(post.version)

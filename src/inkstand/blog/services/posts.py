@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Final
+from typing import Final, NoReturn
 
 from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -162,17 +162,18 @@ def _clean_body(body: str) -> str:
     return body.replace("\x00", "")  # no database keeps NUL
 
 
-def _rendered(session: DbSession, body: str) -> tuple[str, Sequence[Media]]:
-    """A body's stored HTML, its uploaded images given their ``srcset``, and those images."""
+def _rendered(session: DbSession, body: str) -> tuple[markup.Rendered, Sequence[Media]]:
+    """A body parsed once: its stored HTML (uploaded images given their ``srcset``) and
+    excerpt; and those images."""
     body = _clean_body(body)
     images = media.named_in(session, body)
-    return markup.render_markdown(body, media.srcsets(images)), images
+    return markup.render_post(body, media.srcsets(images)), images
 
 
 def render_body(session: DbSession, body: str) -> str:
     """The HTML a post body is stored as on save, and shown as in the editor's preview:
     one function for both, so the preview is what readers will see."""
-    return _rendered(session, body)[0]
+    return _rendered(session, body)[0].html
 
 
 def preview(session: DbSession, actor: User | None, body: str, body_limit: int) -> str:
@@ -233,14 +234,26 @@ def _tags(session: DbSession, names: list[str]) -> list[Tag]:
     return [found[name] for name in names]
 
 
-def _slug(session: DbSession, post: Post, data: PostFields) -> str:
+def _slug(session: DbSession, post: Post, data: PostFields, editor: User, now: datetime) -> str:
     """The address to save: the one asked for if free, else the post's own, else one
-    made from the title. A changed address leaves the old one redirecting. Raises Invalid."""
+    made from the title. A changed address leaves the old one redirecting. An address
+    held by a post the editor may not see is not refused, which would confirm that post:
+    the editor gets the next free one (a post in the trash is seen by who may restore
+    it). Raises Invalid."""
     if data.slug:
         owner = _slug_owner(session, data.slug)
-        if owner is not None and owner != post.id:
-            raise Invalid.field("slug", "Another post already uses this address.")
         slug = data.slug
+        if owner is not None and owner != post.id:
+            held_by = session.get(Post, owner)
+            if held_by is not None and held_by.in_trash and permissions.can_restore(
+                editor, held_by
+            ):
+                raise Invalid.field(
+                    "slug", "A post in the trash keeps this address until it is purged."
+                )
+            if held_by is not None and permissions.can_view(editor, held_by, now):
+                raise Invalid.field("slug", "Another post already uses this address.")
+            slug = _free_slug(session, data.slug, post.id)
     elif post.slug:
         slug = post.slug
     else:
@@ -268,13 +281,15 @@ def _apply(
     if errors:
         raise Invalid(errors)
     data = _clean(data)
-    post.title, post.slug, post.body_source = data.title, _slug(session, post, data), data.body
-    post.body_html, images = _rendered(session, data.body)
+    post.slug = _slug(session, post, data, editor, now)
+    post.title, post.body_source = data.title, data.body
+    rendered, images = _rendered(session, data.body)
+    post.body_html = rendered.html
     post.cover_id = cover.id if cover else None
     post.cover_name = cover.name if cover else ""
     post.cover_srcset = media.srcsets([cover]).get(media.url(cover), "") if cover else ""
     post.excerpt_source = data.excerpt
-    post.excerpt = data.excerpt or markup.excerpt_from(data.body) or data.title
+    post.excerpt = data.excerpt or rendered.excerpt or data.title
     post.reading_minutes = markup.reading_minutes(data.body)
     post.tags = _tags(session, tag_names)
     post.tag_names = ",".join(tag_names)
@@ -361,22 +376,37 @@ def _unchanged(wanted: PostFields, current: PostFields, now: datetime) -> bool:
 def _save(
     session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
 ) -> None:
-    """Apply and commit one save, or leave nothing written. Raises Invalid or Conflict."""
+    """Apply and commit one save, or leave nothing written. Raises Invalid, Conflict, or
+    NotFound when the post was deleted while it was being saved."""
+    saved_before = post.id  # None for a new post
     try:
         _apply(session, post, data, editor, now, limit)
         session.commit()
     except Invalid:
         session.rollback()
         raise
-    except StaleDataError as exc:  # another save of the same version landed first
+    except (StaleDataError, IntegrityError) as exc:
         session.rollback()
-        current = session.scalar(select(Post.version).where(Post.id == post.id))
+        _refuse_lost_save(session, saved_before, exc)
+
+
+def _refuse_lost_save(
+    session: DbSession, post_id: int | None, exc: StaleDataError | IntegrityError
+) -> NoReturn:
+    """The error of a save that another write overtook: the post deleted meanwhile
+    (its row gone, or its revisions refused by the foreign key), another save of the
+    same version landed first, or a simultaneous save took the same slug, tag or number."""
+    current = None
+    if post_id is not None:
+        current = session.scalar(select(Post.version).where(Post.id == post_id))
+        session.rollback()  # end the read: the caller's next step starts afresh
+        if current is None:
+            raise NotFound("No such post.") from exc
+    if isinstance(exc, StaleDataError):
         raise Conflict(current or 0) from exc
-    except IntegrityError as exc:  # a simultaneous save took the same slug, tag or number
-        session.rollback()
-        raise Invalid.field(
-            "post", "Another save happened at the same moment. Please save again."
-        ) from exc
+    raise Invalid.field(
+        "post", "Another save happened at the same moment. Please save again."
+    ) from exc
 
 
 def create_post(
@@ -411,15 +441,29 @@ def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | 
     return post
 
 
-def get_for_edit(session: DbSession, actor: User | None, post_id: int) -> Post:
+def get_for_edit(session: DbSession, actor: User | None, post_id: int, now: datetime) -> Post:
     """A post ``actor`` may change, with its author and tags; not one in the trash
-    (restore it first). Raises NotFound or Forbidden."""
+    (restore it first). Raises NotFound (no such post, or one ``actor`` may not even
+    see) or Forbidden."""
     post = find(session, post_id)
     if post is None or post.in_trash:
         raise NotFound("No such post.")
-    if not permissions.can_edit(actor, post):
-        raise Forbidden("You may not change this post.")
+    _check_allowed(
+        permissions.can_edit(actor, post), actor, post, now, "You may not change this post."
+    )
     return post
+
+
+def _check_allowed(
+    allowed: bool, actor: User | None, post: Post, now: datetime, refusal: str
+) -> None:
+    """Unless ``allowed``: Forbidden with ``refusal`` for a post ``actor`` sees, and
+    NotFound for one she may not see (another's draft is not confirmed to exist)."""
+    if allowed:
+        return
+    if permissions.can_view(actor, post, now):
+        raise Forbidden(refusal)
+    raise NotFound("No such post.")
 
 
 def change_post(
@@ -432,7 +476,7 @@ def change_post(
     the RealWorld API and an API call without If-Match want). Returns it with its author
     and tags. Raises NotFound, Forbidden, Invalid, or Conflict when a newer version
     than ``based_on`` is stored."""
-    post = get_for_edit(session, actor, post_id)
+    post = get_for_edit(session, actor, post_id, now)
     assert actor is not None  # get_for_edit refused anonymous
     if based_on is not None and based_on != post.version:
         raise Conflict(post.version)
@@ -461,13 +505,18 @@ def publish_post(
 def delete_post(session: DbSession, actor: User | None, post_id: int, now: datetime) -> Post:
     """Move a post to the trash (blog.services.trash): it leaves every page and list at
     once, answers 404, and keeps its slug, revisions and comments until it is restored
-    or purged. Returns it. Raises NotFound (no such post, or in the trash already) or
-    Forbidden."""
+    or purged. Returns it. Raises NotFound (no such post, in the trash already, or
+    deleted by another request first), Forbidden, or Conflict when it was saved since it
+    was read (the newer version is not deleted unseen)."""
     post = session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
     if post is None or post.in_trash:
         raise NotFound("No such post.")
-    if not permissions.can_delete(actor, post):
-        raise Forbidden("You may not delete this post.")
+    allowed = permissions.can_delete(actor, post)
+    _check_allowed(allowed, actor, post, now, "You may not delete this post.")
     post.deleted_at = now
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError as exc:  # deleted or saved since it was read
+        session.rollback()
+        _refuse_lost_save(session, post_id, exc)
     return post

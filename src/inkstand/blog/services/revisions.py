@@ -19,9 +19,11 @@ from inkstand.db import DbSession
 from inkstand.exceptions import NotFound
 
 
-def revisions(session: DbSession, actor: User | None, post_id: int) -> tuple[Post, list[Revision]]:
+def revisions(
+    session: DbSession, actor: User | None, post_id: int, now: datetime
+) -> tuple[Post, list[Revision]]:
     """A post and its revisions, newest first. Raises NotFound or Forbidden."""
-    post = get_for_edit(session, actor, post_id)
+    post = get_for_edit(session, actor, post_id, now)
     rows = session.scalars(
         select(Revision)
         .where(Revision.post_id == post.id)
@@ -41,11 +43,11 @@ def revision(session: DbSession, post: Post, number: int) -> Revision:
 
 
 def compare(
-    session: DbSession, actor: User | None, post_id: int, first: int, second: int
+    session: DbSession, actor: User | None, post_id: int, first: int, second: int, now: datetime
 ) -> tuple[Post, Revision | None, Revision | None]:
     """A post and two of its revisions (None for a number it has not got).
     Raises NotFound or Forbidden for the post."""
-    post = get_for_edit(session, actor, post_id)
+    post = get_for_edit(session, actor, post_id, now)
     found = {
         r.number: r
         for r in session.scalars(
@@ -63,7 +65,7 @@ def restore_revision(
 ) -> Post:  # fmt: skip
     """Make an old revision's title, body, excerpt and tags current again, as a new
     revision; the state, address and publication time stay. Raises NotFound, Forbidden."""
-    post = get_for_edit(session, actor, post_id)
+    post = get_for_edit(session, actor, post_id, now)
     old = revision(session, post, number)
     changes = PostChanges(
         title=old.title,
