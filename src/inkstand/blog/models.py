@@ -42,6 +42,17 @@ post_tags = Table(
 )
 
 
+# A post's co-authors, after its owner (``posts.author_id``), in the order shown.
+post_authors = Table(
+    "post_authors",
+    Base.metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_post_authors_user_id_post_id", "user_id", "post_id"),
+)
+
+
 class Tag(PublicContent, Base):
     __tablename__ = "tags"
 
@@ -87,6 +98,13 @@ class Post(PublicContent, Base):
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     cover_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     cover_srcset: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # Post settings: what search engines and social sites show (empty: the title and
+    # excerpt), the address a post first published elsewhere lives at, and whether the
+    # home page shows it in its featured block.
+    meta_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    meta_description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    canonical_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,6 +116,13 @@ class Post(PublicContent, Base):
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
+    # Written as rows of ``post_authors`` by blog.services.posts. Loaded on first use
+    # rather than raising: the permission to edit reads it of a single post from any
+    # feature's service (one query, only for a writer who is neither staff nor owner);
+    # lists load it with their posts, and their query counts are asserted.
+    coauthors: Mapped[list[User]] = relationship(
+        secondary=post_authors, lazy="select", order_by=post_authors.c.position, viewonly=True
+    )
 
     __table_args__ = (
         Index("ix_posts_status_published_at_id", "status", "published_at", "id"),
@@ -106,8 +131,18 @@ class Post(PublicContent, Base):
         Index("ix_posts_updated_at_id", "updated_at", "id"),
         Index("ix_posts_author_id_updated_at_id", "author_id", "updated_at", "id"),
         Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id"),
+        # The home page's featured block: the newest featured posts.
+        Index("ix_posts_featured_published_at_id", "featured", "published_at", "id"),
+        # The writers' list sorted by title, and by creation.
+        Index("ix_posts_title_id", "title", "id"),
+        Index("ix_posts_created_at_id", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def authors(self) -> list[User]:
+        """Everyone who wrote the post: its owner first, then its co-authors."""
+        return [self.author, *self.coauthors]
 
     @property
     def tag_list(self) -> list[str]:
@@ -162,6 +197,12 @@ class Revision(Base):
     body_source: Mapped[str] = mapped_column(Text)
     excerpt_source: Mapped[str] = mapped_column(String(500), default="")
     tags_text: Mapped[str] = mapped_column(String(500), default="")
+    # The post settings as this save left them; co-authors as usernames, comma-separated.
+    meta_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    meta_description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    canonical_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
+    coauthors_text: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     editor: Mapped[User | None] = relationship(lazy="raise")

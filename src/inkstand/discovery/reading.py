@@ -58,7 +58,8 @@ def author_feed(
     author = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if author is None:
         raise NotFound("No such author.")
-    return author, list(posts.listed_page(session, now, limit, Post.author_id == author.id).items)
+    written = posts.written_by(author.id)
+    return author, list(posts.listed_page(session, now, limit, written).items)
 
 
 def changed_at(post: Post) -> datetime:

@@ -29,6 +29,7 @@ from inkstand.blog.models import (
     WorkingRevision,
     post_tags,
 )
+from inkstand.blog.services import settings
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 from inkstand.media import services as media
@@ -68,6 +69,11 @@ class PostFields:
     publish_at: datetime | None = None  # none: when published, now or the first time
     comments_closed: bool = False
     cover_id: int | None = None  # an image of the media library
+    meta_title: str = ""  # empty: the title
+    meta_description: str = ""  # empty: the excerpt
+    canonical_url: str = ""  # empty: the post's own address
+    featured: bool = False
+    coauthors: tuple[str, ...] = ()  # usernames, after the owner
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,19 @@ class PostChanges:
     publish_at: datetime | Keep | None = KEEP
     comments_closed: bool | Keep = KEEP
     cover_id: int | Keep | None = KEEP
+    meta_title: str | Keep = KEEP
+    meta_description: str | Keep = KEEP
+    canonical_url: str | Keep = KEEP
+    featured: bool | Keep = KEEP
+    coauthors: Sequence[str] | Keep = KEEP
 
     def applied_to(self, fields: PostFields) -> PostFields:
         """``fields`` with these changes: the one merge of a partial update."""
         sent = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         changed = {name: value for name, value in sent.items() if value is not KEEP}
-        if "tags" in changed:
-            changed["tags"] = tuple(changed["tags"])
+        for listed in ("tags", "coauthors"):
+            if listed in changed:
+                changed[listed] = tuple(changed[listed])
         return dataclasses.replace(fields, **changed)
 
 
@@ -106,6 +118,11 @@ def editable(post: Post) -> PostFields:
         publish_at=post.published_at,
         comments_closed=post.comments_closed,
         cover_id=post.cover_id,
+        meta_title=post.meta_title,
+        meta_description=post.meta_description,
+        canonical_url=post.canonical_url,
+        featured=post.featured,
+        coauthors=tuple(u.username for u in post.coauthors) if post.id is not None else (),
     )
 
 
@@ -154,6 +171,7 @@ def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
         errors["publish_at"] = ["Give the publication time with its time zone."]
     elif data.publish_at is not None and not YEARS[0] <= data.publish_at.year <= YEARS[1]:
         errors["publish_at"] = [f"Choose a year between {YEARS[0]} and {YEARS[1]}."]
+    errors.update(settings.validate(data.meta_title, data.meta_description, data.canonical_url))
     return errors
 
 
@@ -191,6 +209,9 @@ def _clean(data: PostFields) -> PostFields:
         body=_clean_body(data.body),
         slug=data.slug.strip().lower(),
         excerpt=text.clean(data.excerpt),
+        meta_title=text.clean(data.meta_title),
+        meta_description=text.clean(data.meta_description),
+        canonical_url=data.canonical_url.strip(),
     )
 
 
@@ -253,7 +274,9 @@ def _slug(session: DbSession, post: Post, data: PostFields) -> str:
 def _apply(
     session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
 ) -> None:
-    """Write validated fields onto a post and record the revision. Raises Invalid."""
+    """Write validated fields onto a post and record the revision. Raises Invalid, or
+    Forbidden when a co-author changes the list of authors."""
+    data = dataclasses.replace(data, canonical_url=data.canonical_url.strip())
     errors = _validate(data, limit)
     try:
         tag_names = parse_tags(data.tags)
@@ -262,6 +285,11 @@ def _apply(
     cover = None
     try:
         cover = _cover(session, post, data, editor)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    coauthors = None
+    try:
+        coauthors = settings.coauthors(session, post, data.coauthors, editor)
     except Invalid as exc:
         errors.update(exc.errors)
     if errors:
@@ -280,8 +308,17 @@ def _apply(
     post.updated_at = now
     post.version = (post.version or 0) + 1
     post.comments_closed = data.comments_closed
+    post.meta_title, post.meta_description = data.meta_title, data.meta_description
+    post.canonical_url, post.featured = data.canonical_url, data.featured
     _set_publication(post, data, now)
+    is_new = post.id is None
     session.add(post)
+    session.flush()
+    if coauthors is not None:
+        settings.write_coauthors(session, post, coauthors)
+        set_committed_value(post, "coauthors", coauthors)
+    elif is_new:  # none to read
+        set_committed_value(post, "coauthors", [])
     _record_revision(session, post, editor, now)
     media.record_uses(session, post.id, post.title, images, cover)
 
@@ -328,6 +365,11 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             body_source=post.body_source,
             excerpt_source=post.excerpt_source,
             tags_text=", ".join(post.tag_list),
+            meta_title=post.meta_title,
+            meta_description=post.meta_description,
+            canonical_url=post.canonical_url,
+            featured=post.featured,
+            coauthors_text=", ".join(u.username for u in post.coauthors),
             created_at=now,
         )
     )
@@ -372,7 +414,11 @@ def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | 
     not read again, only what was not loaded with it."""
     if not 0 < post_id <= ID_MAX:
         return None
-    loads = [joinedload(Post.author), *([selectinload(Post.tags)] if with_tags else [])]
+    loads = [
+        joinedload(Post.author),
+        joinedload(Post.coauthors),
+        *([selectinload(Post.tags)] if with_tags else []),
+    ]
     post = session.get(Post, post_id, options=loads)
     if post is None:
         return None
