@@ -161,7 +161,7 @@ class ManageForm(Form):
         default="",
     )
     tag = StringField("Tag", [Optional(), Length(max=40)])
-    author = StringField("Author", [Optional(), Length(max=30)], description="A username.")
+    author = StringField("Author's username", [Optional(), Length(max=30)])
     title = SearchField("Title contains", [Optional(), Length(max=200)])
     sort = SelectField(
         "Sort by",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,9 +55,14 @@ def home(
     size: int,
     before: str | None = None,
     after: str | None = None,
+    shown: Sequence[Post] = (),
 ) -> Page[Post]:
-    """Published posts, newest first. Raises BadCursor."""
-    return _page(session, _listed(now), size, before, after)
+    """Published posts, newest first, but for those ``shown`` above them (the featured
+    block). Raises BadCursor."""
+    stmt = _listed(now)
+    if shown:
+        stmt = stmt.where(Post.id.not_in([p.id for p in shown]))
+    return _page(session, stmt, size, before, after)
 
 
 def featured(session: DbSession, now: datetime, limit: int) -> list[Post]:

@@ -58,9 +58,10 @@ def _body_limit() -> int:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     now, cursors = runtime.now(), _cursors()
-    page = reading.home(db.session, now, site_settings().posts_per_page, **cursors)
-    first = not any(cursors.values())
-    featured = reading.featured(db.session, now, FEATURED) if first else []
+    # The first page opens with the featured posts, which the list below leaves out.
+    featured = [] if any(cursors.values()) else reading.featured(db.session, now, FEATURED)
+    size = site_settings().posts_per_page
+    page = reading.home(db.session, now, size, **cursors, shown=featured)
     return render_template("blog/index.html", page=page, featured=featured)
 
 
