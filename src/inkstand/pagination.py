@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from inkstand.db import ID_MAX, DbSession
@@ -199,11 +199,18 @@ def ordered_page(
     descending: bool,
     onward: Position | None = None,
     back: Position | None = None,
+    any_of: Sequence[ColumnElement[bool]] = (),
+    options: Sequence[Any] = (),
 ) -> Page[T]:
     """One page of ``stmt`` sorted by ``key_column`` then id, both descending or both
     ascending: the first page, the one just past ``onward`` (``Page.older`` names the
     next page), or the one just before ``back`` (``Page.newer`` names the previous one),
-    always in the list's own order. One query, seeking by key whatever the depth."""
+    always in the list's own order. One query, seeking by key whatever the depth.
+
+    ``any_of``: the rows are those of ``stmt`` matching any of these conditions. Each
+    is paged on its own (its page of ids, by its own index) and the page is taken from
+    their union, so an OR of two indexed conditions never sorts every match. The loader
+    ``options`` apply to the page's rows (``stmt`` itself must have none)."""
 
     def past(at: Position, forward: bool) -> ColumnElement[bool]:
         later = forward != descending  # moving to larger keys
@@ -220,6 +227,15 @@ def ordered_page(
     order = (
         (key_column.asc(), id_column.asc()) if ascending else (key_column.desc(), id_column.desc())
     )
+    if any_of:
+        pages = [
+            stmt.with_only_columns(id_column).where(c).order_by(*order).limit(size + 1).subquery()
+            for c in any_of
+        ]
+        # The page is among these few ids: read them by key, not by the filters again.
+        entity = stmt.column_descriptions[0]["entity"]
+        stmt = select(entity).where(id_column.in_(union_all(*(select(p.c[0]) for p in pages))))
+    stmt = stmt.options(*options)
     rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())
     more = len(rows) > size
     items = rows[:size] if forward else list(reversed(rows[:size]))

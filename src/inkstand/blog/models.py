@@ -119,9 +119,11 @@ class Post(PublicContent, Base):
     # Written as rows of ``post_authors`` by blog.services.posts. Loaded on first use
     # rather than raising: the permission to edit reads it of a single post from any
     # feature's service (one query, only for a writer who is neither staff nor owner);
-    # lists load it with their posts, and their query counts are asserted.
-    coauthors: Mapped[list[User]] = relationship(
-        secondary=post_authors, lazy="select", order_by=post_authors.c.position, viewonly=True
+    # lists load it with their posts, and their query counts are asserted. Rows, not a
+    # secondary table: a joined load of rows then accounts is two LEFT JOINs by key,
+    # where a secondary's nested join makes SQLite read every row of post_authors.
+    author_links: Mapped[list[PostAuthor]] = relationship(
+        lazy="select", order_by=post_authors.c.position, viewonly=True
     )
 
     __table_args__ = (
@@ -136,8 +138,15 @@ class Post(PublicContent, Base):
         # The writers' list sorted by title, and by creation.
         Index("ix_posts_title_id", "title", "id"),
         Index("ix_posts_created_at_id", "created_at", "id"),
+        Index("ix_posts_author_id_title_id", "author_id", "title", "id"),
+        Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
     )
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def coauthors(self) -> list[User]:
+        """The co-authors, in the order shown."""
+        return [link.user for link in self.author_links]
 
     @property
     def authors(self) -> list[User]:
@@ -173,6 +182,17 @@ class Post(PublicContent, Base):
 
     def __repr__(self) -> str:
         return f"<Post {self.slug} ({self.status})>"
+
+
+class PostAuthor(Base):
+    """A co-author of a post (a row of ``post_authors``), with her account."""
+
+    __table__ = post_authors
+
+    post_id: Mapped[int]
+    user_id: Mapped[int]
+    position: Mapped[int]
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class SlugRedirect(PublicContent, Base):

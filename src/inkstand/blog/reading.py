@@ -33,7 +33,7 @@ def _cursor(post: Post) -> Cursor:
 
 def _with_authors(stmt: Select[Post]) -> Select[Post]:
     """``stmt`` loading each post's owner and co-authors in the same query."""
-    return stmt.options(joinedload(Post.author), joinedload(Post.coauthors))
+    return stmt.options(joinedload(Post.author), joinedload(Post.author_links))
 
 
 def _listed(now: datetime) -> Select[Any]:
@@ -96,8 +96,16 @@ def by_author(
     session: DbSession, author: User, now: datetime, size: int,
     before: str | None = None, after: str | None = None,
 ) -> Page[Post]:  # fmt: skip
-    """The published posts an author wrote or co-wrote. Raises BadCursor."""
-    return _page(session, _listed(now).where(written_by(author.id)), size, before, after)
+    """The published posts an author wrote or co-wrote, newest first, with their authors.
+    Her own and her co-written posts are each read by their index, then merged (one
+    query). Raises BadCursor."""
+    co_written = select(post_authors.c.post_id).where(post_authors.c.user_id == author.id)
+    return ordered_page(
+        session, select(Post).where(Post.is_listed(now)), Post.published_at, Post.id, _cursor,
+        size, descending=True, onward=Cursor.decode(before), back=Cursor.decode(after),
+        any_of=[Post.author_id == author.id, Post.id.in_(co_written)],
+        options=[joinedload(Post.author), joinedload(Post.author_links)],
+    )  # fmt: skip
 
 
 def feed(
@@ -147,7 +155,7 @@ def show_with_favourite(
         else false()
     )
     stmt = select(Post, marked).where(Post.slug == slug)
-    stmt = stmt.options(joinedload(Post.author), joinedload(Post.coauthors))
+    stmt = stmt.options(joinedload(Post.author), joinedload(Post.author_links))
     row = session.execute(stmt).unique().first()
     if row is None:
         moved = session.scalar(
@@ -200,23 +208,29 @@ def manageable(
         raise Invalid.field("sort", f"Choose one of {', '.join(SORTS)}.")
     if query.state is not None and query.state not in STATES:
         raise Invalid.field("state", f"Choose one of {', '.join(STATES)}.")
-    stmt = _with_authors(select(Post))
+    stmt = select(Post)
+    # An author's posts: those she owns and those she co-writes, each read by its index.
+    mine: list[ColumnElement[bool]] = []
     if not permissions.can_see_all_posts(actor):
-        stmt = stmt.where(written_by(actor.id))
+        co_written = select(post_authors.c.post_id).where(post_authors.c.user_id == actor.id)
+        mine = [Post.author_id == actor.id, Post.id.in_(co_written)]
     if query.state is not None:
         stmt = stmt.where(_in_state(query.state, now))
     stmt = _narrowed(stmt, Filters(tag=query.tag, author=query.author))
     if query.title:
         stmt = stmt.where(Post.title.icontains(query.title.strip(), autoescape=True))
+    loads = [joinedload(Post.author), joinedload(Post.author_links)]
     if query.sort == "title":
         return ordered_page(
             session, stmt, Post.title, Post.id, lambda p: TextCursor(p.title, p.id), size,
             descending=False, onward=TextCursor.decode(before), back=TextCursor.decode(after),
+            any_of=mine, options=loads,
         )  # fmt: skip
     column, descending = _TIME_SORTS[query.sort]
     return ordered_page(
         session, stmt, column, Post.id, lambda p: Cursor(getattr(p, column.key), p.id), size,
         descending=descending, onward=Cursor.decode(before), back=Cursor.decode(after),
+        any_of=mine, options=loads,
     )  # fmt: skip
 
 

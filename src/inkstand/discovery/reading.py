@@ -58,8 +58,7 @@ def author_feed(
     author = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if author is None:
         raise NotFound("No such author.")
-    written = posts.written_by(author.id)
-    return author, list(posts.listed_page(session, now, limit, written).items)
+    return author, list(posts.by_author(session, author, now, limit).items)
 
 
 def changed_at(post: Post) -> datetime:

@@ -74,7 +74,7 @@ def chosen(
     stmt = (
         select(Post)
         .where(Post.id.in_(wanted))
-        .options(joinedload(Post.author), joinedload(Post.coauthors))
+        .options(joinedload(Post.author), joinedload(Post.author_links))
         .order_by(Post.id.desc())
     )
     found = list(session.scalars(stmt).unique())

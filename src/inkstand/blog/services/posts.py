@@ -315,10 +315,11 @@ def _apply(
     session.add(post)
     session.flush()
     if coauthors is not None:
-        settings.write_coauthors(session, post, coauthors)
-        set_committed_value(post, "coauthors", coauthors)
+        set_committed_value(
+            post, "author_links", settings.write_coauthors(session, post, coauthors)
+        )
     elif is_new:  # none to read
-        set_committed_value(post, "coauthors", [])
+        set_committed_value(post, "author_links", [])
     _record_revision(session, post, editor, now)
     media.record_uses(session, post.id, post.title, images, cover)
 
@@ -416,7 +417,7 @@ def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | 
         return None
     loads = [
         joinedload(Post.author),
-        joinedload(Post.coauthors),
+        joinedload(Post.author_links),
         *([selectinload(Post.tags)] if with_tags else []),
     ]
     post = session.get(Post, post_id, options=loads)

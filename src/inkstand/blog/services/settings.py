@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from inkstand import text
 from inkstand.accounts.models import User
 from inkstand.blog import permissions
-from inkstand.blog.models import Post, post_authors
+from inkstand.blog.models import Post, PostAuthor, post_authors
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
 
@@ -89,9 +89,11 @@ def coauthors(
     return [u for u in chosen if u.id != owner_id]
 
 
-def write_coauthors(session: DbSession, post: Post, users: Sequence[User]) -> None:
-    """Make ``users`` the co-authors of the (flushed) post, in order; not committed."""
+def write_coauthors(session: DbSession, post: Post, users: Sequence[User]) -> list[PostAuthor]:
+    """Make ``users`` the co-authors of the (flushed) post, in order; not committed.
+    Returns the rows written, with their accounts, for the post to show."""
     session.execute(delete(post_authors).where(post_authors.c.post_id == post.id))
-    if users:
-        rows = [{"post_id": post.id, "user_id": u.id, "position": n} for n, u in enumerate(users)]
+    rows = [{"post_id": post.id, "user_id": u.id, "position": n} for n, u in enumerate(users)]
+    if rows:
         session.execute(insert(post_authors), rows)
+    return [PostAuthor(**row, user=user) for row, user in zip(rows, users, strict=True)]

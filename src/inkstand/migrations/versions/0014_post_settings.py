@@ -44,6 +44,8 @@ def upgrade():
     )
     op.create_index("ix_posts_title_id", "posts", ["title", "id"])
     op.create_index("ix_posts_created_at_id", "posts", ["created_at", "id"])
+    op.create_index("ix_posts_author_id_title_id", "posts", ["author_id", "title", "id"])
+    op.create_index("ix_posts_author_id_created_at_id", "posts", ["author_id", "created_at", "id"])
     op.create_table(
         "post_authors",
         sa.Column("post_id", sa.Integer(), nullable=False),
@@ -68,6 +70,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table("post_authors")
+    op.drop_index("ix_posts_author_id_created_at_id", "posts")
+    op.drop_index("ix_posts_author_id_title_id", "posts")
     op.drop_index("ix_posts_created_at_id", "posts")
     op.drop_index("ix_posts_title_id", "posts")
     op.drop_index("ix_posts_featured_published_at_id", "posts")
