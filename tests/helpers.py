@@ -537,10 +537,11 @@ def bulk_posts(author, count: int, tag_id: int | None = None) -> None:
     db.session.commit()
 
 
-# The post page: the site settings, the post with its author, its comments with theirs.
-# The post page: the site settings, the post with its author, its comments with theirs,
-# and its related posts with their authors (discovery.reading.related).
-PAGE_BUDGETS = {"home": 2, "post": 4, "tag": 3, "author": 3}
+# The home page's first page: the site settings, the featured posts, the newest posts,
+# each list with its authors and co-authors. The post page: the site settings, the
+# post with its authors, its comments with theirs, and its related posts with their
+# authors (discovery.reading.related).
+PAGE_BUDGETS = {"home": 3, "post": 4, "tag": 3, "author": 3}
 
 
 def fresh(statement: Select[Any]) -> Any:

@@ -8,11 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import Integer, Table, delete, func, insert, select, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import Integer, Table, delete, func, insert, inspect, select, table, text
 
 from inkstand.accounts import tokens
-from inkstand.accounts.models import Invitation
+from inkstand.accounts.models import Invitation, User
+from inkstand.blog.models import Post
 from inkstand.blog.services import posts, trash
 from inkstand.db import IDS_NEVER_REUSED, utcnow
 from inkstand.extensions import db
@@ -22,7 +23,7 @@ from tests.helpers import Factory, build_app, change
 
 # Tables whose integer ids stay inside the app: SQLite may reuse them.
 INTERNAL_IDS = {"page_views", "working_revisions", "recovery_codes"}
-BEFORE = "0014"  # the revision before 0015_ids_never_reused
+BEFORE, AFTER = "0014", "0015"  # around 0015_ids_never_reused
 
 
 def _with_integer_ids() -> list[Table]:
@@ -91,44 +92,56 @@ def test_a_post_deleted_then_written_again_has_a_new_id(app, factory):
     assert factory.post(author, "Written after").id > gone
 
 
+# Going down, the rebuild reflects users, whose lower(username) index reflection skips
+# (the migration writes it again from its saved SQL, checked below).
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_the_migration_keeps_rows_indexes_and_triggers_and_search_follows_edits() -> None:
     """An SQLite database with content at the revision before, upgraded: every row is
     kept (no cascade from the rebuilds), the same indexes and triggers exist, ids are not
-    reused and the search index still follows edits and deletions."""
+    reused and the search index still follows edits and deletions. The content is
+    written at the newest revision, by the services, then taken down to the one before
+    (so that this test holds whatever later migrations add)."""
     folder = Path(tempfile.mkdtemp())
     app = build_app(folder, f"sqlite:///{folder / 'old.sqlite3'}")
     with app.app_context():
-        upgrade(revision=BEFORE)
+        upgrade()
         factory = Factory(app)
         author = factory.user("admin", "writer")
         post = factory.post(author, "Bread and butter", tags="kitchen")
         factory.comment(author, post, "Tasty")
+        post_id, author_id = post.id, author.id
+        db.session.remove()
+        downgrade(revision=BEFORE)
+
         schema = "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
-        counted = [t.name for t in db.metadata.sorted_tables]
-        before = {
-            n: db.session.scalar(select(func.count()).select_from(db.metadata.tables[n]))
-            for n in counted
-        }
+        counted = sorted(set(inspect(db.engine).get_table_names()) - {"alembic_version"})
+
+        def counts() -> dict[str, int]:
+            with db.engine.connect() as conn:
+                return {n: conn.scalar(select(func.count()).select_from(table(n))) for n in counted}
+
+        before = counts()
+        assert before["posts"] == 1
         objects = set(db.session.execute(text(schema)).all())
         db.session.remove()
 
-        upgrade()
+        upgrade(revision=AFTER)
 
-        assert {
-            n: db.session.scalar(select(func.count()).select_from(db.metadata.tables[n]))
-            for n in counted
-        } == (before)
+        assert counts() == before
         assert set(db.session.execute(text(schema)).all()) == objects
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.session.remove()
+        upgrade()
+        author = db.session.get(User, author_id)
+        post = db.session.get(Post, post_id)
         assert _found(author, "bread") == [post.id]
         change(post, author, title="Sourdough loaf")
         assert _found(author, "bread") == []
         assert _found(author, "sourdough") == [post.id]
-        gone = post.id
-        posts.delete_post(db.session, author, gone, utcnow())
+        posts.delete_post(db.session, author, post_id, utcnow())
         assert _found(author, "sourdough") == []
         trash.purge(db.session, utcnow() + timedelta(days=1), 0)
-        assert factory.post(author, "Another loaf").id > gone
+        assert factory.post(author, "Another loaf").id > post_id
         db.session.remove()
         db.engine.dispose()
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inkstand.pagination import BadCursor, Cursor, RankCursor
+from inkstand.pagination import BadCursor, Cursor, RankCursor, TextCursor
 
 MOMENTS = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9000, 12, 31),
                        timezones=st.just(UTC))  # fmt: skip
@@ -53,3 +53,30 @@ def test_any_text_is_a_rank_cursor_or_refused(raw):
 def test_malformed_rank_cursors_are_refused(raw):
     with pytest.raises(BadCursor):
         RankCursor.decode(raw)
+
+
+TITLES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                 max_size=200)  # fmt: skip
+
+
+@given(TITLES, st.integers(min_value=1, max_value=2**31 - 1))
+def test_text_cursor_round_trips_any_title(title, post_id):
+    raw = TextCursor(title, post_id).encode()
+    assert raw.isascii()
+    assert "=" not in raw
+    assert TextCursor.decode(raw) == TextCursor(title, post_id)
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_a_text_cursor_or_refused(raw):
+    try:
+        found = TextCursor.decode(raw)
+    except BadCursor:
+        return
+    assert found is None or 0 < found.id <= 2**31 - 1
+
+
+@pytest.mark.parametrize("raw", ["x", "MXg", "OnRpdGxl", "MDp0", "LTE6dA", "éé", "A" * 1500])
+def test_malformed_text_cursors_are_refused(raw):
+    with pytest.raises(BadCursor):
+        TextCursor.decode(raw)

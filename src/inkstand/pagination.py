@@ -10,9 +10,9 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from inkstand.db import ID_MAX, DbSession
@@ -37,6 +37,10 @@ class Cursor:
     at: datetime
     id: int
 
+    @property
+    def value(self) -> datetime:
+        return self.at
+
     def encode(self) -> str:
         return f"{(self.at - EPOCH) // timedelta(microseconds=1)}-{self.id}"
 
@@ -52,6 +56,40 @@ class Cursor:
         except (OverflowError, OSError, ValueError) as exc:
             raise BadCursor() from exc
         return cls(at, int(match[2]))
+
+
+@dataclass(frozen=True)
+class TextCursor:
+    """A position in a list ordered by a text (a title), then id. Encoded as the id and
+    the text, base64url, so any text makes a URL-safe cursor."""
+
+    text: str
+    id: int
+
+    _MAX = 1400  # the encoding of the longest title the database keeps, and more
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(f"{self.id}:{self.text}".encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, raw: str | None) -> TextCursor | None:
+        """The cursor ``raw`` names, None for none. Raises BadCursor."""
+        if not raw:
+            return None
+        if len(raw) > cls._MAX or not raw.isascii():
+            raise BadCursor()
+        try:
+            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise BadCursor() from exc
+        ident, colon, text = decoded.partition(":")
+        if not colon or not ident.isdigit() or not 0 < int(ident) <= ID_MAX or "\x00" in text:
+            raise BadCursor()
+        return cls(text, int(ident))
 
 
 @dataclass(frozen=True)
@@ -132,4 +170,83 @@ def keyset_page(
         items,
         newer=key(items[0]).encode() if before is not None and items else None,
         older=key(items[-1]).encode() if has_older and items else None,
+    )
+
+
+class Position(Protocol):
+    """A cursor of ``ordered_page``: the sort key's value and the id at a place."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def id(self) -> int: ...
+
+    def encode(self) -> str: ...
+
+
+P = TypeVar("P", bound=Position)
+
+
+def ordered_page(
+    session: DbSession,
+    stmt: Select[Any],
+    key_column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    key: Callable[[T], Position],
+    size: int,
+    *,
+    descending: bool,
+    onward: Position | None = None,
+    back: Position | None = None,
+    any_of: Sequence[ColumnElement[bool]] = (),
+    options: Sequence[Any] = (),
+) -> Page[T]:
+    """One page of ``stmt`` sorted by ``key_column`` then id, both descending or both
+    ascending: the first page, the one just past ``onward`` (``Page.older`` names the
+    next page), or the one just before ``back`` (``Page.newer`` names the previous one),
+    always in the list's own order. One query, seeking by key whatever the depth.
+
+    ``any_of``: the rows are those of ``stmt`` matching any of these conditions. Each
+    is paged on its own (its page of ids, by its own index) and the page is taken from
+    their union, so an OR of two indexed conditions never sorts every match. The loader
+    ``options`` apply to the page's rows (``stmt`` itself must have none)."""
+
+    def past(at: Position, forward: bool) -> ColumnElement[bool]:
+        later = forward != descending  # moving to larger keys
+        if later:
+            return or_(key_column > at.value, and_(key_column == at.value, id_column > at.id))
+        return or_(key_column < at.value, and_(key_column == at.value, id_column < at.id))
+
+    forward = back is None
+    if onward is not None:
+        stmt = stmt.where(past(onward, True))
+    if back is not None:
+        stmt = stmt.where(past(back, False))
+    ascending = forward != descending
+    order = (
+        (key_column.asc(), id_column.asc()) if ascending else (key_column.desc(), id_column.desc())
+    )
+    if any_of:
+        pages = [
+            stmt.with_only_columns(id_column).where(c).order_by(*order).limit(size + 1).subquery()
+            for c in any_of
+        ]
+        # The page is among these few ids: read them by key, not by the filters again.
+        entity = stmt.column_descriptions[0]["entity"]
+        stmt = select(entity).where(id_column.in_(union_all(*(select(p.c[0]) for p in pages))))
+    stmt = stmt.options(*options)
+    rows = list(session.scalars(stmt.order_by(*order).limit(size + 1)).unique())
+    more = len(rows) > size
+    items = rows[:size] if forward else list(reversed(rows[:size]))
+    if not items:
+        return Page(items, newer=None, older=None)
+    if forward:
+        return Page(
+            items,
+            newer=key(items[0]).encode() if onward is not None else None,
+            older=key(items[-1]).encode() if more else None,
+        )
+    return Page(
+        items, newer=key(items[0]).encode() if more else None, older=key(items[-1]).encode()
     )

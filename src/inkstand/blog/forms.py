@@ -9,16 +9,20 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    SearchField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from inkstand.blog.models import Status
+from inkstand.blog.reading import SORTS, STATES, ManageQuery
+from inkstand.blog.services.bulk import ACTIONS
 from inkstand.blog.services.posts import KEEP, Keep, PostChanges, PostFields
 from inkstand.forms import Form
 
@@ -68,6 +72,25 @@ class PostForm(Form):
         description="Leave empty to publish now. A future time schedules the post.",
     )
     comments_closed = BooleanField("Close comments on this post")
+    meta_title = StringField(
+        "Title for search engines", [Length(max=200)], description="Leave empty to use the title."
+    )
+    meta_description = TextAreaField(
+        "Description for search engines",
+        [Length(max=500)],
+        description="Leave empty to use the excerpt.",
+    )
+    canonical_url = URLField(
+        "Canonical address",
+        [Length(max=1000)],
+        description="If the post was first published elsewhere, its address there.",
+    )
+    featured = BooleanField("Feature this post at the top of the home page")
+    coauthors = StringField(
+        "Co-authors",
+        [Length(max=500)],
+        description="Usernames of writers who co-wrote it, separated by commas.",
+    )
     cover = FileField("Cover image", description="JPEG, PNG, WebP or GIF; shown above the post.")
     remove_cover = BooleanField("Remove the cover image")
     image = FileField(
@@ -89,6 +112,11 @@ class PostForm(Form):
         moment = fields.publish_at
         self.publish_at.data = moment.replace(tzinfo=None) if moment else None
         self.comments_closed.data = fields.comments_closed
+        self.meta_title.data = fields.meta_title
+        self.meta_description.data = fields.meta_description
+        self.canonical_url.data = fields.canonical_url
+        self.featured.data = fields.featured
+        self.coauthors.data = ", ".join(fields.coauthors)
 
     def based_on(self) -> int | None:
         """The version these fields change: the one shown after a refusal if the writer
@@ -96,10 +124,15 @@ class PostForm(Form):
         chosen = self.overwrite.data if self.overwrite.data is not None else self.version.data
         return chosen if isinstance(chosen, int) else None
 
-    def to_changes(self, cover_id: int | Keep | None = KEEP) -> PostChanges:
+    def to_changes(
+        self, cover_id: int | Keep | None = KEEP, *, with_authors: bool = True
+    ) -> PostChanges:
         """Every field as sent: an empty time is no time (now, when published). The
-        cover is the view's to give (an upload, a removal, or as it was)."""
+        cover is the view's to give (an upload, a removal, or as it was); the co-authors
+        are left as they are when the form did not show them (``with_authors``)."""
         moment = self.publish_at.data
+        names = (name.strip() for name in (self.coauthors.data or "").split(","))
+        coauthors = [name for name in names if name] if with_authors else KEEP
         return PostChanges(
             title=self.title.data or "",
             body=self.body.data or "",
@@ -110,4 +143,59 @@ class PostForm(Form):
             publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
             comments_closed=bool(self.comments_closed.data),
             cover_id=cover_id,
+            meta_title=self.meta_title.data or "",
+            meta_description=self.meta_description.data or "",
+            canonical_url=self.canonical_url.data or "",
+            featured=bool(self.featured.data),
+            coauthors=coauthors,
         )
+
+
+class ManageForm(Form):
+    """The writers' list's filters and sort: a GET form (it changes nothing, so it has
+    no CSRF token); the rules live in blog.reading.manageable."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    state = SelectField(
+        "State",
+        [Optional()],
+        choices=[SelectChoice("", "Any state"), *(SelectChoice(s, s.capitalize()) for s in STATES)],
+        default="",
+    )
+    tag = StringField("Tag", [Optional(), Length(max=40)])
+    author = StringField("Author's username", [Optional(), Length(max=30)])
+    title = SearchField("Title contains", [Optional(), Length(max=200)])
+    sort = SelectField(
+        "Sort by",
+        [Optional()],
+        choices=[SelectChoice(k, label) for k, label in SORTS.items()],
+        default="updated",
+    )
+
+    def to_query(self) -> ManageQuery:
+        return ManageQuery(
+            state=self.state.data or None,
+            tag=(self.tag.data or "").strip() or None,
+            author=(self.author.data or "").strip().lstrip("@") or None,
+            title=(self.title.data or "").strip() or None,
+            sort=self.sort.data or "updated",
+        )
+
+    def arguments(self) -> dict[str, str]:
+        """The filters in use, for links to other pages of the same list."""
+        query = self.to_query()
+        sent = {
+            "state": query.state, "tag": query.tag, "author": query.author, "title": query.title,
+            "sort": query.sort if query.sort != "updated" else None,
+        }  # fmt: skip
+        return {name: value for name, value in sent.items() if value}
+
+
+class BulkForm(Form):
+    """The confirmation of a bulk action (the posts are the ``ids`` sent with it)."""
+
+    action = SelectField(
+        "Action", [DataRequired()], choices=[SelectChoice(k, v) for k, v in ACTIONS.items()]
+    )

@@ -47,6 +47,17 @@ post_tags = Table(
 )
 
 
+# A post's co-authors, after its owner (``posts.author_id``), in the order shown.
+post_authors = Table(
+    "post_authors",
+    Base.metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_post_authors_user_id_post_id", "user_id", "post_id"),
+)
+
+
 class Tag(PublicContent, Base):
     __tablename__ = "tags"
     __table_args__ = IDS_NEVER_REUSED
@@ -97,6 +108,13 @@ class Post(PublicContent, Base):
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     cover_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     cover_srcset: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # Post settings: what search engines and social sites show (empty: the title and
+    # excerpt), the address a post first published elsewhere lives at, and whether the
+    # home page shows it in its featured block.
+    meta_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    meta_description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    canonical_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -112,6 +130,15 @@ class Post(PublicContent, Base):
 
     author: Mapped[User] = relationship(lazy="raise")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
+    # Written as rows of ``post_authors`` by blog.services.posts. Loaded on first use
+    # rather than raising: the permission to edit reads it of a single post from any
+    # feature's service (one query, only for a writer who is neither staff nor owner);
+    # lists load it with their posts, and their query counts are asserted. Rows, not a
+    # secondary table: a joined load of rows then accounts is two LEFT JOINs by key,
+    # where a secondary's nested join makes SQLite read every row of post_authors.
+    author_links: Mapped[list[PostAuthor]] = relationship(
+        lazy="select", order_by=post_authors.c.position, viewonly=True
+    )
 
     __table_args__ = (
         Index("ix_posts_status_published_at_id", "status", "published_at", "id"),
@@ -122,9 +149,26 @@ class Post(PublicContent, Base):
         Index(VISIBILITY_INDEX, "id", "status", "published_at", "author_id", "deleted_at"),
         # The trash, newest first, and the purge of what has been there long enough.
         Index("ix_posts_deleted_at_id", "deleted_at", "id"),
+        # The home page's featured block: the newest featured posts.
+        Index("ix_posts_featured_published_at_id", "featured", "published_at", "id"),
+        # The writers' list sorted by title, and by creation.
+        Index("ix_posts_title_id", "title", "id"),
+        Index("ix_posts_created_at_id", "created_at", "id"),
+        Index("ix_posts_author_id_title_id", "author_id", "title", "id"),
+        Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
         IDS_NEVER_REUSED,
     )
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def coauthors(self) -> list[User]:
+        """The co-authors, in the order shown."""
+        return [link.user for link in self.author_links]
+
+    @property
+    def authors(self) -> list[User]:
+        """Everyone who wrote the post: its owner first, then its co-authors."""
+        return [self.author, *self.coauthors]
 
     @property
     def tag_list(self) -> list[str]:
@@ -167,6 +211,17 @@ class Post(PublicContent, Base):
         return f"<Post {self.slug} ({self.status})>"
 
 
+class PostAuthor(Base):
+    """A co-author of a post (a row of ``post_authors``), with her account."""
+
+    __table__ = post_authors
+
+    post_id: Mapped[int]
+    user_id: Mapped[int]
+    position: Mapped[int]
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class SlugRedirect(PublicContent, Base):
     """A slug a post once had; requests for it are sent on with a 301."""
 
@@ -195,6 +250,12 @@ class Revision(Base):
     status: Mapped[str] = mapped_column(String(16), default="", server_default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_closed: Mapped[bool | None] = mapped_column()
+    # The post settings as this save left them; co-authors as usernames, comma-separated.
+    meta_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    meta_description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    canonical_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    featured: Mapped[bool] = mapped_column(default=False, server_default=false())
+    coauthors_text: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     editor: Mapped[User | None] = relationship(lazy="raise")

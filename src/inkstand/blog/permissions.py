@@ -17,15 +17,34 @@ def can_create(user: User | None) -> bool:
     return user is not None and user.has_role(Role.AUTHOR)
 
 
+def is_owner(user: User | None, post: Post) -> bool:
+    return user is not None and post.author_id == user.id
+
+
 def can_edit(user: User | None, post: Post) -> bool:
-    """An author edits her own posts; editors and admins edit any."""
+    """An author edits her own posts and those she co-writes; editors and admins edit any."""
     if _is_staff(user):
         return True
-    return can_create(user) and user is not None and post.author_id == user.id
+    if not can_create(user) or user is None:
+        return False
+    return post.author_id == user.id or any(c.id == user.id for c in post.coauthors)
+
+
+def can_choose_authors(user: User | None, post: Post | None) -> bool:
+    """A post's owner, editors and admins choose its co-authors; a co-author does not."""
+    if _is_staff(user):
+        return True
+    return can_create(user) and (post is None or is_owner(user, post))
+
+
+def can_co_write(user: User) -> bool:
+    """Only writers (authors, editors, admins) may be named a post's co-author."""
+    return can_create(user)
 
 
 def can_delete(user: User | None, post: Post) -> bool:
-    return can_edit(user, post)
+    """A post's owner deletes it, and editors and admins; a co-author does not."""
+    return _is_staff(user) or (can_create(user) and is_owner(user, post))
 
 
 def can_restore(user: User | None, post: Post) -> bool:

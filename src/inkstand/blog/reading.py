@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from inkstand.accounts.models import Follow, User
 from inkstand.blog import permissions
-from inkstand.blog.models import Favourite, Post, SlugRedirect, Status, Tag, post_tags
+from inkstand.blog.models import (
+    Favourite,
+    Post,
+    SlugRedirect,
+    Status,
+    Tag,
+    post_authors,
+    post_tags,
+)
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
-from inkstand.pagination import Cursor, Page, keyset_page
+from inkstand.pagination import Cursor, Page, TextCursor, keyset_page, ordered_page
 
 
 def _cursor(post: Post) -> Cursor:
@@ -22,8 +31,13 @@ def _cursor(post: Post) -> Cursor:
     return Cursor(post.published_at, post.id)
 
 
+def _with_authors(stmt: Select[Post]) -> Select[Post]:
+    """``stmt`` loading each post's owner and co-authors in the same query."""
+    return stmt.options(joinedload(Post.author), joinedload(Post.author_links))
+
+
 def _listed(now: datetime) -> Select[Any]:
-    return select(Post).where(Post.is_listed(now)).options(joinedload(Post.author))
+    return _with_authors(select(Post).where(Post.is_listed(now)))
 
 
 def _page(
@@ -41,9 +55,21 @@ def home(
     size: int,
     before: str | None = None,
     after: str | None = None,
+    shown: Sequence[Post] = (),
 ) -> Page[Post]:
-    """Published posts, newest first. Raises BadCursor."""
-    return _page(session, _listed(now), size, before, after)
+    """Published posts, newest first, but for those ``shown`` above them (the featured
+    block). Raises BadCursor."""
+    stmt = _listed(now)
+    if shown:
+        stmt = stmt.where(Post.id.not_in([p.id for p in shown]))
+    return _page(session, stmt, size, before, after)
+
+
+def featured(session: DbSession, now: datetime, limit: int) -> list[Post]:
+    """The newest featured published posts, with their authors: one query."""
+    stmt = _listed(now).where(Post.featured.is_(True))
+    stmt = stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)
+    return list(session.scalars(stmt).unique())
 
 
 def next_publication(session: DbSession, now: datetime) -> datetime | None:
@@ -83,8 +109,16 @@ def by_author(
     session: DbSession, author: User, now: datetime, size: int,
     before: str | None = None, after: str | None = None,
 ) -> Page[Post]:  # fmt: skip
-    """An author's published posts. Raises BadCursor."""
-    return _page(session, _listed(now).where(Post.author_id == author.id), size, before, after)
+    """The published posts an author wrote or co-wrote, newest first, with their authors.
+    Her own and her co-written posts are each read by their index, then merged (one
+    query). Raises BadCursor."""
+    co_written = select(post_authors.c.post_id).where(post_authors.c.user_id == author.id)
+    return ordered_page(
+        session, select(Post).where(Post.is_listed(now)), Post.published_at, Post.id, _cursor,
+        size, descending=True, onward=Cursor.decode(before), back=Cursor.decode(after),
+        any_of=[Post.author_id == author.id, Post.id.in_(co_written)],
+        options=[joinedload(Post.author), joinedload(Post.author_links)],
+    )  # fmt: skip
 
 
 def feed(
@@ -97,6 +131,15 @@ def feed(
     if reader is None:
         raise Forbidden("Log in to read your feed.")
     return _page(session, _filtered(now, Filters(followed_by=reader)), size, before, after)
+
+
+def written_by(user_id: int | Select[Any]) -> ColumnElement[bool]:
+    """Posts the account ``user_id`` (an id, or a query of one) owns or co-writes."""
+    if isinstance(user_id, int):
+        co_written = select(post_authors.c.post_id).where(post_authors.c.user_id == user_id)
+        return or_(Post.author_id == user_id, Post.id.in_(co_written))
+    co_written = select(post_authors.c.post_id).where(post_authors.c.user_id.in_(user_id))
+    return or_(Post.author_id.in_(user_id), Post.id.in_(co_written))
 
 
 def authors(session: DbSession, now: datetime, limit: int) -> list[User]:
@@ -124,9 +167,9 @@ def show_with_favourite(
         if viewer is not None
         else false()
     )
-    row = session.execute(
-        select(Post, marked).where(Post.slug == slug).options(joinedload(Post.author))
-    ).first()
+    stmt = select(Post, marked).where(Post.slug == slug)
+    stmt = stmt.options(joinedload(Post.author), joinedload(Post.author_links))
+    row = session.execute(stmt).unique().first()
     if row is None:
         moved = session.scalar(
             select(Post)
@@ -142,18 +185,65 @@ def show_with_favourite(
     return post, bool(row[1])
 
 
+SORTS = {
+    "updated": "Recently updated",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "title": "Title",
+}
+_TIME_SORTS = {
+    "updated": (Post.updated_at, True),
+    "newest": (Post.created_at, True),
+    "oldest": (Post.created_at, False),
+}
+
+
+@dataclass(frozen=True)
+class ManageQuery:
+    """What the writers' list of posts is narrowed to and sorted by; None: no filter."""
+
+    state: str | None = None  # one of STATES
+    tag: str | None = None
+    author: str | None = None  # a username: her posts and those she co-writes
+    title: str | None = None  # words the title contains, in any case
+    sort: str = "updated"  # one of SORTS
+
+
 def manageable(
-    session: DbSession, actor: User, size: int, before: str | None = None, after: str | None = None
-) -> Page[Post]:
-    """Every post ``actor`` may change, in any state but the trash, most recently
-    edited first."""
-    stmt = select(Post).where(Post.deleted_at.is_(None)).options(joinedload(Post.author))
+    session: DbSession, actor: User, now: datetime, size: int,
+    query: ManageQuery = ManageQuery(), before: str | None = None, after: str | None = None,
+) -> Page[Post]:  # fmt: skip
+    """The posts ``actor`` may change (editors and admins: every post), in any state but the trash,
+    narrowed and sorted by ``query``, with their authors: one query whatever the data,
+    keyset-paginated in every sort (``before`` the next page, ``after`` the previous).
+    Raises Invalid for an unknown state or sort, BadCursor."""
+    if query.sort not in SORTS:
+        raise Invalid.field("sort", f"Choose one of {', '.join(SORTS)}.")
+    if query.state is not None and query.state not in STATES:
+        raise Invalid.field("state", f"Choose one of {', '.join(STATES)}.")
+    stmt = select(Post).where(Post.deleted_at.is_(None))  # the trash has its own page
+    # An author's posts: those she owns and those she co-writes, each read by its index.
+    mine: list[ColumnElement[bool]] = []
     if not permissions.can_see_all_posts(actor):
-        stmt = stmt.where(Post.author_id == actor.id)
-    return keyset_page(
-        session, stmt, Post.updated_at, Post.id,
-        lambda p: Cursor(p.updated_at, p.id), size,
-        before=Cursor.decode(before), after=Cursor.decode(after),
+        co_written = select(post_authors.c.post_id).where(post_authors.c.user_id == actor.id)
+        mine = [Post.author_id == actor.id, Post.id.in_(co_written)]
+    if query.state is not None:
+        stmt = stmt.where(_in_state(query.state, now))
+    stmt = _narrowed(stmt, Filters(tag=query.tag, author=query.author))
+    if query.title:
+        stmt = stmt.where(Post.title.icontains(query.title.strip(), autoescape=True))
+    loads = [joinedload(Post.author), joinedload(Post.author_links)]
+    if query.sort == "title":
+        return ordered_page(
+            session, stmt, Post.title, Post.id, lambda p: TextCursor(p.title, p.id), size,
+            descending=False, onward=TextCursor.decode(before), back=TextCursor.decode(after),
+            any_of=mine, options=loads,
+        )  # fmt: skip
+    column, descending = _TIME_SORTS[query.sort]
+    return ordered_page(
+        session, stmt, column, Post.id, lambda p: Cursor(getattr(p, column.key), p.id), size,
+        descending=descending, onward=Cursor.decode(before), back=Cursor.decode(after),
+        any_of=mine, options=loads,
     )  # fmt: skip
 
 
@@ -180,17 +270,10 @@ def listing(
     else:
         if viewer is None or not permissions.can_create(viewer):
             raise Forbidden("Only writers see posts that are not published.")
-        stmt = select(Post).where(Post.deleted_at.is_(None)).options(joinedload(Post.author))
+        stmt = _with_authors(select(Post).where(Post.deleted_at.is_(None)))
         if not permissions.can_see_all_posts(viewer):
-            stmt = stmt.where(Post.author_id == viewer.id)
-        published = Post.status == Status.PUBLISHED.value
-        stmt = stmt.where(
-            {
-                "scheduled": published & (Post.published_at > now),
-                "draft": Post.status == Status.DRAFT.value,
-                "archived": Post.status == Status.ARCHIVED.value,
-            }[state]
-        )
+            stmt = stmt.where(written_by(viewer.id))
+        stmt = stmt.where(_in_state(state, now))
     stmt = _narrowed(stmt, Filters(tag=tag, author=author))
     if state == LISTED:
         return _page(session, stmt, size, before, None)
@@ -200,9 +283,19 @@ def listing(
     )  # fmt: skip
 
 
+def _in_state(state: str, now: datetime) -> ColumnElement[bool]:
+    """Posts in the state a person sees (``Post.display_status``)."""
+    if state == LISTED:
+        return and_(Post.is_listed(now))
+    if state == "scheduled":
+        return and_(Post.status == Status.PUBLISHED.value, Post.published_at > now)
+    return Post.status == (Status.DRAFT.value if state == "draft" else Status.ARCHIVED.value)
+
+
 def by_id(session: DbSession, viewer: User | None, post_id: int, now: datetime) -> Post:
     """The post ``post_id`` with its author, if ``viewer`` may read it. Raises NotFound."""
-    post = session.scalar(select(Post).where(Post.id == post_id).options(joinedload(Post.author)))
+    found = session.execute(_with_authors(select(Post).where(Post.id == post_id)))
+    post = found.unique().scalar_one_or_none()
     if post is None or not permissions.can_view(viewer, post, now):
         raise NotFound("No such post.")
     return post
@@ -252,7 +345,7 @@ def _narrowed(stmt: Select[Any], filters: Filters) -> Select[Any]:
         )
         stmt = stmt.where(Post.id.in_(tagged))
     if filters.author is not None:
-        stmt = stmt.where(Post.author_id.in_(_by_username(filters.author)))
+        stmt = stmt.where(written_by(_by_username(filters.author)))
     if filters.favourited_by is not None:
         marked = select(Favourite.post_id).where(
             Favourite.user_id.in_(_by_username(filters.favourited_by))
@@ -274,7 +367,7 @@ def numbered(
     total = session.scalar(stmt.with_only_columns(func.count(Post.id)).order_by(None))
     rows = session.scalars(
         stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit).offset(offset)
-    )
+    ).unique()
     return list(rows), total or 0
 
 

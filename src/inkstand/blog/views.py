@@ -19,15 +19,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage as Upload
+from werkzeug.datastructures import MultiDict
 
 from inkstand import buttons, inputs, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import zones
 from inkstand.accounts.models import User
 from inkstand.blog import permissions, reading
-from inkstand.blog.forms import AutosaveForm, PostForm, PreviewForm
+from inkstand.blog.forms import AutosaveForm, BulkForm, ManageForm, PostForm, PreviewForm
 from inkstand.blog.models import Post
-from inkstand.blog.services import autosave, favourites, posts, trash
+from inkstand.blog.services import autosave, bulk, favourites, posts, trash
 from inkstand.blog.services import revisions as history
 from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.comments import views as comments
@@ -40,7 +41,10 @@ from inkstand.media import views as media
 from inkstand.site.context import site_settings
 
 bp = Blueprint("blog", __name__)
+MANAGE_PAGE = 25  # posts per page of the writers' list
+FEATURED = 3  # featured posts at the top of the home page's first page
 bp.add_app_template_global(permissions.can_create, "can_write_posts")
+bp.add_app_template_global(permissions.can_choose_authors, "can_choose_authors")
 
 
 def _cursors() -> dict[str, str | None]:
@@ -54,8 +58,12 @@ def _body_limit() -> int:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    page = reading.home(db.session, runtime.now(), site_settings().posts_per_page, **_cursors())
-    return render_template("blog/index.html", page=page)
+    now, cursors = runtime.now(), _cursors()
+    # The first page opens with the featured posts, which the list below leaves out.
+    featured = [] if any(cursors.values()) else reading.featured(db.session, now, FEATURED)
+    size = site_settings().posts_per_page
+    page = reading.home(db.session, now, size, **cursors, shown=featured)
+    return render_template("blog/index.html", page=page, featured=featured)
 
 
 @bp.get("/tags/<name>")
@@ -104,8 +112,58 @@ def manage() -> ResponseReturnValue:
     if not permissions.can_create(user):
         raise Forbidden("Your account may not write posts.")
     assert user is not None
-    page = reading.manageable(db.session, user, 25, **_cursors())
-    return render_template("blog/manage.html", page=page)
+    form = ManageForm(request.args)
+    page = None
+    if form.validate():
+        try:
+            page = reading.manageable(
+                db.session, user, runtime.now(), MANAGE_PAGE, form.to_query(), **_cursors()
+            )
+        except Invalid as error:
+            form.add_errors(error)
+    if page is None:
+        return render_template("blog/manage.html", form=form, page=None, filters={}), 422
+    return render_template(
+        "blog/manage.html", form=form, page=page, filters=form.arguments(), actions=bulk.ACTIONS
+    )
+
+
+def _chosen_ids(values: MultiDict[str, str]) -> list[int]:
+    return [int(v) for v in values.getlist("ids") if v.isdigit() and len(v) <= 12]
+
+
+def _back_to_list() -> str:
+    """The writers' list as it was (its filters and page), or the list itself."""
+    back = request.values.get("back", "")
+    return back if back.startswith("/manage") and "//" not in back else url_for("blog.manage")
+
+
+@bp.route("/manage/bulk", methods=["GET", "POST"])
+@login_required
+def manage_bulk() -> ResponseReturnValue:
+    """A bulk action: a GET shows what it will do (the confirmation), a POST does it."""
+    values = request.args if request.method == "GET" else request.form
+    action, ids = values.get("action", ""), _chosen_ids(values)
+    if request.method == "GET":
+        try:
+            allowed, refused = bulk.chosen(db.session, runtime.user(), action, ids)
+        except Invalid as error:
+            flash(error.message, "error")
+            return redirect(_back_to_list())
+        form = BulkForm(data={"action": action})
+        return render_template(
+            "blog/bulk.html", form=form, action=action, label=bulk.ACTIONS[action],
+            allowed=allowed, refused=refused, back=_back_to_list(),
+        )  # fmt: skip
+    form = BulkForm()
+    if not form.validate_on_submit():
+        raise Invalid({name: list(messages) for name, messages in form.errors.items()})
+    outcome = bulk.apply(db.session, runtime.user(), action, ids, runtime.now(), _body_limit())
+    if outcome.done:
+        flash(f"{bulk.ACTIONS[action]}: done for {len(outcome.done)} post(s).", "success")
+    for refusal in outcome.refused:
+        flash(f"Not done for “{refusal.title or refusal.post_id}”: {refusal.reason}", "error")
+    return redirect(_back_to_list())
 
 
 def _saved(post: Post) -> None:
@@ -236,7 +294,9 @@ def edit(post_id: int) -> ResponseReturnValue:
         if _previewing():
             return _preview_page(form, post)
         try:  # the service finds the post already read: no second query
-            changes = form.to_changes(_cover(form))
+            changes = form.to_changes(
+                _cover(form), with_authors=permissions.can_choose_authors(runtime.user(), post)
+            )
             post = posts.change_post(
                 db.session, runtime.user(), post_id, changes, runtime.now(), _body_limit(),
                 based_on=form.based_on(),
@@ -249,7 +309,7 @@ def edit(post_id: int) -> ResponseReturnValue:
             _saved(post)
             return redirect(url_for("blog.show", slug=post.slug))
     if conflict is not None:
-        lines = history.diff_with_saved(post, form.to_changes())
+        lines = history.diff_with_saved(post, form.to_changes(with_authors=False))
         page = render_template(
             "blog/edit.html", form=form, post=post, conflict=conflict, lines=lines
         )

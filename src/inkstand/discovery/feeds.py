@@ -89,8 +89,9 @@ def _add_entry(feed: FeedGenerator, post: Post, links: Links, site_url: str) -> 
     entry.link(href=url, rel="alternate")
     entry.published(post.published_at)
     entry.updated(changed_at(post))
-    entry.author(name=_text(post.author.name), uri=links.author(post.author.username))
-    entry.dc.dc_creator(_text(post.author.name))
+    for person in post.authors:
+        entry.author(name=_text(person.name), uri=links.author(person.username))
+        entry.dc.dc_creator(_text(person.name))
     if post.excerpt:
         entry.summary(_text(post.excerpt))
         entry.description(_text(post.excerpt))

@@ -56,7 +56,7 @@ def author_feed(
     author = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if author is None:
         raise NotFound("No such author.")
-    return author, list(posts.listed_page(session, now, limit, Post.author_id == author.id).items)
+    return author, list(posts.by_author(session, author, now, limit).items)
 
 
 def changed_at(post: Post) -> datetime:

@@ -174,7 +174,7 @@ def blog_posting(post: Post) -> dict[str, Any]:
     return metadata.blog_posting(
         post,
         url=absolute_url("blog.show", slug=post.slug),
-        author_url=absolute_url("blog.author", username=post.author.username),
+        author_urls=[absolute_url("blog.author", username=a.username) for a in post.authors],
         site_title=site_settings().title,
         site_url=absolute_url("blog.index"),
     )

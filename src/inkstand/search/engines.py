@@ -31,10 +31,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import contains_eager, defer
+from sqlalchemy.orm import aliased, contains_eager, defer
 
 from inkstand.accounts.models import User
-from inkstand.blog.models import Post, Status
+from inkstand.blog.models import Post, PostAuthor, Status
 from inkstand.db import UTCDateTime
 from inkstand.pagination import RankCursor
 from inkstand.search.documents import CLOSE, OPEN
@@ -74,6 +74,13 @@ class Visibility:
 
 
 # Columns a result never shows: not read (and an error to touch, not a query).
+# Each hit's owner and co-authors come in the same query (the window's text query
+# cannot be wrapped as a joined eager load would need).
+_CoAuthor = aliased(User)
+_WITH_AUTHORS = (
+    contains_eager(Post.author),
+    contains_eager(Post.author_links).contains_eager(PostAuthor.user.of_type(_CoAuthor)),
+)
 _UNSHOWN = tuple(
     defer(column, raiseload=True)
     for column in (Post.body_source, Post.body_html, Post.excerpt_source)
@@ -152,8 +159,10 @@ def sqlite(
         .join(_fts, _fts.c.rowid == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
         .join(User, User.id == Post.author_id)
-        .options(contains_eager(Post.author), *_UNSHOWN)
-        .order_by(ranked.c.rank, ranked.c.id.desc())
+        .outerjoin(PostAuthor, PostAuthor.post_id == Post.id)
+        .outerjoin(_CoAuthor, _CoAuthor.id == PostAuthor.user_id)
+        .options(*_WITH_AUTHORS, *_UNSHOWN)
+        .order_by(ranked.c.rank, ranked.c.id.desc(), PostAuthor.position)
     )
 
 
@@ -204,6 +213,8 @@ def postgresql(
         .join(_pg, _pg.c.post_id == ranked.c.id)
         .join(Post, Post.id == ranked.c.id)
         .join(User, User.id == Post.author_id)
-        .options(contains_eager(Post.author), *_UNSHOWN)
-        .order_by(ranked.c.rank, ranked.c.id.desc())
+        .outerjoin(PostAuthor, PostAuthor.post_id == Post.id)
+        .outerjoin(_CoAuthor, _CoAuthor.id == PostAuthor.user_id)
+        .options(*_WITH_AUTHORS, *_UNSHOWN)
+        .order_by(ranked.c.rank, ranked.c.id.desc(), PostAuthor.position)
     )

@@ -22,6 +22,12 @@ from inkstand.db import ID_MAX
 _PRINTABLE = validate.Regexp(re.compile(r"^[^\x00-\x1f\x7f]*$"), error="Use printable text.")
 _STATUSES = [s.value for s in Status]
 _NO_COMMA = validate.Regexp(r"^[^,]*$", error="A tag has no comma.")
+_USERNAME = validate.Regexp(r"^[^,]*$", error="A username has no comma.")
+_CANONICAL = "An absolute http(s) URL where it was first published; empty: none."
+_COAUTHORS = {
+    "description": "Usernames of writers who co-wrote it, after the owner. Only the owner, "
+    "editors and admins may change them."
+}
 
 
 class Whole(fields.Integer):
@@ -70,7 +76,20 @@ class PostSummarySchema(_Out):
     published_at = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
-    author = fields.Nested(AuthorSchema, required=True)
+    author = fields.Nested(
+        AuthorSchema, required=True, metadata={"description": "The post's owner."}
+    )
+    authors = fields.List(
+        fields.Nested(AuthorSchema),
+        required=True,
+        metadata={"description": "Everyone who wrote it: the owner first, then co-authors."},
+    )
+    featured = fields.Boolean(required=True, metadata={"description": "On the home page's top."})
+    meta_title = fields.String(required=True, metadata={"description": "Empty: the title."})
+    meta_description = fields.String(required=True, metadata={"description": "Empty: the excerpt."})
+    canonical_url = fields.String(
+        required=True, metadata={"description": "Where it was first published; empty: here."}
+    )
 
 
 class PostSchema(PostSummarySchema):
@@ -159,6 +178,15 @@ class PostInSchema(Schema):
         metadata={"description": "With its time zone. A future time schedules the post."},
     )
     comments_closed = fields.Boolean(load_default=False)
+    meta_title = fields.String(load_default="", metadata={"description": "Empty: the title."})
+    meta_description = fields.String(
+        load_default="", metadata={"description": "Empty: the excerpt."}
+    )
+    canonical_url = fields.String(load_default="", metadata={"description": _CANONICAL})
+    featured = fields.Boolean(load_default=False)
+    coauthors = fields.List(
+        fields.String(validate=_USERNAME), load_default=list, metadata=_COAUTHORS
+    )
 
 
 class PostPatchSchema(Schema):
@@ -172,6 +200,11 @@ class PostPatchSchema(Schema):
     tags = fields.List(fields.String(validate=_NO_COMMA))
     publish_at = fields.AwareDateTime(allow_none=True)
     comments_closed = fields.Boolean()
+    meta_title = fields.String()
+    meta_description = fields.String()
+    canonical_url = fields.String(metadata={"description": _CANONICAL})
+    featured = fields.Boolean()
+    coauthors = fields.List(fields.String(validate=_USERNAME), metadata=_COAUTHORS)
 
 
 class PublishSchema(Schema):

@@ -30,6 +30,7 @@ from inkstand.blog.models import (
     WorkingRevision,
     post_tags,
 )
+from inkstand.blog.services import settings
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 from inkstand.media import services as media
@@ -69,6 +70,11 @@ class PostFields:
     publish_at: datetime | None = None  # none: when published, now or the first time
     comments_closed: bool = False
     cover_id: int | None = None  # an image of the media library
+    meta_title: str = ""  # empty: the title
+    meta_description: str = ""  # empty: the excerpt
+    canonical_url: str = ""  # empty: the post's own address
+    featured: bool = False
+    coauthors: tuple[str, ...] = ()  # usernames, after the owner
 
 
 @dataclass(frozen=True)
@@ -85,13 +91,19 @@ class PostChanges:
     publish_at: datetime | Keep | None = KEEP
     comments_closed: bool | Keep = KEEP
     cover_id: int | Keep | None = KEEP
+    meta_title: str | Keep = KEEP
+    meta_description: str | Keep = KEEP
+    canonical_url: str | Keep = KEEP
+    featured: bool | Keep = KEEP
+    coauthors: Sequence[str] | Keep = KEEP
 
     def applied_to(self, fields: PostFields) -> PostFields:
         """``fields`` with these changes: the one merge of a partial update."""
         sent = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         changed = {name: value for name, value in sent.items() if value is not KEEP}
-        if "tags" in changed:
-            changed["tags"] = tuple(changed["tags"])
+        for listed in ("tags", "coauthors"):
+            if listed in changed:
+                changed[listed] = tuple(changed[listed])
         return dataclasses.replace(fields, **changed)
 
 
@@ -107,6 +119,11 @@ def editable(post: Post) -> PostFields:
         publish_at=post.published_at,
         comments_closed=post.comments_closed,
         cover_id=post.cover_id,
+        meta_title=post.meta_title,
+        meta_description=post.meta_description,
+        canonical_url=post.canonical_url,
+        featured=post.featured,
+        coauthors=tuple(u.username for u in post.coauthors) if post.id is not None else (),
     )
 
 
@@ -155,6 +172,7 @@ def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
         errors["publish_at"] = ["Give the publication time with its time zone."]
     elif data.publish_at is not None and not YEARS[0] <= data.publish_at.year <= YEARS[1]:
         errors["publish_at"] = [f"Choose a year between {YEARS[0]} and {YEARS[1]}."]
+    errors.update(settings.validate(data.meta_title, data.meta_description, data.canonical_url))
     return errors
 
 
@@ -193,6 +211,9 @@ def _clean(data: PostFields) -> PostFields:
         body=_clean_body(data.body),
         slug=data.slug.strip().lower(),
         excerpt=text.clean(data.excerpt),
+        meta_title=text.clean(data.meta_title),
+        meta_description=text.clean(data.meta_description),
+        canonical_url=data.canonical_url.strip(),
     )
 
 
@@ -245,8 +266,10 @@ def _slug(session: DbSession, post: Post, data: PostFields, editor: User, now: d
         slug = data.slug
         if owner is not None and owner != post.id:
             held_by = session.get(Post, owner)
-            if held_by is not None and held_by.in_trash and permissions.can_restore(
-                editor, held_by
+            if (
+                held_by is not None
+                and held_by.in_trash
+                and permissions.can_restore(editor, held_by)
             ):
                 raise Invalid.field(
                     "slug", "A post in the trash keeps this address until it is purged."
@@ -267,7 +290,9 @@ def _slug(session: DbSession, post: Post, data: PostFields, editor: User, now: d
 def _apply(
     session: DbSession, post: Post, data: PostFields, editor: User, now: datetime, limit: int
 ) -> None:
-    """Write validated fields onto a post and record the revision. Raises Invalid."""
+    """Write validated fields onto a post and record the revision. Raises Invalid, or
+    Forbidden when a co-author changes the list of authors."""
+    data = dataclasses.replace(data, canonical_url=data.canonical_url.strip())
     errors = _validate(data, limit)
     try:
         tag_names = parse_tags(data.tags)
@@ -276,6 +301,11 @@ def _apply(
     cover = None
     try:
         cover = _cover(session, post, data, editor)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    coauthors = None
+    try:
+        coauthors = settings.coauthors(session, post, data.coauthors, editor)
     except Invalid as exc:
         errors.update(exc.errors)
     if errors:
@@ -296,8 +326,18 @@ def _apply(
     post.updated_at = now
     post.version = (post.version or 0) + 1
     post.comments_closed = data.comments_closed
+    post.meta_title, post.meta_description = data.meta_title, data.meta_description
+    post.canonical_url, post.featured = data.canonical_url, data.featured
     _set_publication(post, data, now)
+    is_new = post.id is None
     session.add(post)
+    session.flush()
+    if coauthors is not None:
+        set_committed_value(
+            post, "author_links", settings.write_coauthors(session, post, coauthors)
+        )
+    elif is_new:  # none to read
+        set_committed_value(post, "author_links", [])
     _record_revision(session, post, editor, now)
     media.record_uses(session, post.id, post.title, images, cover)
 
@@ -349,6 +389,11 @@ def _record_revision(session: DbSession, post: Post, editor: User, now: datetime
             status=post.status,
             published_at=post.published_at,
             comments_closed=post.comments_closed,
+            meta_title=post.meta_title,
+            meta_description=post.meta_description,
+            canonical_url=post.canonical_url,
+            featured=post.featured,
+            coauthors_text=", ".join(u.username for u in post.coauthors),
             created_at=now,
         )
     )
@@ -427,7 +472,11 @@ def find(session: DbSession, post_id: int, *, with_tags: bool = True) -> Post | 
     not read again, only what was not loaded with it."""
     if not 0 < post_id <= ID_MAX:
         return None
-    loads = [joinedload(Post.author), *([selectinload(Post.tags)] if with_tags else [])]
+    loads = [
+        joinedload(Post.author),
+        joinedload(Post.author_links),
+        *([selectinload(Post.tags)] if with_tags else []),
+    ]
     post = session.get(Post, post_id, options=loads)
     if post is None:
         return None
