@@ -33,6 +33,7 @@ from inkstand import config, create_app, markup, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
+from inkstand.analytics.models import PageView
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
 from inkstand.blog.services import posts
 from inkstand.comments import services as comments
@@ -530,3 +531,20 @@ def page_cached_app(
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+def seed_views(
+    path: str = "/", *, post: Post | None = None, days_ago: int = 0, count: int = 1,
+    visitors: int = 1, **fields: str,
+) -> None:  # fmt: skip
+    """Insert ``count`` views as a flush would, spread over ``visitors`` visitors."""
+    when = utcnow() - timedelta(days=days_ago)
+    rows = [
+        {"viewed_at": when, "day": when.date(), "path": path,
+         "post_id": post.id if post else None, "referrer_host": "", "utm_source": "",
+         "utm_medium": "", "utm_campaign": "", "device": "desktop", "browser": "Firefox",
+         "os": "Linux", "visitor": f"v{n % visitors}", **fields}
+        for n in range(count)
+    ]  # fmt: skip
+    db.session.execute(insert(PageView), rows)
+    db.session.commit()

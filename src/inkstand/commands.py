@@ -18,6 +18,7 @@ from flask.cli import with_appcontext
 from inkstand import demo, http, runtime
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
+from inkstand.analytics.commands import stats_group
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
@@ -26,7 +27,15 @@ from inkstand.site import services as site
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_admin, load_demo, serve, worker, site_group, search_group):
+    for command in (
+        create_admin,
+        load_demo,
+        serve,
+        worker,
+        site_group,
+        search_group,
+        stats_group,
+    ):
         app.cli.add_command(command)
 
 

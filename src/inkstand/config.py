@@ -269,6 +269,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis, `inkstand worker --with-scheduler` flushes; see docs/operations.md).",
     ),
     Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
+    Setting(
+        "ANALYTICS_KEEP_DAYS",
+        30,
+        "Days page views are kept one by one; each finished day is rolled up into daily "
+        "totals (kept for good) and its views deleted once this old. 0: keep every view.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
 )
 

@@ -9,29 +9,12 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert
 
 from inkstand.accounts.models import User
-from inkstand.analytics.models import PageView
 from inkstand.blog.models import Post
 from inkstand.db import utcnow
-from inkstand.extensions import db
 from tests.helpers import Factory, assert_form_error, login
-
-
-def seed(path: str = "/", *, post: Post | None = None, days_ago: int = 0, count: int = 1,
-         visitors: int = 1, **fields: str) -> None:  # fmt: skip
-    """Insert ``count`` views as a flush would, spread over ``visitors`` visitors."""
-    when = utcnow() - timedelta(days=days_ago)
-    rows = [
-        {"viewed_at": when, "day": when.date(), "path": path,
-         "post_id": post.id if post else None, "referrer_host": "", "utm_source": "",
-         "utm_medium": "", "utm_campaign": "", "device": "desktop", "browser": "Firefox",
-         "os": "Linux", "visitor": f"v{n % visitors}", **fields}
-        for n in range(count)
-    ]  # fmt: skip
-    db.session.execute(insert(PageView), rows)
-    db.session.commit()
+from tests.helpers import seed_views as seed
 
 
 @pytest.fixture
@@ -191,7 +174,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_data(
             "browser": f"B{n % 4}",
         }
         seed(f"/posts/{post.slug}", post=post, days_ago=n, count=20, visitors=7, **tags)
-    assert count() == few == 8  # the account, the site settings, six of figures
+    assert count() == few == 9  # the account, the site settings, the last rolled day, six figures
 
 
 def test_every_role_has_the_stats_link_it_may_follow(

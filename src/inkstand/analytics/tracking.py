@@ -8,7 +8,7 @@ import atexit
 import logging
 import os
 import threading
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from inkstand import backends, runtime
 from inkstand.analytics import recording, services
 from inkstand.buffers import Buffer
+from inkstand.db import utcnow
 from inkstand.extensions import db
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ class Tracker:
         self.buffer = buffer
         self.interval: float = app.config["ANALYTICS_FLUSH_SECONDS"]
         self.batch: int = app.config["ANALYTICS_BATCH_SIZE"]
+        self.keep_days: int = app.config["ANALYTICS_KEEP_DAYS"]
         self._salt: tuple[date, str] | None = None
+        self._rolled_up: date | None = None  # the day this process last rolled up on
         self._lock = threading.Lock()
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
@@ -52,6 +55,20 @@ class Tracker:
             finally:
                 db.session.remove()
 
+    def roll_up(self, now: datetime) -> list[date]:
+        """Roll up finished days and delete views past retention, once a day per process
+        (the first flush after each midnight, with some time for late views)."""
+        due = (now - services.ROLL_UP_AFTER).date()
+        if self._rolled_up == due:
+            return []
+        with self.app.app_context():
+            try:
+                days = services.roll_up(db.session, now, self.keep_days)
+            finally:
+                db.session.remove()
+        self._rolled_up = due
+        return days
+
     def start_flusher(self) -> None:
         """Start this process's flusher thread, once (again in a forked child)."""
         if self.interval <= 0 or self._flusher_pid == os.getpid():
@@ -67,8 +84,9 @@ class Tracker:
         while not self._stop.wait(self.interval):
             try:
                 self.flush()
+                self.roll_up(utcnow())
             except Exception:  # the thread outlives a bad flush; the next one retries
-                log.exception("analytics flush failed")
+                log.exception("analytics flush or roll-up failed")
 
     def _last_flush(self) -> None:
         self._stop.set()
