@@ -109,12 +109,17 @@ def tracker(app: Flask | None = None) -> Tracker:
 
 
 def _record(response: Response) -> Response:
+    """Buffer the answered request if it is a page view: as little work as possible
+    here (see recording.record), the rest at the flush."""
+    if response.status_code != 200 or request.method != "GET":
+        return response
+    environ = request.environ
     hit = recording.Hit(
-        method=request.method, path=request.path, status=response.status_code,
-        mimetype=response.mimetype or "", headers=request.headers, args=request.args,
+        method="GET", path=request.path, status=200, mimetype=response.mimetype or "",
+        environ=environ, query=environ.get("QUERY_STRING", ""),
         address=request.remote_addr or "",
     )  # fmt: skip
-    if not recording.is_page_view(hit):
+    if not recording.is_page_request(hit):
         return response
     found = tracker()
     now = runtime.now()
@@ -124,7 +129,6 @@ def _record(response: Response) -> Response:
     except Exception:  # the page matters more than its count
         log.exception("no visitor salt: page view not recorded")
         return response
-    own_host = request.host.rpartition(":")[0] if ":" in request.host else request.host
-    found.buffer.add(recording.visit(hit, salt, now, own_host, slug).dumps())
+    found.buffer.add(recording.record(hit, salt, now, environ.get("HTTP_HOST", ""), slug))
     found.start_flusher()
     return response
