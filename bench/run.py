@@ -33,6 +33,10 @@ worker class `inkstand serve` offers, and checks that a comment posted meanwhile
 reaches the streams. `--cases pages api streams` names the cases to run (the
 floor runs either way); `--cases search` runs just the search case.
 
+An analytics case (bench/pageviews.py, `--cases analytics`) loads the home page
+with recording off and on, and the statistics dashboard over a million recorded
+views.
+
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
 load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
 report.py (tables, summary and JSON).
@@ -54,6 +58,7 @@ from types import FrameType
 
 from live import Live, measure_live, measure_logins, prepare, redis_answers, server_env
 from measure import Result, Retries, measure
+from pageviews import dashboard, recording
 from report import compare_to_floor, report
 from seed import index, migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
@@ -138,6 +143,8 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
         results += pages(opts, env, databases, serve, retries, tmp)
     if "api" in opts.cases:
         results += apis(opts, env, databases, serve, retries, tmp)
+    if "analytics" in opts.cases:
+        results += analytics_cases(opts, env, databases, rng, serve, retries, tmp)
     lives: list[Live] = []
     if "streams" in opts.cases:
         lives = streams(opts, env, databases, retries, tmp)
@@ -152,6 +159,20 @@ SEARCH_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("", {}),  # the newest SEARCH_RANK_WINDOW matches ranked (the default)
     (", every match ranked", {"INKSTAND_SEARCH_RANK_WINDOW": "0"}),
 )
+
+
+def analytics_cases(
+    opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
+    rng: random.Random, serve: list[str], retries: Retries, tmp: Path,
+) -> list[Result]:  # fmt: skip
+    """The home page with recording off and on; the dashboard over a million views, on a
+    database of its own (the recording runs add views of today to theirs)."""
+    count = min(databases)
+    results = recording(opts, env, databases[count][0], serve, retries, tmp)
+    url = f"sqlite:///{tmp / 'inkstand-stats.sqlite3'}"
+    migrate(url, env)
+    seed(url, count, rng)
+    return results + dashboard(opts, env, url, serve, retries, tmp, rng, count)
 
 
 def searches(
@@ -295,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=("pages", "api", "search", "streams"),
-        default=["pages", "api", "search", "streams"],
+        choices=("pages", "api", "search", "streams", "analytics"),
+        default=["pages", "api", "search", "streams", "analytics"],
     )
     parser.add_argument(
         "--search-posts", type=int, nargs="+", default=[10_000, 100_000],
