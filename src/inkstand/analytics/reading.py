@@ -213,6 +213,20 @@ def figures(
     )
 
 
+def post_panel(
+    session: DbSession, viewer: User | None, post_id: int, span: DayRange, now: datetime
+) -> Figures | None:
+    """A post's days and top referrers over ``span`` for its edit page; None when
+    ``viewer`` may not see them. Three queries (the post is the one the page holds)."""
+    try:
+        scope = scope_for(session, viewer, post_id)
+    except (Forbidden, NotFound):
+        return None
+    window = Window(scope, span, session.scalar(DailyTotal.last_rolled_day()))
+    referrers = [Row(label, count) for (label,), count in _top(session, window, "referrer")]
+    return Figures(span, False, _days(session, window), [], referrers, [])
+
+
 def _days(session: DbSession, window: Window) -> list[Day]:
     raw = (
         select(PageView.day.label("day"), func.count().label("views"),

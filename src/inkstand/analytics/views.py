@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
@@ -11,6 +12,7 @@ from flask_login import login_required
 from inkstand import runtime
 from inkstand.analytics import chart, export, permissions, reading
 from inkstand.analytics.forms import RangeForm
+from inkstand.blog.models import Post
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 
@@ -18,6 +20,7 @@ bp = Blueprint("analytics", __name__)
 bp.add_app_template_global(permissions.can_see_stats, "can_see_stats")
 
 TABLES = ("days", "posts", "referrers", "campaigns")
+PANEL_DAYS = 30
 RANGE_ARGUMENTS = ("days", "first", "last")
 
 
@@ -32,6 +35,16 @@ def _figures(form: RangeForm) -> reading.Figures | None:
         form.add_errors(error)
         return None
     return reading.figures(db.session, runtime.user(), span, now)
+
+
+@bp.app_template_global("post_stats")
+def post_stats(post: Post) -> dict[str, Any] | None:
+    """A post's panel on its edit page (the last 30 days' views and visitors, its top
+    referrers), for those who may see them; None for anyone else."""
+    now = runtime.now()
+    span = reading.day_range(now.date(), PANEL_DAYS, None, None)
+    figures = reading.post_panel(db.session, runtime.user(), post.id, span, now)
+    return None if figures is None else {"figures": figures, "chart": chart.daily(figures.days)}
 
 
 @bp.get("/stats")
