@@ -186,3 +186,28 @@ def test_every_role_has_the_stats_link_it_may_follow(
     other = app.test_client()
     as_(other, writers["reader"])
     assert 'href="/stats"' not in other.get("/feed").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["author", "editor", "admin"])
+def test_the_edit_page_shows_the_post_readers_to_whoever_may_edit_it(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], role: str
+) -> None:
+    mine, _ = two_posts
+    seed(f"/posts/{mine.slug}", post=mine, days_ago=3, count=4, referrer_host="news.example")
+    page = as_(client, writers[role]).get(f"/posts/{mine.id}/edit").get_data(as_text=True)
+    panel = page.split('id="post-stats-heading"', 1)[1]
+    assert "7 views" in panel  # three today, four three days ago
+    assert "news.example" in panel
+    assert panel.count('<rect class="bar"') == 30
+    assert "<title>Page views and visitors per day" in panel
+
+
+def test_no_panel_for_those_who_may_not_see_it(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], app: Flask
+) -> None:
+    mine, theirs = two_posts
+    assert app.test_client().get(f"/posts/{mine.id}/edit").status_code == 302  # to log in
+    as_(client, writers["author"])
+    assert client.get(f"/posts/{theirs.id}/edit").status_code == 403
+    reader = as_(app.test_client(), writers["reader"])
+    assert reader.get(f"/posts/{mine.id}/edit").status_code == 403
