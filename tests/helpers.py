@@ -288,6 +288,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             "PAGE_CACHE_SECONDS": 0,  # on only where a test is about it (blog/test_pagecache.py)
             "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
             "ANALYTICS_ENABLED": False,  # on only where a test is about it (tests/analytics/)
+            "ANALYTICS_CACHE_SECONDS": 0,  # on only where a test is about it (test_views.py)
             **overrides,
         },
         instance_path=str(instance),

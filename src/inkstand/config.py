@@ -270,6 +270,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ANALYTICS_BATCH_SIZE", 500, "Page views written per insert by a flush."),
     Setting(
+        "ANALYTICS_CACHE_SECONDS",
+        60,
+        "Seconds the statistics of one range are kept in the cache (the page cache's store) "
+        "before they are computed again; the visitors of the last five minutes are always "
+        "fresh. 0: compute them on every request.",
+    ),
+    Setting(
         "ANALYTICS_KEEP_DAYS",
         30,
         "Days page views are kept one by one; each finished day is rolled up into daily "

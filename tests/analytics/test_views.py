@@ -211,3 +211,24 @@ def test_no_panel_for_those_who_may_not_see_it(
     assert client.get(f"/posts/{theirs.id}/edit").status_code == 403
     reader = as_(app.test_client(), writers["reader"])
     assert reader.get(f"/posts/{mine.id}/edit").status_code == 403
+
+
+def test_figures_are_kept_a_while_and_the_live_count_is_fresh(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], app: Flask,
+    queries: list[str],
+) -> None:  # fmt: skip
+    from inkstand.extensions import cache
+
+    app.config["ANALYTICS_CACHE_SECONDS"] = 60
+    try:
+        as_(client, writers["admin"])
+        assert "<dd>15</dd>" in client.get("/stats").get_data(as_text=True)
+        seed("/", visitor="someone new")
+        queries.clear()
+        page = client.get("/stats").get_data(as_text=True)
+        assert "<dd>15</dd>" in page  # the kept figures...
+        assert 'aria-live="polite">6</dd>' in page  # ...with the last five minutes' visitors afresh
+        assert len(queries) == 3  # the account, the site settings, the live count
+    finally:
+        app.config["ANALYTICS_CACHE_SECONDS"] = 0
+        cache.clear()

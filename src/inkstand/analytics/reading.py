@@ -193,7 +193,11 @@ def figures(
     admins, the viewer's own posts' for an author, one post's when ``post_id`` is given
     (see scope_for). Raises Forbidden or NotFound. Runs seven queries (a post's: seven,
     its own read instead of the top posts)."""
-    scope = scope_for(session, viewer, post_id)
+    return figures_of(session, scope_for(session, viewer, post_id), span, now)
+
+
+def figures_of(session: DbSession, scope: Scope, span: DayRange, now: datetime) -> Figures:
+    """The figures of a scope the caller may see (see scope_for)."""
     window = Window(scope, span, session.scalar(DailyTotal.last_rolled_day()))
     devices, browsers, systems = _kinds(session, window)
     return Figures(
@@ -262,12 +266,14 @@ def _posts(session: DbSession, window: Window) -> list[Row]:
     rolled = select(DailyTotal.post_id, DailyTotal.views, DailyTotal.visitors).where(*totals)
     both = union_all(raw, rolled).subquery()
     views = func.sum(both.c.views).label("views")
+    top = (  # summed before the join: the posts table is read for ten rows only
+        select(both.c.post_id, views, func.sum(both.c.visitors).label("visitors"))
+        .group_by(both.c.post_id).order_by(desc(views), both.c.post_id).limit(TOP)
+    ).subquery()  # fmt: skip
     query = (
-        select(Post.title, Post.slug, views, func.sum(both.c.visitors))
-        .join(Post, Post.id == both.c.post_id)
-        .group_by(Post.id, Post.title, Post.slug)
-        .order_by(desc(views), Post.title)
-        .limit(TOP)
+        select(Post.title, Post.slug, top.c.views, top.c.visitors)
+        .join(Post, Post.id == top.c.post_id)
+        .order_by(desc(top.c.views), Post.title)
     )
     found = session.execute(query)
     return [Row(title, int(count), int(people), slug) for title, slug, count, people in found]

@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
 from inkstand import backends, runtime
-from inkstand.analytics import recording, services
+from inkstand.analytics import live, recording, services
 from inkstand.buffers import Buffer
 from inkstand.db import utcnow
 from inkstand.extensions import db
@@ -51,9 +51,11 @@ class Tracker:
         """Write what is buffered; each call in an app context of its own."""
         with self.app.app_context():
             try:
-                return services.flush(db.session, self.buffer, self.batch)
+                written = services.flush(db.session, self.buffer, self.batch)
             finally:
                 db.session.remove()
+        live.ring(self.app, written)
+        return written
 
     def roll_up(self, now: datetime) -> list[date]:
         """Roll up finished days and delete views past retention, once a day per process

@@ -8,9 +8,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from inkstand import runtime
-from inkstand.analytics import reading
+from inkstand.analytics import reading, views
 from inkstand.api.v1 import auth, hooks
-from inkstand.extensions import db
 
 bp = hooks.ApiBlueprint(
     "stats", __name__, url_prefix="/api/v1/stats",
@@ -71,7 +70,7 @@ def _figures(args: dict[str, Any], post_id: int | None = None) -> reading.Figure
     viewer, _ = auth.caller("Reading statistics")
     now = runtime.now()
     span = reading.day_range(now.date(), args.get("days"), args.get("first"), args.get("last"))
-    return reading.figures(db.session, viewer, span, now, post_id=post_id)
+    return views.figures(viewer, span, now, post_id=post_id)
 
 
 @bp.route("", methods=["GET"])
