@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from inkstand import runtime
-from inkstand.analytics import services
+from inkstand.analytics import services, tracking
 from inkstand.extensions import db
 
 
@@ -23,6 +23,15 @@ def rebuild() -> None:
     or views written late); days whose views are gone keep their totals."""
     days = services.rebuild(db.session, runtime.now())
     click.echo(f"{len(days)} days rolled up.")
+
+
+@stats_group.command("flush")
+@with_appcontext
+def flush() -> None:
+    """Write the buffered page views now (what the periodic flush does)."""
+    if tracking.EXTENSION not in current_app.extensions:
+        raise click.ClickException("Recording is off (INKSTAND_ANALYTICS_ENABLED=0).")
+    click.echo(f"{tracking.tracker().flush()} views written.")
 
 
 @stats_group.command("roll-up")

@@ -59,7 +59,7 @@ class Hit:
 class Visit:
     """One page view as stored."""
 
-    viewed_at: str  # ISO time, UTC
+    viewed_at: datetime  # UTC
     path: str
     post_slug: str
     referrer_host: str
@@ -72,7 +72,7 @@ class Visit:
     visitor: str
 
     def dumps(self) -> str:
-        return json.dumps(vars(self), separators=(",", ":"))  # flat: no deep copy needed
+        return json.dumps(vars(self), separators=(",", ":"), default=str)  # flat: no deep copy
 
     @classmethod
     def loads(cls, record: str) -> Visit | None:
@@ -174,13 +174,17 @@ def _visit(when: float, path: str, slug: str, host: str, referrer: str, query: s
     if described is None:
         return None
     device, browser, system = described
-    args = {name: values[0] for name, values in parse_qs(query).items() if name in UTM}
+    args = (
+        {name: values[0] for name, values in parse_qs(query).items() if name in UTM}
+        if query
+        else {}
+    )
     own_host = host.rpartition(":")[0] if host.rpartition(":")[2].isdigit() else host
     return Visit(
-        viewed_at=datetime.fromtimestamp(when, UTC).isoformat(),
+        viewed_at=datetime.fromtimestamp(when, UTC),
         path=_printable(path)[:PATH_MAX],
         post_slug=slug[:PATH_MAX],
-        referrer_host=referrer_host(referrer, own_host),
+        referrer_host=referrer_host(referrer, own_host) if referrer else "",
         utm_source=_tag(args, "utm_source"),
         utm_medium=_tag(args, "utm_medium"),
         utm_campaign=_tag(args, "utm_campaign"),
@@ -193,8 +197,9 @@ def _visit(when: float, path: str, slug: str, host: str, referrer: str, query: s
 
 def _printable(text: str) -> str:
     """Without control characters (NUL, which PostgreSQL's text refuses, among them)."""
-    return "".join(c for c in text if c.isprintable())
+    return text if text.isprintable() else "".join(c for c in text if c.isprintable())
 
 
 def _tag(args: dict[str, str], name: str) -> str:
-    return _printable(args.get(name, "")).strip()[:UTM_MAX]
+    value = args.get(name)
+    return _printable(value).strip()[:UTM_MAX] if value else ""
