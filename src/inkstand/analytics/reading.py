@@ -256,13 +256,13 @@ def _posts(session: DbSession, window: Window) -> list[Row]:
         .where(*window.views(PageView.post_id.is_not(None)))
         .group_by(PageView.post_id, PageView.day)
     )  # fmt: skip
-    totals = window.totals("views")
-    if window.scope.kind == "site":
-        totals = [and_(DailyTotal.scope == "post", DailyTotal.kind == "views"), *totals[1:]]
+    # Each post's own "views" totals, of every post (the site) or the author's.
+    totals = [*window.totals("views")[1:], DailyTotal.scope == "post", DailyTotal.kind == "views"]
+    if window.rolled is None:
+        totals = [false()]
     elif window.scope.kind == "author":
         own = select(Post.id).where(Post.author_id == window.scope.id).scalar_subquery()
-        totals = [DailyTotal.scope == "post", DailyTotal.kind == "views",
-                  DailyTotal.post_id.in_(own), *totals[1:]]  # fmt: skip
+        totals.append(DailyTotal.post_id.in_(own))
     rolled = select(DailyTotal.post_id, DailyTotal.views, DailyTotal.visitors).where(*totals)
     both = union_all(raw, rolled).subquery()
     views = func.sum(both.c.views).label("views")

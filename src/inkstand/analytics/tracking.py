@@ -113,19 +113,22 @@ def tracker(app: Flask | None = None) -> Tracker:
 def _record(response: Response) -> Response:
     """Buffer the answered request if it is a page view: as little work as possible
     here (see recording.record), the rest at the flush."""
-    if response.status_code != 200 or request.method != "GET":
+    if response.status_code != 200:
         return response
-    environ = request.environ
+    answered = request._get_current_object()  # type: ignore[attr-defined]
+    if answered.method != "GET":
+        return response
+    environ = answered.environ
     hit = recording.Hit(
-        method="GET", path=request.path, status=200, mimetype=response.mimetype or "",
+        method="GET", path=answered.path, status=200, mimetype=response.mimetype or "",
         environ=environ, query=environ.get("QUERY_STRING", ""),
-        address=request.remote_addr or "",
+        address=answered.remote_addr or "",
     )  # fmt: skip
     if not recording.is_page_request(hit):
         return response
     found = tracker()
     now = runtime.now()
-    slug = (request.view_args or {}).get("slug", "") if request.endpoint == "blog.show" else ""
+    slug = (answered.view_args or {}).get("slug", "") if answered.endpoint == "blog.show" else ""
     try:
         salt = found.salt(now.date())
     except Exception:  # the page matters more than its count
