@@ -21,7 +21,7 @@ from inkstand import buffers
 from inkstand.analytics import services, tracking
 from inkstand.analytics.models import PageView, VisitorSalt
 from inkstand.extensions import db
-from tests.helpers import Factory, need_service, separate_app
+from tests.helpers import Factory, need_service, seed_views, separate_app
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME = (
@@ -268,3 +268,12 @@ def test_two_processes_flushing_at_once_write_each_view_once(
         ).all()
         assert len(rows) == 400
         assert {count for _, count in rows} == {1}
+
+
+def test_the_periodic_work_rolls_up_once_a_day(site: Flask) -> None:
+    seed_views(days_ago=2)
+    tracker = tracking.tracker(site)
+    now = datetime.now(UTC).replace(hour=12)  # well past the roll-up's wait after midnight
+    assert len(tracker.roll_up(now)) == 2  # the day of the views, and yesterday
+    assert tracker.roll_up(now) == []  # the same day again: nothing asked of the database
+    assert tracker.roll_up(now + timedelta(days=1)) == [now.date()]
