@@ -3,12 +3,14 @@ figures either way; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from inkstand.accounts.models import User
 from inkstand.analytics import reading, services
@@ -146,3 +148,31 @@ def test_a_deleted_post_leaves_the_site_totals(
     db.session.commit()
     assert totals() == site
     assert totals(scope="post") > 0
+
+
+def test_two_processes_rolling_up_the_same_day_at_once_write_it_once(
+    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+) -> None:
+    day = utcnow().date() - timedelta(3)
+    done: list[BaseException | None] = []
+    engine = db.engine  # each thread its own session, as each process has
+
+    def roll() -> None:
+        with Session(engine) as session:
+            try:
+                services.roll_up_day(session, day)
+                done.append(None)
+            except BaseException as error:
+                done.append(error)
+
+    rollers = [threading.Thread(target=roll) for _ in range(2)]
+    for roller in rollers:
+        roller.start()
+    for roller in rollers:
+        roller.join()
+    assert done == [None, None]
+    markers = select(func.count()).where(
+        DailyTotal.day == day, DailyTotal.scope == "site", DailyTotal.kind == "views"
+    )
+    assert db.session.scalar(markers) == 1
+    assert totals() == db.session.scalar(select(func.count()).where(PageView.day == day))
