@@ -59,10 +59,13 @@ def parse_wrk(output: str) -> Load:
 
 def wrk(
     url: str, seconds: int, threads: int, connections: int,
-    midway: Callable[[], list[int]] | None = None,
+    midway: Callable[[], list[int]] | None = None, headers: dict[str, str] | None = None,
 ) -> tuple[Load, list[int]]:  # fmt: skip
-    """Load ``url`` for ``seconds``; ``midway`` is called halfway through, its answer returned."""
+    """Load ``url`` for ``seconds``, sending ``headers``; ``midway`` is called halfway
+    through, its answer returned."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     proc = subprocess.Popen(
         [*cmd, "--latency", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

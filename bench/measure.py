@@ -65,29 +65,32 @@ class Retries:
 
 def measure(
     case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace,
-    check: str, retries: Retries,
+    check: str, retries: Retries, headers: dict[str, str] | None = None,
 ) -> Result:  # fmt: skip
-    """Warm up, then one measured wrk run, repeated if a worker was left without work."""
-    body = warm_up(case, posts, server, path, opts, check)
-    return measured(case, posts, server, path, opts, retries, len(body))
+    """Warm up, then one measured wrk run, repeated if a worker was left without work;
+    every request sends ``headers``."""
+    body = warm_up(case, posts, server, path, opts, check, headers)
+    return measured(case, posts, server, path, opts, retries, len(body), headers=headers)
 
 
 def warm_up(
-    case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace, check: str
-) -> bytes:
+    case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace, check: str,
+    headers: dict[str, str] | None = None,
+) -> bytes:  # fmt: skip
     """Check the page, then load it for the warm-up seconds; returns the page."""
-    status, body = fetch(server.port, path)
+    status, body = fetch(server.port, path, headers=headers)
     if status != 200 or check.encode() not in body:
         raise RuntimeError(f"{case}: GET {path} gave {status}, {len(body)} bytes, no {check!r}")
     print(f"  {case:<14} {posts or '':>6}  warm-up {opts.warmup}s, measure {opts.duration}s")
-    wrk(f"http://{HOST}:{server.port}{path}", opts.warmup, opts.threads, opts.connections)
+    url = f"http://{HOST}:{server.port}{path}"
+    wrk(url, opts.warmup, opts.threads, opts.connections, headers=headers)
     return body
 
 
 def measured(
     case: str, posts: int | None, server: Server, path: str, opts: argparse.Namespace,
     retries: Retries, body_bytes: int, midway: Callable[[], None] | None = None,
-    others: frozenset[int] = frozenset(),
+    others: frozenset[int] = frozenset(), headers: dict[str, str] | None = None,
 ) -> Result:  # fmt: skip
     """The measured wrk run, repeated if a worker held none of wrk's connections.
 
@@ -114,7 +117,9 @@ def measured(
             process_seconds(server_pids),
             children_seconds(),
         )
-        load, split = wrk(url, opts.duration, opts.threads, opts.connections, midway=halfway)
+        load, split = wrk(
+            url, opts.duration, opts.threads, opts.connections, midway=halfway, headers=headers
+        )
         after = (time.monotonic(), busy_seconds(), process_seconds(server_pids), children_seconds())
         # gunicorn leaves it to the kernel which worker accepts a connection; when one
         # took all of wrk's, the other sat idle: measure again with fresh connections.

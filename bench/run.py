@@ -38,6 +38,10 @@ rendering an ordinary 100 KB post's body as a save does, beside a corpus of
 pathological 100 KB bodies (unclosed openers repeated), and the worst as a ratio;
 `--cases markdown` runs just that.
 
+An analytics case (bench/pageviews.py, `--cases analytics`) loads the home page
+with recording off and on, and the statistics dashboard over a million recorded
+views.
+
 The modules beside this one: seed.py (databases), servers.py (gunicorn and /proc),
 load.py (wrk), measure.py (one case), live.py and streams.py (the streams case),
 report.py (tables, summary and JSON), rendering.py (the markdown case).
@@ -59,6 +63,7 @@ from types import FrameType
 
 from live import Live, measure_live, measure_logins, prepare, redis_answers, server_env
 from measure import Result, Retries, measure
+from pageviews import dashboard, recording
 from rendering import markdown_lines, measure_markdown
 from report import compare_to_floor, report
 from seed import index, migrate, seed
@@ -144,6 +149,8 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
         results += pages(opts, env, databases, serve, retries, tmp)
     if "api" in opts.cases:
         results += apis(opts, env, databases, serve, retries, tmp)
+    if "analytics" in opts.cases:
+        results += analytics_cases(opts, env, databases, rng, serve, retries, tmp)
     lives: list[Live] = []
     if "streams" in opts.cases:
         lives = streams(opts, env, databases, retries, tmp)
@@ -158,6 +165,20 @@ SEARCH_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("", {}),  # the newest SEARCH_RANK_WINDOW matches ranked (the default)
     (", every match ranked", {"INKSTAND_SEARCH_RANK_WINDOW": "0"}),
 )
+
+
+def analytics_cases(
+    opts: argparse.Namespace, env: dict[str, str], databases: dict[int, tuple[str, str, str]],
+    rng: random.Random, serve: list[str], retries: Retries, tmp: Path,
+) -> list[Result]:  # fmt: skip
+    """The home page with recording off and on; the dashboard over a million views, on a
+    database of its own (the recording runs add views of today to theirs)."""
+    count = min(databases)
+    results = recording(opts, env, databases[count][0], serve, retries, tmp)
+    url = f"sqlite:///{tmp / 'inkstand-stats.sqlite3'}"
+    migrate(url, env)
+    seed(url, count, rng)
+    return results + dashboard(opts, env, url, serve, retries, tmp, rng, count)
 
 
 def searches(
@@ -301,8 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=("pages", "api", "search", "streams", "markdown"),
-        default=["pages", "api", "search", "streams", "markdown"],
+        choices=("pages", "api", "search", "streams", "markdown", "analytics"),
+        default=["pages", "api", "search", "streams", "markdown", "analytics"],
     )
     parser.add_argument(
         "--search-posts", type=int, nargs="+", default=[10_000, 100_000],

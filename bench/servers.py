@@ -36,10 +36,12 @@ def free_port() -> int:
         return port
 
 
-def fetch(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+def fetch(
+    port: int, path: str, timeout: float = 5.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:

@@ -43,6 +43,7 @@ from inkstand import config, create_app, markup, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
+from inkstand.analytics.models import PageView
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
 from inkstand.blog.services import posts
 from inkstand.comments import services as comments
@@ -348,6 +349,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
             "ANALYTICS_ENABLED": False,  # on only where a test is about it (tests/analytics/)
             "TRASH_PURGE_SECONDS": 0,  # no purging thread (tests/blog/test_trash.py purges)
+            "ANALYTICS_CACHE_SECONDS": 0,  # on only where a test is about it (test_views.py)
             **overrides,
         },
         instance_path=str(instance),
@@ -748,3 +750,20 @@ def raw_http(host: str, port: int, request: bytes) -> tuple[int, dict[str, str],
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def seed_views(
+    path: str = "/", *, post: Post | None = None, days_ago: int = 0, count: int = 1,
+    visitors: int = 1, **fields: str,
+) -> None:  # fmt: skip
+    """Insert ``count`` views as a flush would, spread over ``visitors`` visitors."""
+    when = utcnow() - timedelta(days=days_ago)
+    rows = [
+        {"viewed_at": when, "day": when.date(), "path": path,
+         "post_id": post.id if post else None, "referrer_host": "", "utm_source": "",
+         "utm_medium": "", "utm_campaign": "", "device": "desktop", "browser": "Firefox",
+         "os": "Linux", "visitor": f"v{n % visitors}", **fields}
+        for n in range(count)
+    ]  # fmt: skip
+    db.session.execute(insert(PageView), rows)
+    db.session.commit()

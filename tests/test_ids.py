@@ -22,7 +22,7 @@ from inkstand.search import services as search
 from tests.helpers import Factory, build_app, change
 
 # Tables whose integer ids stay inside the app: SQLite may reuse them.
-INTERNAL_IDS = {"page_views", "working_revisions", "recovery_codes"}
+INTERNAL_IDS = {"page_views", "working_revisions", "recovery_codes", "daily_totals"}
 BEFORE, AFTER = "0014", "0015"  # around 0015_ids_never_reused
 
 

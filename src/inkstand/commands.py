@@ -21,6 +21,7 @@ from inkstand import backends, demo, http, logs, runtime
 from inkstand import backup as backups
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
+from inkstand.analytics.commands import stats_group
 from inkstand.blog import jobs as blog_jobs
 from inkstand.blog.commands import trash_group
 from inkstand.exceptions import Forbidden, Invalid
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         search_group,
         trash_group,
         backup,
+        stats_group,
     ):
         app.cli.add_command(command)
 

@@ -368,6 +368,19 @@ SETTINGS: tuple[Setting, ...] = (
         "app process without Redis; with Redis, by `inkstand worker --with-scheduler`. "
         "0: no thread (run `inkstand trash purge` from cron).",
     ),
+    Setting(
+        "ANALYTICS_CACHE_SECONDS",
+        60,
+        "Seconds the statistics of one range are kept in the cache (the page cache's store) "
+        "before they are computed again; the visitors of the last five minutes are always "
+        "fresh. 0: compute them on every request.",
+    ),
+    Setting(
+        "ANALYTICS_KEEP_DAYS",
+        30,
+        "Days page views are kept one by one; each finished day is rolled up into daily "
+        "totals (kept for good) and its views deleted once this old. 0: keep every view.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
     Setting(
         "LOG_FORMAT",

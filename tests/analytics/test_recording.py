@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 
@@ -24,9 +25,17 @@ NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 def hit(path: str = "/", **kw: object) -> recording.Hit:
     headers = {"User-Agent": FIREFOX, **kw.pop("headers", {})}  # type: ignore[dict-item]
+    environ = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    query = urlencode(kw.pop("args", {}))  # type: ignore[arg-type]
     fields = {"method": "GET", "path": path, "status": 200, "mimetype": "text/html",
-              "headers": headers, "args": {}, "address": "192.0.2.1", **kw}  # fmt: skip
+              "environ": environ, "query": query, "address": "192.0.2.1", **kw}  # fmt: skip
     return recording.Hit(**fields)  # type: ignore[arg-type]
+
+
+def visit(hit: recording.Hit, own_host: str = "inkstand.test") -> recording.Visit:
+    kept = recording.visit(hit, SALT, NOW, own_host)
+    assert kept is not None
+    return kept
 
 
 def test_a_person_reading_a_page_is_a_view() -> None:
@@ -107,7 +116,7 @@ def test_the_visitor_id_is_a_keyed_hash_of_address_and_agent() -> None:
 
 
 def test_what_is_kept_holds_no_address_nor_user_agent() -> None:
-    record = recording.visit(hit(), SALT, NOW, "inkstand.test").dumps()
+    record = visit(hit()).dumps()
     assert "192.0.2.1" not in record
     assert "Gecko" not in record
 
@@ -115,7 +124,7 @@ def test_what_is_kept_holds_no_address_nor_user_agent() -> None:
 def test_utm_tags_are_read_and_capped() -> None:
     args = {"utm_source": "news\x00letter", "utm_medium": "email",
             "utm_campaign": "x" * 5000, "utm_term": "ignored"}  # fmt: skip
-    kept = recording.visit(hit(args=args), SALT, NOW, "inkstand.test")
+    kept = visit(hit(args=args))
     assert (kept.utm_source, kept.utm_medium) == ("newsletter", "email")
     assert kept.utm_campaign == "x" * UTM_MAX
 
@@ -127,19 +136,17 @@ def test_utm_tags_are_read_and_capped() -> None:
      ("https://" + "a" * 400 + ".com/", ("a" * 400 + ".com")[:HOST_MAX])],
 )  # fmt: skip
 def test_the_referrer_keeps_only_a_foreign_host(referrer: str, host: str) -> None:
-    kept = recording.visit(hit(headers={"Referer": referrer}), SALT, NOW, "inkstand.test")
+    kept = visit(hit(headers={"Referer": referrer}))
     assert kept.referrer_host == host
 
 
 def test_a_long_path_is_capped() -> None:
-    assert (
-        recording.visit(hit("/" + "p" * 5000), SALT, NOW, "x").path == ("/" + "p" * 5000)[:PATH_MAX]
-    )
+    assert visit(hit("/" + "p" * 5000)).path == ("/" + "p" * 5000)[:PATH_MAX]
 
 
 def test_control_characters_are_dropped_from_what_is_kept() -> None:
     headers = {"Referer": "https://ev\x00il.example/"}
-    kept = recording.visit(hit("/a\x00b\x1bc", headers=headers), SALT, NOW, "x")
+    kept = visit(hit("/a\x00b\x1bc", headers=headers))
     assert kept.path == "/abc"
     assert "\x00" not in kept.referrer_host
 
@@ -147,3 +154,22 @@ def test_control_characters_are_dropped_from_what_is_kept() -> None:
 def test_a_record_that_is_not_a_visit_is_skipped() -> None:
     assert recording.Visit.loads("{not json") is None
     assert recording.Visit.loads('{"path": "/"}') is None
+    good = recording.record(hit(), SALT, NOW, "inkstand.test")
+    assert recording.Visit.loads(good) is not None
+    assert recording.Visit.loads("x" + good) is None  # not a time
+    assert recording.Visit.loads(recording.record(hit("/a\x1fb"), SALT, NOW, "x")) is None
+
+
+def test_the_request_buffers_little_and_the_flush_drops_robots() -> None:
+    robot = hit(headers={"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"})
+    assert recording.is_page_request(robot)  # cheap: the request does not parse agents
+    assert recording.Visit.loads(recording.record(robot, SALT, NOW, "x")) is None
+    record = recording.record(hit(), SALT, NOW, "inkstand.test")
+    assert "192.0.2.1" not in record  # the address never leaves the request
+
+
+def test_a_referrer_from_this_site_on_another_port_is_its_own() -> None:
+    kept = recording.visit(hit(headers={"Referer": "http://inkstand.test:8000/"}), SALT, NOW,
+                           "inkstand.test:8000")  # fmt: skip
+    assert kept is not None
+    assert kept.referrer_host == ""

@@ -3,6 +3,9 @@ flushed in batches; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ from inkstand import buffers
 from inkstand.analytics import services, tracking
 from inkstand.analytics.models import PageView, VisitorSalt
 from inkstand.extensions import db
-from tests.helpers import Factory, need_service, separate_app
+from tests.helpers import Factory, need_service, seed_views, separate_app
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME = (
@@ -227,3 +230,50 @@ def test_views_older_than_the_salts_keep_their_day(site: Flask) -> None:
     yesterday = datetime.now(UTC) - timedelta(days=1)
     services.salt_for(db.session, yesterday.date())
     assert db.session.get(VisitorSalt, yesterday.date()) is not None
+
+
+def test_two_processes_flushing_at_once_write_each_view_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two `inkstand stats flush` processes take batches from one Redis list together."""
+    url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    settings = {"ANALYTICS_ENABLED": True, "ANALYTICS_FLUSH_SECONDS": 0, "REDIS_URL": url,
+                "REDIS_PREFIX": prefix}  # fmt: skip
+    with separate_app(tmp_path, database_url, **settings) as app:
+        client = app.test_client()
+        for number in range(400):
+            client.get(f"/?utm_campaign=c{number}", headers={"User-Agent": FIREFOX})
+        env = {**os.environ, "INKSTAND_DATABASE_URL": database_url, "INKSTAND_REDIS_URL": url,
+               "INKSTAND_REDIS_PREFIX": prefix, "INKSTAND_ANALYTICS_BATCH_SIZE": "7",
+               "INKSTAND_ANALYTICS_FLUSH_SECONDS": "0", "INKSTAND_SECRET_KEY": "t" * 64,
+               "INKSTAND_INSTANCE_PATH": str(tmp_path)}  # fmt: skip
+        inkstand = str(Path(sys.executable).parent / "inkstand")
+        flushers = [
+            subprocess.Popen(
+                [inkstand, "stats", "flush"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [flusher.communicate(timeout=60) for flusher in flushers]
+        assert all(f.returncode == 0 for f in flushers), outputs
+        written = [int(out.split()[0]) for out, _ in outputs]
+        assert sum(written) == 400
+        rows = db.session.execute(
+            select(PageView.utm_campaign, func.count()).group_by(PageView.utm_campaign)
+        ).all()
+        assert len(rows) == 400
+        assert {count for _, count in rows} == {1}
+
+
+def test_the_periodic_work_rolls_up_once_a_day(site: Flask) -> None:
+    seed_views(days_ago=2)
+    tracker = tracking.tracker(site)
+    now = datetime.now(UTC).replace(hour=12)  # well past the roll-up's wait after midnight
+    assert len(tracker.roll_up(now)) == 2  # the day of the views, and yesterday
+    assert tracker.roll_up(now) == []  # the same day again: nothing asked of the database
+    assert tracker.roll_up(now + timedelta(days=1)) == [now.date()]

@@ -9,29 +9,12 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert
 
 from inkstand.accounts.models import User
-from inkstand.analytics.models import PageView
 from inkstand.blog.models import Post
 from inkstand.db import utcnow
-from inkstand.extensions import db
 from tests.helpers import Factory, assert_form_error, login
-
-
-def seed(path: str = "/", *, post: Post | None = None, days_ago: int = 0, count: int = 1,
-         visitors: int = 1, **fields: str) -> None:  # fmt: skip
-    """Insert ``count`` views as a flush would, spread over ``visitors`` visitors."""
-    when = utcnow() - timedelta(days=days_ago)
-    rows = [
-        {"viewed_at": when, "day": when.date(), "path": path,
-         "post_id": post.id if post else None, "referrer_host": "", "utm_source": "",
-         "utm_medium": "", "utm_campaign": "", "device": "desktop", "browser": "Firefox",
-         "os": "Linux", "visitor": f"v{n % visitors}", **fields}
-        for n in range(count)
-    ]  # fmt: skip
-    db.session.execute(insert(PageView), rows)
-    db.session.commit()
+from tests.helpers import seed_views as seed
 
 
 @pytest.fixture
@@ -191,7 +174,7 @@ def test_the_dashboard_runs_the_same_queries_whatever_the_data(
             "browser": f"B{n % 4}",
         }
         seed(f"/posts/{post.slug}", post=post, days_ago=n, count=20, visitors=7, **tags)
-    assert count() == few == 8  # the account, the site settings, six of figures
+    assert count() == few == 9  # the account, the site settings, the last rolled day, six figures
 
 
 def test_every_role_has_the_stats_link_it_may_follow(
@@ -203,3 +186,49 @@ def test_every_role_has_the_stats_link_it_may_follow(
     other = app.test_client()
     as_(other, writers["reader"])
     assert 'href="/stats"' not in other.get("/feed").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["author", "editor", "admin"])
+def test_the_edit_page_shows_the_post_readers_to_whoever_may_edit_it(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], role: str
+) -> None:
+    mine, _ = two_posts
+    seed(f"/posts/{mine.slug}", post=mine, days_ago=3, count=4, referrer_host="news.example")
+    page = as_(client, writers[role]).get(f"/posts/{mine.id}/edit").get_data(as_text=True)
+    panel = page.split('id="post-stats-heading"', 1)[1]
+    assert "7 views" in panel  # three today, four three days ago
+    assert "news.example" in panel
+    assert panel.count('<rect class="bar"') == 30
+    assert "<title>Page views and visitors per day" in panel
+
+
+def test_no_panel_for_those_who_may_not_see_it(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], app: Flask
+) -> None:
+    mine, theirs = two_posts
+    assert app.test_client().get(f"/posts/{mine.id}/edit").status_code == 302  # to log in
+    as_(client, writers["author"])
+    assert client.get(f"/posts/{theirs.id}/edit").status_code == 403
+    reader = as_(app.test_client(), writers["reader"])
+    assert reader.get(f"/posts/{mine.id}/edit").status_code == 403
+
+
+def test_figures_are_kept_a_while_and_the_live_count_is_fresh(
+    client: FlaskClient, writers: dict[str, User], two_posts: tuple[Post, Post], app: Flask,
+    queries: list[str],
+) -> None:  # fmt: skip
+    from inkstand.extensions import cache
+
+    app.config["ANALYTICS_CACHE_SECONDS"] = 60
+    try:
+        as_(client, writers["admin"])
+        assert "<dd>15</dd>" in client.get("/stats").get_data(as_text=True)
+        seed("/", visitor="someone new")
+        queries.clear()
+        page = client.get("/stats").get_data(as_text=True)
+        assert "<dd>15</dd>" in page  # the kept figures...
+        assert 'aria-live="polite">6</dd>' in page  # ...with the last five minutes' visitors afresh
+        assert len(queries) == 3  # the account, the site settings, the live count
+    finally:
+        app.config["ANALYTICS_CACHE_SECONDS"] = 0
+        cache.clear()

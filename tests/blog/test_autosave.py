@@ -13,8 +13,9 @@ from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
 from inkstand.extensions import db
 from tests.helpers import POST_BODY_MAX, change, csrf_token, form_values, login
 
-# The account, the site settings, the post with its author, its tags, the working copy.
-EDIT_PAGE_QUERIES = 5
+# The account, the site settings, the post with its author, its tags, the working copy;
+# its statistics panel: the last rolled-up day, the days, the referrers.
+EDIT_PAGE_QUERIES = 8
 DRAFT = autosave.Draft(title="Working title", body="Half a thought", excerpt="", tags="a, b")
 
 

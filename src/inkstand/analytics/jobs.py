@@ -1,4 +1,5 @@
-"""The periodic flush of buffered page views as a job of RQ's scheduler (with Redis).
+"""The periodic flush of buffered page views, and the daily roll-up, as a job of RQ's
+scheduler (with Redis).
 
 Each run writes what the buffer holds, then schedules the next run one interval
 later. A run's job id names its time slot, so every worker that schedules the same
@@ -20,10 +21,13 @@ from inkstand.jobs import RQJobs
 
 
 def flush_views() -> None:
-    """Job: write the buffered page views, then schedule the next flush."""
+    """Job: write the buffered page views (and once a day roll up the finished days),
+    then schedule the next run."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        tracking.tracker(app).flush()
+        found = tracking.tracker(app)
+        found.flush()
+        found.roll_up(utcnow())
     finally:
         schedule_flush(app)
 

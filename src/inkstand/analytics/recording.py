@@ -11,11 +11,11 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ua_parser import parse
 
@@ -31,10 +31,15 @@ ROBOT = re.compile(
     re.IGNORECASE,
 )
 UA_MAX = 1000  # a longer user agent is a robot's, or an attack
+UTM = ("utm_source", "utm_medium", "utm_campaign")
 
 
-class Headers(Protocol):
-    def get(self, key: str, default: str) -> str: ...
+REFERRER_MAX = 2000
+QUERY_MAX = 2000
+
+
+SEPARATOR = "\x1f"  # between the fields of a buffered record (a record with more is dropped)
+FIELDS = 8
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,16 @@ class Hit:
     path: str
     status: int
     mimetype: str
-    headers: Headers
-    args: Headers
+    environ: Mapping[str, str]  # the WSGI environment: headers as HTTP_USER_AGENT...
+    query: str  # the query string, undecoded
     address: str
 
 
 @dataclass(frozen=True)
 class Visit:
-    """One page view as buffered, then stored."""
+    """One page view as stored."""
 
-    viewed_at: str  # ISO time, UTC
+    viewed_at: datetime  # UTC
     path: str
     post_slug: str
     referrer_host: str
@@ -67,36 +72,58 @@ class Visit:
     visitor: str
 
     def dumps(self) -> str:
-        return json.dumps(vars(self), separators=(",", ":"))  # flat: no deep copy needed
+        return json.dumps(vars(self), separators=(",", ":"), default=str)  # flat: no deep copy
 
     @classmethod
     def loads(cls, record: str) -> Visit | None:
-        """The visit in a buffered record, or None for one that is not."""
+        """The visit in a buffered record (see ``record``); None for a robot's, or for a
+        record that is not one."""
+        fields = record.split(SEPARATOR)
+        if len(fields) != FIELDS:
+            return None
+        when, path, slug, host, referrer, query, agent, visitor = fields
         try:
-            return cls(**json.loads(record))
-        except (ValueError, TypeError):
+            return _visit(float(when), path, slug, host, referrer, query, agent, visitor)
+        except (ValueError, OverflowError, OSError):  # a time that is not one
             return None
 
 
-def is_page_view(hit: Hit) -> bool:
-    """A successful GET of an HTML page of the public site, by a person who did not ask
-    not to be tracked, and not a prefetch."""
-    headers = hit.headers
+def is_page_request(hit: Hit) -> bool:
+    """A successful GET of an HTML page of the public site, by someone who did not ask
+    not to be tracked, and not a prefetch. Cheap: the request runs it; whether a robot
+    asked is decided later, at the flush."""
+    environ = hit.environ
     return (
         hit.method == "GET"
         and hit.status == 200
         and hit.mimetype == "text/html"
         and not hit.path.startswith(NOT_PAGES)
-        and headers.get("DNT", "").strip() != "1"
-        and headers.get("Sec-GPC", "").strip() != "1"
-        and not _prefetch(headers)
-        and describe(headers.get("User-Agent", "")) is not None
+        and environ.get("HTTP_DNT", "").strip() != "1"
+        and environ.get("HTTP_SEC_GPC", "").strip() != "1"
+        and not _prefetch(environ)
     )
 
 
-def _prefetch(headers: Headers) -> bool:
-    purposes = f"{headers.get('Sec-Purpose', '')},{headers.get('Purpose', '')}"
-    return "prefetch" in purposes.lower() or headers.get("X-Moz", "").lower() == "prefetch"
+def is_page_view(hit: Hit) -> bool:
+    """A page request (``is_page_request``) by a person, not a robot."""
+    return is_page_request(hit) and describe(hit.environ.get("HTTP_USER_AGENT", "")) is not None
+
+
+def record(hit: Hit, salt: str, now: datetime, host: str, post_slug: str = "") -> str:
+    """What the request buffers of a page request: little work, the rest at the flush.
+    The address is kept only as the visitor id; the user agent until the flush, which
+    reads the device, browser and system from it (and drops robots) and forgets it."""
+    agent = hit.environ.get("HTTP_USER_AGENT", "")[: UA_MAX + 1]
+    return SEPARATOR.join((
+        str(now.timestamp()), hit.path[: PATH_MAX * 4], post_slug[:PATH_MAX], host[:HOST_MAX + 6],
+        hit.environ.get("HTTP_REFERER", "")[:REFERRER_MAX], hit.query[:QUERY_MAX], agent,
+        visitor_id(salt, hit.address, agent),
+    ))  # fmt: skip
+
+
+def _prefetch(environ: Mapping[str, str]) -> bool:
+    purposes = f"{environ.get('HTTP_SEC_PURPOSE', '')},{environ.get('HTTP_PURPOSE', '')}"
+    return "prefetch" in purposes.lower() or environ.get("HTTP_X_MOZ", "").lower() == "prefetch"
 
 
 @lru_cache(maxsize=4096)
@@ -136,29 +163,43 @@ def referrer_host(referrer: str, own_host: str) -> str:
     return "" if host == own_host.lower() else _printable(host)[:HOST_MAX]
 
 
-def visit(hit: Hit, salt: str, now: datetime, own_host: str, post_slug: str = "") -> Visit:
-    """The view to keep of a hit that ``is_page_view``."""
-    user_agent = hit.headers.get("User-Agent", "")
-    device, browser, system = describe(user_agent) or ("", "", "")
+def visit(hit: Hit, salt: str, now: datetime, own_host: str, post_slug: str = "") -> Visit | None:
+    """The view kept of a hit: its buffered record, read as the flush reads it."""
+    return Visit.loads(record(hit, salt, now, own_host, post_slug))
+
+
+def _visit(when: float, path: str, slug: str, host: str, referrer: str, query: str, agent: str,
+           visitor: str) -> Visit | None:  # fmt: skip
+    described = describe(agent)
+    if described is None:
+        return None
+    device, browser, system = described
+    args = (
+        {name: values[0] for name, values in parse_qs(query).items() if name in UTM}
+        if query
+        else {}
+    )
+    own_host = host.rpartition(":")[0] if host.rpartition(":")[2].isdigit() else host
     return Visit(
-        viewed_at=now.isoformat(),
-        path=_printable(hit.path)[:PATH_MAX],
-        post_slug=post_slug[:PATH_MAX],
-        referrer_host=referrer_host(hit.headers.get("Referer", ""), own_host),
-        utm_source=_tag(hit.args, "utm_source"),
-        utm_medium=_tag(hit.args, "utm_medium"),
-        utm_campaign=_tag(hit.args, "utm_campaign"),
+        viewed_at=datetime.fromtimestamp(when, UTC),
+        path=_printable(path)[:PATH_MAX],
+        post_slug=slug[:PATH_MAX],
+        referrer_host=referrer_host(referrer, own_host) if referrer else "",
+        utm_source=_tag(args, "utm_source"),
+        utm_medium=_tag(args, "utm_medium"),
+        utm_campaign=_tag(args, "utm_campaign"),
         device=device,
         browser=browser,
         os=system,
-        visitor=visitor_id(salt, hit.address, user_agent),
+        visitor=visitor[:64],
     )
 
 
 def _printable(text: str) -> str:
     """Without control characters (NUL, which PostgreSQL's text refuses, among them)."""
-    return "".join(c for c in text if c.isprintable())
+    return text if text.isprintable() else "".join(c for c in text if c.isprintable())
 
 
-def _tag(args: Headers, name: str) -> str:
-    return _printable(args.get(name, "")).strip()[:UTM_MAX]
+def _tag(args: dict[str, str], name: str) -> str:
+    value = args.get(name)
+    return _printable(value).strip()[:UTM_MAX] if value else ""

@@ -8,14 +8,15 @@ import atexit
 import logging
 import os
 import threading
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
 from inkstand import backends, runtime
-from inkstand.analytics import recording, services
+from inkstand.analytics import live, recording, services
 from inkstand.buffers import Buffer
+from inkstand.db import utcnow
 from inkstand.extensions import db
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ class Tracker:
         self.buffer = buffer
         self.interval: float = app.config["ANALYTICS_FLUSH_SECONDS"]
         self.batch: int = app.config["ANALYTICS_BATCH_SIZE"]
+        self.keep_days: int = app.config["ANALYTICS_KEEP_DAYS"]
         self._salt: tuple[date, str] | None = None
+        self._rolled_up: date | None = None  # the day this process last rolled up on
         self._lock = threading.Lock()
         self._flusher_pid: int | None = None
         self._stop = threading.Event()
@@ -48,9 +51,25 @@ class Tracker:
         """Write what is buffered; each call in an app context of its own."""
         with self.app.app_context():
             try:
-                return services.flush(db.session, self.buffer, self.batch)
+                written = services.flush(db.session, self.buffer, self.batch)
             finally:
                 db.session.remove()
+        live.ring(self.app, written)
+        return written
+
+    def roll_up(self, now: datetime) -> list[date]:
+        """Roll up finished days and delete views past retention, once a day per process
+        (the first flush after each midnight, with some time for late views)."""
+        due = (now - services.ROLL_UP_AFTER).date()
+        if self._rolled_up == due:
+            return []
+        with self.app.app_context():
+            try:
+                days = services.roll_up(db.session, now, self.keep_days)
+            finally:
+                db.session.remove()
+        self._rolled_up = due
+        return days
 
     def start_flusher(self) -> None:
         """Start this process's flusher thread, once (again in a forked child)."""
@@ -67,8 +86,9 @@ class Tracker:
         while not self._stop.wait(self.interval):
             try:
                 self.flush()
+                self.roll_up(utcnow())
             except Exception:  # the thread outlives a bad flush; the next one retries
-                log.exception("analytics flush failed")
+                log.exception("analytics flush or roll-up failed")
 
     def _last_flush(self) -> None:
         self._stop.set()
@@ -91,22 +111,29 @@ def tracker(app: Flask | None = None) -> Tracker:
 
 
 def _record(response: Response) -> Response:
+    """Buffer the answered request if it is a page view: as little work as possible
+    here (see recording.record), the rest at the flush."""
+    if response.status_code != 200:
+        return response
+    answered = request._get_current_object()  # type: ignore[attr-defined]
+    if answered.method != "GET":
+        return response
+    environ = answered.environ
     hit = recording.Hit(
-        method=request.method, path=request.path, status=response.status_code,
-        mimetype=response.mimetype or "", headers=request.headers, args=request.args,
-        address=request.remote_addr or "",
+        method="GET", path=answered.path, status=200, mimetype=response.mimetype or "",
+        environ=environ, query=environ.get("QUERY_STRING", ""),
+        address=answered.remote_addr or "",
     )  # fmt: skip
-    if not recording.is_page_view(hit):
+    if not recording.is_page_request(hit):
         return response
     found = tracker()
     now = runtime.now()
-    slug = (request.view_args or {}).get("slug", "") if request.endpoint == "blog.show" else ""
+    slug = (answered.view_args or {}).get("slug", "") if answered.endpoint == "blog.show" else ""
     try:
         salt = found.salt(now.date())
     except Exception:  # the page matters more than its count
         log.exception("no visitor salt: page view not recorded")
         return response
-    own_host = request.host.rpartition(":")[0] if ":" in request.host else request.host
-    found.buffer.add(recording.visit(hit, salt, now, own_host, slug).dumps())
+    found.buffer.add(recording.record(hit, salt, now, environ.get("HTTP_HOST", ""), slug))
     found.start_flusher()
     return response
