@@ -365,6 +365,14 @@ def test_the_api_refuses_bad_settings_as_problems(client, factory):
     assert call("POST", "/api/v1/posts", json={**sent, "featured": "maybe"}).status_code == 422
 
 
+def test_control_characters_in_co_author_names_are_no_server_error(client, factory):
+    call = _caller(client, factory.user("author"))
+    sent = {"title": "T", "body": "B", "coauthors": ["\x00ghost", "\x07"]}
+    response = call("POST", "/api/v1/posts", json=sent)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["coauthors"] == ["No account is named ghost."]
+
+
 def test_the_api_writes_and_reads_every_setting(client, factory):
     factory.user("author", "bea")
     call = _caller(client, factory.user("author"))

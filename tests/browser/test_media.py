@@ -29,7 +29,7 @@ def test_publish_a_post_with_a_cover_uploaded_through_the_form(
     page = open_page(java_script_enabled=False)
     log_in(page, author.username)
     page.get_by_role("link", name="Write").click()
-    page.get_by_label("Title").fill("A post with a cover")
+    page.get_by_label("Title", exact=True).fill("A post with a cover")
     page.get_by_label("Body (Markdown)").fill("The view from the window.")
     cover = {"name": "window.jpg", "mimeType": "image/jpeg",
              "buffer": image_bytes("JPEG", (1200, 600))}  # fmt: skip

@@ -48,10 +48,11 @@ def is_web_address(url: str) -> bool:
 
 
 def parse_usernames(names: Sequence[str]) -> list[str]:
-    """Usernames as typed ("ada, @bob"), each once, in order, without "@" and spaces."""
+    """Usernames as typed ("ada, @bob"), each once, in order, without "@", spaces and
+    control characters (which no username holds, and PostgreSQL refuses to compare)."""
     found: list[str] = []
     for raw in names:
-        name = raw.strip().lstrip("@").strip()
+        name = text.clean(raw).lstrip("@").strip()
         if name and name.lower() not in {n.lower() for n in found}:
             found.append(name)
     return found
