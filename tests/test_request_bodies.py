@@ -6,71 +6,23 @@ So does any answer that left a request's body unread."""
 from __future__ import annotations
 
 import http.client
-import os
 import select
-import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import served
+
 HOST = "127.0.0.1"
 LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH of the server below
-START_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    ends = time.monotonic() + START_SECONDS
-    while time.monotonic() < ends:
-        assert process.poll() is None, f"the server stopped:\n{log.read_text()}"
-        connection = http.client.HTTPConnection(HOST, port, timeout=1)
-        try:
-            connection.request("GET", "/")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    pytest.fail(f"the server did not start serving:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`inkstand serve` (gunicorn, gthread) on a database of its own."""
-    instance = tmp_path_factory.mktemp("served")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")},
-        "INKSTAND_INSTANCE_PATH": str(instance),
-        "INKSTAND_SECRET_KEY": "request-bodies-test-key",
-        "INKSTAND_MAX_CONTENT_LENGTH": str(LIMIT),
-        "INKSTAND_LOG_LEVEL": "WARNING",
-    }
-    inkstand = shutil.which("inkstand", path=str(Path(sys.executable).parent)) or "inkstand"
-    subprocess.run([inkstand, "db", "upgrade"], env=env, check=True, capture_output=True)
-    chosen, log = _free_port(), instance / "serve.log"
-    command = [inkstand, "serve", "--bind", f"{HOST}:{chosen}", "--workers", "1"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        _wait_until_serving(chosen, process, log)
+    with served(tmp_path_factory.mktemp("served"), MAX_CONTENT_LENGTH=str(LIMIT)) as (_, chosen):
         yield chosen
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

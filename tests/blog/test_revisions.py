@@ -54,6 +54,11 @@ def _compare_page(client, post_id: int) -> str:
         ("Comments", {"comments_closed": True}, "Closed"),
         ("Tags", {"tags": "fresh"}, "fresh"),
         ("Title", {"title": "Renamed"}, "Renamed"),
+        ("Title for search engines", {"meta_title": "Found"}, "Found"),
+        ("Description for search engines", {"meta_description": "In short"}, "In short"),
+        ("Canonical URL", {"canonical_url": "https://first.example/post"},
+         "https://first.example/post"),
+        ("Featured", {"featured": True}, "Yes"),
     ],
 )  # fmt: skip
 def test_compare_shows_a_change_to_any_field(client, factory, field, changes, shown):
@@ -103,3 +108,16 @@ def test_identical_revisions_say_so(client, factory):
     login(client, author)
     page = client.get(f"/posts/{post.id}/revisions/compare?from=1&to=3")
     assert "These revisions are the same in every field." in page.get_data(as_text=True)
+
+
+def test_compare_shows_a_change_of_co_authors(client, factory):
+    author = factory.user()
+    factory.user("author", "bea")
+    post = factory.post(author, "Shared", body="Body")
+    change(post, author, coauthors=["bea"])
+    login(client, author)
+    page = _compare_page(client, post.id)
+    row = re.search(r'<tr class="changed">\s*<th scope="row">Co-authors .*?</tr>', page, re.S)
+    assert row, "Co-authors is not marked changed"
+    assert "(none)" in row[0]
+    assert "bea" in row[0]

@@ -191,4 +191,16 @@ def compare_fields(old: Revision, new: Revision) -> list[FieldChange]:
         FieldChange("Publication time", _time(old), _time(new)),
         FieldChange("Address", old.slug or _NOT_RECORDED, new.slug or _NOT_RECORDED),
         FieldChange("Comments", _comments(old), _comments(new)),
+        FieldChange("Title for search engines", old.meta_title or "(the title)",
+                    new.meta_title or "(the title)"),
+        FieldChange("Description for search engines", old.meta_description or "(the excerpt)",
+                    new.meta_description or "(the excerpt)"),
+        FieldChange("Canonical URL", old.canonical_url or "(this post's own address)",
+                    new.canonical_url or "(this post's own address)"),
+        FieldChange("Featured", _yes(old.featured), _yes(new.featured)),
+        FieldChange("Co-authors", old.coauthors_text or "(none)", new.coauthors_text or "(none)"),
     ]  # fmt: skip
+
+
+def _yes(flag: bool) -> str:
+    return "Yes" if flag else "No"
