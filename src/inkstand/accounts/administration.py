@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from inkstand import text
-from inkstand.accounts import notices, permissions
+from inkstand.accounts import notices, permissions, twofactor
 from inkstand.accounts.models import Invitation, Role, User
 from inkstand.accounts.passwords import InviteLinks, LinkProblem, Passwords
 from inkstand.accounts.services import (
@@ -106,6 +106,25 @@ def suspend(session: DbSession, actor: User | None, user_id: int, now: datetime)
     if user.suspended_at is None:
         user.suspended_at = now
         session.commit()
+    return user
+
+
+def reset_two_factor(
+    session: DbSession, actor: User | None, user_id: int, mailer: Mailer, *, site_title: str
+) -> User:
+    """Turn off another account's two-factor log-in, for someone who lost her phone and
+    her recovery codes: she logs in with her password and may enrol again (must, where
+    the site requires it of her role). She is mailed that it happened. Raises Forbidden
+    (not an admin, or her own: she turns hers off on her settings page), Invalid (it is
+    not on) or NotFound."""
+    user = get_account(session, actor, user_id)
+    assert actor is not None  # an admin, as get_account checked
+    if user.id == actor.id:
+        raise Forbidden("Turn your own two-factor log-in off on your settings page.")
+    if not user.two_factor:
+        raise Invalid.field("user", f"{user.username} does not use two-factor log-in.")
+    twofactor.remove(session, user)
+    notices.two_factor_reset(mailer, user, actor.username, site_title=site_title)
     return user
 
 

@@ -30,6 +30,19 @@ def password_changed(mailer: Mailer, user: User, *, tokens_revoked: int, site_ti
           f"password change notice to account {user.id}")  # fmt: skip
 
 
+def two_factor_reset(mailer: Mailer, user: User, admin: str, *, site_title: str) -> None:
+    """Tell ``user`` an admin turned her two-factor log-in off."""
+    body = (
+        f"Hello {user.name},\n\n{admin}, an admin of {site_title}, turned off two-factor "
+        f"log-in for your account '{user.username}': your password alone now logs you in, "
+        "and your old recovery codes no longer work. Set it up again from your settings "
+        "page.\nIf you did not ask for this, change your password now and tell the site's "
+        "admins.\n"
+    )
+    _send(mailer, user.email, f"Two-factor log-in was turned off on {site_title}", body,
+          f"two-factor reset notice to account {user.id}")  # fmt: skip
+
+
 def _send(mailer: Mailer, to: str, subject: str, body: str, what: str) -> None:
     try:
         mailer.send(to, subject, body)

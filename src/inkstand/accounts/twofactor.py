@@ -183,7 +183,12 @@ def disable(
     if not permissions.may_turn_off_two_factor(user, required_for_staff):
         raise Forbidden("This site requires two-factor log-in of admins and editors.")
     check_code(session, user, code, now)
+    remove(session, user)
+    return user
+
+
+def remove(session: DbSession, user: User) -> None:
+    """Turn ``user``'s two-factor log-in off: her secret and recovery codes go."""
     user.totp_secret, user.totp_last_step = None, None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.commit()
-    return user

@@ -73,6 +73,23 @@ def suspend(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users", q=user.username))
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@login_required
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        user = administration.reset_two_factor(
+            db.session, runtime.user(), user_id, runtime.get().mailer,
+            site_title=site_settings().title,
+        )  # fmt: skip
+    except Invalid as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.users"))
+    flash(f"Two-factor log-in is off for {user.username}, who has been told by mail.", "success")
+    return redirect(url_for("admin.users", q=user.username))
+
+
 @bp.post("/users/<int:user_id>/unsuspend")
 @login_required
 def unsuspend(user_id: int) -> ResponseReturnValue:
