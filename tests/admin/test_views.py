@@ -69,3 +69,30 @@ def test_bad_site_settings_are_refused(
     response = submit(client, "/admin/settings", form, page="/admin/settings")
     assert_form_error(response, message)
     assert stored() == before
+
+
+def test_admin_leads_to_an_overview_of_every_admin_page(client: FlaskClient, factory: Factory,
+                                                        queries: list[str]) -> None:  # fmt: skip
+    login(client, factory.user("admin", "boss"))
+    assert client.get("/admin").headers["Location"].endswith("/admin/")
+    queries.clear()
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert len(queries) <= 2  # the account and the site's settings, whatever the site holds
+    html = page.get_data(as_text=True)
+    for where in ("/admin/users", "/admin/users/invite", "/admin/settings", "/moderation",
+                  "/stats", "/manage", "/manage/trash"):  # fmt: skip
+        assert f'href="{where}"' in html, where
+    assert 'href="/admin/"' in client.get("/").get_data(as_text=True)  # the header's link
+
+
+@pytest.mark.parametrize("role", ["reader", "author", "editor"])
+def test_only_admins_see_the_overview(client: FlaskClient, factory: Factory, role: str) -> None:
+    login(client, factory.user(role))
+    assert client.get("/admin/").status_code == 403
+
+
+def test_a_visitor_is_sent_to_log_in_from_the_overview(client: FlaskClient) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]

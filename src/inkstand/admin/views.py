@@ -33,6 +33,14 @@ from inkstand.templating import absolute_url
 bp = Blueprint("admin", __name__)
 
 
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """Where the header's Admin link leads: every admin page, and what each is for."""
+    accounts.require_admin(runtime.user())
+    return render_template("admin/home.html")
+
+
 @bp.get("/users")
 @login_required
 def users() -> ResponseReturnValue:
