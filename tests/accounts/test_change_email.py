@@ -83,6 +83,8 @@ def test_the_link_works_in_another_browser_without_logging_in(app, client, ada, 
     login(client, ada)
     ask(client)
     elsewhere = app.test_client()
+    page = elsewhere.get(link_in(outbox.messages()[0])).get_data(as_text=True)
+    assert "The account <strong>ada</strong> will use" in page  # named to a visitor too
     response = confirm(elsewhere, link_in(outbox.messages()[0]))
     assert response.status_code == 302
     assert response.headers["Location"] == "/login"

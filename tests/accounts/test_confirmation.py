@@ -102,9 +102,13 @@ def test_the_link_confirms_the_address_once(client, admin, outbox, role):
     register(client)
     assert not account("ada").email_confirmed
     link = link_in(outbox.messages()[0])
+    # A visitor (registering does not log in here) sees whose address it is.
     page = client.get(link)
     assert page.status_code == 200
-    assert "Confirm my address" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "Confirm my address" in html
+    assert "<strong>ada@example.com</strong> is the address of" in html
+    assert "the account <strong>ada</strong>" in html
     assert not account("ada").email_confirmed  # opening the link changes nothing
     response = confirm(client, link)
     assert (response.status_code, response.location) == (302, "/login")

@@ -156,7 +156,7 @@ def confirm_address(token: str) -> ResponseReturnValue:
     except Invalid as error:
         problem = error.errors["token"][0]
         return render_template("accounts/confirm_invalid.html", problem=problem), 400
-    return render_template("accounts/confirm.html", form=form, user=user)
+    return render_template("accounts/confirm.html", form=form, account=user)
 
 
 @bp.post("/confirm/resend")
@@ -436,7 +436,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
     except Invalid as error:
         problem = error.errors["token"][0]
         return render_template("accounts/email_invalid.html", problem=problem), 400
-    return render_template("accounts/email_confirm.html", form=form, user=user, email=email)
+    return render_template("accounts/email_confirm.html", form=form, account=user, email=email)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
