@@ -7,7 +7,7 @@ import hmac
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -89,6 +89,23 @@ class LinkProblem(StrEnum):
     BROKEN = "broken"  # altered, cut short, or never issued here
 
 
+def _signed(
+    serializer: URLSafeTimedSerializer, token: str, max_age: int
+) -> dict[str, Any] | LinkProblem:
+    """What a signed link carries, or why it does not work: expired, or not signed here."""
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired:
+        return LinkProblem.EXPIRED
+    except BadSignature:
+        return LinkProblem.BROKEN
+    return data if isinstance(data, dict) else LinkProblem.BROKEN
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class AddressLinks:
     """Signed, expiring, single-use links that confirm an address for an account: a new
     address (``purpose`` "email-change", the nonce in ``User.email_change_nonce``), or
@@ -109,16 +126,11 @@ class AddressLinks:
 
     def read(self, token: str) -> tuple[int, str, str] | LinkProblem:
         """The (user id, address, nonce) a link names, or why it does not work."""
-        try:
-            data = self._serializer.loads(token, max_age=self.max_age)
-        except SignatureExpired:
-            return LinkProblem.EXPIRED
-        except BadSignature:
-            return LinkProblem.BROKEN
-        if not isinstance(data, dict):
-            return LinkProblem.BROKEN
+        data = _signed(self._serializer, token, self.max_age)
+        if isinstance(data, LinkProblem):
+            return data
         uid, email, nonce = data.get("uid"), data.get("email"), data.get("n")
-        if not isinstance(uid, int) or not isinstance(email, str) or not isinstance(nonce, str):
+        if not _is_id(uid) or not isinstance(email, str) or not isinstance(nonce, str):
             return LinkProblem.BROKEN
         return uid, email, nonce
 
@@ -141,16 +153,11 @@ class InviteLinks:
 
     def read(self, token: str) -> tuple[int, str] | LinkProblem:
         """The (invitation id, nonce) a link names, or why it does not work."""
-        try:
-            data = self._serializer.loads(token, max_age=self.max_age)
-        except SignatureExpired:
-            return LinkProblem.EXPIRED
-        except BadSignature:
-            return LinkProblem.BROKEN
-        if not isinstance(data, dict):
-            return LinkProblem.BROKEN
+        data = _signed(self._serializer, token, self.max_age)
+        if isinstance(data, LinkProblem):
+            return data
         ident, nonce = data.get("i"), data.get("n")
-        if not isinstance(ident, int) or isinstance(ident, bool) or not isinstance(nonce, str):
+        if not _is_id(ident) or not isinstance(nonce, str):
             return LinkProblem.BROKEN
         return ident, nonce
 
