@@ -220,9 +220,13 @@ def post_comment(
         created_at=now,
     )
     try:
+        # The post's row first, then the comment: a delete of the post at the same
+        # moment waits for this one (or this for it) instead of the two deadlocking on
+        # the row, each holding the lock the other's next step needs.
+        with session.no_autoflush:
+            _adjust_counts(session, Counter({post.id: int(comment.counted)}))
         session.add(comment)
         session.flush()
-        _adjust_counts(session, Counter({post.id: int(comment.counted)}))
         recipient = notices.who_to_notify(session, comment, post) if notify else None
         session.commit()
     except IntegrityError as exc:  # the post, or the comment replied to, went meanwhile
