@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 from sqlalchemy import Connection, Integer, Table, func, select, text
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from inkstand.accounts.models import User
@@ -207,8 +208,9 @@ def _decoder(table: Table) -> Callable[[str, Any], Any]:
     """Reads a column's JSON value back: times and days from ISO text."""
     kinds: dict[str, type | None] = {}
     for column in table.columns:
+        kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
         try:
-            kinds[column.name] = column.type.python_type
+            kinds[column.name] = kind.python_type  # type: ignore[union-attr]
         except NotImplementedError:
             kinds[column.name] = None
 

@@ -170,25 +170,37 @@ class Importer:
             )
         )
 
-    def _item(self, kind: str, source_id: str, title: str, write: Callable[[], None]) -> None:
+    def _item(
+        self,
+        kind: str,
+        source_id: str,
+        title: str,
+        write: Callable[[], None],
+        *,
+        count: bool = True,
+    ) -> None:
         """Write one item in a savepoint: all of it, or nothing and a line in the report."""
         if self._known(kind, source_id) is not None:
             self.report.already[kind] = self.report.already.get(kind, 0) + 1
             return
+        counted, skipped = dict(self.report.created), len(self.report.skipped)
+        reason = ""
         try:
             with self.session.begin_nested():
                 write()
-        except Skip as reason:
-            self.report.skip(kind, source_id, title, str(reason))
-            return
+        except Skip as error:
+            reason = str(error)
         except (Invalid, Forbidden) as error:
-            self.report.skip(kind, source_id, title, error.message)
-            return
+            reason = error.message
         except (IntegrityError, SQLAlchemyError, ValueError) as error:
             log.info("import: %s %s refused by the database: %s", kind, source_id, error)
-            self.report.skip(kind, source_id, title, CLASH)
+            reason = CLASH
+        if reason:  # nothing of the item was written: nor is it counted
+            self.report.created, self.report.skipped[skipped:] = counted, []
+            self.report.skip(kind, source_id, title, reason)
             return
-        self.report.count(kind)
+        if count:
+            self.report.count(kind)
         self._pending += 1
         if self._pending >= COMMIT_EVERY:
             self.commit()
@@ -256,7 +268,9 @@ class Importer:
     # Posts.
 
     def entry(self, item: Entry) -> None:
-        self._item("post", item.source_id, item.title[:200], lambda: self._write_entry(item))
+        self._item(
+            "post", item.source_id, item.title[:200], lambda: self._write_entry(item), count=False
+        )
 
     def _title(self, item: Entry) -> str:
         title = content.plain(item.title[: TITLE_REFUSED * 4])
@@ -378,7 +392,9 @@ class Importer:
         self._remember("post", item.source_id, post.id)
         for note in item.notes:
             self.report.note(item.kind, item.source_id, title, note)
-        self.report.count("page" if item.kind == "page" else "post_" + item.status)
+        scheduled = item.published_at is not None and item.published_at > self.now
+        state = "scheduled" if scheduled else post.status
+        self.report.count(f"{item.kind} ({state})")
 
     def _links(self, item: Entry, post: Post) -> None:
         """The old address keeps working: its slug redirects if it was another, and its
