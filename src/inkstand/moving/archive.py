@@ -20,8 +20,8 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 
 from sqlalchemy import Connection, Integer, Table, func, select, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.types import TypeDecorator
 
 from inkstand.accounts.models import User
 from inkstand.db import Base, DbSession

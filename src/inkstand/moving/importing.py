@@ -9,6 +9,7 @@ decide what each source state means; everything here is the same for both.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +95,7 @@ class Entry:
     old_path: str = ""  # the path of its address on the old site
     featured: bool = False
     notes: list[str] = field(default_factory=list)  # what was changed to fit
+    images: dict[str, str] = field(default_factory=dict)  # old image address -> kept copy's
 
 
 @dataclass
@@ -215,7 +217,7 @@ class Importer:
         """Match an author by address or username, or make an account without a password
         (she sets one through "forgot your password")."""
         title = item.display_name or item.username or item.email
-        self._item("author", item.source_id, title, lambda: self._write_author(item))
+        self._item("author", item.source_id, title, lambda: self._write_author(item), count=False)
 
     def _write_author(self, item: Author) -> None:
         email = item.email.strip().lower()
@@ -239,10 +241,14 @@ class Importer:
             self.session.add(user)
             self.session.flush()
             found = user
+            self.report.count("author (new account)")
+        else:
+            self.report.count("author (matched)")
         self._remember("author", item.source_id, found.id)
 
     def _free_username(self, wanted: str) -> str:
-        base = "".join(c for c in wanted if c.isascii() and (c.isalnum() or c in "_-"))[:26]
+        ascii_name = unicodedata.normalize("NFKD", wanted).encode("ascii", "ignore").decode()
+        base = "".join(c for c in ascii_name if c.isalnum() or c in "_-")[:26]
         base = base if len(base) >= 3 else f"writer{base}"
         candidate, n = base, 1
         while self.session.scalar(
@@ -268,6 +274,9 @@ class Importer:
     # Posts.
 
     def entry(self, item: Entry) -> None:
+        if self.uploads is not None and self._known("post", item.source_id) is None:
+            self.commit()  # the images are kept (and committed) before the post's savepoint
+            item.images = self._images(item, self.author_of(item.author_id))
         self._item(
             "post", item.source_id, item.title[:200], lambda: self._write_entry(item), count=False
         )
@@ -281,11 +290,11 @@ class Importer:
             title = markup.shorten(title, TITLE_MAX)
         return title or "Untitled"
 
-    def _body(self, item: Entry, author: User) -> str:
+    def _body(self, item: Entry) -> str:
         if item.body_markdown is not None:
             body = item.body_markdown.replace("\x00", "").strip()
         else:
-            images = self._images(item, author)
+            images = item.images
             body = content.to_markdown(
                 content.autop(item.body_html), lambda url: images.get(url, url)
             )
@@ -362,7 +371,7 @@ class Importer:
         author = self.author_of(item.author_id)
         if item.author_id and author is self.actor:
             item.notes.append("author not imported: the post is the importing account's")
-        body = self._body(item, author)
+        body = self._body(item)
         srcsets = media.srcsets(media.named_in(self.session, body))
         rendered = markup.render_post(body, srcsets)
         tags = self._tags(item)

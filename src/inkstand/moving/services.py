@@ -125,8 +125,8 @@ def run_import(
             else:
                 ghost.read(source, importer_for, settings.max_bytes, advance)
         run.state = RunState.DONE
-    except Invalid as error:
-        session.rollback()
+    except Invalid as error:  # the file broke between items: each one written is whole
+        session.commit()
         report.error = error.message
         run.state = RunState.FAILED
     except Exception:
