@@ -206,11 +206,11 @@ def _lines(archive: zipfile.ZipFile, name: str, limit: int) -> Iterator[tuple[in
 
 def _decoder(table: Table) -> Callable[[str, Any], Any]:
     """Reads a column's JSON value back: times and days from ISO text."""
-    kinds: dict[str, type | None] = {}
+    kinds: dict[str, Any] = {}
     for column in table.columns:
-        kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+        kind: Any = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
         try:
-            kinds[column.name] = kind.python_type  # type: ignore[union-attr]
+            kinds[column.name] = kind.python_type
         except NotImplementedError:
             kinds[column.name] = None
 
