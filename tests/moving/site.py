@@ -34,12 +34,20 @@ def populate(factory: Any) -> dict[str, Any]:
     author = factory.user(Role.AUTHOR, username="author")
     reader = factory.user(Role.READER, username="reader")
     image = media.upload(
-        db.session, media_context.storage(), author, image_bytes(size=(1000, 600)),
-        media_context.limits(), lambda media_id: media.make_variants(
-            db.session, media_context.storage(), media_id),
-    )  # fmt: skip
-    post = factory.post(author, "Ünïcode title", tags=["travel", "café"],
-                        body=f"Text ☕\n\n![]({media.url(image)})", cover_id=image.id)  # fmt: skip
+        db.session,
+        media_context.storage(),
+        author,
+        image_bytes(size=(1000, 600)),
+        media_context.limits(),
+        lambda media_id: media.make_variants(db.session, media_context.storage(), media_id),
+    )
+    post = factory.post(
+        author,
+        "Ünïcode title",
+        tags=["travel", "café"],
+        body=f"Text ☕\n\n![]({media.url(image)})",
+        cover_id=image.id,
+    )
     post = change(post, author, title="A second title", slug="a-second-title")
     post = change(post, editor, body="Edited by the editor.", coauthors=["editor"])
     draft = factory.post(author, "A draft", status="draft")
@@ -57,18 +65,40 @@ def populate(factory: Any) -> dict[str, Any]:
     tokens.create(db.session, author, "My script", "read", now)
     admin.totp_secret = twofactor.new_secret()
     site.configure(db.session, "title", "Moved Blog")
-    db.session.add_all([
-        UsernameRedirect(username="oldname", user_id=author.id),
-        Invitation(email="new@example.com", role="author", invited_by_id=admin.id, nonce="n" * 32),
-        WorkingRevision(post_id=draft.id, editor_id=author.id, based_on=1, title="Autosaved",
-                        body_source="x", excerpt_source="", tags_text="", saved_at=now),
-        PageView(viewed_at=now, day=now.date(), path="/posts/a-second-title", post_id=post.id,
-                 visitor="v" * 64, referrer_host="example.com"),
-        DailyTotal(day=date(2024, 1, 2), scope="site", kind="views", views=3, visitors=2),
-        ImportedItem(source="wordpress:https://old.example.org", kind="post", source_id="7",
-                     target_id=post.id),
-        MovedLink(path="/2024/01/02/old/", post_id=post.id),
-    ])  # fmt: skip
+    db.session.add_all(
+        [
+            UsernameRedirect(username="oldname", user_id=author.id),
+            Invitation(
+                email="new@example.com", role="author", invited_by_id=admin.id, nonce="n" * 32
+            ),
+            WorkingRevision(
+                post_id=draft.id,
+                editor_id=author.id,
+                based_on=1,
+                title="Autosaved",
+                body_source="x",
+                excerpt_source="",
+                tags_text="",
+                saved_at=now,
+            ),
+            PageView(
+                viewed_at=now,
+                day=now.date(),
+                path="/posts/a-second-title",
+                post_id=post.id,
+                visitor="v" * 64,
+                referrer_host="example.com",
+            ),
+            DailyTotal(day=date(2024, 1, 2), scope="site", kind="views", views=3, visitors=2),
+            ImportedItem(
+                source="wordpress:https://old.example.org",
+                kind="post",
+                source_id="7",
+                target_id=post.id,
+            ),
+            MovedLink(path="/2024/01/02/old/", post_id=post.id),
+        ]
+    )
     db.session.commit()
     assert db.session.get(SlugRedirect, "unicode-title") is not None
     assert held.status == "pending"

@@ -137,8 +137,9 @@ def test_only_an_admin_exports(app, factory):
     factory.user(Role.ADMIN)
     for role in (Role.READER, Role.AUTHOR, Role.EDITOR):
         with pytest.raises(Forbidden):
-            services.export_site(db.session, media_context.storage(), factory.user(role),
-                                 io.BytesIO(), utcnow())  # fmt: skip
+            services.export_site(
+                db.session, media_context.storage(), factory.user(role), io.BytesIO(), utcnow()
+            )
     with pytest.raises(Forbidden):
         services.export_site(db.session, media_context.storage(), None, io.BytesIO(), utcnow())
 
@@ -165,13 +166,17 @@ HOSTILE = {
     "bad media name": (_zip({"media/../x.png": b"x"}), "outside itself"),
     "odd media name": (_zip({"media/x.html": b"<script>"}), "unknown name"),
     "not json": (_zip({"tables/users.jsonl": b"{not json\n"}), "is not JSON"),
-    "unknown column": (_zip({"tables/tags.jsonl": b'{"id": 1, "name": "a", "evil": 1}\n'}),
-                       "columns ['evil']"),
+    "unknown column": (
+        _zip({"tables/tags.jsonl": b'{"id": 1, "name": "a", "evil": 1}\n'}),
+        "columns ['evil']",
+    ),
     "wrong type": (_zip({"tables/tags.jsonl": b'{"id": "x", "name": "a"}\n'}), "do not fit"),
-    "broken date": (_zip({"tables/daily_totals.jsonl": b'{"id": 1, "day": "yesterday"}\n'}),
-                    "day is not a valid value"),
+    "broken date": (
+        _zip({"tables/daily_totals.jsonl": b'{"id": 1, "day": "yesterday"}\n'}),
+        "day is not a valid value",
+    ),
     "lying digest": (_zip({"media/" + "a" * 64 + ".png": b"not the image"}), "not the file"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

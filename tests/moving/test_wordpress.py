@@ -75,8 +75,10 @@ def test_a_realistic_export_is_imported_field_by_field(run_file, factory):
     revisions = db.session.scalars(select(Revision).where(Revision.post_id == trip.id)).all()
     assert [(r.number, r.title, r.editor_id) for r in revisions] == [(1, trip.title, alice.id)]
 
-    comments = {(c.created_at.day, c.created_at.hour): c for c in db.session.scalars(
-        select(Comment).where(Comment.post_id == trip.id))}  # fmt: skip
+    comments = {
+        (c.created_at.day, c.created_at.hour): c
+        for c in db.session.scalars(select(Comment).where(Comment.post_id == trip.id))
+    }
     first, thanks, deeper, fourth = (comments[2, h] for h in (10, 11, 12, 13))
     assert (first.parent_id, first.depth, first.author_id) == (None, 0, None)
     assert first.body_source == "*A reader:*\n\nLovely trip!"  # a guest keeps her name
@@ -119,9 +121,15 @@ def test_a_realistic_export_is_imported_field_by_field(run_file, factory):
         ("18", "its state 'trash' is not one Inkstand keeps"),
     }
     assert report["created"] == {
-        "author (new account)": 2, "author (matched)": 1, "comment": 6, "tag": 2,
-        "post (published)": 1, "post (scheduled)": 1, "post (draft)": 3, "page (published)": 1,
-    }  # fmt: skip
+        "author (new account)": 2,
+        "author (matched)": 1,
+        "comment": 6,
+        "tag": 2,
+        "post (published)": 1,
+        "post (scheduled)": 1,
+        "post (draft)": 3,
+        "page (published)": 1,
+    }
 
 
 def test_old_addresses_are_sent_to_the_posts(client, run_file):
