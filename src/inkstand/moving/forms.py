@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectChoice, SelectField
 
 from inkstand.forms import Form
 from inkstand.moving.services import KINDS
@@ -17,6 +17,8 @@ class ExportForm(Form):
 
 
 class ImportForm(Form):
-    kind = SelectField("Export from", choices=list(KINDS.items()))
+    kind = SelectField(
+        "Export from", choices=[SelectChoice(value, label) for value, label in KINDS.items()]
+    )
     file = FileField("Export file", description="WordPress: Tools → Export. Ghost: Settings → "
                                                 "Labs → Export.")  # fmt: skip

@@ -29,7 +29,9 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_import_runs_actor_id_users"),
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_import_runs_actor_id_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_runs")),
@@ -48,7 +50,9 @@ def upgrade():
         sa.Column("path", sa.String(length=500), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["post_id"], ["posts.id"], name=op.f("fk_moved_links_post_id_posts"),
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_moved_links_post_id_posts"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("path", name=op.f("pk_moved_links")),
