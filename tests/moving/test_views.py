@@ -55,7 +55,8 @@ def test_the_admin_downloads_the_export(client, factory):
     factory.post(admin, "Exported")
     login(client, admin)
     page = client.get(PAGE).get_data(as_text=True)
-    assert "Download the export" in page and "No import yet." in page
+    assert "Download the export" in page
+    assert "No import yet." in page
     response = client.post(f"{PAGE}/export", data={"csrf_token": csrf_token(client, PAGE)})
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
@@ -88,7 +89,8 @@ def test_an_upload_is_imported_inline_and_its_page_shows_the_report(client, fact
     page = client.get(f"{PAGE}/imports/{run.id}").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in page
     assert "Done." in page
-    assert "post (published)" in page and "Skipped (3)" in page
+    assert "post (published)" in page
+    assert "Skipped (3)" in page
     assert "a WordPress &#39;attachment&#39; is not a post or a page" in page
     assert not list(moving_jobs.folder().iterdir())  # the upload is gone
     assert "old.xml" in client.get(PAGE).get_data(as_text=True)
@@ -109,7 +111,8 @@ def test_a_run_under_way_refreshes_its_page(client, factory):
     login(client, admin)
     page = client.get(f"{PAGE}/imports/{run.id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page
-    assert 'value="25"' in page and "Importing: 25% read" in page
+    assert 'value="25"' in page
+    assert "Importing: 25% read" in page
 
 
 def test_a_refused_file_shows_why(client, factory):
@@ -170,7 +173,8 @@ def test_with_redis_a_worker_does_the_import(rq_app: Flask):
     run = db.session.scalars(select(ImportRun)).one()
     assert run.state == RunState.QUEUED
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'http-equiv="refresh"' in page and "Waiting for its turn" in page
+    assert 'http-equiv="refresh"' in page
+    assert "Waiting for its turn" in page
     jobs = runtime.get().jobs
     assert isinstance(jobs, RQJobs)
     (job,) = jobs.queue().get_jobs()
