@@ -90,8 +90,8 @@ def test_an_upload_is_imported_inline_and_its_page_shows_the_report(client, fact
     assert 'http-equiv="refresh"' not in page
     assert "Done." in page
     assert "post (published)" in page
-    assert "Skipped (3)" in page
-    assert "a WordPress &#39;attachment&#39; is not a post or a page" in page
+    assert "Skipped (1)" in page
+    assert "1 nav menu item</strong>: not a post or a page" in page
     assert not list(moving_jobs.folder().iterdir())  # the upload is gone
     assert "old.xml" in client.get(PAGE).get_data(as_text=True)
 

@@ -86,6 +86,8 @@ def _print_report(run: ImportRun) -> None:
         click.echo(f"  already {count:>6} {kind} (imported before)")
     for item in report.get("skipped", []):
         click.echo(f"  skipped {item['kind']} {item['id']} “{item['title']}”: {item['reason']}")
+    for kind, what in sorted(report.get("ignored", {}).items()):
+        click.echo(f"  ignored {what['count']:>6} {kind}: {what['reason']}")
     for item in report.get("notes", []):
         click.echo(f"  note    {item['kind']} {item['id']} “{item['title']}”: {item['note']}")
     if report.get("error"):

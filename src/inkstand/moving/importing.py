@@ -107,6 +107,7 @@ class Report:
     already: dict[str, int] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
+    ignored: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str = ""
 
     def count(self, kind: str, n: int = 1) -> None:
@@ -117,13 +118,19 @@ class Report:
             {"kind": kind, "id": source_id[:200], "title": title[:200], "reason": reason}
         )
 
+    def ignore(self, kind: str, reason: str) -> None:
+        """Items of a kind that is not content (attachments, menu items): counted once per
+        kind with the reason, not listed one by one (an export holds thousands)."""
+        entry = self.ignored.setdefault(kind[:40], {"count": 0, "reason": reason})
+        entry["count"] += 1
+
     def note(self, kind: str, source_id: str, title: str, note: str) -> None:
         self.notes.append({"kind": kind, "id": source_id[:200], "title": title[:200], "note": note})
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created, "already": self.already, "skipped": self.skipped,
-            "notes": self.notes, "error": self.error,
+            "ignored": self.ignored, "notes": self.notes, "error": self.error,
         }  # fmt: skip
 
 

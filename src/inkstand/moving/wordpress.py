@@ -207,9 +207,10 @@ def _item(importer: Importer, element: Element, site: str, logins: dict[str, str
     title = fields.get("title", "")
     kind = fields.get("wp:post_type", "post")
     if kind not in TYPES:
-        importer.report.skip(
-            kind, source_id, title[:200], f"a WordPress {kind[:40]!r} is not a post or a page"
+        reason = "not a post or a page" + (
+            ": images are kept where a post shows them (--uploads)" if kind == "attachment" else ""
         )
+        importer.report.ignore(kind, reason)
         return
     wp_state = fields.get("wp:status", "").strip()
     state = STATES.get(wp_state, "unknown")
