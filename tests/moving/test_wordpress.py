@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Revision, SlugRedirect, Tag
@@ -142,6 +142,8 @@ def test_old_addresses_are_sent_to_the_posts(client, run_file):
     assert response.headers["Location"].endswith("/posts/uber-den-wolken")
     assert client.get("/about/").headers["Location"].endswith("/posts/about")
     assert client.get("/2024/03/01/no-such-post/").status_code == 404
+    assert client.get("/2024/03/01/private-notes/").status_code == 404  # a draft now
+    assert client.get("/2024/03/01/coming-soon/").status_code == 404  # not out yet
 
 
 def test_a_changed_slug_keeps_the_old_one_redirecting(client, run_file, factory, admin):
@@ -223,10 +225,10 @@ def test_script_in_a_title_and_a_body_is_never_kept(run_file):
     run_file(wxr.document(wxr.AUTHORS, [item]))
     post = db.session.scalar(select(Post))
     assert post.title == "Bold title"
-    for text in (post.body_source, post.body_html):
-        assert "script" not in text
-        assert "onclick" not in text
-        assert "onerror" not in text
+    for stored_text in (post.body_source, post.body_html):
+        assert "script" not in stored_text
+        assert "onclick" not in stored_text
+        assert "onerror" not in stored_text
     stored = db.session.scalar(select(Comment))
     assert "javascript" not in stored.body_html
     assert "onerror" not in stored.body_html
@@ -311,3 +313,18 @@ def test_the_imported_author_sets_a_password_by_mail_before_logging_in(client, r
     assert response.status_code != 302
     with pytest.raises(AssertionError):
         login(client, _user("alice"), "")
+
+
+def test_the_planner_statistics_are_refreshed_after_an_import(run_file):
+    run_file(wxr.realistic())
+    if db.engine.dialect.name == "sqlite":
+        analysed = db.session.execute(text("SELECT tbl FROM sqlite_stat1")).scalars().all()
+    else:
+        analysed = (
+            db.session.execute(
+                text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+            )
+            .scalars()
+            .all()
+        )
+    assert {"posts", "comments"} <= set(analysed)

@@ -163,12 +163,13 @@ def restore_site(
     return archive.restore(session, storage, source, max_unpacked, progress)
 
 
-def moved_to(session: DbSession, path: str) -> str | None:
-    """The slug of the post an old address (a WordPress permalink) now lives at."""
+def moved_to(session: DbSession, path: str, now: datetime) -> str | None:
+    """The slug of the listed post an old address (a WordPress permalink) now lives at;
+    none for a post visitors may not see, so an old address confirms nothing."""
     if len(path) > 500:
         return None
     return session.scalar(
         select(Post.slug)
         .join(MovedLink, MovedLink.post_id == Post.id)
-        .where(MovedLink.path == path, Post.deleted_at.is_(None))
+        .where(MovedLink.path == path, Post.is_listed(now))
     )

@@ -59,7 +59,10 @@ def _send_moved(response: Response) -> Response:
         return response
     query = request.query_string.decode("latin-1")
     path = f"{request.path}?{query}" if query else request.path
-    slug = services.moved_to(db.session, path) or services.moved_to(db.session, request.path)
+    now = runtime.now()
+    slug = services.moved_to(db.session, path, now) or services.moved_to(
+        db.session, request.path, now
+    )
     if slug is None:
         return response
     return redirect(url_for("blog.show", slug=slug), 301)  # type: ignore[return-value]
