@@ -263,3 +263,14 @@ def test_a_file_that_is_not_a_ghost_export_fails_with_a_reason(run_file, data, r
     assert run.state == RunState.FAILED
     assert reason in report["error"]
     assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+def test_odd_values_in_the_links_are_not_an_error(run_file):
+    data = ghost_export()
+    data["db"][0]["data"]["posts_tags"][0]["sort_order"] = "first"
+    data["db"][0]["data"]["posts"][0]["published_at"] = 10**20  # milliseconds past any year
+    run, report = run_file(json.dumps(data).encode(), "ghost")
+    assert run.state == RunState.DONE
+    assert ("Mobiledoc post", "it is published but has no valid date") in {
+        (s["title"], s["reason"]) for s in report["skipped"]
+    }

@@ -328,3 +328,14 @@ def test_the_planner_statistics_are_refreshed_after_an_import(run_file):
             .all()
         )
     assert {"posts", "comments"} <= set(analysed)
+
+
+def test_an_item_without_an_id_is_skipped(run_file):
+    xml = wxr.document(wxr.AUTHORS, [WpItem(1, "No id"), WpItem(2, "Has one")])
+    xml = xml.replace(b"<wp:post_id>1</wp:post_id>", b"<wp:post_id></wp:post_id>")
+    xml = xml.replace(b'<guid isPermaLink="false">https://old.example.org/?p=1</guid>', b"")
+    _run, report = run_file(xml)
+    assert [(s["title"], s["reason"]) for s in report["skipped"]] == [
+        ("No id", "it has no id (wp:post_id or guid)")
+    ]
+    assert [p.title for p in db.session.scalars(select(Post))] == ["Has one"]

@@ -129,7 +129,7 @@ def read(
     post_tags: dict[str, list[str]] = {}
     for link in sorted(
         (x for x in data.get("posts_tags", []) if isinstance(x, dict)),
-        key=lambda x: x.get("sort_order") or 0 if isinstance(x.get("sort_order"), int) else 0,
+        key=lambda x: x["sort_order"] if isinstance(x.get("sort_order"), int) else 0,
     ):
         name = tags.get(str(link.get("tag_id")), "")
         if name and not name.startswith("#"):  # "#name" is Ghost's internal tag

@@ -212,6 +212,9 @@ def _item(importer: Importer, element: Element, site: str, logins: dict[str, str
         )
         importer.report.ignore(kind, reason)
         return
+    if not source_id:
+        importer.report.skip("post", "", title[:200], "it has no id (wp:post_id or guid)")
+        return
     wp_state = fields.get("wp:status", "").strip()
     state = STATES.get(wp_state, "unknown")
     if state is None or state == "unknown":
