@@ -59,3 +59,9 @@ def test_an_import_needs_an_admin(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import", "wordpress", str(source)])
     assert result.exit_code == 1
     assert "Name an admin account with --as" in result.output
+
+
+def test_an_empty_site_has_nothing_to_export(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=["export", str(tmp_path / "site.zip")])
+    assert result.exit_code == 1
+    assert "no admin account" in result.output

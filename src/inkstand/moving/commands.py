@@ -28,6 +28,8 @@ def export_command(target: Path, full: bool) -> None:
     """Export the whole site into TARGET, a zip: accounts, posts with every revision, tags,
     comments, follows, favourites, settings, statistics and images."""
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN.value).limit(1))
+    if admin is None:
+        raise click.ClickException("This site has no admin account: nothing to export.")
     with target.open("wb") as out:
         counts = services.export_site(
             db.session, media_context.storage(), admin, out, utcnow(), full=full
