@@ -33,9 +33,10 @@ FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay a week in the failed registry, f
 
 
 class Jobs(Protocol):
-    def enqueue(self, path: str, *args: Plain) -> None:
-        """Run the function at ``path`` with ``args`` in the background. Never raises
-        for a job that cannot be queued or fails: that is logged."""
+    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
+        """Run the function at ``path`` with ``args`` in the background, stopped after
+        ``timeout`` seconds (a long job, such as an import, says so). Never raises for a
+        job that cannot be queued or fails: that is logged."""
 
 
 def _check(path: str, args: tuple[Any, ...]) -> None:
@@ -56,7 +57,7 @@ class InlineJobs:
 
     app: Flask
 
-    def enqueue(self, path: str, *args: Plain) -> None:
+    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
         _check(path, args)
         try:
             perform(self.app, path, *args)
@@ -93,14 +94,14 @@ class RQJobs:
         queue = self.queue()
         return queue.count, queue.failed_job_registry.count
 
-    def enqueue(self, path: str, *args: Plain) -> None:
+    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
         from redis import RedisError
 
         _check(path, args)
         try:
             self.queue().enqueue_call(
                 path, args, job_id=f"{self.queue_name}-{uuid.uuid4().hex}",
-                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, timeout=timeout,
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)
