@@ -1,6 +1,6 @@
 """imports: runs with their progress, imported source ids, old addresses of posts
 
-Revision ID: 0022
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07 13:30:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07 13:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
