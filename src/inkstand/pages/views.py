@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     current_app,
     flash,
     jsonify,
@@ -15,6 +14,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.routing import BaseConverter, Map, ValidationError
 
 from inkstand import inputs, runtime
 from inkstand.blog.services import posts
@@ -31,21 +31,39 @@ bp = Blueprint("pages", __name__)
 bp.add_app_template_global(permissions.can_write, "can_write_pages")
 
 
-def reserved_addresses(app: Flask) -> frozenset[str]:
+def reserved_addresses(url_map: Map) -> frozenset[str]:
     """The first segment of every route's address (``/login``, ``/posts/...``): no page
     may take one, or it would hide that route (or be hidden by it)."""
     found = set()
-    for rule in app.url_map.iter_rules():
+    for rule in url_map.iter_rules():
         first = rule.rule.lstrip("/").split("/", 1)[0]
         if first and "<" not in first:
             found.add(first.lower())
     return frozenset(found)
 
 
+class PageAddress(BaseConverter):
+    """A page's address at the root: a slug, and never a route's first segment, so that
+    ``GET /logout`` still answers 405 from its own route rather than 404 from here."""
+
+    regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+    _routes: frozenset[str] | None = None
+
+    def to_python(self, value: str) -> str:
+        if self._routes is None:  # read at the first request, when every route is there
+            self._routes = reserved_addresses(self.map)
+        if value in self._routes:
+            raise ValidationError()
+        return value
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PageAddress))
+
+
 def _reserved() -> frozenset[str]:
     found: frozenset[str] | None = current_app.extensions.get("inkstand.reserved_addresses")
     if found is None:  # the URL map is complete once the first request comes
-        found = reserved_addresses(current_app)
+        found = reserved_addresses(current_app.url_map)
         current_app.extensions["inkstand.reserved_addresses"] = found
     return found
 
@@ -55,7 +73,7 @@ def _body_limit() -> int:
     return limit
 
 
-@bp.get("/<slug>")
+@bp.get("/<page:slug>")
 def show(slug: str) -> ResponseReturnValue:
     page = services.show(db.session, runtime.user(), slug)
     return render_template("pages/show.html", page=page)
