@@ -14,8 +14,8 @@ from inkstand.pages.models import Page
 from tests.helpers import (
     TOO_LONG,
     Factory,
-    errors_on,
     count_queries,
+    errors_on,
     fresh,
     login,
     submit,
@@ -100,7 +100,8 @@ def test_writers_make_a_page_through_the_form(client: FlaskClient, factory: Fact
     assert response.headers["Location"] == "/about"
     page_id = fresh(select(Page.id))
     edit = client.get(f"/pages/{page_id}/edit").get_data(as_text=True)
-    assert 'id="post-form"' in edit and 'data-preview-url="/posts/preview"' in edit
+    assert 'id="post-form"' in edit
+    assert 'data-preview-url="/posts/preview"' in edit
     changed = submit(
         client, f"/pages/{page_id}/edit", {**FORM, "title": "About us", "version": "1"},
         page=f"/pages/{page_id}/edit",
@@ -172,7 +173,8 @@ def test_a_stale_save_shows_the_difference(client: FlaskClient, factory: Factory
     stale = submit(client, url, {**FORM, "body": "Mine.", "version": "1"}, page=url)
     assert stale.status_code == 409
     html = stale.get_data(as_text=True)
-    assert "Someone else saved this page" in html and "Mine." in html
+    assert "Someone else saved this page" in html
+    assert "Mine." in html
     assert fresh(select(Page.body_source)) == "Newer."
 
 
