@@ -28,3 +28,11 @@ def make_page(writer: User, title: str = "About", **fields: Any) -> Page:
         db.session, writer, changes, utcnow(), POST_BODY_MAX,
         reserved_addresses(current_app.url_map),
     )  # fmt: skip
+
+
+def change_page(page: Page, actor: User, **fields: Any) -> Page:
+    """``page`` with ``fields`` changed by ``actor``, as the editor saves it."""
+    return services.change_page(
+        db.session, actor, page.id, PageChanges(**fields), utcnow(), POST_BODY_MAX,
+        reserved_addresses(current_app.url_map),
+    )  # fmt: skip
