@@ -26,7 +26,9 @@ def test_admins_arrange_the_menu_through_the_page(client: FlaskClient, factory: 
     about = make_page(admin, "About")
     login(client, admin)
     assert client.get("/admin/menu").status_code == 200
-    submit(client, "/admin/menu/pages", {"page": str(about.id), "label": ""}, page="/admin/menu")
+    submit(
+        client, "/admin/menu/pages", {"page": str(about.id), "page_label": ""}, page="/admin/menu"
+    )
     submit(
         client, "/admin/menu/links", {"label": "Code", "url": "https://example.com/code"},
         page="/admin/menu",

@@ -209,10 +209,7 @@ def _menu_page(
 ) -> ResponseReturnValue:
     items = site_menu.items(db.session, runtime.user())
     page_form.page.choices = [SelectChoice(i, t) for i, t in site_menu.choices(db.session)]
-    page = render_template(
-        "admin/menu.html", items=items, page_form=page_form, link_form=link_form,
-        move=MenuMoveForm(),
-    )  # fmt: skip
+    page = render_template("admin/menu.html", items=items, page_form=page_form, link_form=link_form)
     return page, status
 
 
@@ -222,7 +219,9 @@ def menu_add_page() -> ResponseReturnValue:
     form = MenuPageForm()
     if form.validate_on_submit() and form.page.data:
         try:
-            site_menu.add_page(db.session, runtime.user(), form.page.data, form.label.data or "")
+            site_menu.add_page(
+                db.session, runtime.user(), form.page.data, form.page_label.data or ""
+            )
         except Invalid as error:
             form.add_errors(error)
         else:

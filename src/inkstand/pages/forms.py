@@ -50,8 +50,10 @@ class PageForm(Form):
 
 class MenuPageForm(Form):
     page = SelectField("Page", choices=[], coerce=int, validate_choice=False)
-    label = StringField(
-        "Label", [Length(max=60)], description="Leave empty to use the page's title."
+    page_label = StringField(
+        "Its label in the menu",
+        [Length(max=60)],
+        description="Leave empty to use the page's title.",
     )
 
 
