@@ -249,9 +249,8 @@ def menu_add_link() -> ResponseReturnValue:
     return _menu_page(MenuPageForm(formdata=None), form, 422)
 
 
-@bp.post("/menu/<any(up, down, remove):action>")
-@login_required
-def menu_change(action: str) -> ResponseReturnValue:
+def _menu_change(action: str) -> ResponseReturnValue:
+    """A link's Up, Down or Remove button: the link's place in the menu."""
     form = MenuMoveForm()
     if not form.validate_on_submit() or form.index.data is None:
         abort(400)
@@ -261,6 +260,24 @@ def menu_change(action: str) -> ResponseReturnValue:
     else:
         site_menu.move(db.session, runtime.user(), form.index.data, -1 if action == "up" else 1)
     return redirect(url_for("admin.menu"))
+
+
+@bp.post("/menu/up")
+@login_required
+def menu_up() -> ResponseReturnValue:
+    return _menu_change("up")
+
+
+@bp.post("/menu/down")
+@login_required
+def menu_down() -> ResponseReturnValue:
+    return _menu_change("down")
+
+
+@bp.post("/menu/remove")
+@login_required
+def menu_remove() -> ResponseReturnValue:
+    return _menu_change("remove")
 
 
 @bp.route("/appearance", methods=["GET", "POST"])

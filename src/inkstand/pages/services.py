@@ -248,10 +248,21 @@ def listing(session: DbSession, actor: User | None) -> Sequence[Page]:
     return session.scalars(select(Page).order_by(Page.title, Page.id)).all()
 
 
-def published(session: DbSession) -> Sequence[Page]:
-    """The published pages, by title, for the menu's choice and the sitemap."""
-    stmt = select(Page).where(Page.status == PageStatus.PUBLISHED.value)
-    return session.scalars(stmt.order_by(Page.title, Page.id)).all()
+def visible(session: DbSession, viewer: User | None) -> Sequence[Page]:
+    """The pages ``viewer`` may read, by title: every page for who may write them, the
+    published ones for anyone else (at most PAGES_MAX): one query."""
+    stmt = select(Page).order_by(Page.title, Page.id)
+    if not permissions.can_write(viewer):
+        stmt = stmt.where(Page.status == PageStatus.PUBLISHED.value)
+    return session.scalars(stmt).all()
+
+
+def get(session: DbSession, viewer: User | None, page_id: int) -> Page:
+    """The page ``page_id``, if ``viewer`` may read it. Raises NotFound."""
+    page = _get(session, page_id)
+    if not permissions.can_view(viewer, page):
+        raise NotFound("No such page.")
+    return page
 
 
 def revisions(

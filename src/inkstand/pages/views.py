@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.routing import BaseConverter, Map, ValidationError
@@ -57,10 +58,13 @@ class PageAddress(BaseConverter):
         return value
 
 
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PageAddress))
+@bp.record_once
+def _add_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("page", PageAddress)
 
 
-def _reserved() -> frozenset[str]:
+def reserved() -> frozenset[str]:
+    """This app's routes' first segments, for the services' address check."""
     found: frozenset[str] | None = current_app.extensions.get("inkstand.reserved_addresses")
     if found is None:  # the URL map is complete once the first request comes
         found = reserved_addresses(current_app.url_map)
@@ -124,7 +128,7 @@ def new() -> ResponseReturnValue:
         try:
             page = services.create_page(
                 db.session, runtime.user(), form.to_changes(), runtime.now(), _body_limit(),
-                _reserved(),
+                reserved(),
             )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
@@ -148,7 +152,7 @@ def edit(page_id: int) -> ResponseReturnValue:
         try:
             page = services.change_page(
                 db.session, runtime.user(), page_id, form.to_changes(), runtime.now(),
-                _body_limit(), _reserved(), based_on=form.version.data,
+                _body_limit(), reserved(), based_on=form.version.data,
             )  # fmt: skip
         except Invalid as error:
             form.add_errors(error)
@@ -205,7 +209,7 @@ def compare(page_id: int) -> ResponseReturnValue:
 @login_required
 def restore(page_id: int, number: int) -> ResponseReturnValue:
     page = services.restore_revision(
-        db.session, runtime.user(), page_id, number, runtime.now(), _body_limit(), _reserved()
+        db.session, runtime.user(), page_id, number, runtime.now(), _body_limit(), reserved()
     )
     flash(f"Revision {number} restored as the current version.", "success")
     return redirect(url_for("pages.show", slug=page.slug))
