@@ -140,6 +140,12 @@ def test_only_admins_set_the_icon_and_logo(client: FlaskClient, factory: Factory
     assert files() == set()
 
 
+def test_a_visitor_is_sent_to_log_in(client: FlaskClient, files):
+    assert client.get(APPEARANCE).status_code == 302
+    assert client.post(APPEARANCE, data={"action": "remove-icon"}).status_code == 400  # no CSRF
+    assert files() == set()
+
+
 def test_the_footer_takes_a_little_markdown_and_no_script(client: FlaskClient, factory: Factory):
     login(client, factory.user("admin"))
     footer = (

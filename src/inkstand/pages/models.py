@@ -65,9 +65,6 @@ class PageRevision(Base):
 
     editor: Mapped[User | None] = relationship(lazy="raise")
 
-    # For blog.services.revisions' diff, which compares titles, tags and bodies.
-    tags_text = ""
-
     __table_args__ = (
         Index("uq_page_revisions_page_id_number", "page_id", "number", unique=True),
         IDS_NEVER_REUSED,
