@@ -46,7 +46,9 @@ def add_page(session: DbSession, actor: User | None, page_id: int, label: str) -
     page = session.get(Page, page_id) if 0 < page_id <= ID_MAX else None
     if page is None:
         raise NotFound("No such page.")
-    return _store(session, actor, [*current, _link_to(page, text.clean(label) or page.title[:60].strip())])
+    return _store(
+        session, actor, [*current, _link_to(page, text.clean(label) or page.title[:60].strip())]
+    )
 
 
 def add_link(session: DbSession, actor: User | None, label: str, url: str) -> list[MenuItem]:
