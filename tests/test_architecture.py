@@ -21,8 +21,7 @@ PURE = "Rules are plain Python: services, models, reading and permissions never 
 CORE = "Core helpers import no feature"
 FEATURES = (
     "Features depend one way: api | admin | personal | moving > analytics > comments | discovery"
-    " | search"
-    " > blog > media > site > accounts"
+    " | search > pages > blog > media > site > accounts"
 )
 INSIDE = "Inside each feature: views over forms over services over permissions over models"
 REALWORLD = "RealWorld API: views over parsing, rendering and tokens"

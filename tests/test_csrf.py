@@ -27,6 +27,8 @@ from inkstand.extensions import db
 from inkstand.media import context as media_context
 from inkstand.media import services as media
 from inkstand.media.models import Media
+from inkstand.pages import services as pages
+from inkstand.pages.models import Page
 from inkstand.site.models import SiteSetting
 from tests.helpers import Factory, change, csrf_token, image_bytes, login
 
@@ -94,8 +96,13 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
         db.session, media_context.storage(), other, image_bytes(), media_context.limits(),
         lambda media_id: None,
     )  # fmt: skip
+    page = pages.create_page(
+        db.session, admin, pages.PageChanges(title="A page to protect", body="Words."),
+        runtime.now(), 10_000, frozenset(),
+    )  # fmt: skip
     login(client, admin)
     return {
+        "page_id": page.id,
         "media_id": image.id,
         "token_id": token.id,
         "post_id": post.id,
@@ -138,6 +145,8 @@ def snapshot(other: User) -> tuple[Any, ...]:
         db.session.scalar(select(func.count()).select_from(Favourite)),
         db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))),
         db.session.scalar(select(func.count(Media.id))),
+        db.session.scalar(select(func.max(Page.title))),
+        db.session.scalar(select(func.max(SiteSetting.value)).where(SiteSetting.key == "menu")),
     )
 
 

@@ -36,6 +36,7 @@ from inkstand.discovery.views import bp as discovery_bp
 from inkstand.media import context as media_context
 from inkstand.media.views import bp as media_bp
 from inkstand.moving import views as moving_views
+from inkstand.pages.views import bp as pages_bp
 from inkstand.personal.views import bp as personal_bp
 from inkstand.search.views import bp as search_bp
 from inkstand.site import context as site_context
@@ -80,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(personal_bp)
     app.register_blueprint(moving_views.bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(pages_bp)  # /<slug>: any address no other route answers
     api_v1.init_app(app)
     app.register_blueprint(realworld.bp)
     return app

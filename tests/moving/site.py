@@ -20,14 +20,17 @@ from inkstand.media import context as media_context
 from inkstand.media import services as media
 from inkstand.moving.models import ImportedItem, MovedLink
 from inkstand.moving.sections import NOT_EXPORTED
+from inkstand.pages import identity
+from inkstand.pages import services as pages
 from inkstand.site import services as site
 from tests.helpers import change, image_bytes
 
 
 def populate(factory: Any) -> dict[str, Any]:
     """Accounts of every role (one with two-factor), posts with several revisions, tags,
-    co-authors, old slugs, threaded comments in every state, follows, favourites, images
-    with their files, settings, statistics, tokens, invitations, imported ids."""
+    co-authors, old slugs, a revised page, the site icon and logo, threaded comments in
+    every state, follows, favourites, images with their files, settings, statistics,
+    tokens, invitations, imported ids."""
     now = utcnow().replace(microsecond=0)
     admin = factory.user(Role.ADMIN, username="admin")
     editor = factory.user(Role.EDITOR, username="editor", display_name="Édith Éditrice")
@@ -65,6 +68,17 @@ def populate(factory: Any) -> dict[str, Any]:
     tokens.create(db.session, author, "My script", "read", now)
     admin.totp_secret = twofactor.new_secret()
     site.configure(db.session, "title", "Moved Blog")
+    about = pages.create_page(
+        db.session, editor, pages.PageChanges(title="About", body="Who *we* are."), now,
+        10_000, frozenset(),
+    )  # fmt: skip
+    pages.change_page(
+        db.session, admin, about.id, pages.PageChanges(body="Who we are.", status="published"),
+        now, 10_000, frozenset(),
+    )  # fmt: skip
+    for kept in (identity.set_icon, identity.set_logo):
+        kept(db.session, media_context.storage(), admin, image_bytes(size=(300, 300)),
+             media_context.limits())  # fmt: skip
     db.session.add_all(
         [
             UsernameRedirect(username="oldname", user_id=author.id),

@@ -66,6 +66,8 @@ def test_a_full_export_restores_every_row_and_file_as_it_was(app, factory):
         "follows",
         "favourites",
         "post_tags",
+        "pages",
+        "page_revisions",
     )
     assert all(before[name] for name in held)
     data = _export(full=True)

@@ -53,6 +53,13 @@ class DeleteAccountForm(Form):
 class SiteSettingsForm(Form):
     title = StringField("Site title", [DataRequired(), Length(max=80)])
     description = TextAreaField("Description", [Length(max=300)])
+    footer = TextAreaField(
+        "Footer text",
+        [Length(max=2000)],
+        description="Shown at the foot of every page, in place of the description. A little "
+        "Markdown: *emphasis*, **strong**, [links](https://example.com), lists. Leave empty "
+        "for the description.",
+    )
     posts_per_page = IntegerField("Posts per page", [NumberRange(min=1, max=100)])
     registration_open = BooleanField("Anyone may register")
     new_account_role = SelectField(

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.datastructures import FileStorage as Upload
 from wtforms import SelectChoice
 
 from inkstand import runtime
@@ -25,6 +26,9 @@ from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.media import context as media_context
 from inkstand.media import services as media
+from inkstand.pages import identity
+from inkstand.pages import menu as site_menu
+from inkstand.pages.forms import IdentityForm, MenuLinkForm, MenuMoveForm, MenuPageForm
 from inkstand.pagination import Cursor
 from inkstand.site import services as site
 from inkstand.site.context import site_settings
@@ -181,6 +185,7 @@ def settings() -> ResponseReturnValue:
                 search_language=form.search_language.data,
                 email_confirmation=form.email_confirmation.data,
                 two_factor_for_staff=bool(form.two_factor_for_staff.data),
+                footer=form.footer.data or "",
             )
         except Invalid as error:
             form.add_errors(error)
@@ -189,3 +194,116 @@ def settings() -> ResponseReturnValue:
             return redirect(url_for("admin.settings"))
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form), status
+
+
+@bp.get("/menu")
+@login_required
+def menu() -> ResponseReturnValue:
+    """The header's menu: its links in order, each with Up, Down and Remove buttons (no
+    script needed), and forms that add a page or a link."""
+    return _menu_page(MenuPageForm(), MenuLinkForm())
+
+
+def _menu_page(
+    page_form: MenuPageForm, link_form: MenuLinkForm, status: int = 200
+) -> ResponseReturnValue:
+    items = site_menu.items(db.session, runtime.user())
+    page_form.page.choices = [SelectChoice(i, t) for i, t in site_menu.choices(db.session)]
+    page = render_template("admin/menu.html", items=items, page_form=page_form, link_form=link_form)
+    return page, status
+
+
+@bp.post("/menu/pages")
+@login_required
+def menu_add_page() -> ResponseReturnValue:
+    form = MenuPageForm()
+    if form.validate_on_submit() and form.page.data:
+        try:
+            site_menu.add_page(
+                db.session, runtime.user(), form.page.data, form.page_label.data or ""
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Page added to the menu.", "success")
+            return redirect(url_for("admin.menu"))
+    elif not form.errors:
+        form.page.errors = ["Choose a page."]
+    return _menu_page(form, MenuLinkForm(formdata=None), 422)
+
+
+@bp.post("/menu/links")
+@login_required
+def menu_add_link() -> ResponseReturnValue:
+    form = MenuLinkForm()
+    if form.validate_on_submit():
+        try:
+            site_menu.add_link(
+                db.session, runtime.user(), form.label.data or "", form.url.data or ""
+            )
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Link added to the menu.", "success")
+            return redirect(url_for("admin.menu"))
+    return _menu_page(MenuPageForm(formdata=None), form, 422)
+
+
+def _menu_change(action: str) -> ResponseReturnValue:
+    """A link's Up, Down or Remove button: the link's place in the menu."""
+    form = MenuMoveForm()
+    if not form.validate_on_submit() or form.index.data is None:
+        abort(400)
+    if action == "remove":
+        site_menu.remove(db.session, runtime.user(), form.index.data)
+        flash("Link removed from the menu.", "success")
+    else:
+        site_menu.move(db.session, runtime.user(), form.index.data, -1 if action == "up" else 1)
+    return redirect(url_for("admin.menu"))
+
+
+@bp.post("/menu/up")
+@login_required
+def menu_up() -> ResponseReturnValue:
+    return _menu_change("up")
+
+
+@bp.post("/menu/down")
+@login_required
+def menu_down() -> ResponseReturnValue:
+    return _menu_change("down")
+
+
+@bp.post("/menu/remove")
+@login_required
+def menu_remove() -> ResponseReturnValue:
+    return _menu_change("remove")
+
+
+@bp.route("/appearance", methods=["GET", "POST"])
+@login_required
+@media_context.takes_upload
+def appearance() -> ResponseReturnValue:
+    """The site's icon and logo, each from one uploaded image, or removed."""
+    actor = runtime.user()
+    current = site.editable(db.session, actor)
+    form = IdentityForm()
+    if form.validate_on_submit():
+        which = request.form.get("action", "")
+        try:
+            if which in ("icon", "logo"):
+                sent = form[which].data
+                upload = sent if isinstance(sent, Upload) else None
+                data = media_context.read(upload, media_context.limits().max_bytes)
+                setter = identity.set_icon if which == "icon" else identity.set_logo
+                setter(db.session, media_context.storage(), actor, data, media_context.limits())
+                flash(f"The site's {which} is saved.", "success")
+            else:
+                identity.remove(db.session, actor, which.removeprefix("remove-"))
+                flash("Removed.", "success")
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            return redirect(url_for("admin.appearance"))
+    status = 422 if form.errors else 200
+    return render_template("admin/appearance.html", form=form, current=current), status

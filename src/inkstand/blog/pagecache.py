@@ -29,7 +29,7 @@ CACHEABLE = frozenset(
         "blog.index", "blog.show", "blog.tag", "blog.author",
         "discovery.site_feed", "discovery.tag_feed", "discovery.author_feed",
         "discovery.sitemap", "discovery.sitemap_file", "discovery.robots",
-        "discovery.archive", "discovery.month",
+        "discovery.archive", "discovery.month", "pages.show", "pages.manifest",
     }
 )  # fmt: skip
 # The only query arguments these pages read; any other makes a request uncacheable,

@@ -116,3 +116,26 @@ def resized(data: bytes, kind: Kind, width: int) -> bytes:
             small = small.convert("RGB")
         pixels, options = _pixels_only(small, kind)
         return _encode(pixels, kind, options)
+
+
+def _png(image: Image.Image) -> bytes:
+    pixels, options = _pixels_only(image, KINDS["PNG"])
+    return _encode(pixels, KINDS["PNG"], options)
+
+
+def square_pngs(data: bytes, max_pixels: int, sizes: tuple[int, ...]) -> dict[int, bytes]:
+    """An icon at each size: the upload decoded, turned upright, its middle square
+    cropped and scaled to ``size`` pixels, as PNG without metadata. Raises Invalid."""
+    image = ImageOps.exif_transpose(decode(data, max_pixels)).convert("RGBA")
+    side = min(image.width, image.height)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    return {size: _png(square.resize((size, size), Image.Resampling.LANCZOS)) for size in sizes}
+
+
+def fitted_png(data: bytes, max_pixels: int, box: tuple[int, int]) -> Encoded:
+    """The upload decoded, turned upright and scaled down (never up) to fit ``box``, as
+    PNG without metadata. Raises Invalid."""
+    image = ImageOps.exif_transpose(decode(data, max_pixels)).convert("RGBA")
+    image.thumbnail(box, Image.Resampling.LANCZOS)
+    return Encoded(_png(image), KINDS["PNG"], image.width, image.height)

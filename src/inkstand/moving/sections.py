@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from inkstand.media.models import Media
 from inkstand.media.services import WIDTHS
+from inkstand.site.models import SiteSetting
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,17 @@ def _media_files(conn: Connection) -> Iterable[str]:
                 yield f"{digest}-{w}.{extension}"
 
 
+def _identity_files(conn: Connection) -> Iterable[str]:
+    """The site icon's sizes and the logo: files of the media folder named in site
+    settings, with no row of the media library."""
+    rows = conn.execute(
+        select(SiteSetting.value).where(SiteSetting.key.in_(("icon", "logo")))
+    ).scalars()
+    for value in rows:
+        for part in value.split():
+            yield part.rpartition(":")[2]
+
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         "accounts",
@@ -62,7 +74,7 @@ SECTIONS: tuple[Section, ...] = (
         },
         full_only=("recovery_codes", "api_tokens", "invitations"),
     ),
-    Section("settings", ("site_settings",)),
+    Section("settings", ("site_settings",), files=_identity_files),
     Section("media", ("media", "media_uses"), files=_media_files),
     Section(
         "posts",
@@ -78,6 +90,7 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section("comments", ("comments",)),
+    Section("pages", ("pages", "page_revisions")),
     Section("analytics", ("daily_totals", "page_views")),
     Section("imports", ("imported_items", "moved_links")),
 )

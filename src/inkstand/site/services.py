@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
 
-from inkstand import inputs, text
+from inkstand import inputs, markup, text
 from inkstand.accounts.models import EmailConfirmation, Role, User
 from inkstand.accounts.services import require_admin
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
+from inkstand.site import menu as menus
 from inkstand.site.models import CONTENT_VERSION, CommentPolicy, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
@@ -38,6 +41,41 @@ class SiteConfig:
     email_confirmation: str = EmailConfirmation.REQUIRED.value
     # Whether admins and editors must log in with a two-factor code.
     two_factor_for_staff: bool = False
+    # The header's menu (site/menu.py: a JSON list of links, kept by pages.menu).
+    menu: str = "[]"
+    # The site icon: its PNG files by size ("32:<name> 180:<name> ..."), made from one
+    # uploaded image by pages.identity; and the header's logo, one PNG file. Files of the
+    # media folder, served under /media/. Empty: none.
+    icon: str = ""
+    logo: str = ""
+    # The footer's text, a little Markdown, and its sanitised HTML, rendered on every save.
+    footer: str = ""
+    footer_html: str = ""
+
+    @cached_property
+    def menu_items(self) -> list[menus.MenuItem]:
+        """Every link of the menu, in order."""
+        return menus.parse(self.menu)
+
+    @cached_property
+    def shown_menu(self) -> list[menus.MenuItem]:
+        """The links the header shows: not those to a page that is not published."""
+        return [item for item in self.menu_items if item.shown]
+
+    @cached_property
+    def icons(self) -> dict[int, str]:
+        """The icon's file names by size in pixels."""
+        found = {}
+        for part in self.icon.split():
+            size, _, name = part.partition(":")
+            if size.isdigit() and STORED_PNG.fullmatch(name):
+                found[int(size)] = name
+        return found
+
+
+# A file the identity settings name: a PNG of the media folder, named by its SHA-256.
+STORED_PNG = re.compile(r"[0-9a-f]{64}\.png")
+FOOTER_MAX = 2000
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -95,6 +133,27 @@ def configure(session: DbSession, name: str, raw: str) -> SiteConfig:
     return _save(session, replace(load(session), **{name: value}))
 
 
+def _identity_errors(new: SiteConfig) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if len(new.footer) > FOOTER_MAX:
+        errors["footer"] = [f"Keep the footer under {FOOTER_MAX:,} characters."]
+    problems = menus.errors(menus.parse(new.menu))
+    if problems or (new.menu.strip() not in ("", "[]") and not menus.parse(new.menu)):
+        errors["menu"] = problems or ["The menu is a JSON list of links."]
+    if new.logo and not STORED_PNG.fullmatch(new.logo):
+        errors["logo"] = ["The logo is a PNG file of the media folder."]
+    if new.icon and len(new.icons) != len(new.icon.split()):
+        errors["icon"] = ["The icon is a list of PNG files of the media folder by size."]
+    return errors
+
+
+def write(session: DbSession, **changes: str) -> None:
+    """Store settings that another feature's service keeps (the menu's page links),
+    inside that service's transaction: no check, no commit."""
+    for key, value in changes.items():
+        session.merge(SiteSetting(key=key, value=value))
+
+
 NUMBER_MAX = 10**9  # more than any setting counts
 
 
@@ -132,9 +191,16 @@ def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
         errors["search_language"] = ["Choose one of the search languages."]
     if new.email_confirmation not in {c.value for c in EmailConfirmation}:
         errors["email_confirmation"] = ["Choose whether addresses must be confirmed."]
+    errors.update(_identity_errors(new))
     if errors:
         raise Invalid(errors)
-    new = replace(new, title=text.clean(title), description=text.clean(new.description))
+    new = replace(
+        new,
+        title=text.clean(title),
+        description=text.clean(new.description),
+        footer=text.clean(new.footer),
+        footer_html=markup.render_comment(text.clean(new.footer)) if new.footer.strip() else "",
+    )
     for key, value in asdict(new).items():
         session.merge(SiteSetting(key=key, value=_dump(value)))
     session.commit()

@@ -91,7 +91,8 @@
   // Autosave (an existing post only: a new one is kept in this browser until saved).
   const autosaveUrl = form.dataset.autosaveUrl;
   const status = document.getElementById("autosave-status");
-  const storageKey = "inkstand:draft:" + (form.dataset.postId || "new");
+  // A page's editor names its own key (data-draft-key): a new page is not a new post.
+  const storageKey = "inkstand:draft:" + (form.dataset.draftKey || form.dataset.postId || "new");
   const FIELDS = ["title", "body", "excerpt", "tags"];
   const AUTOSAVE_DELAY = 3000;
   const RETRY_DELAY = 10000;
@@ -103,7 +104,7 @@
   function fields() {
     const found = {};
     FIELDS.forEach(function (name) {
-      found[name] = form.elements[name].value;
+      if (form.elements[name]) found[name] = form.elements[name].value; // a page has no tags
     });
     return found;
   }
@@ -205,7 +206,9 @@
     });
     if (differs) {
       FIELDS.forEach(function (name) {
-        if (typeof kept.fields[name] === "string") form.elements[name].value = kept.fields[name];
+        if (typeof kept.fields[name] === "string" && form.elements[name]) {
+          form.elements[name].value = kept.fields[name];
+        }
       });
       dirty = true;
       show("Restored unsaved changes kept in this browser");
