@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from inkstand import backends, demo, http, logs, runtime
+from inkstand import audit, backends, demo, http, logs, runtime
 from inkstand import backup as backups
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         trash_group,
         backup,
         stats_group,
+        audit_group,
     ):
         app.cli.add_command(command)
 
@@ -56,7 +57,10 @@ def init_app(app: Flask) -> None:
 def create_admin(username: str, email: str, password: str) -> None:
     """Create an admin account."""
     try:
-        user = accounts.create_admin(db.session, runtime.get().passwords, username, email, password)
+        with audit.acting_from(audit.CLI):
+            user = accounts.create_admin(
+                db.session, runtime.get().passwords, username, email, password
+            )
     except Invalid as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Admin {user.username} created.")
@@ -74,10 +78,31 @@ def site_group() -> None:
 def set_setting(name: str, value: str) -> None:
     """Set one site setting, e.g. `inkstand site set new_account_role author`."""
     try:
-        site.configure(db.session, name, value)
+        with audit.acting_from(audit.CLI):
+            site.configure(db.session, name, value)
     except Invalid as error:
         raise click.ClickException(error.message) from error
     click.echo(f"{name} = {value}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log of administrative actions (kept until pruned here)."""
+
+
+@audit_group.command("prune")
+@click.option(
+    "--older-than-days", type=click.IntRange(min=1), required=True,
+    help="Delete the entries made more than this many days ago.",
+)  # fmt: skip
+@with_appcontext
+def prune_audit(older_than_days: int) -> None:
+    """Delete old entries of the audit log; the pruning itself is recorded."""
+    now = datetime.now(UTC)
+    with audit.acting_from(audit.CLI):
+        gone = audit.prune(db.session, now - timedelta(days=older_than_days), now)
+    click.echo(f"{gone} audit {'entry' if gone == 1 else 'entries'} older than "
+               f"{older_than_days} days deleted.")  # fmt: skip
 
 
 @click.command("demo")

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from inkstand import audit
 from inkstand.blog import jobs
 
 
@@ -20,5 +21,6 @@ def purge() -> None:
     """Delete for good the posts in the trash for TRASH_DAYS or more (from cron, when
     neither the app's thread nor `inkstand worker --with-scheduler` does it)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    gone = jobs.purge(app)
+    with audit.acting_from(audit.CLI):
+        gone = jobs.purge(app)
     click.echo(f"{gone} {'post' if gone == 1 else 'posts'} purged from the trash.")
