@@ -87,6 +87,19 @@ class Door(StrEnum):
     CLI = "cli"
     SYSTEM = "system"  # a background job or the scheduler: no request, no command
 
+    @property
+    def label(self) -> str:
+        return _DOORS[self]
+
+
+_DOORS = {
+    Door.HTML: "Site",
+    Door.API_V1: "API",
+    Door.REALWORLD: "RealWorld API",
+    Door.CLI: "Command line",
+    Door.SYSTEM: "Scheduled",
+}
+
 
 @dataclass(frozen=True)
 class Origin:
