@@ -126,7 +126,8 @@ def load_demo(clear: bool) -> None:
             click.echo("The database already has content; demo not loaded.")
         return
     password = secrets.token_urlsafe(12)
-    demo.load(db.session, runtime.get().passwords, password)
+    with audit.acting_from(audit.CLI):
+        demo.load(db.session, runtime.get().passwords, password)
     text = f"Demo admin login: username 'admin', password '{password}'"
     login_file.write_text(text + "\n")
     login_file.chmod(0o600)
