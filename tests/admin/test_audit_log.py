@@ -10,10 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from inkstand import audit
+from inkstand import audit, runtime
 from inkstand.accounts import closing
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role
+from inkstand.api.realworld import blueprint as realworld
+from inkstand.api.v1 import problems
 from inkstand.audit import Action, AuditEntry, Target
 from inkstand.db import utcnow
 from inkstand.exceptions import Invalid
@@ -262,3 +264,22 @@ def test_prune_deletes_old_entries_and_records_itself(app: Flask, factory: Facto
     assert actions.count("audit.pruned") == 1
     bad = app.test_cli_runner().invoke(args=["audit", "prune", "--older-than-days", "0"])
     assert bad.exit_code != 0
+
+
+def test_an_import_records_itself_as_documented(factory: Factory) -> None:
+    """The call docs/operations.md gives the importer."""
+    boss = factory.user(Role.ADMIN, "boss")
+    audit.record(db.session, boss, audit.Action.SITE_IMPORTED, audit.Target.site(),
+                 {"format": "wxr", "posts": 12})  # fmt: skip
+    db.session.commit()
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.target_kind, entry.door) == ("site.imported", "site", "system")
+    assert entry.details == {"format": "wxr", "posts": 12}
+
+
+def test_the_doors_are_named_by_the_apis_own_prefixes() -> None:
+    assert runtime.door_of(problems.PREFIX + "/posts") == audit.Door.API_V1
+    assert runtime.door_of(realworld.PREFIX + "/articles") == audit.Door.REALWORLD
+    assert runtime.door_of(realworld.PREFIX) == audit.Door.REALWORLD
+    assert runtime.door_of("/apis") == audit.Door.HTML
+    assert runtime.door_of("/admin/users") == audit.Door.HTML
