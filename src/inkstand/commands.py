@@ -3,13 +3,14 @@ worker, backup."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
 import sqlite3
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from inkstand import backends, demo, http, logs, runtime
+from inkstand import audit, backends, demo, http, logs, runtime
 from inkstand import backup as backups
 from inkstand.accounts import services as accounts
 from inkstand.analytics import jobs as analytics_jobs
@@ -47,8 +48,30 @@ def init_app(app: Flask) -> None:
         stats_group,
         export_command,
         import_group,
+        audit_group,
     ):
+        if command not in (serve, worker):  # their requests and jobs say where they come from
+            _from_the_command_line(command)
         app.cli.add_command(command)
+
+
+def _from_the_command_line(command: click.Command) -> None:
+    """Whatever ``command`` (and each command of a group) records in the audit log is
+    marked as done from the command line."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _from_the_command_line(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "from_the_command_line", False):
+        return  # the commands are the module's: each app made wraps them once
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with audit.acting_from(audit.CLI):
+            return callback(*args, **kwargs)
+
+    run.from_the_command_line = True  # type: ignore[attr-defined]
+    command.callback = run
 
 
 @click.command("create-admin")
@@ -81,6 +104,25 @@ def set_setting(name: str, value: str) -> None:
     except Invalid as error:
         raise click.ClickException(error.message) from error
     click.echo(f"{name} = {value}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log of administrative actions (kept until pruned here)."""
+
+
+@audit_group.command("prune")
+@click.option(
+    "--older-than-days", type=click.IntRange(min=1), required=True,
+    help="Delete the entries made more than this many days ago.",
+)  # fmt: skip
+@with_appcontext
+def prune_audit(older_than_days: int) -> None:
+    """Delete old entries of the audit log; the pruning itself is recorded."""
+    now = datetime.now(UTC)
+    gone = audit.prune(db.session, now - timedelta(days=older_than_days), now)
+    click.echo(f"{gone} audit {'entry' if gone == 1 else 'entries'} older than "
+               f"{older_than_days} days deleted.")  # fmt: skip
 
 
 @click.command("demo")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
-from inkstand import backends
+from inkstand import audit, backends
 from inkstand.accounts import services, sessions
 from inkstand.accounts.models import User
 from inkstand.accounts.passwords import AddressLinks, InviteLinks, Passwords, ResetLinks
@@ -63,6 +63,29 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"
+    app.before_request(_enter_door)
+    app.teardown_request(_leave_door)
+
+
+def door_of(path: str) -> audit.Door:
+    """The door an audit entry names for a request path (errors.door's three doors)."""
+    for prefix, door in ((API_V1_PREFIX, audit.Door.API_V1), (API_PREFIX, audit.Door.REALWORLD)):
+        if path == prefix or path.startswith(prefix + "/"):
+            return door
+    return audit.Door.HTML
+
+
+API_V1_PREFIX, API_PREFIX = "/api/v1", "/api"  # as api.v1.problems and api.realworld name them
+
+
+def _enter_door() -> None:
+    """Entries recorded during this request name its door and the client's address."""
+    g.audit_origin = audit.enter(audit.Origin(door_of(request.path), request.remote_addr))
+
+
+def _leave_door(_error: BaseException | None) -> None:
+    if "audit_origin" in g:
+        audit.leave(g.pop("audit_origin"))
 
 
 def _load_user(key: str) -> User | None:

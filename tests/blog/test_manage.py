@@ -18,7 +18,7 @@ from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.helpers import bulk_posts, count_queries, csrf_token, fresh, login
 
-ROW = re.compile(r'<td><a href="/posts/[^"]+">([^<]+)</a>')
+ROW = re.compile(r'<a class="post-title" href="/posts/[^"]+">([^<]+)</a>')
 
 
 def _titles(page: str) -> list[str]:

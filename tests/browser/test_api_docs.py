@@ -19,3 +19,11 @@ def test_swagger_ui_renders_every_operation_with_no_csp_violation(
     page.wait_for_selector(".opblock")
     assert page.locator(".opblock").count() >= 12
     assert problems == []
+
+
+def test_the_docs_lead_back_to_the_site(open_page: OpenPage) -> None:
+    page = open_page()
+    page.goto("/api/v1/docs")
+    page.get_by_role("link", name="Back to the site").click()
+    page.wait_for_url("**/")
+    assert page.locator(".site-title").count() == 1

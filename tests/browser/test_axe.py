@@ -40,3 +40,21 @@ def test_no_axe_violations(
             found[path] = [(v["id"], [n["html"][:120] for n in v["nodes"]]) for v in violations]
     context.close()
     assert found == {}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_api_docs_have_no_axe_violations(
+    browser: Browser, live_server: str, scheme: str
+) -> None:
+    """Swagger UI, as our stylesheet and script mend it: folded, and with an operation open."""
+    context = browser.new_context(base_url=live_server, color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    page.goto("/api/v1/docs")
+    page.wait_for_selector(".opblock")
+    found = {"folded": Axe().run(page).response["violations"]}
+    page.locator(".opblock-summary-control").first.click()
+    page.wait_for_selector(".opblock-body")
+    found["open"] = Axe().run(page).response["violations"]
+    context.close()
+    assert {k: [(v["id"], [n["html"][:120] for n in v["nodes"]]) for v in found[k]]
+            for k in found if found[k]} == {}  # fmt: skip

@@ -125,7 +125,7 @@ def _restore_from_the_trash(page: Page, live_app: Flask, post: Post) -> None:
     assert page.goto(f"/posts/{post.slug}").status == 404
     page.goto("/manage")
     page.get_by_role("link", name="Trash").click()
-    expect(page.locator("tbody")).to_contain_text("Written")
+    expect(page.locator(".trash")).to_contain_text("Written")
     page.get_by_role("button", name="Restore Written").click()
     expect(page.locator(".flashes")).to_contain_text("restored from the trash")
     assert page.goto(f"/posts/{post.slug}").status == 200

@@ -14,11 +14,13 @@ from tests.moving.site import dump, empty_site, populate
 
 def test_export_then_import_site(app, factory, tmp_path):
     populate(factory)
-    before = dump()
     target = tmp_path / "site.zip"
     result = app.test_cli_runner().invoke(args=["export", "--full", str(target)])
     assert result.exit_code == 0, result.output
     assert "Exported" in result.output
+    before = dump()  # the export's own entry in the audit log is in it
+    exported = before["audit_log"][-1]
+    assert (exported["action"], exported["door"]) == ("site.exported", "cli")
     empty_site()
     result = app.test_cli_runner().invoke(args=["import", "site", str(target)])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from inkstand import text
+from inkstand import audit, text
 from inkstand.accounts import notices, permissions, twofactor
 from inkstand.accounts.models import Invitation, Role, User
 from inkstand.accounts.passwords import InviteLinks, LinkProblem, Passwords
@@ -24,6 +24,7 @@ from inkstand.accounts.services import (
     normalise_email,
     require_admin,
 )
+from inkstand.audit import Action, Target
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.mail import Mailer
@@ -105,6 +106,7 @@ def suspend(session: DbSession, actor: User | None, user_id: int, now: datetime)
     user = _other_account(session, actor, user_id, "suspend")
     if user.suspended_at is None:
         user.suspended_at = now
+        audit.record(session, actor, Action.SUSPENDED, Target.account(user), now=now)
         session.commit()
     return user
 
@@ -123,6 +125,7 @@ def reset_two_factor(
         raise Forbidden("Turn your own two-factor log-in off on your settings page.")
     if not user.two_factor:
         raise Invalid.field("user", f"{user.username} does not use two-factor log-in.")
+    audit.record(session, actor, Action.TWO_FACTOR_RESET, Target.account(user))
     twofactor.remove(session, user)
     notices.two_factor_reset(mailer, user, actor.username, site_title=site_title)
     return user
@@ -134,6 +137,7 @@ def unsuspend(session: DbSession, actor: User | None, user_id: int) -> User:
     user = get_account(session, actor, user_id)
     if user.suspended_at is not None:
         user.suspended_at = None
+        audit.record(session, actor, Action.UNSUSPENDED, Target.account(user))
         session.commit()
     return user
 
@@ -175,6 +179,10 @@ def invite(
         email=email, role=role, invited_by_id=admin.id, nonce=secrets.token_urlsafe(16)
     )
     session.add(invitation)
+    session.flush()
+    audit.record(
+        session, admin, Action.INVITED, Target("invitation", invitation.id, email), {"role": role}
+    )
     session.commit()
     notices.invited(
         mail.mailer, email, role, admin.name, mail.link_for(links.issue(invitation)),

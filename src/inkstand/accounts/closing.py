@@ -12,10 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from inkstand import audit
 from inkstand.accounts import identity
 from inkstand.accounts.administration import _other_account
 from inkstand.accounts.models import Role, User
 from inkstand.accounts.passwords import Passwords
+from inkstand.audit import Action, Target
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid
 
@@ -54,6 +56,7 @@ def delete_account(
     deleted account's username. Raises Forbidden (not an admin, herself, the last
     admin), NotFound, or Invalid (on "heir": no such author)."""
     user = _other_account(session, actor, user_id, "delete")
+    heir_name = None
     if heir_id is not None:
         heir = session.get(User, heir_id) if 0 < heir_id <= ID_MAX else None
         if (
@@ -66,7 +69,12 @@ def delete_account(
         if hand_over is None:
             raise TypeError("a hand-over needs the function that hands posts over")
         hand_over(session, user, heir)
+        heir_name = heir.username
     name = user.username
+    audit.record(
+        session, actor, Action.ACCOUNT_DELETED, Target.account(user),
+        {"role": user.role, "posts_to": heir_name},
+    )  # fmt: skip
     session.delete(user)
     session.commit()
     return name

@@ -10,6 +10,13 @@ def can_administer(user: User | None) -> bool:
     return user is not None and user.has_role(Role.ADMIN)
 
 
+def can_read_audit_log(user: User | None) -> bool:
+    """Admins only: the log names accounts, addresses and settings across the site, and
+    records what editors do too (as on most platforms, those who are audited do not
+    read the audit)."""
+    return can_administer(user)
+
+
 def can_follow(user: User | None, author: User) -> bool:
     """Any logged-in account follows anyone but herself."""
     return user is not None and user.id != author.id

@@ -16,7 +16,7 @@ from sqlalchemy import delete, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from inkstand import marks, text
+from inkstand import audit, marks, text
 from inkstand.accounts import notices, permissions, sessions, zones
 from inkstand.accounts.models import (
     EmailConfirmation,
@@ -26,6 +26,7 @@ from inkstand.accounts.models import (
     UsernameRedirect,
 )
 from inkstand.accounts.passwords import AddressLinks, LinkProblem, Passwords, ResetLinks
+from inkstand.audit import Action, Target
 from inkstand.db import DbSession, utcnow
 from inkstand.exceptions import Forbidden, Invalid, Moved, NotFound
 from inkstand.mail import Mailer
@@ -139,8 +140,9 @@ def _check_new_account(
 
 def _create(
     session: DbSession, passwords: Passwords, username: str, email: str, password: str, *,
-    role: str, confirmed: bool,
+    role: str, confirmed: bool, audited: Action | None = None,
 ) -> User:  # fmt: skip
+    """Make the account; ``audited``, it is recorded in the audit log as made so."""
     user = User(
         username=username, email=email, password_hash=passwords.hash(password), role=role,
         email_confirmed_at=utcnow() if confirmed else None,
@@ -148,6 +150,9 @@ def _create(
     _take_name(session, username)  # before the account is added: a twin's name fails at commit
     session.add(user)
     try:
+        if audited is not None:
+            session.flush()  # its id, for the entry
+            audit.record(session, None, audited, Target.account(user))
         session.commit()
     except IntegrityError as exc:  # a twin registration won the race
         session.rollback()
@@ -668,8 +673,13 @@ def change_role(session: DbSession, actor: User | None, user_id: int, role: str)
         admins = session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN.value))
         if admins == 1:
             raise Invalid.field("role", "The site needs at least one admin.")
-    user.role = role
-    session.commit()
+    if user.role != role:
+        audit.record(
+            session, actor, Action.ROLE_CHANGED, Target.account(user),
+            {"from": user.role, "to": role},
+        )  # fmt: skip
+        user.role = role
+        session.commit()
     return user
 
 
@@ -677,7 +687,8 @@ def create_admin(
     session: DbSession, passwords: Passwords, username: str, email: str, password: str
 ) -> User:
     """Create an admin account from the command line, whatever the site settings."""
-    return register(
-        session, passwords, username, email, password,
-        registration_open=True, new_account_role=Role.ADMIN.value, confirmed=True,
-    )  # fmt: skip
+    _first, username, email = _check_new_account(
+        session, username, email, password, registration_open=True, tell_taken=True
+    )
+    return _create(session, passwords, username, email, password, role=Role.ADMIN.value,
+                   confirmed=True, audited=Action.ADMIN_CREATED)  # fmt: skip

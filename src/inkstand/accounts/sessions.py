@@ -23,7 +23,9 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import CursorResult
 
+from inkstand import audit
 from inkstand.accounts.models import ApiToken, EndedSession, User
+from inkstand.audit import Action, Target
 from inkstand.db import ID_MAX, DbSession
 
 
@@ -94,10 +96,15 @@ def end_everywhere(session: DbSession, user: User, *, revoke_tokens: bool, now: 
 
 
 def revoke_api_tokens(session: DbSession, user: User, now: datetime) -> int:
-    """Revoke every live API token of ``user`` (the caller commits); returns how many."""
+    """Revoke every live API token of ``user`` (the caller commits); returns how many,
+    recorded in the audit log when there were any."""
     result = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return cast("CursorResult[Any]", result).rowcount
+    revoked: int = cast("CursorResult[Any]", result).rowcount
+    if revoked:
+        target = Target.account(user)
+        audit.record(session, user, Action.TOKEN_REVOKED, target, {"tokens": revoked}, now=now)
+    return revoked

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from inkstand import text
+from inkstand import audit, text
 from inkstand.accounts.models import ApiToken, TokenScope, User
+from inkstand.audit import Action, Target
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound, Unauthenticated
 
@@ -62,8 +63,14 @@ def create(
         created_at=now,
     )
     session.add(token)
+    session.flush()
+    audit.record(session, actor, Action.TOKEN_CREATED, _target(token), {"scope": scope}, now=now)
     session.commit()
     return token, plaintext
+
+
+def _target(token: ApiToken) -> Target:
+    return Target("token", token.id, f"{token.name} ({token.prefix}…)")
 
 
 def for_owner(session: DbSession, actor: User) -> list[ApiToken]:
@@ -82,6 +89,7 @@ def revoke(session: DbSession, actor: User | None, token_id: int, now: datetime)
     if token is None or actor is None or token.user_id != actor.id or token.revoked_at:
         raise NotFound("No such token.")
     token.revoked_at = now
+    audit.record(session, actor, Action.TOKEN_REVOKED, _target(token), now=now)
     session.commit()
     return token
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     SelectChoice,
@@ -11,9 +12,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from inkstand import audit
 from inkstand.accounts.models import EmailConfirmation, Role
+from inkstand.admin.reading import AuditQuery
 from inkstand.forms import Form
 from inkstand.site.models import CommentPolicy
 from inkstand.site.services import SEARCH_LANGUAGES
@@ -103,3 +106,44 @@ class SiteSettingsForm(Form):
         description="With PostgreSQL, search also finds other forms of a word in this "
         "language (runs for run); Simple finds exact words only. A change re-indexes every post.",
     )
+
+
+class AuditFilterForm(Form):
+    """The audit log's filters: a GET form (it changes nothing, so it has no CSRF
+    token); the rules live in admin.reading.entries."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    action = SelectField(
+        "Action",
+        [Optional()],
+        choices=[
+            SelectChoice("", "Any action"),
+            *(SelectChoice(a.value, a.label) for a in audit.Action),
+        ],
+        default="",
+    )
+    actor = StringField("Done by (username)", [Optional(), Length(max=30)])
+    target = StringField("To the account (username)", [Optional(), Length(max=30)])
+    since = DateField("From (UTC)", [Optional()])
+    until = DateField("To (UTC)", [Optional()])
+
+    def to_query(self) -> AuditQuery:
+        return AuditQuery(
+            action=self.action.data or "",
+            actor=(self.actor.data or "").strip(),
+            target=(self.target.data or "").strip(),
+            since=self.since.data,
+            until=self.until.data,
+        )
+
+    def arguments(self) -> dict[str, str]:
+        """The filters in use, for the links to the next and previous pages."""
+        query = self.to_query()
+        sent = {
+            "action": query.action, "actor": query.actor, "target": query.target,
+            "since": query.since.isoformat() if query.since else "",
+            "until": query.until.isoformat() if query.until else "",
+        }  # fmt: skip
+        return {name: value for name, value in sent.items() if value}

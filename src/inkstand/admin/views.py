@@ -10,12 +10,14 @@ from flask_login import login_required
 from werkzeug.datastructures import FileStorage as Upload
 from wtforms import SelectChoice
 
-from inkstand import runtime
+from inkstand import audit, runtime
 from inkstand.accounts import administration, closing
 from inkstand.accounts import services as accounts
+from inkstand.admin import reading
 from inkstand.admin.forms import (
     KEEP_NONE,
     ActionForm,
+    AuditFilterForm,
     DeleteAccountForm,
     InviteForm,
     RoleForm,
@@ -307,3 +309,28 @@ def appearance() -> ResponseReturnValue:
             return redirect(url_for("admin.appearance"))
     status = 422 if form.errors else 200
     return render_template("admin/appearance.html", form=form, current=current), status
+
+
+@bp.get("/audit")
+@login_required
+def audit_log() -> ResponseReturnValue:
+    """The audit log, read-only: entries newest first, filtered by a GET form."""
+    actor = reading.require_reader(runtime.user())  # before the form says anything
+    form = AuditFilterForm(request.args)
+    page = None
+    if form.validate():
+        try:
+            page = reading.entries(
+                db.session, actor, form.to_query(),
+                before=Cursor.decode(request.args.get("before")),
+                after=Cursor.decode(request.args.get("after")),
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+    status = 200 if page is not None else 422
+    filters = form.arguments() if page is not None else {}
+    return render_template(
+        "admin/audit.html", form=form, page=page, filters=filters,
+        labels={a.value: a.label for a in audit.Action},
+        doors={d.value: d.label for d in audit.Door},
+    ), status  # fmt: skip

@@ -15,9 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from inkstand import markup
+from inkstand import audit, markup
 from inkstand.accounts import permissions as account_permissions
 from inkstand.accounts.models import User
+from inkstand.audit import Action as Audited
+from inkstand.audit import Target
 from inkstand.blog import permissions as post_permissions
 from inkstand.blog.models import Post
 from inkstand.comments import notices, permissions
@@ -323,6 +325,19 @@ def _remove(session: DbSession, comment: Comment) -> None:
         session.flush()
 
 
+_AUDITED = {
+    Action.APPROVE: Audited.COMMENT_APPROVED,
+    Action.SPAM: Audited.COMMENT_SPAM,
+    Action.DELETE: Audited.COMMENT_DELETED,
+}
+
+
+def _target(comment: Comment) -> Target:
+    """A comment as the audit log names it: its writer and its post."""
+    writer = comment.author.username if comment.author else "a deleted account"
+    return Target("comment", comment.id, f"by {writer} on “{comment.post.title}”")
+
+
 def delete_comment(
     session: DbSession, actor: User | None, comment_id: int, now: datetime,
     post_id: int | None = None,
@@ -335,6 +350,8 @@ def delete_comment(
     if not permissions.can_delete(actor, comment, comment.post):
         raise Forbidden("You may not delete this comment.")
     post, was_counted = comment.post, comment.counted
+    if actor is not None and comment.author_id != actor.id:  # a moderator's, not its writer's
+        audit.record(session, actor, Audited.COMMENT_DELETED, _target(comment), now=now)
     _remove(session, comment)
     _adjust_counts(session, Counter({post.id: -int(was_counted)}))
     session.commit()
@@ -356,7 +373,7 @@ def moderate(session: DbSession, actor: User | None, ids: Iterable[int], action:
     comments = session.scalars(
         select(Comment)
         .where(Comment.id.in_(wanted), Comment.deleted.is_(False))
-        .options(joinedload(Comment.post))
+        .options(joinedload(Comment.post), joinedload(Comment.author))
         .order_by(Comment.id)
         .with_for_update(of=Comment)
     ).all()
@@ -366,6 +383,7 @@ def moderate(session: DbSession, actor: User | None, ids: Iterable[int], action:
         raise Forbidden("You may moderate only the comments on your own posts.")
     changes: Counter[int] = Counter()
     for comment in comments:
+        audit.record(session, actor, _AUDITED[Action(action)], _target(comment))
         before = comment.counted
         if action == Action.DELETE:
             _remove(session, comment)

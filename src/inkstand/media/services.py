@@ -13,7 +13,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from inkstand import audit
 from inkstand.accounts.models import User
+from inkstand.audit import Action, Target
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.media import imaging, permissions
@@ -140,6 +142,12 @@ def delete_media(session: DbSession, storage: Storage, actor: User | None, media
         raise Invalid.field("media", f"This image is in use and was not deleted: {listed}.")
     names = [media.name, *(media.variant_name(w) for w in _variant_widths(media.width, WIDTHS))]
     digest = media.digest
+    if actor is not None and media.owner_id != actor.id:  # an editor's or admin's: recorded
+        audit.record(
+            session, actor, Action.MEDIA_DELETED,
+            Target("media", media.id, f"{media.name} ({media.width}x{media.height})"),
+            {"owner_id": media.owner_id},
+        )  # fmt: skip
     session.delete(media)
     session.commit()
     others = session.scalar(select(func.count(Media.id)).where(Media.digest == digest))

@@ -30,6 +30,7 @@ def export_command(target: Path, full: bool) -> None:
     admin = db.session.scalar(select(User).where(User.role == Role.ADMIN.value).limit(1))
     if admin is None:
         raise click.ClickException("This site has no admin account: nothing to export.")
+    services.record_export(db.session, admin, full=full)
     with target.open("wb") as out:
         counts = services.export_site(
             db.session, media_context.storage(), admin, out, utcnow(), full=full

@@ -93,6 +93,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("pages", ("pages", "page_revisions")),
     Section("analytics", ("daily_totals", "page_views")),
     Section("imports", ("imported_items", "moved_links")),
+    # Who did what, from which address: a full backup's, as the accounts' secrets are.
+    Section("audit", (), full_only=("audit_log",)),
 )
 
 # Tables an export leaves out, and why.

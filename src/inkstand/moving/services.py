@@ -13,8 +13,10 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
+from inkstand import audit
 from inkstand.accounts.models import User
 from inkstand.accounts.services import require_admin
+from inkstand.audit import Action, Target
 from inkstand.blog.models import Post
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid, NotFound
@@ -37,6 +39,14 @@ def export_site(
     secrets). Raises Forbidden unless ``actor`` is an admin."""
     require_admin(actor)
     return archive.export(session, storage, out, now, full=full)
+
+
+def record_export(session: DbSession, actor: User | None, *, full: bool) -> None:
+    """Write in the audit log that ``actor`` takes the site away, as it is asked for
+    (before the zip is written and sent). Raises Forbidden unless she is an admin."""
+    require_admin(actor)
+    audit.record(session, actor, Action.SITE_EXPORTED, Target.site(), {"full": full})
+    session.commit()
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,10 @@ def start_import(
                                     "with `inkstand import` on the server.")  # fmt: skip
     run = ImportRun(kind=kind, file_name=file_name[:200] or "export", actor_id=actor.id, total=size)
     session.add(run)
+    session.flush()
+    # Recorded as it is asked for, from where it is asked; its report is on the run's page.
+    details = {"run": run.id, "source": kind, "file": run.file_name, "bytes": size}
+    audit.record(session, actor, Action.SITE_IMPORTED, Target.site(), details)
     session.commit()
     return run
 
@@ -138,20 +152,8 @@ def run_import(
     run.report = json.dumps(report.as_dict(), ensure_ascii=False)
     run.finished_at = now()
     archive.analyze(session.connection())
-    _record_import(session, actor, run, report)
     session.commit()
     return run
-
-
-def _record_import(session: DbSession, actor: User | None, run: ImportRun, report: Report) -> None:
-    """The audit log's entry for a finished import: who imported what, and the counts.
-    Until the audit log lands it is a log line; its entry is to be written here, in the
-    run's own transaction."""
-    log.info(
-        "import %s (%s, %s) by %s: %s, created %s, skipped %d",
-        run.id, run.kind, run.file_name, actor.username if actor else "-", run.state,
-        report.created, len(report.skipped),
-    )  # fmt: skip
 
 
 def restore_site(

@@ -99,6 +99,7 @@ def export() -> ResponseReturnValue:
     form = ExportForm()
     if not form.validate_on_submit():
         return _page(export=form), 400
+    services.record_export(db.session, runtime.user(), full=bool(form.full.data))
     name = f"inkstand-site-{runtime.now():%Y-%m-%d}.zip"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return Response(

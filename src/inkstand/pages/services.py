@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from inkstand import text
+from inkstand import audit, text
 from inkstand.accounts.models import User
+from inkstand.audit import Action, Target
 from inkstand.blog.services import posts
 from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.db import ID_MAX, DbSession
@@ -225,6 +226,7 @@ def delete_page(session: DbSession, actor: User | None, page_id: int) -> str:
     page = get_for_edit(session, actor, page_id)
     title = page.title
     menu.forget_page(session, page.id)
+    audit.record(session, actor, Action.PAGE_DELETED, Target("page", page.id, page.slug))
     session.delete(page)
     session.commit()
     return title

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from inkstand import inputs, markup, text
+from inkstand import audit, inputs, markup, text
 from inkstand.accounts.models import EmailConfirmation, Role, User
 from inkstand.accounts.services import require_admin
+from inkstand.audit import Action, Target
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid
 from inkstand.site import menu as menus
@@ -117,7 +118,9 @@ def editable(session: DbSession, actor: User | None) -> SiteConfig:
 
 def update(session: DbSession, actor: User | None, **changes: Any) -> SiteConfig:
     """Change settings; only admins may. Raises Forbidden or Invalid."""
-    return _save(session, replace(editable(session, actor), **changes))
+    admin = require_admin(actor)
+    old = load(session)
+    return _save(session, old, replace(old, **changes), admin)
 
 
 def configure(session: DbSession, name: str, raw: str) -> SiteConfig:
@@ -130,7 +133,8 @@ def configure(session: DbSession, name: str, raw: str) -> SiteConfig:
         value = _read(kinds[name], raw)
     except ValueError as exc:
         raise Invalid.field(name, str(exc)) from exc
-    return _save(session, replace(load(session), **{name: value}))
+    old = load(session)
+    return _save(session, old, replace(old, **{name: value}), None)
 
 
 def _identity_errors(new: SiteConfig) -> dict[str, list[str]]:
@@ -172,8 +176,9 @@ def _read(kind: Any, raw: str) -> Any:
     return raw
 
 
-def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
-    """Check the settings and write them all. Raises Invalid."""
+def _save(session: DbSession, old: SiteConfig, new: SiteConfig, actor: User | None) -> SiteConfig:
+    """Check the settings and write them all; what changed goes in the audit log,
+    each setting with its old and new value. Raises Invalid."""
     errors: dict[str, list[str]] = {}
     title = new.title.strip()
     if not title or len(title) > 80:
@@ -201,7 +206,12 @@ def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
         footer=text.clean(new.footer),
         footer_html=markup.render_comment(text.clean(new.footer)) if new.footer.strip() else "",
     )
+    before = asdict(old)
+    changed = {key: [before[key], value] for key, value in asdict(new).items()
+               if value != before[key]}  # fmt: skip
     for key, value in asdict(new).items():
         session.merge(SiteSetting(key=key, value=_dump(value)))
+    if changed:
+        audit.record(session, actor, Action.SETTINGS_CHANGED, Target.site(), {"changed": changed})
     session.commit()
     return new

@@ -18,8 +18,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from inkstand import markup, text
+from inkstand import audit, markup, text
 from inkstand.accounts.models import User
+from inkstand.audit import Action, Target
 from inkstand.blog import permissions
 from inkstand.blog.models import (
     Post,
@@ -551,6 +552,11 @@ def publish_post(
     return change_post(session, actor, post_id, changes, now, body_limit, based_on)
 
 
+def target(post: Post) -> Target:
+    """A post as the audit log names it: by its title as it is now."""
+    return Target("post", post.id, post.title)
+
+
 def delete_post(session: DbSession, actor: User | None, post_id: int, now: datetime) -> Post:
     """Move a post to the trash (blog.services.trash): it leaves every page and list at
     once, answers 404, and keeps its slug, revisions and comments until it is restored
@@ -563,6 +569,11 @@ def delete_post(session: DbSession, actor: User | None, post_id: int, now: datet
     allowed = permissions.can_delete(actor, post)
     _check_allowed(allowed, actor, post, now, "You may not delete this post.")
     post.deleted_at = now
+    if not permissions.is_owner(actor, post):  # an editor's or admin's: recorded
+        audit.record(
+            session, actor, Action.POST_DELETED, target(post), {"author_id": post.author_id},
+            now=now,
+        )  # fmt: skip
     try:
         session.commit()
     except StaleDataError as exc:  # deleted or saved since it was read

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from inkstand import audit
 from inkstand.accounts.models import User
+from inkstand.audit import Action, Target
 from inkstand.blog import permissions
 from inkstand.blog.models import Post
+from inkstand.blog.services.posts import target
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Forbidden, NotFound
 from inkstand.pagination import Cursor, Page, keyset_page
@@ -64,6 +67,10 @@ def restore(session: DbSession, actor: User | None, post_id: int) -> Post:
     if not permissions.can_restore(actor, post):
         raise NotFound("No such post in the trash.")  # another's trash is not revealed
     post.deleted_at = None
+    if not permissions.is_owner(actor, post):
+        audit.record(
+            session, actor, Action.POST_RESTORED, target(post), {"author_id": post.author_id}
+        )
     session.commit()
     return post
 
@@ -71,12 +78,18 @@ def restore(session: DbSession, actor: User | None, post_id: int) -> Post:
 def purge(session: DbSession, now: datetime, days: int) -> int:
     """Delete for good every post in the trash for ``days`` or more: one statement (the
     database takes its revisions, comments, tags and old slugs with it). Returns how
-    many went."""
+    many went, recorded in the audit log when any did."""
     cutoff = now - timedelta(days=days)
     gone = session.execute(
         delete(Post)
         .where(Post.deleted_at.is_not(None), Post.deleted_at <= cutoff)
         .execution_options(synchronize_session=False)
     )
+    count = int(gone.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        audit.record(
+            session, None, Action.TRASH_PURGED, Target("trash", None, "the trash"),
+            {"posts": count, "days": days}, now=now,
+        )  # fmt: skip
     session.commit()
-    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+    return count
