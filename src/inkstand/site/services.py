@@ -15,6 +15,7 @@ from inkstand.exceptions import Invalid
 from inkstand.site.models import CONTENT_VERSION, CommentPolicy, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
+NEWSLETTER_CONTENT = ("full", "excerpt")
 # Languages PostgreSQL's full-text search stems (migration 0006 makes a configuration
 # of each with accents folded); "simple" stems none. SQLite's index never stems.
 SEARCH_LANGUAGES = (
@@ -38,6 +39,10 @@ class SiteConfig:
     email_confirmation: str = EmailConfirmation.REQUIRED.value
     # Whether admins and editors must log in with a two-factor code.
     two_factor_for_staff: bool = False
+    # Whether readers may subscribe by e-mail; off, the forms go and nothing is mailed.
+    subscriptions_open: bool = True
+    # What a new post's mail carries: "full" (the whole post) or "excerpt".
+    newsletter_content: str = "full"
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -132,6 +137,8 @@ def _save(session: DbSession, new: SiteConfig) -> SiteConfig:
         errors["search_language"] = ["Choose one of the search languages."]
     if new.email_confirmation not in {c.value for c in EmailConfirmation}:
         errors["email_confirmation"] = ["Choose whether addresses must be confirmed."]
+    if new.newsletter_content not in NEWSLETTER_CONTENT:
+        errors["newsletter_content"] = ["Choose the whole post or its excerpt."]
     if errors:
         raise Invalid(errors)
     new = replace(new, title=text.clean(title), description=text.clean(new.description))
