@@ -159,11 +159,10 @@ def import_list() -> ResponseReturnValue:
     require_admin(actor)  # before the file is read
     form, report = ImportForm(), None
     if form.validate_on_submit():
+        with form.file.data as upload:  # closed at once: a large one is a temporary file
+            data = upload.read(administration.IMPORT_BYTES_MAX + 1)
         try:
-            report = administration.import_csv(
-                db.session, actor, form.file.data.read(administration.IMPORT_BYTES_MAX + 1),
-                runtime.now(),
-            )  # fmt: skip
+            report = administration.import_csv(db.session, actor, data, runtime.now())
         except Invalid as error:
             form.add_errors(error)
     status = 422 if form.errors else 200
