@@ -159,8 +159,11 @@ def import_list() -> ResponseReturnValue:
     require_admin(actor)  # before the file is read
     form, report = ImportForm(), None
     if form.validate_on_submit():
-        with form.file.data as upload:  # closed at once: a large one is a temporary file
+        upload = form.file.data
+        try:
             data = upload.read(administration.IMPORT_BYTES_MAX + 1)
+        finally:
+            upload.close()  # at once: a large one is a temporary file
         try:
             report = administration.import_csv(db.session, actor, data, runtime.now())
         except Invalid as error:
