@@ -37,9 +37,12 @@ def inbox(app):
 def subscribe(email: str, scope: str = SITE, author_id: int | None = None, confirmed=True):
     db.session.add(
         Subscriber(
-            email=email, scope=scope, author_id=author_id, key=secrets.token_urlsafe(16),
+            email=email,
+            scope=scope,
+            author_id=author_id,
+            key=secrets.token_urlsafe(16),
             confirmed_at=utcnow() if confirmed else None,
-        )  # fmt: skip
+        )
     )
     db.session.commit()
 
@@ -60,14 +63,17 @@ def test_a_new_post_is_mailed_once_to_each_confirmed_subscriber(app, factory, in
     assert to == Counter(["site@example.org", "both@example.org", "wren-only@example.org"])
     mail = next(m for m in inbox.mails() if m["To"] == "site@example.org")
     assert mail["Subject"] == "Spring notes · Inkstand"
-    assert mail["Message-ID"] and mail["Date"]
+    assert mail["Message-ID"]
+    assert mail["Date"]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     found = re.fullmatch(r"<(https?://inkstand\.test(/unsubscribe/\S+))>", mail["List-Unsubscribe"])
     assert found, mail["List-Unsubscribe"]
     text = mail.get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "It *rained*." in text and found[1] in text
-    assert "<em>rained</em>" in html and "<script>" not in html
+    assert "It *rained*." in text
+    assert found[1] in text
+    assert "<em>rained</em>" in html
+    assert "<script>" not in html
     assert f'href="{found[1]}"' in html
     assert "http://inkstand.test/posts/spring-notes" in text
 
@@ -80,9 +86,12 @@ def test_a_new_post_is_mailed_once_to_each_confirmed_subscriber(app, factory, in
     # The link in the mail works when followed, by a mail client's one-click POST.
     client = app.test_client()
     assert client.post(found[2], data={"List-Unsubscribe": "One-Click"}).status_code == 200
-    assert db.session.scalar(
-        select(func.count(Subscriber.id)).where(Subscriber.email == "site@example.org")
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Subscriber.id)).where(Subscriber.email == "site@example.org")
+        )
+        == 0
+    )
 
 
 def test_the_excerpt_setting_mails_the_excerpt(app, factory, inbox):
@@ -103,7 +112,8 @@ def test_many_subscribers_in_batches_each_get_one_mail(app, factory, inbox):
     post = factory.post(factory.user())
     jobs.sweep_once(app)
     to = Counter(mail["To"] for mail in inbox.mails())
-    assert len(to) == 40 and set(to.values()) == {1}
+    assert len(to) == 40
+    assert set(to.values()) == {1}
     assert db.session.scalar(select(func.count(NewsletterSend.id))) == 40
     assert db.session.get(Newsletter, post.id).sent == 40
 
@@ -135,7 +145,8 @@ def test_a_run_cut_short_resumes_without_mailing_anyone_twice(app, factory, inbo
     db.session.commit()
     assert jobs.sweep_once(app) == [post.id]
     to = Counter(mail["To"] for mail in inbox.mails())
-    assert len(to) == 12 and set(to.values()) == {1}
+    assert len(to) == 12
+    assert set(to.values()) == {1}
 
 
 def test_drafts_old_posts_and_a_closed_site_are_not_mailed(app, factory, inbox):

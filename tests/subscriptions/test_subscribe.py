@@ -43,7 +43,8 @@ def subscribers() -> list[Subscriber]:
 def test_every_page_has_the_form_and_it_leads_to_the_subscribe_page(client, factory):
     author = factory.user(Role.AUTHOR, "wren")
     home = client.get("/").get_data(as_text=True)
-    assert 'action="/subscribe"' in home and 'method="get"' in home
+    assert 'action="/subscribe"' in home
+    assert 'method="get"' in home
     page = client.get(f"{SUBSCRIBE}?email=reader%40example.org&author=wren").get_data(as_text=True)
     assert 'value="reader@example.org"' in page
     assert f"New posts of {author.name} by e-mail" in page
@@ -57,7 +58,8 @@ def test_subscribe_confirm_by_link_then_unsubscribe(app, client, factory, outbox
     if role is not None:
         login(client, factory.user(role))
     response = ask(client)
-    assert response.status_code == 302 and response.location == "/subscribe/sent"
+    assert response.status_code == 302
+    assert response.location == "/subscribe/sent"
     (sub,) = subscribers()
     assert (sub.email, sub.scope, sub.confirmed) == ("reader@example.org", "site", False)
     (mail,) = outbox.messages()
@@ -65,13 +67,16 @@ def test_subscribe_confirm_by_link_then_unsubscribe(app, client, factory, outbox
     link = confirm_link(mail)
     # A mail scanner that opens the link confirms nothing: a button does.
     page = client.get(link)
-    assert page.status_code == 200 and "Confirm my subscription" in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Confirm my subscription" in page.get_data(as_text=True)
     assert not subscribers()[0].confirmed
     assert submit(client, link, page=link).status_code == 200
     (sub,) = subscribers()
-    assert sub.confirmed and sub.consent == Consent.LINK.value
+    assert sub.confirmed
+    assert sub.consent == Consent.LINK.value
     used = client.get(link)
-    assert used.status_code == 400 and "used already" in used.get_data(as_text=True)
+    assert used.status_code == 400
+    assert "used already" in used.get_data(as_text=True)
 
 
 def test_an_author_subscription_names_the_author(client, factory, outbox):
@@ -90,7 +95,8 @@ def test_the_answer_is_the_same_and_one_mail_an_hour(app, client, outbox):
     link = confirm_link(outbox.messages()[0])
     submit(client, link, page=link)
     again = ask(client)  # confirmed already
-    assert again.status_code == first.status_code and again.location == first.location
+    assert again.status_code == first.status_code
+    assert again.location == first.location
     other = ask(client, "new@example.org")
     twice = ask(client, "new@example.org")  # unconfirmed, within the hour
     assert other.location == twice.location == first.location
@@ -102,7 +108,8 @@ def test_the_answer_is_the_same_and_one_mail_an_hour(app, client, outbox):
 def test_a_malformed_address_is_refused_on_the_form(client, outbox, email):
     response = ask(client, email)
     assert response.status_code == 422
-    assert not subscribers() and not outbox.messages()
+    assert not subscribers()
+    assert not outbox.messages()
 
 
 def test_a_subscribe_without_csrf_is_refused(client):
@@ -128,7 +135,8 @@ def test_tampered_and_expired_links_do_nothing(app, client, outbox, monkeypatch)
     real = clock.time
     monkeypatch.setattr(clock, "time", lambda: real() + later)
     expired = client.get(link)
-    assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)
+    assert expired.status_code == 400
+    assert "expired" in expired.get_data(as_text=True)
     assert not subscribers()[0].confirmed
 
 
@@ -152,11 +160,10 @@ def test_unsubscribe_in_one_click_without_a_token_or_log_in(app, client, outbox)
     submit(client, link, page=link)
     token = links().unsubscribe_token(subscribers()[0])
     page = client.get(f"/unsubscribe/{token}")
-    assert page.status_code == 200 and "reader@example.org" in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "reader@example.org" in page.get_data(as_text=True)
     # RFC 8058: a mail client POSTs List-Unsubscribe=One-Click, with no CSRF token.
-    done = app.test_client().post(
-        f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}
-    )
+    done = app.test_client().post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200
     assert not subscribers()
     assert app.test_client().post(f"/unsubscribe/{token}").status_code == 200  # twice: same

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -95,13 +96,13 @@ def list_subscribers(
     )  # fmt: skip
 
 
-def authors_of(session: DbSession, subscribers: list[Subscriber]) -> dict[int, str]:
+def authors_of(session: DbSession, subscribers: Sequence[Subscriber]) -> dict[int, str]:
     """The usernames of the authors a page of subscriptions names: one query, or none."""
     ids = {s.author_id for s in subscribers if s.author_id is not None}
     if not ids:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {ident: name for ident, name in rows}
+    return dict(rows)
 
 
 def _get(session: DbSession, subscriber_id: int) -> Subscriber:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -73,7 +73,7 @@ class Letter:
     parts: Callable[[Recipient], tuple[str, str, dict[str, str]]]
 
 
-def _recipients(post: Post):  # type: ignore[no-untyped-def]
+def _recipients(post: Post) -> Select[Subscriber]:
     return select(Subscriber).where(
         Subscriber.confirmed_at.is_not(None),
         or_(Subscriber.scope == SITE, Subscriber.author_id == post.author_id),
