@@ -86,7 +86,7 @@ def test_a_killed_worker_then_a_rerun_mail_everyone_at_most_once(rq_app: Flask, 
                     scope="site",
                     key=secrets.token_urlsafe(16),
                     confirmed_at=utcnow(),
-                )  # fmt: skip
+                )
             )
         db.session.commit()
         post = Factory(rq_app).post(Factory(rq_app).user("author", "wren"), "Out now")
