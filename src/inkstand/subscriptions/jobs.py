@@ -16,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app, render_template
 from sqlalchemy import delete
 
-from inkstand import runtime
+from inkstand import limits, runtime
 from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.jobs import RQJobs
 from inkstand.site import services as site
+from inkstand.site.context import site_settings
 from inkstand.subscriptions import newsletter
 from inkstand.subscriptions.links import SubscriptionLinks
 from inkstand.subscriptions.models import Subscriber
+from inkstand.subscriptions.services import ConfirmMail
 from inkstand.templating import absolute_url
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,16 @@ EXTENSION = "inkstand.subscriptions.sweeper"
 def links() -> SubscriptionLinks:
     config = current_app.config
     return SubscriptionLinks(config["SECRET_KEY"], config["SUBSCRIPTION_LINK_MAX_AGE"])
+
+
+def confirm_mail() -> ConfirmMail:
+    """How this request mails a confirmation link (the site's pages and the API alike)."""
+    return ConfirmMail(
+        mailer=runtime.get().mailer,
+        site_title=site_settings().title,
+        link_for=lambda token: absolute_url("subscriptions.confirm", token=token),
+        may_mail=limits.SUBSCRIPTION_MAIL.allows,
+    )  # fmt: skip
 
 
 def unsubscribe_url(recipient: newsletter.Recipient) -> str:

@@ -17,8 +17,7 @@ from inkstand.pagination import Cursor
 from inkstand.site.context import site_settings
 from inkstand.subscriptions import administration, services
 from inkstand.subscriptions.forms import ImportForm, SubscribeForm
-from inkstand.subscriptions.jobs import links
-from inkstand.templating import absolute_url
+from inkstand.subscriptions.jobs import confirm_mail, links
 
 bp = Blueprint("subscriptions", __name__)
 ADMIN_ENDPOINTS = {"subscriptions.admin", "subscriptions.export", "subscriptions.remove",
@@ -30,15 +29,6 @@ def open_only() -> None:
     """Off, the public pages are not there (the admin's list stays, to export it)."""
     if request.endpoint not in ADMIN_ENDPOINTS and not site_settings().subscriptions_open:
         abort(404)
-
-
-def _mail() -> services.ConfirmMail:
-    return services.ConfirmMail(
-        mailer=runtime.get().mailer,
-        site_title=site_settings().title,
-        link_for=lambda token: absolute_url("subscriptions.confirm", token=token),
-        may_mail=limits.SUBSCRIPTION_MAIL.allows,
-    )
 
 
 def _author(username: str) -> User | None:
@@ -54,7 +44,7 @@ def subscribe() -> ResponseReturnValue:
     author = _author(form.author.data or "")
     if form.validate_on_submit():
         try:
-            services.subscribe(db.session, links(), form.email.data or "", author, _mail())
+            services.subscribe(db.session, links(), form.email.data or "", author, confirm_mail())
         except Invalid as error:
             form.add_errors(error)
         else:
@@ -142,7 +132,7 @@ def reconfirm(subscriber_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         subscriber = administration.ask_to_confirm(
-            db.session, runtime.user(), links(), subscriber_id, _mail(), runtime.now()
+            db.session, runtime.user(), links(), subscriber_id, confirm_mail(), runtime.now()
         )
     except Invalid as error:
         flash(error.message, "error")
