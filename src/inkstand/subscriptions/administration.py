@@ -102,7 +102,7 @@ def authors_of(session: DbSession, subscribers: Sequence[Subscriber]) -> dict[in
     if not ids:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return dict(rows)
+    return {row.id: row.username for row in rows}
 
 
 def _get(session: DbSession, subscriber_id: int) -> Subscriber:
