@@ -349,6 +349,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
             "COMMENT_MIN_SECONDS": 0,  # on only where a test is about it (comments/test_spam.py)
             "ANALYTICS_ENABLED": False,  # on only where a test is about it (tests/analytics/)
             "TRASH_PURGE_SECONDS": 0,  # no purging thread (tests/blog/test_trash.py purges)
+            "NEWSLETTER_SWEEP_SECONDS": 0,  # no sweeping thread (tests/subscriptions/ sweep)
             "ANALYTICS_CACHE_SECONDS": 0,  # on only where a test is about it (test_views.py)
             **overrides,
         },

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from inkstand import runtime
 from inkstand.accounts import tokens
-from inkstand.accounts.models import ApiToken, Follow, User
+from inkstand.accounts.models import ApiToken, Follow, Invitation, User
 from inkstand.blog.models import Favourite, Post, Revision
 from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
@@ -30,6 +30,7 @@ from inkstand.media.models import Media
 from inkstand.pages import services as pages
 from inkstand.pages.models import Page
 from inkstand.site.models import SiteSetting
+from inkstand.subscriptions.models import Subscriber
 from tests.helpers import Factory, change, csrf_token, image_bytes, login
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -60,6 +61,9 @@ MUST_BE_COVERED = {
     "accounts.api_tokens",
     "accounts.revoke_token",
 }
+# RFC 8058: a mail client's one-click unsubscribe POST carries no CSRF token; the signed
+# link in its URL is what authenticates it (tests/subscriptions/test_subscribe.py).
+SIGNED_LINK_ONLY = {"subscriptions.unsubscribe"}
 # The native API takes no cookie, only tokens, so it has no CSRF check to walk:
 # tests/api/v1 shows it refuses a logged-in browser's writes.
 TOKEN_ONLY_PREFIX = "/api/"
@@ -71,7 +75,9 @@ def unsafe_routes(app: Flask) -> list[tuple[Rule, str]]:
         (
             (rule, method)
             for rule in app.url_map.iter_rules()
-            if rule.endpoint != "static" and not rule.rule.startswith(TOKEN_ONLY_PREFIX)
+            if rule.endpoint != "static"
+            and not rule.rule.startswith(TOKEN_ONLY_PREFIX)
+            and rule.endpoint not in SIGNED_LINK_ONLY
             for method in sorted((rule.methods or set()) & UNSAFE_METHODS)
         ),
         key=lambda pair: (pair[0].endpoint, pair[1]),
@@ -100,9 +106,16 @@ def world(app: Flask, factory: Factory, client: FlaskClient) -> dict[str, Any]:
         db.session, admin, pages.PageChanges(title="A page to protect", body="Words."),
         runtime.now(), 10_000, frozenset(),
     )  # fmt: skip
+    invitation = Invitation(email="invited@example.org", role="author", nonce="n" * 16,
+                            invited_by_id=admin.id)  # fmt: skip
+    subscriber = Subscriber(email="reader@example.org", scope="site", key="k" * 16)
+    db.session.add_all([invitation, subscriber])
+    db.session.commit()
     login(client, admin)
     return {
         "page_id": page.id,
+        "invitation_id": invitation.id,
+        "subscriber_id": subscriber.id,
         "media_id": image.id,
         "token_id": token.id,
         "post_id": post.id,

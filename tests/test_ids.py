@@ -21,10 +21,12 @@ from inkstand.media.models import Media
 from inkstand.moving.models import ImportRun
 from inkstand.pages import services as pages
 from inkstand.search import services as search
+from inkstand.subscriptions.models import Subscriber
 from tests.helpers import Factory, build_app, change
 
 # Tables whose integer ids stay inside the app: SQLite may reuse them.
-INTERNAL_IDS = {"page_views", "working_revisions", "recovery_codes", "daily_totals"}
+INTERNAL_IDS = {"page_views", "working_revisions", "recovery_codes", "daily_totals",
+                "newsletters", "newsletter_sends"}  # fmt: skip
 BEFORE, AFTER = "0014", "0015"  # around 0015_ids_never_reused
 
 
@@ -69,6 +71,7 @@ def _fill(factory: Factory) -> None:
     for n in range(2):
         db.session.add(Invitation(email=f"guest{n}@example.com", role="author",
                                   invited_by_id=author.id, nonce=f"{n:032d}"))  # fmt: skip
+        db.session.add(Subscriber(email=f"reader{n}@example.com", scope="site", key=f"{n:032d}"))
     db.session.commit()
 
 

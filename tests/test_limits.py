@@ -159,6 +159,7 @@ KINDS: dict[str, tuple[str, re.Pattern[str], limits.Policy]] = {
     "live comments": ("GET", re.compile(r"/comments/(stream|updates)$"), limits.LIVE),
     "preview": ("POST", re.compile(r"/preview$"), limits.PREVIEW),
     "autosave": ("POST", re.compile(r"/autosave$"), limits.AUTOSAVE),
+    "subscribe": ("POST", re.compile(r"^/subscribe$"), limits.SUBSCRIBE),
     "native API": ("GET", re.compile(r"^/api/v1/(?!openapi|docs|problems/)"), limits.API),
 }
 
@@ -190,8 +191,8 @@ def test_every_route_of_a_limited_kind_carries_its_policy(app):
     # Each kind is taken through every door that offers it.
     doors = {kind: len(rules) for kind, rules in seen.items()}
     assert doors == {"comment": 3, "log-in": 2, "registration": 2, "password reset": 1,
-                     "two-factor code": 3, "confirmation mail": 1,
-                     "live comments": 2, "preview": 1, "autosave": 1,
+                     "two-factor code": 4, "confirmation mail": 1,
+                     "live comments": 2, "preview": 1, "autosave": 1, "subscribe": 1,
                      "native API": doors["native API"]}  # fmt: skip
     assert doors["native API"] > 5
 

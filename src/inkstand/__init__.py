@@ -40,6 +40,8 @@ from inkstand.pages.views import bp as pages_bp
 from inkstand.personal.views import bp as personal_bp
 from inkstand.search.views import bp as search_bp
 from inkstand.site import context as site_context
+from inkstand.subscriptions import jobs as subscriptions_jobs
+from inkstand.subscriptions.views import bp as subscriptions_bp
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -67,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     commands.init_app(app)
     pagecache.init_app(app)
     blog_jobs.init_app(app)
+    subscriptions_jobs.init_app(app)
     tracking.init_app(app)
     realworld.init_app(app)
     moving_views.init_app(app)
@@ -81,6 +84,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(personal_bp)
     app.register_blueprint(moving_views.bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(subscriptions_bp)
     app.register_blueprint(pages_bp)  # /<slug>: any address no other route answers
     api_v1.init_app(app)
     app.register_blueprint(realworld.bp)

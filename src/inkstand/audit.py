@@ -37,6 +37,7 @@ class Action(StrEnum):
     UNSUSPENDED = "account.unsuspended"
     TWO_FACTOR_RESET = "account.two_factor_reset"
     INVITED = "account.invited"
+    INVITATION_WITHDRAWN = "account.invitation_withdrawn"
     ACCOUNT_DELETED = "account.deleted"
     ADMIN_CREATED = "account.admin_created"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an action's name, not a secret)
@@ -50,6 +51,10 @@ class Action(StrEnum):
     POST_DELETED = "post.deleted"
     POST_RESTORED = "post.restored"
     PAGE_DELETED = "page.deleted"
+    SUBSCRIBER_REMOVED = "subscriber.removed"
+    SUBSCRIBER_ASKED = "subscriber.asked_to_confirm"
+    SUBSCRIBERS_IMPORTED = "subscribers.imported"
+    SUBSCRIBERS_EXPORTED = "subscribers.exported"
     TRASH_PURGED = "trash.purged"
     MEDIA_DELETED = "media.deleted"
     PRUNED = "audit.pruned"
@@ -65,6 +70,7 @@ _LABELS = {
     Action.UNSUSPENDED: "Suspension lifted",
     Action.TWO_FACTOR_RESET: "Two-factor log-in turned off",
     Action.INVITED: "Invitation sent",
+    Action.INVITATION_WITHDRAWN: "Invitation withdrawn",
     Action.ACCOUNT_DELETED: "Account deleted",
     Action.ADMIN_CREATED: "Admin account made",
     Action.TOKEN_CREATED: "API token made",
@@ -78,6 +84,10 @@ _LABELS = {
     Action.POST_DELETED: "Another's post deleted",
     Action.POST_RESTORED: "Another's post restored",
     Action.PAGE_DELETED: "Page deleted",
+    Action.SUBSCRIBER_REMOVED: "Subscriber removed",
+    Action.SUBSCRIBER_ASKED: "Subscriber asked to confirm",
+    Action.SUBSCRIBERS_IMPORTED: "Subscribers imported",
+    Action.SUBSCRIBERS_EXPORTED: "Subscribers exported",
     Action.TRASH_PURGED: "Trash purged",
     Action.MEDIA_DELETED: "Another's image deleted",
     Action.PRUNED: "Older entries pruned",

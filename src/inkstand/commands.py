@@ -33,6 +33,7 @@ from inkstand.media.storage import FileStorage
 from inkstand.moving.commands import export_command, import_group
 from inkstand.search.commands import search_group
 from inkstand.site import services as site
+from inkstand.subscriptions import jobs as subscriptions_jobs
 
 
 def init_app(app: Flask) -> None:
@@ -294,6 +295,7 @@ def worker(burst: bool, simple: bool, with_scheduler: bool) -> None:
     if with_scheduler:
         analytics_jobs.schedule_flush(app)
         blog_jobs.schedule_purge(app)
+        subscriptions_jobs.schedule_sweep(app)
     workers.make(app, jobs, simple=simple).work(
         burst=burst, logging_level=config["LOG_LEVEL"], with_scheduler=with_scheduler
     )

@@ -393,6 +393,52 @@ SETTINGS: tuple[Setting, ...] = (
         "Days page views are kept one by one; each finished day is rolled up into daily "
         "totals (kept for good) and its views deleted once this old. 0: keep every view.",
     ),
+    Setting(
+        "SUBSCRIPTION_LINK_MAX_AGE",
+        2 * 86400,
+        "Seconds the link that confirms an e-mail subscription stays valid; an unconfirmed "
+        "subscription is deleted once its link has expired.",
+    ),
+    Setting(
+        "SUBSCRIBE_LIMITS_PER_ADDRESS",
+        "10 per hour",
+        "Subscribe forms one client address may send (Flask-Limiter notation).",
+    ),
+    Setting(
+        "SUBSCRIPTION_MAIL_LIMITS_PER_ADDRESS",
+        "1 per hour",
+        "Confirmation mails one e-mail address may be sent, whoever asks (Flask-Limiter "
+        "notation). Past it the form answers as ever and sends nothing.",
+    ),
+    Setting(
+        "NEWSLETTER_BATCH_SIZE",
+        50,
+        "Subscribers mailed a new post per batch.",
+    ),
+    Setting(
+        "NEWSLETTER_BATCH_PAUSE_MS",
+        1000,
+        "Milliseconds the newsletter job waits between batches: the rate limit of its mail.",
+    ),
+    Setting(
+        "NEWSLETTER_JOB_SECONDS",
+        30,
+        "Seconds one newsletter job sends before it queues the rest as a job of its own "
+        "(within RQ's job timeout).",
+    ),
+    Setting(
+        "NEWSLETTER_SWEEP_SECONDS",
+        60,
+        "Seconds between looks for newly published posts to mail (a scheduled post's time "
+        "come too) and for newsletters a dead worker left: by a thread of the app process "
+        "without Redis; with Redis, by `inkstand worker --with-scheduler`. 0: none.",
+    ),
+    Setting(
+        "NEWSLETTER_LOOKBACK_HOURS",
+        24,
+        "Only posts published this many hours ago or less are mailed: turning subscriptions "
+        "on does not mail the archive.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR."),
     Setting(
         "LOG_FORMAT",

@@ -284,6 +284,12 @@ CONFIRMATION_MAIL = Policy(
     (Budget("confirmation-mail-account", "CONFIRMATION_MAIL_LIMITS_PER_ACCOUNT", Per.ACCOUNT),),
     methods=POST,
 )
+SUBSCRIBE = Policy(
+    "subscribe", (Budget("subscribe-address", "SUBSCRIBE_LIMITS_PER_ADDRESS", Per.ADDRESS),), POST
+)
+# Confirmation mails to one subscriber address, whoever asks from wherever; spent
+# silently, so the form never says whether an address is subscribed.
+SUBSCRIPTION_MAIL = Quota("subscription-mail-address", "SUBSCRIPTION_MAIL_LIMITS_PER_ADDRESS")
 # Codes typed at log-in, at enrolment and to turn two-factor log-in off: only wrong ones
 # spend, per account (the one logging in, or the logged-in one) and per address.
 TWO_FACTOR = Policy(
@@ -319,5 +325,5 @@ API = Policy(
 
 POLICIES = (
     COMMENT, LOGIN, REGISTER, PASSWORD_RESET, ADDRESS_CHANGE, CONFIRMATION_MAIL, TWO_FACTOR,
-    DATA_EXPORT, PREVIEW, AUTOSAVE, LIVE, API,
+    DATA_EXPORT, PREVIEW, AUTOSAVE, LIVE, API, SUBSCRIBE,
 )  # fmt: skip

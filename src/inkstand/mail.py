@@ -7,6 +7,7 @@ import logging
 import re
 import smtplib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -26,8 +27,12 @@ class Mailer:
     password: str = ""
     use_tls: bool = True
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        """Send ``body`` as plain text, and as HTML drawn from it (its links made links)."""
+    def send(
+        self, to: str, subject: str, body: str, *, html: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """Send ``body`` as plain text, and as HTML: ``html``, or drawn from ``body`` (its
+        links made links); ``headers`` added (List-Unsubscribe and the like)."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
@@ -35,8 +40,10 @@ class Mailer:
         message["Date"] = format_datetime(datetime.now(UTC))
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         message["Message-ID"] = make_msgid(domain=domain)
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(body)
-        message.add_alternative(as_html(body), subtype="html")
+        message.add_alternative(html if html is not None else as_html(body), subtype="html")
         if self.server:
             self._send_smtp(message)
         else:

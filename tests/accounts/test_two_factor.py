@@ -25,6 +25,7 @@ from tests.helpers import (
     Factory,
     assert_form_error,
     count_queries,
+    csrf_token,
     submit,
 )
 
@@ -331,3 +332,53 @@ def test_a_realworld_log_in_needs_the_code(client, ada, clock):
     assert replay.status_code == 422
     recovered = client.post("/api/users/login", json={"user": {**user, "code": codes[0]}})
     assert recovered.status_code == 200
+
+
+RENEW = "/settings/two-factor/recovery-codes"
+
+
+def renew_codes(client: FlaskClient, password: str, code: str):
+    token = csrf_token(client, ENROL)
+    data = {"new-csrf_token": token, "new-current_password": password, "new-code": code}
+    return client.post(RENEW, data=data)
+
+
+@pytest.mark.parametrize("role", [Role.READER, Role.AUTHOR, Role.EDITOR, Role.ADMIN])
+def test_new_recovery_codes_replace_the_old_ones(app, client, factory, clock, role):
+    person = factory.user(role)
+    secret, old = enrolled(client, person, clock)
+    log_in(client, person)
+    assert type_code(client, code_at(secret, clock)).status_code == 302
+    clock.step()
+    response = renew_codes(client, PASSWORD, code_at(secret, clock))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Your old recovery codes no longer work" in response.get_data(as_text=True)
+    new = CODES.findall(response.get_data(as_text=True))
+    assert len(new) == 10
+    assert not set(new) & set(old)
+    other = app.test_client()
+    log_in(other, person)
+    assert_form_error(type_code(other, old[1]), "That code is not right")
+    assert type_code(other, new[0]).status_code == 302
+
+
+def test_new_recovery_codes_need_the_password_and_a_code(app, client, ada, clock):
+    secret, old = enrolled(client, ada, clock)
+    log_in(client, ada)
+    assert type_code(client, code_at(secret, clock)).status_code == 302
+    clock.step()
+    wrong_password = renew_codes(client, "not the password", code_at(secret, clock))
+    assert wrong_password.status_code == 422
+    assert "That is not your current password" in wrong_password.get_data(as_text=True)
+    wrong_code = renew_codes(client, PASSWORD, "000000")
+    assert wrong_code.status_code == 422
+    assert "That code is not right" in wrong_code.get_data(as_text=True)
+    # Nothing changed: the old codes still work, and one of them proves it is her.
+    assert renew_codes(client, PASSWORD, old[0]).status_code == 200
+    assert client.post(RENEW, data={}).status_code == 400  # no CSRF token
+
+
+def test_new_recovery_codes_need_two_factor_on(client, ada):
+    log_in(client, ada)
+    assert renew_codes(client, PASSWORD, "000000").location == ENROL

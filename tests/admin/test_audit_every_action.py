@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from inkstand.accounts import tokens
-from inkstand.accounts.models import Role, User
+from inkstand.accounts.models import Invitation, Role, User
 from inkstand.audit import Action, AuditEntry, Door
 from inkstand.blog.models import Post
 from inkstand.blog.services import posts
@@ -30,6 +30,7 @@ from inkstand.media import services as media
 from inkstand.media.models import Media
 from inkstand.site import services as site
 from inkstand.site.menu import MenuItem, dump
+from inkstand.subscriptions.models import Subscriber
 from tests.helpers import PASSWORD, Doors, Factory, form_values, image_bytes, submit
 from tests.moving import wxr
 from tests.pages.helpers import make_page
@@ -83,6 +84,11 @@ SELF_SERVICE = {
     "media.upload": "her own image",
     "personal.export": "her own data",
     "personal.delete_account": "her own account, by her",
+    "accounts.regenerate_recovery_codes": "her own second factor",
+    "subscriptions.subscribe": "a reader's own address",
+    "subscriptions.confirm": "a reader's own address",
+    "subscriptions.unsubscribe": "a reader's own address",
+    "api_v1_subscriptions.subscribe": "a reader's own address",
     "pages.new": "writing: every save is a revision that names its writer",
     "pages.edit": "writing: every save is a revision that names its writer",
     "pages.restore": "writing: restoring a revision is a new revision",
@@ -289,6 +295,46 @@ def _import(w: World) -> tuple[TestResponse, User, Door]:
     return response, w.boss, Door.HTML
 
 
+def _subscriber(consent: str = "link") -> Subscriber:
+    found = Subscriber(email="fan@example.org", scope="site", key="k" * 16, consent=consent,
+                       confirmed_at=utcnow())  # fmt: skip
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+def _remove_subscriber(w: World) -> tuple[TestResponse, User, Door]:
+    gone = _subscriber()
+    w.doors(w.boss)
+    url = f"/admin/subscribers/{gone.id}/remove"
+    return submit(w.client, url, page="/admin/subscribers"), w.boss, Door.HTML
+
+
+def _reconfirm_subscriber(w: World) -> tuple[TestResponse, User, Door]:
+    asked = _subscriber(consent="import")
+    w.doors(w.boss)
+    url = f"/admin/subscribers/{asked.id}/reconfirm"
+    return submit(w.client, url, page="/admin/subscribers"), w.boss, Door.HTML
+
+
+def _import_subscribers(w: World) -> tuple[TestResponse, User, Door]:
+    w.doors(w.boss)
+    data = {"file": (io.BytesIO(b"email\nnew@example.org\n"), "list.csv")}
+    page = "/admin/subscribers/import"
+    response = submit(w.client, page, data, page=page, content_type="multipart/form-data")
+    return response, w.boss, Door.HTML
+
+
+def _withdraw_invitation(w: World) -> tuple[TestResponse, User, Door]:
+    invitation = Invitation(email="guest@example.org", role="author", nonce="n" * 16,
+                            invited_by_id=w.boss.id)  # fmt: skip
+    db.session.add(invitation)
+    db.session.commit()
+    w.doors(w.boss)
+    url = f"/admin/invitations/{invitation.id}/revoke"
+    return submit(w.client, url, page="/admin/users"), w.boss, Door.HTML
+
+
 AUDITED: dict[str, list[tuple[Scenario, Action]]] = {
     "admin.change_role": [(_role, Action.ROLE_CHANGED)],
     "admin.delete": [(_delete_account, Action.ACCOUNT_DELETED)],
@@ -324,6 +370,10 @@ AUDITED: dict[str, list[tuple[Scenario, Action]]] = {
     "pages.delete": [(_delete_page, Action.PAGE_DELETED)],
     "api_v1_pages.delete": [(_delete_page_v1, Action.PAGE_DELETED)],
     "moving.export": [(_export, Action.SITE_EXPORTED)],
+    "subscriptions.remove": [(_remove_subscriber, Action.SUBSCRIBER_REMOVED)],
+    "subscriptions.reconfirm": [(_reconfirm_subscriber, Action.SUBSCRIBER_ASKED)],
+    "subscriptions.import_list": [(_import_subscribers, Action.SUBSCRIBERS_IMPORTED)],
+    "admin.revoke_invitation": [(_withdraw_invitation, Action.INVITATION_WITHDRAWN)],
     "moving.start_import": [(_import, Action.SITE_IMPORTED)],
 }
 CASES = [
@@ -414,3 +464,16 @@ def test_the_unchanged_settings_form_writes_nothing(world: World) -> None:
     assert world.client.post(page, data=form_values(world.client, page)).status_code == 302
     assert len(_entries()) == before
     assert doors  # logged in as the admin throughout
+
+
+def test_taking_the_subscribers_list_is_recorded(world: World) -> None:
+    """A GET, but it hands over personal data: the log says who took it."""
+    _subscriber()
+    world.doors(world.boss)
+    before = {e.id for e in _entries()}
+    assert world.client.get("/admin/subscribers.csv").status_code == 200
+    new = [e for e in _entries() if e.id not in before]
+    assert [(e.action, e.actor_name, e.door) for e in new] == [
+        (Action.SUBSCRIBERS_EXPORTED.value, "boss", "html")
+    ]
+    assert "fan@example.org" not in str([e.details for e in new])

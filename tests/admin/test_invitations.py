@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -171,3 +172,55 @@ def test_the_invitation_page_for_a_logged_in_person_still_makes_a_new_account(
     page = client.get("/settings").get_data(as_text=True)
     assert 'value="newcomer"' in page
     assert db.session.scalar(select(User.role).where(User.username == "newcomer")) == "reader"
+
+
+def test_the_users_page_lists_pending_invitations_and_withdraws_one(app, client, factory, outbox):
+    boss = factory.user(Role.ADMIN, "boss")
+    login(client, boss)
+    _invite(client, "first@example.org", "author")
+    _invite(client, "second@example.org", "editor")
+    first_link = re.findall(r"http://inkstand\.test(/invitations/\S+)",
+                            outbox.messages()[0].get_content())[0]  # fmt: skip
+    page = client.get("/admin/users").get_data(as_text=True)
+    listed = page[page.index('id="invitations"') :]
+    assert listed.index("second@example.org") < listed.index("first@example.org")
+    assert "as author" in listed
+    assert "as editor" in listed
+    assert "by boss" in listed
+    assert "expires" in listed
+    first = fresh(select(Invitation).where(Invitation.email == "first@example.org"))
+
+    response = submit(client, f"/admin/invitations/{first.id}/revoke", page="/admin/users")
+    assert response.status_code == 302
+    after = client.get("/admin/users").get_data(as_text=True)
+    assert "first@example.org" not in after[after.index('id="invitations"') :]
+    refused = app.test_client().get(first_link)
+    assert refused.status_code == 400
+    assert "used already, or withdrawn" in refused.get_data(as_text=True)
+    again = submit(client, f"/admin/invitations/{first.id}/revoke", page="/admin/users")
+    assert again.status_code == 404
+    assert client.post(f"/admin/invitations/{first.id}/revoke").status_code == 400  # no CSRF
+
+
+def test_an_expired_invitation_is_listed_as_expired(app, client, factory, outbox):
+    login(client, factory.user(Role.ADMIN, "boss"))
+    _invite(client, "late@example.org")
+    invitation = db.session.scalar(select(Invitation))
+    invitation.created_at -= timedelta(seconds=app.config["INVITATION_MAX_AGE"] + 1)
+    db.session.commit()
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "Expired" in page[page.index('id="invitations"') :]
+
+
+@pytest.mark.parametrize("role", [Role.READER, Role.AUTHOR, Role.EDITOR])
+def test_only_admins_see_or_withdraw_invitations(client, factory, outbox, role):
+    boss = factory.user(Role.ADMIN, "boss")
+    login(client, boss)
+    _invite(client, "wanted@example.org")
+    invitation = fresh(select(Invitation))
+    submit(client, "/logout", page="/settings")
+    login(client, factory.user(role))
+    assert client.get("/admin/users").status_code == 403
+    refused = submit(client, f"/admin/invitations/{invitation.id}/revoke", page="/settings")
+    assert refused.status_code == 403
+    assert fresh(select(func.count(Invitation.id))) == 1

@@ -23,6 +23,7 @@ from inkstand.moving.sections import NOT_EXPORTED
 from inkstand.pages import identity
 from inkstand.pages import services as pages
 from inkstand.site import services as site
+from inkstand.subscriptions.models import Newsletter, NewsletterSend, Subscriber
 from tests.helpers import change, image_bytes
 
 
@@ -30,7 +31,7 @@ def populate(factory: Any) -> dict[str, Any]:
     """Accounts of every role (one with two-factor), posts with several revisions, tags,
     co-authors, old slugs, a revised page, the site icon and logo, threaded comments in
     every state, follows, favourites, images with their files, settings, statistics,
-    tokens, invitations, imported ids."""
+    tokens, invitations, imported ids, subscribers and a newsletter sent."""
     now = utcnow().replace(microsecond=0)
     admin = factory.user(Role.ADMIN, username="admin")
     editor = factory.user(Role.EDITOR, username="editor", display_name="Édith Éditrice")
@@ -111,6 +112,16 @@ def populate(factory: Any) -> dict[str, Any]:
                 target_id=post.id,
             ),
             MovedLink(path="/2024/01/02/old/", post_id=post.id),
+            Subscriber(email="fan@example.org", scope="site", key="k" * 32, confirmed_at=now),
+            Subscriber(
+                email="new@example.org",
+                scope=f"author:{author.id}",
+                key="j" * 32,
+                author_id=author.id,
+                confirm_nonce="c" * 32,
+            ),
+            Newsletter(post_id=post.id, started_at=now, beat_at=now, finished_at=now, sent=1),
+            NewsletterSend(post_id=post.id, address_digest="d" * 64, sent_at=now),
         ]
     )
     db.session.commit()

@@ -184,3 +184,10 @@ def test_with_redis_a_worker_does_the_import(rq_app: Flask):
     db.session.expire_all()
     assert db.session.get(ImportRun, run.id).state == RunState.DONE
     assert db.session.scalar(select(func.count()).select_from(Post)) == 6
+
+
+@pytest.mark.parametrize("path", ["/old/\x00\x00", "/old/%00", "/old/\x1f", "/" + "a" * 600])
+def test_an_old_address_that_cannot_be_stored_is_an_ordinary_404(client, path):
+    """The old-permalink lookup runs on every 404: an address no import could have kept
+    is not looked up (PostgreSQL refuses a NUL in a query)."""
+    assert client.get(path).status_code == 404

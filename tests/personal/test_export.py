@@ -17,6 +17,7 @@ from inkstand.accounts.models import Role
 from inkstand.blog.services import favourites
 from inkstand.db import utcnow
 from inkstand.extensions import db
+from inkstand.subscriptions.models import Subscriber, author_scope
 from tests.helpers import change, login, recorded_sql, submit
 
 PAGE = "/settings/data"
@@ -46,6 +47,12 @@ def test_every_role_downloads_her_own_data(client, factory, role):
     accounts.follow(db.session, me, "bram")
     favourites.favourite(db.session, me, his.id)
     _, secret = tokens.create(db.session, me, "my script", "read", utcnow())
+    db.session.add_all([
+        Subscriber(email=me.email, scope=author_scope(bram.id), author_id=bram.id, key="k" * 16,
+                   confirmed_at=utcnow()),
+        Subscriber(email="someone.else@example.org", scope="site", key="j" * 16),
+    ])  # fmt: skip
+    db.session.commit()
     login(client, me)
 
     archive = _zip(_download(client))
@@ -56,6 +63,9 @@ def test_every_role_downloads_her_own_data(client, factory, role):
     assert data["favourites"][0]["slug"] == his.slug
     assert data["follows"]["following"][0]["username"] == "bram"
     assert [t["name"] for t in data["api_tokens"]] == ["my script"]
+    (subscription,) = data["subscriptions"]
+    assert subscription["to"] == "author bram"
+    assert subscription["confirmed_at"]
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert secret.encode() not in everything
     assert secret[:12].encode() not in everything  # not even the shown prefix

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -188,6 +188,65 @@ def invite(
         mail.mailer, email, role, admin.name, mail.link_for(links.issue(invitation)),
         links.max_age, site_title=mail.site_title,
     )  # fmt: skip
+    return invitation
+
+
+INVITATIONS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    """An invitation not yet accepted, as the users page lists it."""
+
+    id: int
+    email: str
+    role: str
+    invited_by: str | None  # the inviting admin's username; None once her account is gone
+    created_at: datetime
+    expires_at: datetime
+    expired: bool
+
+
+def list_invitations(
+    session: DbSession, actor: User | None, links: InviteLinks, now: datetime
+) -> list[PendingInvitation]:
+    """The newest INVITATIONS_SHOWN invitations not accepted or withdrawn, with who sent
+    each and when its link stops working; in one query. Raises Forbidden."""
+    require_admin(actor)
+    rows = session.execute(
+        select(Invitation, User.username)
+        .outerjoin(User, User.id == Invitation.invited_by_id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(INVITATIONS_SHOWN)
+    ).all()
+    found = []
+    for invitation, inviter in rows:
+        expires = invitation.created_at + timedelta(seconds=links.max_age)
+        found.append(
+            PendingInvitation(
+                invitation.id,
+                invitation.email,
+                invitation.role,
+                inviter,
+                invitation.created_at,
+                expires,
+                expires <= now,
+            )
+        )
+    return found
+
+
+def revoke_invitation(session: DbSession, actor: User | None, invitation_id: int) -> Invitation:
+    """Withdraw an invitation: its link stops working at once (the page says it was
+    used or withdrawn). Raises Forbidden or NotFound (accepted or withdrawn already)."""
+    require_admin(actor)
+    invitation = session.get(Invitation, invitation_id) if 0 < invitation_id <= ID_MAX else None
+    if invitation is None:
+        raise NotFound("That invitation was accepted or withdrawn already.")
+    target = Target("invitation", invitation.id, invitation.email)
+    audit.record(session, actor, Action.INVITATION_WITHDRAWN, target, {"role": invitation.role})
+    session.delete(invitation)
+    session.commit()
     return invitation
 
 

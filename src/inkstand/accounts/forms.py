@@ -153,6 +153,10 @@ class DisableTwoFactorForm(Form):
     )
 
 
+class RegenerateCodesForm(DisableTwoFactorForm):
+    """The same proof as turning two-factor off: the password and a code."""
+
+
 class EnrolForm(Form):
     code = StringField(
         "Code",

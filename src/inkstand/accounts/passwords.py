@@ -102,6 +102,10 @@ def _signed(
     return data if isinstance(data, dict) else LinkProblem.BROKEN
 
 
+# The one reader of signed links, for other features' links (subscriptions) too.
+read_signed = _signed
+
+
 def _is_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 

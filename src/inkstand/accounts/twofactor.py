@@ -187,6 +187,20 @@ def disable(
     return user
 
 
+def regenerate(
+    session: DbSession, passwords: Passwords, user: User, password: str, code: str, now: datetime
+) -> list[str]:
+    """Replace ``user``'s recovery codes with ten new ones, to be shown once; the old
+    ones stop working. Asks for the password and a code (from the app, or a recovery
+    code). Raises Invalid (on "current_password" or "code", or two-factor is off)."""
+    if not passwords.verify(user.password_hash, password):
+        raise Invalid.field("current_password", "That is not your current password.")
+    check_code(session, user, code, now)
+    codes = _new_recovery_codes(session, user)
+    session.commit()
+    return codes
+
+
 def remove(session: DbSession, user: User) -> None:
     """Turn ``user``'s two-factor log-in off: her secret and recovery codes go."""
     user.totp_secret, user.totp_last_step = None, None

@@ -33,6 +33,7 @@ from inkstand.accounts.forms import (
     LoginForm,
     LogoutEverywhereForm,
     ProfileForm,
+    RegenerateCodesForm,
     RegisterForm,
     ResetPasswordForm,
     TokenForm,
@@ -41,6 +42,7 @@ from inkstand.accounts.models import DELETED_ACCOUNT, EmailConfirmation, Role, U
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.extensions import db
+from inkstand.forms import Form
 from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
 
@@ -564,11 +566,7 @@ def two_factor() -> ResponseReturnValue:
     user = runtime.user()
     assert user is not None
     if user.two_factor:
-        left = twofactor.recovery_codes_left(db.session, user)
-        page = render_template(
-            "accounts/two_factor_on.html", form=DisableTwoFactorForm(), left=left
-        )
-        return page
+        return _two_factor_on(user, DisableTwoFactorForm(), RegenerateCodesForm(prefix="new"))
     secret = session.get(_ENROLLING) or twofactor.new_secret()
     session[_ENROLLING] = secret
     form = EnrolForm()
@@ -608,9 +606,36 @@ def disable_two_factor() -> ResponseReturnValue:
         else:
             flash("Two-factor log-in is off: a log-in asks only for your password.", "success")
             return redirect(url_for("accounts.settings"))
+    return _two_factor_on(user, form, RegenerateCodesForm(prefix="new")), 422
+
+
+@bp.post("/settings/two-factor/recovery-codes")
+@login_required
+@limits.TWO_FACTOR(account=runtime.user)
+def regenerate_recovery_codes() -> ResponseReturnValue:
+    """New recovery codes, shown once; the old ones stop working."""
+    user = runtime.user()
+    assert user is not None
+    if not user.two_factor:
+        return redirect(url_for("accounts.two_factor"))
+    form = RegenerateCodesForm(prefix="new")
+    if form.validate_on_submit():
+        try:
+            codes = twofactor.regenerate(
+                db.session, runtime.get().passwords, user, form.current_password.data or "",
+                form.code.data or "", runtime.now(),
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            page = render_template("accounts/recovery_codes.html", codes=codes, renewed=True)
+            return page, 200, {"Cache-Control": "no-store"}  # shown once: no cache keeps them
+    return _two_factor_on(user, DisableTwoFactorForm(), form), 422
+
+
+def _two_factor_on(user: User, form: Form, renew: Form) -> str:
     left = twofactor.recovery_codes_left(db.session, user)
-    page = render_template("accounts/two_factor_on.html", form=form, left=left)
-    return page, 422
+    return render_template("accounts/two_factor_on.html", form=form, renew=renew, left=left)
 
 
 # Where an admin or editor who must set up two-factor log-in may still go meanwhile.

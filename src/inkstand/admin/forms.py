@@ -100,6 +100,17 @@ class SiteSettingsForm(Form):
         description="One without it is sent to set it up after logging in, and can do "
         "nothing else until it is done.",
     )
+    subscriptions_open = BooleanField(
+        "Readers may subscribe by e-mail",
+        description="Off: the subscribe forms go, their pages answer 404 and no post is mailed.",
+    )
+    newsletter_content = SelectField(
+        "A new post's mail carries",
+        choices=[
+            SelectChoice("full", "The whole post"),
+            SelectChoice("excerpt", "Its excerpt, with a link to read on"),
+        ],
+    )
     search_language = SelectField(
         "Search language",
         choices=[SelectChoice(name, name.capitalize()) for name in SEARCH_LANGUAGES],

@@ -56,9 +56,25 @@ def users() -> ResponseReturnValue:
         before=Cursor.decode(request.args.get("before")),
         after=Cursor.decode(request.args.get("after")),
     )  # fmt: skip
-    return render_template(
-        "admin/users.html", page=page, search=search, form=RoleForm(), action=ActionForm()
+    invitations = administration.list_invitations(
+        db.session, runtime.user(), runtime.get().invite_links, runtime.now()
     )
+    return render_template(
+        "admin/users.html", page=page, search=search, form=RoleForm(), action=ActionForm(),
+        invitations=invitations,
+    )  # fmt: skip
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invitation = administration.revoke_invitation(db.session, runtime.user(), invitation_id)
+    flash(
+        f"The invitation to {invitation.email} is withdrawn: its link no longer works.", "success"
+    )
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -188,6 +204,8 @@ def settings() -> ResponseReturnValue:
                 email_confirmation=form.email_confirmation.data,
                 two_factor_for_staff=bool(form.two_factor_for_staff.data),
                 footer=form.footer.data or "",
+                subscriptions_open=bool(form.subscriptions_open.data),
+                newsletter_content=form.newsletter_content.data,
             )
         except Invalid as error:
             form.add_errors(error)

@@ -91,6 +91,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section("comments", ("comments",)),
     Section("pages", ("pages", "page_revisions")),
+    Section("subscriptions", ("subscribers", "newsletters", "newsletter_sends")),
     Section("analytics", ("daily_totals", "page_views")),
     Section("imports", ("imported_items", "moved_links")),
     # Who did what, from which address: a full backup's, as the accounts' secrets are.

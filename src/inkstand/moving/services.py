@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from inkstand import audit
+from inkstand import audit, text
 from inkstand.accounts.models import User
 from inkstand.accounts.services import require_admin
 from inkstand.audit import Action, Target
@@ -167,8 +167,9 @@ def restore_site(
 
 def moved_to(session: DbSession, path: str, now: datetime) -> str | None:
     """The slug of the listed post an old address (a WordPress permalink) now lives at;
-    none for a post visitors may not see, so an old address confirms nothing."""
-    if len(path) > 500:
+    none for a post visitors may not see, so an old address confirms nothing. No stored
+    address is that long or holds a control character (PostgreSQL refuses a NUL)."""
+    if len(path) > 500 or text.CONTROL.search(path):
         return None
     return session.scalar(
         select(Post.slug)

@@ -19,6 +19,7 @@ from inkstand.comments.models import Comment
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden
 from inkstand.media.models import Media
+from inkstand.subscriptions.models import Subscriber
 
 
 def _when(value: datetime | None) -> str | None:
@@ -173,6 +174,28 @@ def front_matter(post: dict[str, Any]) -> str:
     return f"---\n{head}\n---\n\n{post['body']}\n"
 
 
+def _subscriptions(session: DbSession, user: User) -> list[dict[str, Any]]:
+    """The e-mail subscriptions at the account's address (not the addresses of those
+    subscribed to her: theirs to take away)."""
+    author = aliased(User)
+    rows = session.execute(
+        select(Subscriber, author.username)
+        .outerjoin(author, author.id == Subscriber.author_id)
+        .where(Subscriber.email == user.email)
+        .order_by(Subscriber.id)
+    )
+    return [
+        {
+            "email": sub.email,
+            "to": f"author {name}" if name else "the whole site",
+            "consent": sub.consent,
+            "subscribed_at": _when(sub.created_at),
+            "confirmed_at": _when(sub.confirmed_at),
+        }
+        for sub, name in rows
+    ]
+
+
 def export(session: DbSession, actor: User | None, out: IO[bytes], now: datetime) -> None:
     """Write ``actor``'s own data as a zip into ``out``. Raises Forbidden for a visitor."""
     if actor is None:
@@ -188,6 +211,7 @@ def export(session: DbSession, actor: User | None, out: IO[bytes], now: datetime
         "follows": _follows(session, actor),
         "api_tokens": _tokens(session, actor),
         "images": _media(session, actor),
+        "subscriptions": _subscriptions(session, actor),
     }
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))

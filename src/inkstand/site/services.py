@@ -19,6 +19,7 @@ from inkstand.site import menu as menus
 from inkstand.site.models import CONTENT_VERSION, CommentPolicy, SiteSetting
 
 POSTS_PER_PAGE_RANGE = (1, 100)
+NEWSLETTER_CONTENT = ("full", "excerpt")
 # Languages PostgreSQL's full-text search stems (migration 0006 makes a configuration
 # of each with accents folded); "simple" stems none. SQLite's index never stems.
 SEARCH_LANGUAGES = (
@@ -52,6 +53,11 @@ class SiteConfig:
     # The footer's text, a little Markdown, and its sanitised HTML, rendered on every save.
     footer: str = ""
     footer_html: str = ""
+
+    # Whether readers may subscribe by e-mail; off, the forms go and nothing is mailed.
+    subscriptions_open: bool = True
+    # What a new post's mail carries: "full" (the whole post) or "excerpt".
+    newsletter_content: str = "full"
 
     @cached_property
     def menu_items(self) -> list[menus.MenuItem]:
@@ -197,6 +203,8 @@ def _save(session: DbSession, old: SiteConfig, new: SiteConfig, actor: User | No
     if new.email_confirmation not in {c.value for c in EmailConfirmation}:
         errors["email_confirmation"] = ["Choose whether addresses must be confirmed."]
     errors.update(_identity_errors(new))
+    if new.newsletter_content not in NEWSLETTER_CONTENT:
+        errors["newsletter_content"] = ["Choose the whole post or its excerpt."]
     if errors:
         raise Invalid(errors)
     new = replace(

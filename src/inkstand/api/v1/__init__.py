@@ -15,7 +15,17 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from inkstand.api.v1 import comments, docs, pages, people, posts, problems, search, stats
+from inkstand.api.v1 import (
+    comments,
+    docs,
+    pages,
+    people,
+    posts,
+    problems,
+    search,
+    stats,
+    subscriptions,
+)
 from inkstand.api.v1.schemas import ProblemSchema
 
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "description": "A personal access token."}
@@ -74,6 +84,7 @@ def init_app(app: Flask) -> None:
         people.users_bp,
         search.bp,
         stats.bp,
+        subscriptions.bp,
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)
