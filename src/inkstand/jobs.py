@@ -74,10 +74,16 @@ class RQJobs:
 
     def __init__(self, redis_url: str, queue_name: str) -> None:
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.queue_name = queue_name
         # Connects on first use, in each process (redis-py starts afresh after a fork).
-        self.connection = Redis.from_url(redis_url)
+        # A Redis that is down fails an enqueue at once (one retry, no pauses): the
+        # request that queues the job does not wait for it.
+        self.connection = Redis.from_url(
+            redis_url, socket_connect_timeout=1, retry=Retry(NoBackoff(), 1)
+        )
 
     def queue(self) -> Queue:
         from rq import Queue
