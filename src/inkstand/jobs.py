@@ -30,6 +30,16 @@ QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 JOB_TIMEOUT = 60  # seconds; a mail job that takes longer is stuck
 RESULT_TTL = 0  # jobs return nothing worth keeping
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay a week in the failed registry, for a look
+# A job that fails, or whose worker died under it (killed, its machine lost), is queued
+# again this many times before it goes to the failed registry. RQ runs a job at least
+# once, so every job is written to be run again: it reads its rows afresh and does only
+# what is still missing (a mail for a comment still shown, copies not yet written).
+JOB_RETRIES = 3
+# A worker tells Redis it is alive this often while it runs a job; a job whose worker
+# stopped telling is taken as abandoned RQ's fixed 60 seconds after that.
+MONITOR_SECONDS = 5
+# How often a worker looks for jobs abandoned by dead workers and queues them again.
+MAINTENANCE_SECONDS = 30
 
 
 class Jobs(Protocol):
@@ -101,12 +111,13 @@ class RQJobs:
 
     def enqueue(self, path: str, *args: Plain) -> None:
         from redis import RedisError
+        from rq import Retry
 
         _check(path, args)
         try:
             self.queue().enqueue_call(
                 path, args, job_id=f"{self.queue_name}-{uuid.uuid4().hex}",
-                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=Retry(max=JOB_RETRIES),
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)
