@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import redis
 from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
@@ -23,7 +24,7 @@ from inkstand.blog import reading
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site_services
-from tests.helpers import any_url, login
+from tests.helpers import any_url, build_app, login
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -223,3 +224,20 @@ def test_every_api_route_answers_a_bad_token_with_401_in_its_doors_shape(app, cl
     assert not failures, "\n".join(failures)
     assert refused["/api/v1/"] > 8
     assert refused["/api/"] > 12
+
+
+def test_a_lost_database_after_the_view_is_a_503_too(tmp_path):
+    """An after-request hook (the page cache storing a page) that loses the database is
+    wrapped by Flask in a 500; it is unavailability all the same."""
+    database = f"sqlite:///{tmp_path / 'inkstand.sqlite3'}"
+    app = build_app(tmp_path, database, PROPAGATE_EXCEPTIONS=False)  # as in production
+
+    @app.after_request
+    def store(response):
+        _connection_lost()
+
+    with app.app_context():
+        upgrade()
+    response = app.test_client().get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"

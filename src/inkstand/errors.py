@@ -128,6 +128,9 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, UNREACHABLE):  # raised where Flask wraps it: an after-request hook
+        return _unreachable(original)
     if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
         error.description = UNTRUSTED_HOST
     return door(request.path).http(error)
