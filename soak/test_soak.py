@@ -20,7 +20,7 @@ from tests.helpers import PASSWORD, comment_form
 from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
-from soak import load
+from soak import clients
 from soak.conftest import FIGURES, PREFIX, Site
 
 LOAD_SECONDS = 60
@@ -258,12 +258,12 @@ def test_sixty_seconds_of_load_through_a_database_restart_a_redis_outage_and_a_k
     soak_site: Site,
 ) -> None:
     writers = [
-        load.Writer(soak_site.nginx.base, name, token, soak_site.posts)
+        clients.Writer(soak_site.nginx.base, name, token, soak_site.posts)
         for name, token in soak_site.writers
     ]
     for writer in writers:
         writer.log_in()
-    results = load.Results()
+    results = clients.Results()
     started = time.monotonic()
     faults = Faults(soak_site, started)
     fault_thread = threading.Thread(target=faults.run, daemon=True)
@@ -271,7 +271,7 @@ def test_sixty_seconds_of_load_through_a_database_restart_a_redis_outage_and_a_k
     waits: Counter[str] = Counter()
     sampler = threading.Thread(target=_sample_waits, args=(soak_site, started, waits), daemon=True)
     sampler.start()
-    load.run(writers, LOAD_SECONDS, results, started)
+    clients.run(writers, LOAD_SECONDS, results, started)
     fault_thread.join(timeout=60)
     assert not faults.errors, faults.errors
     answers = results.answers
@@ -339,10 +339,10 @@ def _sample_waits(site: Site, started: float, waits: Counter[str]) -> None:
     engine.dispose()
 
 
-def _record_figures(results: load.Results, faults: Faults) -> None:
+def _record_figures(results: clients.Results, faults: Faults) -> None:
     answers = results.answers
     times = faults.times
-    FIGURES["load"] = f"{LOAD_SECONDS} s, {len(load.MIX)} kinds of request, {64} clients"
+    FIGURES["load"] = f"{LOAD_SECONDS} s, {len(clients.MIX)} kinds of request, {64} clients"
     FIGURES["requests"] = f"{len(answers)} ({len(answers) / LOAD_SECONDS:.0f} a second)"
     FIGURES["latency p50 / p99"] = (
         f"{results.percentile(0.5) * 1000:.0f} ms / {results.percentile(0.99) * 1000:.0f} ms"
