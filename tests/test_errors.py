@@ -68,6 +68,7 @@ def test_a_lost_database_is_a_503_page_to_try_again_not_a_500(client, monkeypatc
     assert styled.status_code == 503
     assert styled.headers["Retry-After"] == "5"
     assert 'class="site-header"' in styled.text
+    assert "Briefly unavailable" in styled.text
     assert "closed the connection" not in styled.text
     assert "a service is unreachable" in caplog.text
 
