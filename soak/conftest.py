@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -146,9 +147,6 @@ def soak_site() -> Iterator[Site]:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    import os
-    import signal
-
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
 

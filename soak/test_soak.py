@@ -21,7 +21,7 @@ from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
 from inkstand.extensions import db
 from soak import clients
-from soak.conftest import FIGURES, PREFIX, Site
+from soak.conftest import FIGURES, PREFIX, WRITERS, Site
 
 LOAD_SECONDS = 60
 WORKER_KILL_AT = 5  # seconds into the load
@@ -342,7 +342,7 @@ def _sample_waits(site: Site, started: float, waits: Counter[str]) -> None:
 def _record_figures(results: clients.Results, faults: Faults) -> None:
     answers = results.answers
     times = faults.times
-    FIGURES["load"] = f"{LOAD_SECONDS} s, {len(clients.MIX)} kinds of request, {64} clients"
+    FIGURES["load"] = f"{LOAD_SECONDS} s, {len(clients.MIX)} kinds of request, {WRITERS} clients"
     FIGURES["requests"] = f"{len(answers)} ({len(answers) / LOAD_SECONDS:.0f} a second)"
     FIGURES["latency p50 / p99"] = (
         f"{results.percentile(0.5) * 1000:.0f} ms / {results.percentile(0.99) * 1000:.0f} ms"
