@@ -20,7 +20,8 @@ PACKAGE = ROOT / "src" / "inkstand"
 PURE = "Rules are plain Python: services, models, reading and permissions never import Flask"
 CORE = "Core helpers import no feature"
 FEATURES = (
-    "Features depend one way: api | admin | personal > analytics > comments | discovery | search"
+    "Features depend one way: api | admin | personal | moving > analytics > comments | discovery"
+    " | search"
     " > blog > media > site > accounts"
 )
 INSIDE = "Inside each feature: views over forms over services over permissions over models"

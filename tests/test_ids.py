@@ -18,6 +18,7 @@ from inkstand.blog.services import posts, trash
 from inkstand.db import IDS_NEVER_REUSED, utcnow
 from inkstand.extensions import db
 from inkstand.media.models import Media
+from inkstand.moving.models import ImportRun
 from inkstand.search import services as search
 from tests.helpers import Factory, build_app, change
 
@@ -58,6 +59,7 @@ def _fill(factory: Factory) -> None:
     tokens.create(db.session, author, "token", "read-write", utcnow())
     db.session.add(Media(owner_id=author.id, digest="0" * 64, extension="png", width=1,
                          height=1, size=1, created_at=utcnow()))  # fmt: skip
+    db.session.add(ImportRun(kind="wordpress", file_name="export.xml", actor_id=author.id))
     for n in range(2):
         db.session.add(Invitation(email=f"guest{n}@example.com", role="author",
                                   invited_by_id=author.id, nonce=f"{n:032d}"))  # fmt: skip

@@ -35,6 +35,7 @@ from inkstand.comments.views import bp as comments_bp
 from inkstand.discovery.views import bp as discovery_bp
 from inkstand.media import context as media_context
 from inkstand.media.views import bp as media_bp
+from inkstand.moving import views as moving_views
 from inkstand.personal.views import bp as personal_bp
 from inkstand.search.views import bp as search_bp
 from inkstand.site import context as site_context
@@ -67,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     blog_jobs.init_app(app)
     tracking.init_app(app)
     realworld.init_app(app)
+    moving_views.init_app(app)
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
@@ -76,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(personal_bp)
+    app.register_blueprint(moving_views.bp)
     app.register_blueprint(analytics_bp)
     api_v1.init_app(app)
     app.register_blueprint(realworld.bp)

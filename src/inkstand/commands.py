@@ -29,6 +29,7 @@ from inkstand.extensions import db
 from inkstand.jobs import RQJobs
 from inkstand.media import context as media_context
 from inkstand.media.storage import FileStorage
+from inkstand.moving.commands import export_command, import_group
 from inkstand.search.commands import search_group
 from inkstand.site import services as site
 
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
         trash_group,
         backup,
         stats_group,
+        export_command,
+        import_group,
     ):
         app.cli.add_command(command)
 

@@ -224,6 +224,18 @@ SETTINGS: tuple[Setting, ...] = (
         "past MAX_CONTENT_LENGTH).",
     ),
     Setting(
+        "IMPORT_MAX_BYTES",
+        512 * 1024 * 1024,
+        "Largest WordPress or Ghost export an admin may upload for import, in bytes "
+        "(the command line reads any size, streaming).",
+    ),
+    Setting(
+        "IMPORT_MAX_UNPACKED_BYTES",
+        4 * 1024 * 1024 * 1024,
+        "Most bytes a site export (zip) may unpack to on import; a larger one, or one "
+        "whose files shrink more than 200 to 1 (a zip bomb), is refused before any write.",
+    ),
+    Setting(
         "MEDIA_MAX_PIXELS",
         40_000_000,
         "Most pixels (width x height) an uploaded image may have; larger ones, and "

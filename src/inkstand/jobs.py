@@ -43,9 +43,13 @@ MAINTENANCE_SECONDS = 30
 
 
 class Jobs(Protocol):
-    def enqueue(self, path: str, *args: Plain) -> None:
-        """Run the function at ``path`` with ``args`` in the background. Never raises
-        for a job that cannot be queued or fails: that is logged."""
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
+        """Run the function at ``path`` with ``args`` in the background, stopped after
+        ``timeout`` seconds (a long job, such as an import, says so), and run again up to
+        ``retries`` times if it fails or its worker dies under it (0: a job that must not
+        run twice). Never raises for a job that cannot be queued or fails: that is logged."""
 
 
 def _check(path: str, args: tuple[Any, ...]) -> None:
@@ -66,7 +70,9 @@ class InlineJobs:
 
     app: Flask
 
-    def enqueue(self, path: str, *args: Plain) -> None:
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
         _check(path, args)
         try:
             perform(self.app, path, *args)
@@ -109,7 +115,9 @@ class RQJobs:
         queue = self.queue()
         return queue.count, queue.failed_job_registry.count
 
-    def enqueue(self, path: str, *args: Plain) -> None:
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
         from redis import RedisError
         from rq import Retry
 
@@ -117,7 +125,8 @@ class RQJobs:
         try:
             self.queue().enqueue_call(
                 path, args, job_id=f"{self.queue_name}-{uuid.uuid4().hex}",
-                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=Retry(max=JOB_RETRIES),
+                result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, timeout=timeout,
+                retry=Retry(max=retries) if retries else None,
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)

@@ -1,0 +1,175 @@
+"""Moving a site in and out, for admins: the site export, and WordPress and Ghost imports
+as runs with their progress and report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from inkstand.accounts.models import User
+from inkstand.accounts.services import require_admin
+from inkstand.blog.models import Post
+from inkstand.db import DbSession
+from inkstand.exceptions import Invalid, NotFound
+from inkstand.media.storage import Storage
+from inkstand.moving import archive, ghost, wordpress
+from inkstand.moving.importing import Importer, Report, Uploads
+from inkstand.moving.models import ImportRun, MovedLink, RunState
+
+log = logging.getLogger(__name__)
+
+KINDS = {"wordpress": "WordPress (WXR file)", "ghost": "Ghost (JSON file)"}
+RECENT_RUNS = 20
+
+
+def export_site(
+    session: DbSession, storage: Storage, actor: User | None, out: IO[bytes], now: datetime,
+    *, full: bool = False,
+) -> dict[str, int]:  # fmt: skip
+    """The whole site as a zip into ``out`` (``full``: with password hashes and two-factor
+    secrets). Raises Forbidden unless ``actor`` is an admin."""
+    require_admin(actor)
+    return archive.export(session, storage, out, now, full=full)
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """What a run needs of the app's configuration."""
+
+    body_limit: int
+    max_bytes: int
+    storage: Storage
+    media_limits: Any  # media.services.Limits
+    make_variants: Callable[[int], None]
+
+
+def start_import(
+    session: DbSession, actor: User | None, kind: str, file_name: str, size: int, max_bytes: int
+) -> ImportRun:
+    """A new run, queued, for an uploaded file. Raises Forbidden or Invalid."""
+    require_admin(actor)
+    assert actor is not None
+    if kind not in KINDS:
+        raise Invalid.field("kind", "Choose WordPress or Ghost.")
+    if size <= 0:
+        raise Invalid.field("file", "Choose the export file to import.")
+    if size > max_bytes:
+        raise Invalid.field("file", f"The file is larger than {max_bytes:,} bytes: import it "
+                                    "with `inkstand import` on the server.")  # fmt: skip
+    run = ImportRun(kind=kind, file_name=file_name[:200] or "export", actor_id=actor.id, total=size)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def get_run(session: DbSession, actor: User | None, run_id: int) -> ImportRun:
+    require_admin(actor)
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound("No such import.")
+    return run
+
+
+def recent_runs(session: DbSession, actor: User | None) -> list[ImportRun]:
+    require_admin(actor)
+    return list(session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(RECENT_RUNS)))
+
+
+def report_of(run: ImportRun) -> dict[str, Any]:
+    return json.loads(run.report) if run.report else {}
+
+
+def run_import(
+    session: DbSession, run_id: int, path: Path, settings: ImportSettings,
+    now: Callable[[], datetime], uploads: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportRun:  # fmt: skip
+    """Import the file at ``path`` for the run ``run_id``, item by item, keeping its
+    progress and, at the end, its report. A file refused whole (not an export, an XXE)
+    fails the run with the reason; items written before a break in the file stay."""
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound("No such import.")
+    actor = session.get(User, run.actor_id) if run.actor_id else None
+    run.state, run.done = RunState.RUNNING, 0
+    session.commit()
+    report = Report()
+
+    def advance(n: int) -> None:
+        run.done += n
+        if progress is not None:
+            progress(n)
+
+    def importer_for(source: str) -> Importer:
+        nonlocal report
+        kept = None
+        if uploads is not None:
+            kept = Uploads(uploads, settings.storage, settings.media_limits, settings.make_variants)
+        assert actor is not None
+        importer = Importer(session, source, actor, now(), settings.body_limit, kept)
+        report = importer.report
+        return importer
+
+    try:
+        require_admin(actor)
+        with path.open("rb") as source:
+            if run.kind == "wordpress":
+                wordpress.read(source, importer_for, advance)
+            else:
+                ghost.read(source, importer_for, settings.max_bytes, advance)
+        run.state = RunState.DONE
+    except Invalid as error:  # the file broke between items: each one written is whole
+        session.commit()
+        report.error = error.message
+        run.state = RunState.FAILED
+    except Exception:
+        session.rollback()
+        log.exception("import %s failed", run_id)
+        report.error = "The import stopped on an unexpected error (it is in the log)."
+        run.state = RunState.FAILED
+    run.done = run.total
+    run.report = json.dumps(report.as_dict(), ensure_ascii=False)
+    run.finished_at = now()
+    archive.analyze(session.connection())
+    _record_import(session, actor, run, report)
+    session.commit()
+    return run
+
+
+def _record_import(session: DbSession, actor: User | None, run: ImportRun, report: Report) -> None:
+    """The audit log's entry for a finished import: who imported what, and the counts.
+    Until the audit log lands it is a log line; its entry is to be written here, in the
+    run's own transaction."""
+    log.info(
+        "import %s (%s, %s) by %s: %s, created %s, skipped %d",
+        run.id, run.kind, run.file_name, actor.username if actor else "-", run.state,
+        report.created, len(report.skipped),
+    )  # fmt: skip
+
+
+def restore_site(
+    session: DbSession, storage: Storage, source: IO[bytes], max_unpacked: int,
+    progress: Callable[[int], None] | None = None,
+) -> archive.Restored:  # fmt: skip
+    """Restore a site export into this empty site (the command line: the operator's own
+    act, before any account exists). Raises Invalid with the reason."""
+    return archive.restore(session, storage, source, max_unpacked, progress)
+
+
+def moved_to(session: DbSession, path: str, now: datetime) -> str | None:
+    """The slug of the listed post an old address (a WordPress permalink) now lives at;
+    none for a post visitors may not see, so an old address confirms nothing."""
+    if len(path) > 500:
+        return None
+    return session.scalar(
+        select(Post.slug)
+        .join(MovedLink, MovedLink.post_id == Post.id)
+        .where(MovedLink.path == path, Post.is_listed(now))
+    )

@@ -1,0 +1,67 @@
+"""`inkstand export` and `inkstand import site|wordpress|ghost` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from inkstand.blog.models import Post
+from inkstand.extensions import db
+from tests.moving import wxr
+from tests.moving.site import dump, empty_site, populate
+
+
+def test_export_then_import_site(app, factory, tmp_path):
+    populate(factory)
+    before = dump()
+    target = tmp_path / "site.zip"
+    result = app.test_cli_runner().invoke(args=["export", "--full", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Exported" in result.output
+    empty_site()
+    result = app.test_cli_runner().invoke(args=["import", "site", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Restored" in result.output
+    assert dump() == before
+
+
+def test_import_site_into_a_site_with_accounts_says_why(app, factory, tmp_path):
+    populate(factory)
+    target = tmp_path / "site.zip"
+    app.test_cli_runner().invoke(args=["export", str(target)])
+    result = app.test_cli_runner().invoke(args=["import", "site", str(target)])
+    assert result.exit_code == 1
+    assert "already has accounts" in result.output
+
+
+def test_import_wordpress_prints_the_report(app, admin, tmp_path):
+    source = tmp_path / "old.xml"
+    source.write_bytes(wxr.realistic())
+    result = app.test_cli_runner().invoke(args=["import", "wordpress", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "created      1 post (scheduled)" in result.output
+    assert "skipped post 18 “Binned”: its state 'trash' is not one Inkstand keeps" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 6
+
+
+def test_import_ghost_of_a_broken_file_fails_with_the_reason(app, admin, tmp_path):
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps({"nothing": 1}))
+    result = app.test_cli_runner().invoke(args=["import", "ghost", str(source)])
+    assert result.exit_code == 1
+    assert 'This is not a Ghost export: it has no "data".' in result.output
+
+
+def test_an_import_needs_an_admin(app, tmp_path):
+    source = tmp_path / "old.xml"
+    source.write_bytes(wxr.realistic())
+    result = app.test_cli_runner().invoke(args=["import", "wordpress", str(source)])
+    assert result.exit_code == 1
+    assert "Name an admin account with --as" in result.output
+
+
+def test_an_empty_site_has_nothing_to_export(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=["export", str(tmp_path / "site.zip")])
+    assert result.exit_code == 1
+    assert "no admin account" in result.output
