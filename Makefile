@@ -9,7 +9,7 @@ PORT   ?= 5000
 # the address readers type, or `inkstand serve` refuses to start and says so.
 SITE_URL_DEFAULT := $(if $(filter 127.0.0.1 localhost,$(HOST)),http://$(HOST):$(PORT),)
 
-.PHONY: run test lint typecheck contracts pytest realworld bench lock clean
+.PHONY: run test lint typecheck contracts pytest realworld bench soak lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,8 @@ run: $(VENV)/.installed-app
 test: lint typecheck contracts pytest realworld
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench soak
+	$(BIN)/ruff format --check src tests bench soak
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -71,6 +71,14 @@ realworld: $(VENV)/.installed-app $(NEWMAN)
 bench: $(VENV)/.installed-app
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 	$(BIN)/python bench/run.py
+
+## make soak: three `inkstand serve` processes behind nginx on one PostgreSQL and one Redis
+## of the soak's own, with an RQ worker: one site across processes, then 60 s of load at 64
+## connections through a PostgreSQL restart, a Redis outage and a worker killed mid-job
+## (about 3 minutes; needs nginx, redis-server and PostgreSQL's server; prints its figures)
+soak: $(VENV)/.installed-test
+	@command -v nginx >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nginx-light; }
+	$(BIN)/pytest soak -p no:cacheprovider --no-cov -q
 
 LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links

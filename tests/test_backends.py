@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from flask_migrate import upgrade
 
 from inkstand import backends, create_app, events, runtime
 from inkstand.config import DEFAULTS
 from inkstand.extensions import cache
 from inkstand.jobs import InlineJobs, RQJobs
-from tests.helpers import need_service
+from tests.helpers import build_app, free_port, need_service, submit
 
 REDIS = "redis://127.0.0.1:6379/0"  # never contacted: choosing connects to nothing
 
@@ -37,11 +38,11 @@ def test_without_redis_everything_stays_in_the_process(tmp_path):
 def test_with_redis_everything_goes_through_it_under_the_prefix(tmp_path):
     app = _app(tmp_path, REDIS_URL=REDIS, REDIS_PREFIX="blog-a", JOBS_QUEUE="blog-a-jobs")
     assert backends.get(app).shared
-    assert app.config["CACHE_TYPE"] == "RedisCache"
+    assert app.config["CACHE_TYPE"] == "inkstand.backends.FailOpenRedisCache"
     assert app.config["CACHE_REDIS_URL"] == REDIS
     assert app.config["CACHE_KEY_PREFIX"] == "blog-a:"
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
-    assert app.config["RATELIMIT_STORAGE_OPTIONS"] == {"key_prefix": "blog-a-limits"}
+    assert app.config["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"] == "blog-a-limits"
     bus = events.bus(app)
     assert isinstance(bus, events.RedisBus)
     bus.close()
@@ -98,3 +99,43 @@ def test_with_a_real_redis_the_cache_and_the_bus_share_it(tmp_path):
             client.delete(key)
         client.close()
         bus.close()
+
+
+def test_while_redis_is_unreachable_pages_are_served_and_limits_hold_per_process(tmp_path):
+    """Redis stopped: the page cache goes without (every page rendered), the rate limits
+    count in the process's memory, and nothing answers 500."""
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = build_app(
+        tmp_path, f"sqlite:///{tmp_path / 'inkstand.sqlite3'}", REDIS_URL=down,
+        PAGE_CACHE_SECONDS=300, LOGIN_LIMITS_PER_ADDRESS="3 per minute",
+    )  # fmt: skip
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    assert [client.get("/").status_code for _ in range(2)] == [200, 200]
+    assert isinstance(cache.cache, backends.FailOpenRedisCache)
+    fails = [
+        submit(client, "/login", {"login": f"guess{n}", "password": "wrong"}).status_code
+        for n in range(4)
+    ]
+    assert fails == [422, 422, 422, 429]
+    events.bus(app).close()
+
+
+def test_the_page_cache_is_back_in_redis_once_it_answers(tmp_path):
+    url = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
+    prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}"
+    app = _app(tmp_path, REDIS_URL=url, REDIS_PREFIX=prefix)
+    with app.app_context():
+        stored = cache.cache
+        assert isinstance(stored, backends.FailOpenRedisCache)
+        working = stored._write_client
+        down = redis.Redis(port=free_port(), **backends.fail_fast())
+        stored._write_client = stored._read_client = down
+        assert stored.set("page", "kept") is False  # unreachable: not kept, no error
+        assert stored.get("page") is None
+        stored._write_client = stored._read_client = working
+        assert stored.set("page", "kept")
+        assert stored.get("page") == "kept"
+        stored.delete("page")
+    events.bus(app).close()

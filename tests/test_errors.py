@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import redis
 from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
@@ -22,7 +24,7 @@ from inkstand.blog import reading
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site_services
-from tests.helpers import any_url, login
+from tests.helpers import any_url, build_app, login
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -43,14 +45,57 @@ def test_an_unexpected_error_is_a_styled_500_and_is_logged(client, monkeypatch, 
 
 
 def test_a_500_when_even_the_error_page_fails_is_plain_text(client, monkeypatch):
-    def database_down(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+    def settings_broken(*args, **kwargs):
+        raise RuntimeError("settings table on fire")
 
-    monkeypatch.setattr(site_services, "load", database_down)
+    monkeypatch.setattr(site_services, "load", settings_broken)
     response = client.get("/")
     assert response.status_code == 500
     assert response.content_type.startswith("text/plain")
-    assert "connection refused" not in response.get_data(as_text=True)
+    assert "on fire" not in response.get_data(as_text=True)
+
+
+def _connection_lost(*args, **kwargs):
+    raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_a_lost_database_is_a_503_page_to_try_again_not_a_500(client, monkeypatch, caplog):
+    """The database restarting under a request (or down for a moment) is unavailability,
+    not a bug: 503 with Retry-After, even when the page itself cannot be drawn."""
+    monkeypatch.setattr(reading, "home", _connection_lost)
+    with caplog.at_level(logging.WARNING, logger="inkstand"):
+        styled = client.get("/")
+    assert styled.status_code == 503
+    assert styled.headers["Retry-After"] == "5"
+    assert 'class="site-header"' in styled.text
+    assert "Briefly unavailable" in styled.text
+    assert "closed the connection" not in styled.text
+    assert "a service is unreachable" in caplog.text
+
+    monkeypatch.setattr(site_services, "load", _connection_lost)
+    bare = client.get("/")
+    assert bare.status_code == 503
+    assert bare.content_type.startswith("text/plain")
+    assert bare.headers["Retry-After"] == "5"
+
+
+def test_a_lost_database_is_a_503_in_each_api_s_shape(client, monkeypatch):
+    monkeypatch.setattr(reading, "listing", _connection_lost)
+    monkeypatch.setattr(reading, "numbered", _connection_lost)
+    for url in ("/api/v1/posts", "/api/articles"):
+        response = client.get(url)
+        assert shaped_for_its_door(response, url, 503) is None, url
+        assert int(response.headers["Retry-After"]) > 0  # the API's own limit window, or 5
+
+
+def test_an_unreachable_redis_is_a_503_not_a_500(client, monkeypatch):
+    def refused(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(reading, "home", refused)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "111" not in response.text
 
 
 def test_not_found_and_method_not_allowed_are_styled(client):
@@ -180,3 +225,20 @@ def test_every_api_route_answers_a_bad_token_with_401_in_its_doors_shape(app, cl
     assert not failures, "\n".join(failures)
     assert refused["/api/v1/"] > 8
     assert refused["/api/"] > 12
+
+
+def test_a_lost_database_after_the_view_is_a_503_too(tmp_path):
+    """An after-request hook (the page cache storing a page) that loses the database is
+    wrapped by Flask in a 500; it is unavailability all the same."""
+    database = f"sqlite:///{tmp_path / 'inkstand.sqlite3'}"
+    app = build_app(tmp_path, database, PROPAGATE_EXCEPTIONS=False)  # as in production
+
+    @app.after_request
+    def store(response):
+        _connection_lost()
+
+    with app.app_context():
+        upgrade()
+    response = app.test_client().get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"

@@ -10,7 +10,8 @@ from flask import Flask
 
 from inkstand import runtime
 from inkstand.extensions import db
-from inkstand.jobs import InlineJobs, RQJobs
+from inkstand.jobs import JOB_RETRIES, InlineJobs, RQJobs
+from inkstand.moving.jobs import queue_import
 
 MAIL_JOB = "inkstand.comments.jobs.mail_post_author"
 
@@ -36,3 +37,16 @@ def test_an_inline_job_that_fails_is_logged_not_raised(
     with caplog.at_level(logging.ERROR, logger="inkstand.jobs"):
         runtime.get().jobs.enqueue("inkstand.no_such_module.job", 1)
     assert "job inkstand.no_such_module.job(1,) failed" in caplog.text
+
+
+def test_jobs_run_again_unless_they_must_not(rq_app: Flask):
+    """A job is retried when it fails or its worker dies; an import, which would write
+    its posts twice, is not."""
+    jobs = runtime.get().jobs
+    assert isinstance(jobs, RQJobs)
+    jobs.enqueue("inkstand.comments.jobs.mail_post_author", 1)
+    queue_import(1)
+    mail, imported = jobs.queue().get_jobs()
+    assert mail.retries_left == JOB_RETRIES
+    assert imported.func_name == "inkstand.moving.jobs.run_import"
+    assert not imported.retries_left

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from inkstand import runtime, worker
-from inkstand.jobs import RQJobs
+from inkstand.jobs import JOB_RETRIES, MAINTENANCE_SECONDS, MONITOR_SECONDS, RQJobs
 from tests.helpers import Factory, Outbox
 
 MAIL_JOB = "inkstand.comments.jobs.mail_post_author"
@@ -76,3 +76,34 @@ def test_the_worker_command_wants_the_site_url(rq_app: Flask, monkeypatch: pytes
     result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 1
     assert "Set INKSTAND_SITE_URL" in result.output
+
+
+def test_a_job_whose_worker_was_killed_under_it_runs_again_once(rq_app: Flask, queued: Queued):
+    """A worker killed mid-job (SIGKILL, a lost machine) leaves its job in RQ's started
+    registry; once its heartbeat lapses, the next worker's upkeep queues it again and it
+    runs: the author gets her mail once, and nothing is left failed."""
+    outbox = Outbox(rq_app)
+    jobs = rq_jobs()
+    queue = jobs.queue()
+    killed = worker.make(rq_app, jobs, simple=True)
+    killed.register_birth()
+    found = queue.dequeue_any([queue], timeout=None, connection=jobs.connection)
+    assert found is not None
+    job, _ = found
+    assert job.retries_left == JOB_RETRIES
+    killed.prepare_execution(job)  # taken, and then the worker is gone without a word
+    registry = queue.started_job_registry
+    assert registry.count == 1
+    for member in jobs.connection.zrange(registry.key, 0, -1):
+        jobs.connection.zadd(registry.key, {member: 1})  # its heartbeat long lapsed
+    killed.register_death()
+
+    worker.make(rq_app, jobs, simple=True).work(burst=True)
+    assert [m["To"] for m in outbox.messages()] == ["writer@example.com"]
+    assert (queue.count, registry.count, queue.failed_job_registry.count) == (0, 0, 0)
+
+
+def test_workers_look_for_abandoned_jobs_often(rq_app: Flask):
+    made = worker.make(rq_app, rq_jobs(), simple=True)
+    assert made.maintenance_interval == MAINTENANCE_SECONDS <= 60
+    assert made.job_monitoring_interval == MONITOR_SECONDS

@@ -11,18 +11,97 @@ piece its backend, and every key or channel it names starts with ``REDIS_PREFIX`
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import redis
 from flask import Flask
+from flask_caching.backends.rediscache import RedisCache
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from inkstand import buffers, events, jobs, slots
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "inkstand.backends"
 SLOTS = "inkstand.slots"
 CACHE_THRESHOLD = 2000  # pages kept per process in memory
+# How long the page cache and the rate limits wait for Redis before they go without it.
+REDIS_TIMEOUT_SECONDS = 0.25
+
+
+def fail_fast() -> dict[str, Any]:
+    """Options of a Redis client that requests wait on: short timeouts, and one retry
+    at once (a pooled connection broken by a Redis restart is replaced) instead of
+    redis-py's default of three with growing pauses, seconds while Redis is down."""
+    return {
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "retry": Retry(NoBackoff(), 1),
+    }
+
+
+LOG_EVERY_SECONDS = 10.0  # an unreachable Redis is logged this often, not per request
+
+
+class FailOpenRedisCache(RedisCache):
+    """Flask-Caching's Redis cache that goes without Redis while it cannot be reached:
+    a read is a miss and a write is not kept, so pages are rendered instead of failing.
+    redis-py reconnects by itself on the first command after Redis is back."""
+
+    _logged_at = float("-inf")
+
+    def _unreachable(self, error: redis.RedisError) -> None:
+        if time.monotonic() - FailOpenRedisCache._logged_at > LOG_EVERY_SECONDS:
+            FailOpenRedisCache._logged_at = time.monotonic()
+            log.warning("the page cache goes without Redis, unreachable: %s", error)
+
+    def get(self, key: str) -> Any:
+        try:
+            return super().get(key)
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return None
+
+    def get_many(self, *keys: str) -> list[Any]:
+        try:
+            return super().get_many(*keys)
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return [None] * len(keys)
+
+    def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
+        try:
+            return super().set(key, value, timeout)
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return False
+
+    def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
+        try:
+            return super().add(key, value, timeout)
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return False
+
+    def delete(self, key: str) -> bool:
+        try:
+            return bool(super().delete(key))
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return False
+
+    def has(self, key: str) -> bool:
+        try:
+            return bool(super().has(key))
+        except redis.RedisError as error:
+            self._unreachable(error)
+            return False
 
 
 @dataclass(frozen=True)
@@ -49,17 +128,25 @@ class Backends:
     def cache_settings(self) -> dict[str, Any]:
         """Flask-Caching's settings for the page cache."""
         if self.redis_url:
-            return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": self.redis_url,
-                    "CACHE_KEY_PREFIX": f"{self.prefix}:"}  # fmt: skip
+            return {"CACHE_TYPE": f"{__name__}.{FailOpenRedisCache.__name__}",
+                    "CACHE_REDIS_URL": self.redis_url, "CACHE_KEY_PREFIX": f"{self.prefix}:",
+                    "CACHE_OPTIONS": fail_fast()}  # fmt: skip
         return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": CACHE_THRESHOLD,
                 "CACHE_KEY_PREFIX": f"{self.prefix}:"}  # fmt: skip
 
     def limiter_settings(self) -> dict[str, Any]:
-        """Flask-Limiter's storage for the rate limits' counters."""
+        """Flask-Limiter's storage for the rate limits' counters. While Redis cannot be
+        reached, each process counts in its own memory (the limits then hold per
+        process) and goes back to Redis when it answers again."""
         return {
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             # Keys start with the site's prefix, so a reset never touches another site's.
-            "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"{self.prefix}-limits"},
+            "RATELIMIT_STORAGE_OPTIONS": {
+                "key_prefix": f"{self.prefix}-limits",
+                **(fail_fast() if self.redis_url else {}),
+            },
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": self.redis_url is not None,
+            "RATELIMIT_SWALLOW_ERRORS": True,
         }
 
     def event_bus(self) -> events.EventBus:

@@ -62,13 +62,16 @@ class RedisBuffer:
 
     def __init__(self, redis_url: str, key: str, fallback: LocalBuffer | None = None) -> None:
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.key = key
         self.fallback = fallback or LocalBuffer()
         # Short timeouts: a page waits at most this long for a Redis that is down.
         self.connection: Redis = Redis.from_url(
-            redis_url, socket_timeout=0.25, socket_connect_timeout=0.25
-        )
+            redis_url, socket_timeout=0.25, socket_connect_timeout=0.25,
+            retry=Retry(NoBackoff(), 1),
+        )  # fmt: skip
 
     def add(self, record: str) -> None:
         from redis import RedisError

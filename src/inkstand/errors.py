@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+import redis
+import sqlalchemy.exc
 from flask import (
     Flask,
     Response,
@@ -24,7 +26,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
 
 from inkstand import exceptions
 from inkstand.api.realworld import auth as realworld_auth
@@ -48,7 +55,17 @@ MESSAGES = {
     422: "Some of what you sent is not valid.",
     429: "Too many attempts. Wait a little and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The site is briefly unavailable. Try again in a moment.",
 }
+# A service the request needs could not be reached or dropped the connection (the
+# database restarting, Redis stopped): not a bug, a moment's unavailability.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 5
 UNTRUSTED_HOST = "This site does not answer to that host name."
 PLAIN_TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 
@@ -67,6 +84,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(exceptions.DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    for unreachable in UNREACHABLE:
+        app.register_error_handler(unreachable, _unreachable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -109,9 +128,31 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, UNREACHABLE):  # raised where Flask wraps it: an after-request hook
+        return _unreachable(original)
     if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
         error.description = UNTRUSTED_HOST
     return door(request.path).http(error)
+
+
+def _unreachable(error: Exception) -> ResponseReturnValue:
+    """A 503 with Retry-After in the door's shape; the pool's pre-ping and redis-py
+    reconnect by themselves once the service is back."""
+    log.warning("%s %s: a service is unreachable: %s", request.method, request.path, error)
+    try:
+        db.session.rollback()
+    except sqlalchemy.exc.SQLAlchemyError:  # the connection is gone; the pool replaces it
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    unavailable = ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS)
+    try:
+        response = make_response(door(request.path).http(unavailable))
+        response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+        return response
+    except Exception:  # the page itself needs the database (the viewer's account)
+        log.debug("the 503 page could not be rendered", exc_info=True)
+        headers = {**PLAIN_TEXT, "Retry-After": str(RETRY_AFTER_SECONDS)}
+        return MESSAGES[503], 503, headers
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,11 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from inkstand.db import Base
+
+log = logging.getLogger(__name__)
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
@@ -34,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
     db.init_app(app)
+    app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
@@ -41,6 +46,22 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+
+
+def _end_session(error: BaseException | None) -> None:
+    """End the request's session even when the database cut its connection (a restart
+    under the request): closing rolls back, which then fails. The connection is dropped
+    from the pool instead of the error reaching the server after the answer (a 500,
+    and a connection never given back)."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as failure:
+        log.warning("the database connection was lost at the end of a request: %s", failure)
+        try:
+            db.session().invalidate()
+        except SQLAlchemyError:
+            log.debug("invalidating the lost connection failed", exc_info=True)
+        db.session.registry.clear()
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -30,13 +30,26 @@ QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 JOB_TIMEOUT = 60  # seconds; a mail job that takes longer is stuck
 RESULT_TTL = 0  # jobs return nothing worth keeping
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay a week in the failed registry, for a look
+# A job that fails, or whose worker died under it (killed, its machine lost), is queued
+# again this many times before it goes to the failed registry. RQ runs a job at least
+# once, so every job is written to be run again: it reads its rows afresh and does only
+# what is still missing (a mail for a comment still shown, copies not yet written).
+JOB_RETRIES = 3
+# A worker tells Redis it is alive this often while it runs a job; a job whose worker
+# stopped telling is taken as abandoned RQ's fixed 60 seconds after that.
+MONITOR_SECONDS = 5
+# How often a worker looks for jobs abandoned by dead workers and queues them again.
+MAINTENANCE_SECONDS = 30
 
 
 class Jobs(Protocol):
-    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
         """Run the function at ``path`` with ``args`` in the background, stopped after
-        ``timeout`` seconds (a long job, such as an import, says so). Never raises for a
-        job that cannot be queued or fails: that is logged."""
+        ``timeout`` seconds (a long job, such as an import, says so), and run again up to
+        ``retries`` times if it fails or its worker dies under it (0: a job that must not
+        run twice). Never raises for a job that cannot be queued or fails: that is logged."""
 
 
 def _check(path: str, args: tuple[Any, ...]) -> None:
@@ -57,7 +70,9 @@ class InlineJobs:
 
     app: Flask
 
-    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
         _check(path, args)
         try:
             perform(self.app, path, *args)
@@ -75,10 +90,16 @@ class RQJobs:
 
     def __init__(self, redis_url: str, queue_name: str) -> None:
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.queue_name = queue_name
         # Connects on first use, in each process (redis-py starts afresh after a fork).
-        self.connection = Redis.from_url(redis_url)
+        # A Redis that is down fails an enqueue at once (one retry, no pauses): the
+        # request that queues the job does not wait for it.
+        self.connection = Redis.from_url(
+            redis_url, socket_connect_timeout=1, retry=Retry(NoBackoff(), 1)
+        )
 
     def queue(self) -> Queue:
         from rq import Queue
@@ -94,14 +115,18 @@ class RQJobs:
         queue = self.queue()
         return queue.count, queue.failed_job_registry.count
 
-    def enqueue(self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT) -> None:
+    def enqueue(
+        self, path: str, *args: Plain, timeout: int = JOB_TIMEOUT, retries: int = JOB_RETRIES
+    ) -> None:
         from redis import RedisError
+        from rq import Retry
 
         _check(path, args)
         try:
             self.queue().enqueue_call(
                 path, args, job_id=f"{self.queue_name}-{uuid.uuid4().hex}",
                 result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, timeout=timeout,
+                retry=Retry(max=retries) if retries else None,
             )  # fmt: skip
         except RedisError:
             log.exception("job %s%r not queued: Redis is unreachable", path, args)

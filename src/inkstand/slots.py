@@ -98,11 +98,14 @@ class RedisSlots:
 
     def __init__(self, redis_url: str, prefix: str) -> None:
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.prefix = prefix
         self.connection: Redis = Redis.from_url(
-            redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
+            redis_url, socket_timeout=0.5, socket_connect_timeout=0.5,
+            retry=Retry(NoBackoff(), 1),
+        )  # fmt: skip
         self._take = self.connection.register_script(_TAKE)
         self._held = self.connection.register_script(_HELD)
 

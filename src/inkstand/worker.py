@@ -16,7 +16,7 @@ from rq.queue import Queue
 from rq.worker import BaseWorker
 
 from inkstand.extensions import db
-from inkstand.jobs import RQJobs
+from inkstand.jobs import MAINTENANCE_SECONDS, MONITOR_SECONDS, RQJobs
 
 
 class _InAppContext:
@@ -42,9 +42,13 @@ class AppSimpleWorker(_InAppContext, SimpleWorker):
 
 
 def make(app: Flask, jobs: RQJobs, *, simple: bool = False, **options: Any) -> BaseWorker:
-    """A worker for the app's queue; its name starts with the queue's."""
+    """A worker for the app's queue; its name starts with the queue's. It queues again,
+    within about ``MAINTENANCE_SECONDS`` + ``MONITOR_SECONDS`` + 60 seconds, a job whose
+    worker died under it (RQ's own default is up to ten minutes and a half)."""
     queue = jobs.queue()
     worker_class = AppSimpleWorker if simple else AppWorker
+    options = {"job_monitoring_interval": MONITOR_SECONDS,
+               "maintenance_interval": MAINTENANCE_SECONDS, **options}  # fmt: skip
     worker: BaseWorker = worker_class(
         [queue], name=f"{jobs.queue_name}-{uuid.uuid4().hex[:12]}",
         connection=jobs.connection, serializer=queue.serializer, **options,

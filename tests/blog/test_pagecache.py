@@ -10,8 +10,10 @@ from flask import Flask
 from sqlalchemy import update
 
 from inkstand.blog import pagecache
+from inkstand.blog.models import Tag
 from inkstand.db import utcnow
 from inkstand.extensions import cache, db
+from inkstand.site import services as site_services
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
 from tests.helpers import (
     Factory,
@@ -190,3 +192,32 @@ def test_follow_and_favourite_buttons_never_carry_an_account_into_a_stored_page(
         assert "unfavourite" not in html
         assert "csrf" not in html.lower()
         assert "/login?next=" in html
+
+
+def test_the_content_version_is_written_as_the_change_commits(app, factory, queries):
+    """Every write of public content updates the one version row, whose lock every other
+    writer waits for: it is written once, at commit, after the transaction's own work,
+    not at the first flush; a rolled-back change leaves the old version."""
+    author = factory.user("author", "vera")
+    before = site_services.content_version(db.session)
+    post = factory.post(author, "Before")
+    assert site_services.content_version(db.session) != before
+
+    before = site_services.content_version(db.session)
+    queries.clear()
+    post.title = "Renamed"
+    db.session.flush()
+    writes = ("UPDATE site_settings", "INSERT INTO site_settings")
+    assert not [q for q in queries if q.startswith(writes)], "written before the commit"
+    db.session.add(Tag(name="late"))
+    db.session.commit()
+    written = [q for q in queries if q.startswith("UPDATE site_settings")]
+    assert len(written) == 1
+    assert queries.index(written[0]) > max(i for i, q in enumerate(queries) if "tags" in q)
+    assert site_services.content_version(db.session) != before
+
+    before = site_services.content_version(db.session)
+    post.title = "Never"
+    db.session.flush()
+    db.session.rollback()
+    assert site_services.content_version(db.session) == before

@@ -39,7 +39,11 @@ def settings() -> services.ImportSettings:
 
 def queue_import(run_id: int) -> None:
     """Queue the run's import (after the run and its file are saved)."""
-    runtime.get().jobs.enqueue(f"{__name__}.{run_import.__name__}", run_id, timeout=IMPORT_TIMEOUT)
+    # Not run again by itself (a worker killed in the middle, a failure): a second run
+    # would import what the first one wrote again; the admin starts a new import.
+    runtime.get().jobs.enqueue(
+        f"{__name__}.{run_import.__name__}", run_id, timeout=IMPORT_TIMEOUT, retries=0
+    )
 
 
 def run_import(run_id: int) -> None:

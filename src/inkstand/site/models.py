@@ -50,13 +50,21 @@ def _visible_change(session: Session, obj: Any) -> bool:
     return bool(changed - obj.private_fields)
 
 
+# The content version is one row, which every write of public content updates: its
+# lock is held from that UPDATE to the commit, and every other writer, in every
+# process, waits for it. So a change only marks the session, and the new version is
+# written once, as the transaction commits (after its last flush), in the same
+# transaction: the lock is then held for the commit alone, not for the rest of the work
+# (under load, writers queued behind it for up to 30 seconds; see `make soak`).
+CHANGED = "content_changed"  # session.info: the transaction changed public content
+
+
 @event.listens_for(Session, "after_flush")
-def _bump_content_version(session: Session, flush_context: Any) -> None:
-    """Give the content a new version in the same transaction as the change, so
-    every process sees the new version exactly when it sees the new content."""
+def _mark_content_change(session: Session, flush_context: Any) -> None:
+    """Note a flush that changes what visitors see; the version follows at commit."""
     dirty = any(_visible_change(session, o) for o in session.dirty)
     if dirty or _public(session.new) or _public(session.deleted):
-        _new_version(session)
+        session.info[CHANGED] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -69,27 +77,33 @@ def _bump_on_bulk_change(state: ORMExecuteState) -> Result[Any] | None:
     if not issubclass(mapper.class_, PublicContent):
         return None
     result = state.invoke_statement()
-    if getattr(result, "rowcount", 0) and not state.session.info.get("content_changed"):
-        _new_version(state.session)
+    if getattr(result, "rowcount", 0):
+        state.session.info[CHANGED] = True
     return result
 
 
-def _new_version(session: Session) -> None:
+@event.listens_for(Session, "before_commit")
+def _new_version_at_commit(session: Session) -> None:
+    """Flush what is left, then write a new version if the transaction changed public
+    content: the last statement before COMMIT, in the same transaction, so every process
+    sees the new version exactly when it sees the new content."""
+    session.flush()
+    if not session.info.get(CHANGED):
+        return
     version = uuid.uuid4().hex
     conn = session.connection()
     row = SiteSetting.key == CONTENT_VERSION
     if conn.execute(update(SiteSetting).where(row).values(value=version)).rowcount == 0:
         conn.execute(insert(SiteSetting).values(key=CONTENT_VERSION, value=version))
-    session.info["content_changed"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _announce_content_change(session: Session) -> None:
-    if session.info.pop("content_changed", False):
+    if session.info.pop(CHANGED, False):
         for listener in content_change_listeners:
             listener()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_content_change(session: Session) -> None:
-    session.info.pop("content_changed", None)
+    session.info.pop(CHANGED, None)
