@@ -124,9 +124,10 @@ def _extras(url: str, slug: str, posts: int, deep_page: int) -> tuple[int, str]:
             authors = list(conn.scalars(select(User.id)))
             conn.execute(
                 insert(User.__table__),
-                [{"id": 1000, "username": READER, "email": "reader@example.com", "password_hash": hashed,
-                  "role": Role.READER.value, "display_name": "A Reader", "bio": "",
-                  "email_confirmed_at": now, "created_at": now - timedelta(days=400)}],
+                [{"id": 1000, "username": READER, "email": "reader@example.com",
+                  "password_hash": hashed, "role": Role.READER.value,
+                  "display_name": "A Reader", "bio": "", "email_confirmed_at": now,
+                  "created_at": now - timedelta(days=400)}],
             )  # fmt: skip
             reader = conn.scalar(select(User.id).where(User.username == READER))
             conn.execute(
