@@ -66,7 +66,7 @@ from live import Live, measure_live, measure_logins, prepare, redis_answers, ser
 from measure import Result, Retries, measure
 from pageviews import dashboard, recording
 from rendering import markdown_lines, measure_markdown
-from report import compare_to_floor, report
+from report import compare_to_floor, is_floor, report
 from seed import index, migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
 from streams import raise_file_limit
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.alarm(0)
     report(results, lives, opts, time.monotonic() - started, PAGE_CACHE_SECONDS)
     if targets.results:
-        floor_p99 = statistics.fmean(r.p99_ms for r in results if r.posts is None)
+        floor_p99 = statistics.fmean(r.p99_ms for r in results if is_floor(r))
         print("\n".join(target_lines(targets, floor_p99)))
     if renderings:
         print("\n".join(markdown_lines(renderings)))
