@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import redis
 from argon2 import PasswordHasher
 from measure import Result, Retries, measure
 from seed import migrate, seed
@@ -78,6 +79,7 @@ class Site:
     deep_page: int
     redis: str = ""
     drop: str = ""  # the PostgreSQL database to drop afterwards
+    prefix: str = field(default_factory=lambda: f"bench{secrets.token_hex(4)}")  # Redis keys
 
 
 @dataclass
@@ -272,8 +274,20 @@ def server_env(env: dict[str, str], site: Site) -> dict[str, str]:
     found = {**env, **UNLIMITED_API, "INKSTAND_DATABASE_URL": site.url}
     if site.redis:
         found["INKSTAND_REDIS_URL"] = site.redis
-        found["INKSTAND_REDIS_PREFIX"] = f"bench{secrets.token_hex(4)}"
+        found["INKSTAND_REDIS_PREFIX"] = site.prefix
     return found
+
+
+def forget_redis_keys(site: Site) -> None:
+    """Delete what the servers of ``site`` left in the shared Redis (limits, views...)."""
+    if not site.redis:
+        return
+    client = redis.Redis.from_url(site.redis)
+    try:
+        for key in client.scan_iter(f"{site.prefix}*"):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def _login(server: Server) -> dict[str, str]:
@@ -403,6 +417,7 @@ def run_targets(
     finally:
         for site in sites:
             drop_database(site.drop)
+            forget_redis_keys(site)
     return found
 
 
