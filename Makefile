@@ -67,10 +67,12 @@ realworld: $(VENV)/.installed-app $(NEWMAN)
 
 ## make bench: throughput and memory of the home and post pages against a bare Flask floor,
 ## and of the post page while 100 and 500 live comment streams are open (gthread and gevent);
-## and the CPU of rendering pathological 100 KB Markdown bodies against an ordinary one
+## and the CPU of rendering pathological 100 KB Markdown bodies against an ordinary one;
+## and every target of "fast for everyone" (rendered, apis, cached, flat) with its aim.
+## A subset: make bench BENCH="rendered apis"; more options: BENCH_ARGS="--duration 5"
 bench: $(VENV)/.installed-app
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BENCH),--cases $(BENCH)) $(BENCH_ARGS)
 
 ## make soak: three `inkstand serve` processes behind nginx on one PostgreSQL and one Redis
 ## of the soak's own, with an RQ worker: one site across processes, then 60 s of load at 64

@@ -78,7 +78,7 @@ def warm_up(
     headers: dict[str, str] | None = None,
 ) -> bytes:  # fmt: skip
     """Check the page, then load it for the warm-up seconds; returns the page."""
-    status, body = fetch(server.port, path, headers=headers)
+    status, body = fetch(server.port, path, timeout=60, headers=headers)  # a cold first answer
     if status != 200 or check.encode() not in body:
         raise RuntimeError(f"{case}: GET {path} gave {status}, {len(body)} bytes, no {check!r}")
     print(f"  {case:<14} {posts or '':>6}  warm-up {opts.warmup}s, measure {opts.duration}s")

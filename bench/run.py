@@ -55,6 +55,7 @@ import random
 import secrets
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -65,10 +66,12 @@ from live import Live, measure_live, measure_logins, prepare, redis_answers, ser
 from measure import Result, Retries, measure
 from pageviews import dashboard, recording
 from rendering import markdown_lines, measure_markdown
-from report import compare_to_floor, report
+from report import compare_to_floor, is_floor, report
 from seed import index, migrate, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
 from streams import raise_file_limit
+from targets import CASES as TARGET_CASES
+from targets import Targets, run_targets, target_lines
 
 from inkstand.commands import WORKER_CLASSES
 from inkstand.config import DEFAULTS
@@ -93,7 +96,7 @@ def clean_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
+def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live], Targets]:
     env = clean_env(tmp)
     rng = random.Random(2024)
     databases: dict[int, tuple[str, str, str]] = {}
@@ -151,12 +154,18 @@ def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live]]:
         results += apis(opts, env, databases, serve, retries, tmp)
     if "analytics" in opts.cases:
         results += analytics_cases(opts, env, databases, rng, serve, retries, tmp)
+    elif "recording" in opts.cases:  # the analytics case without the dashboard
+        results += recording(opts, env, databases[min(databases)][0], serve, retries, tmp)
+    targets = Targets()
+    if set(TARGET_CASES) & set(opts.cases):
+        targets = run_targets(opts, env, serve, retries, tmp, rng)
+        results += targets.results
     lives: list[Live] = []
     if "streams" in opts.cases:
         lives = streams(opts, env, databases, retries, tmp)
     results.append(floor("floor, again"))
     compare_to_floor(results, [live.load for live in lives])
-    return results, lives
+    return results, lives, targets
 
 
 # Two words of a tenth of the titles ("Why your cache needs a budget"): many matches.
@@ -309,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per case")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per case")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
         "--worker-class", choices=WORKER_CLASSES, default=DEFAULTS["SERVER_WORKER_CLASS"],
@@ -322,8 +331,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=("pages", "api", "search", "streams", "markdown", "analytics"),
-        default=["pages", "api", "search", "streams", "markdown", "analytics"],
+        choices=(
+            "pages",
+            "api",
+            "search",
+            "streams",
+            "markdown",
+            "analytics",
+            "recording",
+            *TARGET_CASES,
+        ),
+        default=["pages", "api", "search", "streams", "markdown", "analytics", *TARGET_CASES],
     )
     parser.add_argument(
         "--search-posts", type=int, nargs="+", default=[10_000, 100_000],
@@ -368,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         with tempfile.TemporaryDirectory(prefix="inkstand-bench-") as tmp:
-            results, lives = run(opts, Path(tmp))
+            results, lives, targets = run(opts, Path(tmp))
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped")
         return 130
@@ -378,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         signal.alarm(0)
     report(results, lives, opts, time.monotonic() - started, PAGE_CACHE_SECONDS)
+    if targets.results:
+        floor_p99 = statistics.fmean(r.p99_ms for r in results if is_floor(r))
+        print("\n".join(target_lines(targets, floor_p99)))
     if renderings:
         print("\n".join(markdown_lines(renderings)))
     return 0

@@ -75,6 +75,15 @@ def option(argv, name):
     return argv[argv.index(name) + 1]
 
 
+def test_the_access_log_is_a_setting(app, monkeypatch):
+    argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999")
+    assert option(argv, "--access-logfile") == "-"
+    monkeypatch.setitem(app.config, "SERVER_ACCESS_LOG", False)
+    argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999")
+    assert "--access-logfile" not in argv
+    assert "--access-logformat" not in argv
+
+
 def test_serve_runs_gunicorn_with_the_configured_worker_class(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--bind", "127.0.0.1:9999", "--workers", "3")
     assert option(argv, "--bind") == "127.0.0.1:9999"

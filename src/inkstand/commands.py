@@ -222,7 +222,8 @@ def serve(
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", WORKERS[kind],
         *per_worker,
-        "--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT,
+        *(["--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT]
+          if config["SERVER_ACCESS_LOG"] else []),
         "--logger-class", ACCESS_LOGS[config["LOG_FORMAT"]],
         "--preload", "--reuse-port", "inkstand:create_app()",
     ]  # fmt: skip

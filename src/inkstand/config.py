@@ -336,6 +336,12 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Most connections one gevent worker serves at once, open live streams included.",
     ),
+    Setting(
+        "SERVER_ACCESS_LOG",
+        True,
+        "Write a line per request to standard output (gunicorn's access log, with the "
+        "request id); off saves its cost when a proxy in front keeps the same log.",
+    ),
     Setting("FEED_ITEMS", 20, "Posts in each RSS and Atom feed (site, tag, author), newest first."),
     Setting(
         "SITEMAP_URLS_PER_FILE",

@@ -146,7 +146,8 @@ def keyset_page(
     if after is not None or oldest_first:
         if after is not None:
             stmt = stmt.where(
-                or_(at_column > after.at, and_(at_column == after.at, id_column > after.id))
+                at_column >= after.at,  # a range the index can seek to; the OR alone is not
+                or_(at_column > after.at, and_(at_column == after.at, id_column > after.id)),
             )
         stmt = stmt.order_by(at_column.asc(), id_column.asc())
         rows = list(session.scalars(stmt.limit(size + 1)).unique())
@@ -160,7 +161,8 @@ def keyset_page(
 
     if before is not None:
         stmt = stmt.where(
-            or_(at_column < before.at, and_(at_column == before.at, id_column < before.id))
+            at_column <= before.at,  # so a page 50,000 deep starts where it is (see above)
+            or_(at_column < before.at, and_(at_column == before.at, id_column < before.id)),
         )
     stmt = stmt.order_by(at_column.desc(), id_column.desc())
     rows = list(session.scalars(stmt.limit(size + 1)).unique())

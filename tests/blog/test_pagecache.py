@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from inkstand.blog import pagecache
 from inkstand.blog.models import Tag
@@ -221,3 +221,39 @@ def test_the_content_version_is_written_as_the_change_commits(app, factory, quer
     db.session.flush()
     db.session.rollback()
     assert site_services.content_version(db.session) == before
+
+
+def _settings_reads(statements: list[str]) -> list[str]:
+    """The statements that read every setting (the content version's is one row, by key)."""
+    return [s for s in statements if "FROM site_settings" in s and "WHERE" not in s]
+
+
+def test_site_settings_are_kept_per_process_under_the_content_version(cached_app, sql):
+    factory = Factory(cached_app)
+    admin = factory.user("admin")
+    member = cached_app.test_client()
+    login(member, admin)
+    member.get("/")
+    sql.clear()
+    assert "<title>" in member.get("/").get_data(as_text=True)
+    assert _settings_reads(sql) == []  # rendered for a logged-in reader, settings kept
+    site_services.update(db.session, admin, title="A new title")
+    sql.clear()
+    assert "A new title" in member.get("/").get_data(as_text=True)
+    assert len(_settings_reads(sql)) == 1
+
+
+def test_another_processes_setting_is_seen_within_the_check_interval(cached_app, monkeypatch):
+    factory = Factory(cached_app)
+    member = cached_app.test_client()
+    login(member, factory.user("admin"))
+    monkeypatch.setattr(pagecache, "VERSION_CHECK_SECONDS", 3600.0)
+    assert "Inkstand" in member.get("/").get_data(as_text=True)
+    with db.engine.begin() as conn:  # another process: no session events here
+        conn.execute(
+            update(SiteSetting).where(SiteSetting.key == CONTENT_VERSION).values(value="y")
+        )
+        conn.execute(insert(SiteSetting).values(key="title", value="Elsewhere"))
+    assert "Elsewhere" not in member.get("/").get_data(as_text=True)
+    monkeypatch.setattr(pagecache, "VERSION_CHECK_SECONDS", 0.0)
+    assert "Elsewhere" in member.get("/").get_data(as_text=True)

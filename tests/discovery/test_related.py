@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from inkstand.db import utcnow
+from inkstand.discovery import reading as discovery_reading
 
 
 def _related(client, slug: str) -> list[str]:
@@ -57,3 +58,20 @@ def test_a_hostile_related_title_is_escaped(client, factory):
     html = client.get(f"/posts/{post.slug}").get_data(as_text=True)
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_candidates_are_the_newest_posts_of_each_tag(client, factory, monkeypatch):
+    """The cost is bounded: only the RELATED_WINDOW newest posts of each tag are looked
+    at, so an old post sharing every tag gives way to newer ones sharing one."""
+    monkeypatch.setattr(discovery_reading, "RELATED_WINDOW", 2)
+    ada = factory.user(username="ada")
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    factory.post(ada, "Old, both tags", tags="sql, web", publish_at=day - timedelta(days=9))
+    factory.post(ada, "SQL one", tags="sql", publish_at=day - timedelta(days=3))
+    factory.post(ada, "SQL two", tags="sql", publish_at=day - timedelta(days=2))
+    factory.post(ada, "Web one", tags="web", publish_at=day - timedelta(days=3))
+    factory.post(ada, "Web two", tags="web", publish_at=day - timedelta(days=2))
+    post = factory.post(ada, "Main", tags="sql, web", publish_at=day)
+    assert _related(client, post.slug) == ["Web two", "SQL two", "Web one"]
+    monkeypatch.setattr(discovery_reading, "RELATED_WINDOW", 200)
+    assert _related(client, post.slug)[0] == "Old, both tags"

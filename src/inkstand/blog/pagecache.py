@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from inkstand import metrics, runtime
 from inkstand.blog import reading
 from inkstand.extensions import cache, db
+from inkstand.site import context as site_context
 from inkstand.site import services as site_services
 from inkstand.site.models import content_change_listeners
 
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         return
     version = ContentVersion()
     app.extensions["inkstand.pagecache"] = version
+    app.extensions[site_context.CONTENT_VERSION] = version  # the settings follow it too
     content_change_listeners.append(version.forget)
     app.before_request(_serve_cached)
     app.after_request(_store)

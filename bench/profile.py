@@ -1,0 +1,69 @@
+"""Where a rendered page spends its time: pyinstrument over many requests in-process.
+
+`python bench/profile.py [path ...]` seeds a SQLite database of 10,000 posts (as
+`make bench` does, with a reader who follows every author and 30 comments on a
+post), logs the reader in through Flask's test client and renders each page
+REQUESTS times under pyinstrument; prints the time per request and the profile,
+cut to the frames that take at least 2% of it. Default: the home page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pyinstrument import Profiler
+from targets import PASSWORD, READER, sqlite_site
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", default=["/"])
+    parser.add_argument("--requests", type=int, default=300)
+    opts = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="inkstand-profile-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")}
+        env["INKSTAND_SECRET_KEY"] = secrets.token_hex(32)
+        site = sqlite_site(Path(tmp), env, random.Random(2024))
+        os.environ.update(
+            INKSTAND_DATABASE_URL=site.url,
+            INKSTAND_SECRET_KEY=env["INKSTAND_SECRET_KEY"],
+            INKSTAND_ANALYTICS_FLUSH_SECONDS="0",
+        )
+        from inkstand import create_app
+
+        app = create_app(instance_path=tmp)
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        reply = client.post(
+            "/login", data={"csrf_token": token, "login": READER, "password": PASSWORD}
+        )
+        if reply.status_code != 302:
+            raise RuntimeError(f"log-in gave {reply.status_code}")
+        for path in opts.paths:
+            path = path.replace("{slug}", site.slug)
+            for _ in range(20):  # warm: templates compiled, caches filled
+                client.get(path)
+            profiler = Profiler(interval=0.0005)
+            started, cpu = time.perf_counter(), time.process_time()
+            with profiler:
+                for _ in range(opts.requests):
+                    reply = client.get(path)
+            per = (time.perf_counter() - started) / opts.requests * 1000
+            cpu_per = (time.process_time() - cpu) / opts.requests * 1000
+            print(f"GET {path} as a logged-in reader: {reply.status_code}, {cpu_per:.2f} ms of "
+                  f"CPU ({per:.2f} ms of wall time) a request over {opts.requests}")  # fmt: skip
+            print(profiler.output_text(unicode=True, color=False, show_all=False,
+                                       time="percent_of_total", flat=False))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
