@@ -97,8 +97,11 @@ def send_batch(
     size: int, now: datetime,
 ) -> bool:  # fmt: skip
     """Mail the post to the next ``size`` subscribers who have not had it; True when no
-    one is left (the newsletter is then finished). A post no longer public, or
-    deleted, finishes at once with nothing sent."""
+    one is left for this run. The newsletter is then finished, unless a claim is still
+    "sending": another run has that mail on its way (it finishes the newsletter), or
+    died with it (the sweep finds the newsletter stalled, and the run that takes it over
+    sends it). A post no longer public, or deleted, finishes at once with nothing
+    sent."""
     post = session.scalar(select(Post).options(joinedload(Post.author)).where(Post.id == post_id))
     newsletter = session.get(Newsletter, post_id)
     if newsletter is None or newsletter.finished_at is not None:
@@ -130,8 +133,13 @@ def send_batch(
     )
     done = len(batch) < size
     if done:
+        on_the_way = select(NewsletterSend.id).where(
+            NewsletterSend.post_id == post_id, NewsletterSend.state == SendState.SENDING.value
+        )
         session.execute(
-            update(Newsletter).where(Newsletter.post_id == post_id).values(finished_at=now)
+            update(Newsletter)
+            .where(Newsletter.post_id == post_id, ~on_the_way.exists())
+            .values(finished_at=now)
         )
     session.commit()
     return done
