@@ -182,7 +182,7 @@ def _claims(post_id: int) -> dict[str, str]:
             NewsletterSend.post_id == post_id
         )
     )
-    return dict(rows)
+    return dict(rows.all())
 
 
 def _begun(post_id: int, claims: dict[str, SendState]) -> None:
