@@ -129,7 +129,7 @@ def send_batch(
     session.execute(
         update(Newsletter)
         .where(Newsletter.post_id == post_id)
-        .values(beat_at=now, sent=_sent(post_id))
+        .values(beat_at=max(now, utcnow()), sent=_sent(post_id))
     )
     done = len(batch) < size
     if done:
