@@ -53,3 +53,15 @@ def test_without_a_server_mail_is_written_to_the_outbox(tmp_path):
     Mailer(sender="blog@example.com", outbox=tmp_path / "outbox").send("a@example.com", "S", "B")
     (written,) = (tmp_path / "outbox").iterdir()
     assert read_mail(written.read_bytes())["Subject"] == "S"
+
+
+def test_a_callers_message_id_stands_instead_of_a_new_one(smtp, tmp_path):
+    inbox, port = smtp
+    mailer = Mailer("Inkstand <noreply@example.org>", tmp_path, "127.0.0.1", port, use_tls=False)
+    fixed = {"Message-ID": "<newsletter.7.abc@example.org>"}
+    mailer.send("reader@example.org", "Hello", "Body.", headers=fixed)
+    mailer.send("reader@example.org", "Hello", "Body.", headers=fixed)
+    mailer.send("reader@example.org", "Hello", "Body.")
+    first, second, own = (read_mail(data) for data in inbox.messages)
+    assert first.get_all("Message-ID") == second.get_all("Message-ID") == [fixed["Message-ID"]]
+    assert own["Message-ID"] not in (None, fixed["Message-ID"])

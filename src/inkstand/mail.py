@@ -39,8 +39,10 @@ class Mailer:
         message["Subject"] = subject
         message["Date"] = format_datetime(datetime.now(UTC))
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        message["Message-ID"] = make_msgid(domain=domain)
-        for name, value in (headers or {}).items():
+        extra = dict(headers or {})
+        # A caller's own Message-ID (the same on a resend) stands instead of a new one.
+        message["Message-ID"] = extra.pop("Message-ID", None) or make_msgid(domain=domain)
+        for name, value in extra.items():
             message[name] = value
         message.set_content(body)
         message.add_alternative(html if html is not None else as_html(body), subtype="html")

@@ -121,7 +121,7 @@ def populate(factory: Any) -> dict[str, Any]:
                 confirm_nonce="c" * 32,
             ),
             Newsletter(post_id=post.id, started_at=now, beat_at=now, finished_at=now, sent=1),
-            NewsletterSend(post_id=post.id, address_digest="d" * 64, sent_at=now),
+            NewsletterSend(post_id=post.id, address_digest="d" * 64, state="sent", sent_at=now),
         ]
     )
     db.session.commit()

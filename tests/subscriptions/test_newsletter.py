@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import re
 import secrets
+import smtplib
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from inkstand.accounts.models import Role
 from inkstand.blog.models import Status
 from inkstand.db import utcnow
 from inkstand.extensions import db
+from inkstand.mail import Mailer
 from inkstand.site import services as site
-from inkstand.subscriptions import jobs
+from inkstand.subscriptions import jobs, newsletter
 from inkstand.subscriptions.models import (
     SITE,
     Newsletter,
     NewsletterSend,
+    SendState,
     Subscriber,
     author_scope,
 )
+from inkstand.subscriptions.services import digest
 from tests.helpers import smtp_server
 
 
@@ -123,8 +127,6 @@ def test_a_run_cut_short_resumes_without_mailing_anyone_twice(app, factory, inbo
     for n in range(12):
         subscribe(f"reader{n}@example.org")
     post = factory.post(factory.user())
-    from inkstand.subscriptions import newsletter
-
     real, calls = newsletter.send_batch, []
 
     def dies_after_one(*args, **kwargs):
@@ -171,3 +173,129 @@ def test_a_scheduled_post_is_mailed_when_its_time_comes(app, factory, inbox, mon
     monkeypatch.setattr(jobs, "utcnow", lambda: later)
     assert jobs.sweep_once(app) == [post.id]
     assert [m["To"] for m in inbox.mails()] == ["site@example.org"]
+
+
+def _claims(post_id: int) -> dict[str, str]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(NewsletterSend.address_digest, NewsletterSend.state).where(
+            NewsletterSend.post_id == post_id
+        )
+    )
+    return dict(rows.all())
+
+
+def _begun(post_id: int, claims: dict[str, SendState]) -> None:
+    """A newsletter as a run left it: begun now, with these addresses claimed."""
+    db.session.add(Newsletter(post_id=post_id, started_at=utcnow(), beat_at=utcnow()))
+    for email, state in claims.items():
+        db.session.add(NewsletterSend(post_id=post_id, address_digest=digest(email), state=state))
+    db.session.commit()
+
+
+def _stall(post_id: int) -> None:
+    row = db.session.get(Newsletter, post_id)
+    row.beat_at -= timedelta(hours=1)
+    row.finished_at = None
+    db.session.commit()
+
+
+def test_a_claim_left_sending_is_sent_by_the_run_that_takes_over_never_by_a_live_one(
+    app, factory, inbox
+):
+    for name in ("sent", "sending", "new"):
+        subscribe(f"{name}@example.org")
+    post = factory.post(factory.user())
+    _begun(post.id, {"sent@example.org": SendState.SENT, "sending@example.org": SendState.SENDING})
+
+    # A run while the newsletter is alive (its beat fresh): another run may have that
+    # mail on the wire, so it is left alone, and the newsletter is not finished.
+    jobs.send_newsletter(post.id)
+    assert [m["To"] for m in inbox.mails()] == ["new@example.org"]
+    assert _claims(post.id)[digest("sending@example.org")] == SendState.SENDING
+    assert db.session.get(Newsletter, post.id).finished_at is None
+    assert jobs.sweep_once(app) == []  # not stalled yet
+
+    # Stalled: the sweep queues it, and the run that takes it over sends the claim.
+    _stall(post.id)
+    assert jobs.sweep_once(app) == [post.id]
+    to = Counter(m["To"] for m in inbox.mails())
+    assert to == Counter(["new@example.org", "sending@example.org"])  # "sent": never again
+    assert set(_claims(post.id).values()) == {SendState.SENT}
+    done = db.session.get(Newsletter, post.id)
+    assert done.finished_at is not None
+    assert done.sent == 3
+    mail = next(m for m in inbox.mails() if m["To"] == "sending@example.org")
+    assert (
+        mail["Message-ID"]
+        == f"<newsletter.{post.id}.{digest('sending@example.org')[:24]}@inkstand.test>"
+    )
+
+
+def test_a_resend_is_the_same_message(app, factory, inbox):
+    """A worker killed after the server's 250 and before its mark: the takeover sends
+    that mail again, under the Message-ID it had, so mail systems drop the repeat."""
+    subscribe("reader@example.org")
+    subscribe("other@example.org")
+    post = factory.post(factory.user())
+    assert jobs.sweep_once(app) == [post.id]
+    first = {m["To"]: m["Message-ID"] for m in inbox.mails()}
+    assert len(set(first.values())) == 2
+
+    db.session.execute(
+        update(NewsletterSend)
+        .where(NewsletterSend.address_digest == digest("reader@example.org"))
+        .values(state=SendState.SENDING)
+    )
+    db.session.commit()
+    _stall(post.id)
+    assert jobs.sweep_once(app) == [post.id]
+    again = [m for m in inbox.mails() if m["To"] == "reader@example.org"]
+    assert len(again) == 2
+    assert again[0]["Message-ID"] == again[1]["Message-ID"] == first["reader@example.org"]
+    assert [m["To"] for m in inbox.mails()].count("other@example.org") == 1
+
+
+def test_one_run_of_two_takes_a_stalled_newsletter_over(app, factory):
+    post = factory.post(factory.user())
+    _begun(post.id, {})
+    now, stale = utcnow(), jobs.stale_after(app.config)
+    assert not newsletter.take_over(db.session, post.id, now, stale)  # alive
+    _stall(post.id)
+    assert newsletter.take_over(db.session, post.id, now, stale)
+    assert not newsletter.take_over(db.session, post.id, now, stale)  # the first one has it
+
+
+def test_a_claim_whose_subscriber_left_is_dropped_on_takeover(app, factory, inbox):
+    subscribe("stays@example.org")
+    post = factory.post(factory.user())
+    _begun(post.id, {"left@example.org": SendState.SENDING})
+    _stall(post.id)
+    assert jobs.sweep_once(app) == [post.id]
+    assert [m["To"] for m in inbox.mails()] == ["stays@example.org"]
+    assert _claims(post.id) == {digest("stays@example.org"): SendState.SENT}
+    assert db.session.get(Newsletter, post.id).finished_at is not None
+
+
+def test_a_refused_mail_is_marked_failed_and_not_tried_again(app, factory, inbox, monkeypatch):
+    subscribe("refused@example.org")
+    subscribe("fine@example.org")
+    post = factory.post(factory.user())
+    real = Mailer.send
+
+    def refuses(self, to, *args, **kwargs):
+        if to == "refused@example.org":
+            raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
+        return real(self, to, *args, **kwargs)
+
+    monkeypatch.setattr(Mailer, "send", refuses)
+    assert jobs.sweep_once(app) == [post.id]
+    monkeypatch.setattr(Mailer, "send", real)
+    _stall(post.id)
+    assert jobs.sweep_once(app) == [post.id]
+    assert [m["To"] for m in inbox.mails()] == ["fine@example.org"]
+    assert _claims(post.id) == {
+        digest("refused@example.org"): SendState.FAILED,
+        digest("fine@example.org"): SendState.SENT,
+    }
+    assert db.session.get(Newsletter, post.id).sent == 1

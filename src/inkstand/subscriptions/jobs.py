@@ -2,7 +2,9 @@
 app process without it) begins one for each newly listed post, a scheduled post's time
 come included, and queues its job; the job mails batches with a pause between them, and
 queues the rest as a job of its own when its time is spent. Every run may be cut short
-and run again: ``newsletter.send_batch`` records each send before its mail goes."""
+and run again: ``newsletter.send_batch`` claims each send before its mail goes and marks
+it sent after; a run that takes over a stalled newsletter sends what its dead run left
+"sending" again, under the same Message-ID."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import math
 import os
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, render_template
 from sqlalchemy import delete
@@ -26,7 +30,7 @@ from inkstand.site.context import site_settings
 from inkstand.subscriptions import newsletter
 from inkstand.subscriptions.links import SubscriptionLinks
 from inkstand.subscriptions.models import Subscriber
-from inkstand.subscriptions.services import ConfirmMail
+from inkstand.subscriptions.services import ConfirmMail, digest
 from inkstand.templating import absolute_url
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ def letter(post: Post) -> newsletter.Letter:
     settings = site.load(db.session)
     full = settings.newsletter_content == "full"
     url = absolute_url("blog.show", slug=post.slug)
+    host = _host(url)
     author = post.author.name
 
     def parts(recipient: newsletter.Recipient) -> tuple[str, str, dict[str, str]]:
@@ -74,9 +79,10 @@ def letter(post: Post) -> newsletter.Letter:
         text = render_template("subscriptions/mail.txt", **values)
         html = render_template("subscriptions/mail.html", **values)
         headers = {
+            "Message-ID": newsletter.message_id(post.id, digest(recipient.email), host),
             "List-Unsubscribe": f"<{leave}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"{settings.title} <posts.{_host(url)}>",
+            "List-Id": f"{settings.title} <posts.{host}>",
         }
         return text, html, headers
 
@@ -87,13 +93,25 @@ def _host(url: str) -> str:
     return url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
 
 
+def stale_after(config: Mapping[str, Any]) -> timedelta:
+    """How long a newsletter's beat may stand before its run counts as dead: twice a
+    job's time and a minute."""
+    return timedelta(seconds=2 * config["NEWSLETTER_JOB_SECONDS"] + 60)
+
+
 def send_newsletter(post_id: int) -> None:
     """Job: mail ``post_id`` to its subscribers, batch after batch, pausing between
-    them; past NEWSLETTER_JOB_SECONDS, queue the rest as a new job."""
+    them; past NEWSLETTER_JOB_SECONDS, queue the rest as a new job. A run that finds
+    the newsletter stalled takes it over and first sends again what was left on its
+    way."""
     config = current_app.config
     started = time.monotonic()
+    mailer = runtime.get().mailer
+    if newsletter.take_over(db.session, post_id, utcnow(), stale_after(config)):
+        resent = newsletter.resume(db.session, mailer, post_id, letter, utcnow())
+        log.info("newsletter of post %s taken over; %s mails sent again", post_id, resent)
     while not newsletter.send_batch(
-        db.session, runtime.get().mailer, post_id, letter, config["NEWSLETTER_BATCH_SIZE"],
+        db.session, mailer, post_id, letter, config["NEWSLETTER_BATCH_SIZE"],
         utcnow(),
     ):  # fmt: skip
         if time.monotonic() - started > config["NEWSLETTER_JOB_SECONDS"]:
@@ -118,7 +136,7 @@ def sweep_once(app: Flask) -> list[int]:
             db.session.commit()
             if not site.load(db.session).subscriptions_open:
                 return []
-            stale = timedelta(seconds=2 * config["NEWSLETTER_JOB_SECONDS"] + 60)
+            stale = stale_after(config)
             lookback = timedelta(hours=config["NEWSLETTER_LOOKBACK_HOURS"])
             due = newsletter.start_due(db.session, now, lookback, stale)
             for post_id in due:

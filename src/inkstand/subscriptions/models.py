@@ -70,10 +70,20 @@ class Newsletter(Base):
     sent: Mapped[int] = mapped_column(default=0)
 
 
+class SendState(StrEnum):
+    """Where one address's mail of a post stands."""
+
+    SENDING = "sending"  # claimed (committed) before the mail goes; sent again on takeover
+    SENT = "sent"  # the SMTP server accepted it
+    FAILED = "failed"  # the server refused it; not tried again
+
+
 class NewsletterSend(Base):
-    """One post mailed to one address, written (and committed) before the mail goes: a
-    job run again after a crash skips every address with a row, so no one gets a post
-    twice. The address is kept as a digest only."""
+    """One post mailed to one address, in two steps: claimed (committed, "sending")
+    before the mail goes, then marked "sent" once the server took it. The claim is
+    unique, so two live runs never mail one address; a run that takes over a stalled
+    newsletter sends its "sending" rows again (a mail cut off mid-transaction was never
+    accepted). The address is kept as a digest only."""
 
     __tablename__ = "newsletter_sends"
     __table_args__ = (UniqueConstraint("post_id", "address_digest"),)
@@ -81,4 +91,6 @@ class NewsletterSend(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     address_digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(8), default=SendState.SENDING.value)
+    # When claimed, then when sent.
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
