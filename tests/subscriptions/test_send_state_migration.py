@@ -26,11 +26,11 @@ def test_sends_recorded_before_the_state_are_sent(tmp_path: Path):
         db.session.add(NewsletterSend(post_id=post.id, address_digest="d" * 64))
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0023")
+        downgrade(revision="0022")
         downgrade(revision="-1")
         columns = {c["name"] for c in inspect(db.engine).get_columns("newsletter_sends")}
         assert "state" not in columns
-        upgrade(revision="0023")
+        upgrade(revision="0022")
         assert db.session.scalar(text("SELECT state FROM newsletter_sends")) == "sent"
         db.session.remove()
         db.engine.dispose()

@@ -1,6 +1,6 @@
 """newsletter sends claimed before their mail goes, marked sent after
 
-Revision ID: 0023
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-07 14:50:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07 14:50:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
