@@ -245,7 +245,7 @@ def test_who_may_upload(factory, storage, role):
         with pytest.raises(Forbidden):
             upload(storage, user, image_bytes())
         with pytest.raises(Forbidden):
-            services.library(db.session, user)
+            services.library(db.session, user, 50).items
     else:
         assert upload(storage, user, image_bytes()).owner_id == user.id
 
@@ -262,7 +262,7 @@ def test_who_sees_and_deletes_anothers_image(factory, storage, role):
     user = factory.user(role)
     staff = role in {"admin", "editor"}
     if role != "reader":
-        assert (media.id in [m.id for m in services.library(db.session, user)]) is staff
+        assert (media.id in [m.id for m in services.library(db.session, user, 50).items]) is staff
     if staff:
         services.delete_media(db.session, storage, user, media.id)
         assert rows() == 0

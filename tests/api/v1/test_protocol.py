@@ -69,6 +69,7 @@ def test_the_document_covers_the_native_api_only(call, app):
         "/api/v1/posts/{post_id}/restore",
         "/api/v1/tags", "/api/v1/users/{username}", "/api/v1/me", "/api/v1/search",
         "/api/v1/stats", "/api/v1/stats/posts/{post_id}",
+        "/api/v1/media", "/api/v1/media/{media_id}", "/api/v1/me/avatar",
     }  # fmt: skip
     site_rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/api/v1/")}
     assert site_rules, "the site has pages"
@@ -77,7 +78,7 @@ def test_the_document_covers_the_native_api_only(call, app):
                   if isinstance(op, dict)]  # fmt: skip
     operation_tags = {tag for op in operations for tag in op["tags"]}
     assert {t["name"] for t in document["tags"]} == operation_tags
-    assert operation_tags == {"Posts", "Comments", "Tags", "Users", "Search", "Stats"}
+    assert operation_tags == {"Posts", "Comments", "Tags", "Users", "Search", "Stats", "Media"}
     errors = document["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert set(errors) == {PROBLEM}
     post = document["paths"]["/api/v1/posts"]["post"]
@@ -164,7 +165,8 @@ def test_the_document_names_if_none_match_and_304_on_every_get_only(call):
             else:
                 assert "If-None-Match" not in headers, (method, path)
                 assert "304" not in operation["responses"], (method, path)
-    assert gets == 10  # posts, a post, by slug, comments, tags, a user, me, search, stats x2
+    assert gets == 12  # posts, a post, by slug, comments, tags, a user, me, search, stats x2,
+    # media, an image
 
 
 def test_writes_and_errors_carry_no_etag(call, token_for):

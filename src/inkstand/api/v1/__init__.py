@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from inkstand.api.v1 import comments, docs, people, posts, problems, search, stats
+from inkstand.api.v1 import comments, docs, media, people, posts, problems, search, stats
 from inkstand.api.v1.schemas import ProblemSchema
 
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "description": "A personal access token."}
@@ -66,7 +66,15 @@ def init_app(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
-    for bp in (posts.bp, comments.bp, people.tags_bp, people.users_bp, search.bp, stats.bp):
+    for bp in (
+        posts.bp,
+        comments.bp,
+        people.tags_bp,
+        people.users_bp,
+        media.bp,
+        search.bp,
+        stats.bp,
+    ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)
     app.extensions["inkstand.api_v1"] = api
