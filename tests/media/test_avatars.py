@@ -43,15 +43,18 @@ def test_any_account_uploads_an_avatar_from_its_profile_page(client, factory, st
     user = factory.user(role)
     login(client, user)
     page = client.get("/settings").get_data(as_text=True)
-    assert 'action="/settings/avatar"' in page and 'enctype="multipart/form-data"' in page
+    assert 'action="/settings/avatar"' in page
+    assert 'enctype="multipart/form-data"' in page
     assert "Remove avatar" not in page
     response = send_avatar(client, image_bytes("JPEG", (1200, 900)))
-    assert response.status_code == 302 and response.location.endswith("/settings")
+    assert response.status_code == 302
+    assert response.location.endswith("/settings")
     user = reread(user)
     media = db.session.scalars(select(Media)).one()
     assert user.avatar_name == media.variant_name(480)
     page = client.get("/settings").get_data(as_text=True)
-    assert f'src="/media/{user.avatar_name}"' in page and "Remove avatar" in page
+    assert f'src="/media/{user.avatar_name}"' in page
+    assert "Remove avatar" in page
     assert client.get(f"/media/{user.avatar_name}").status_code == 200
 
 
@@ -72,8 +75,11 @@ def test_a_bad_avatar_is_a_form_error_and_nothing_changes(
     response = send_avatar(client, data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert message in html and 'aria-invalid="true"' in html
-    assert reread(user).avatar_name == "" and rows() == 0 and files() == set()
+    assert message in html
+    assert 'aria-invalid="true"' in html
+    assert reread(user).avatar_name == ""
+    assert rows() == 0
+    assert files() == set()
 
 
 def test_an_avatar_needs_the_csrf_token_and_a_log_in(client, factory, storage):
@@ -91,7 +97,8 @@ def test_removing_the_avatar_keeps_the_image(client, factory, storage):
     send_avatar(client, image_bytes())
     done = submit(client, "/settings/avatar/remove", page="/settings")
     assert done.status_code == 302
-    assert reread(user).avatar_name == "" and rows() == 1
+    assert reread(user).avatar_name == ""
+    assert rows() == 1
     assert "No picture" not in client.get("/media/library").get_data(as_text=True)
 
 
@@ -191,7 +198,8 @@ def test_the_realworld_image_is_the_avatars_url(client, factory, storage):
     user = reread(user)
     assert (user.avatar_name, user.image_url) == ("", "")
     refused = put_image(client, token, "javascript:alert(1)")
-    assert refused.status_code == 422 and "image" in refused.json["errors"]
+    assert refused.status_code == 422
+    assert "image" in refused.json["errors"]
 
 
 def test_the_settings_form_never_takes_the_avatar_away(client, factory, storage):
@@ -199,6 +207,6 @@ def test_the_settings_form_never_takes_the_avatar_away(client, factory, storage)
     login(client, user)
     send_avatar(client, image_bytes())
     token = csrf_token(client, "/settings")
-    client.post("/settings", data={"csrf_token": token, "username": user.username,
-                                   "display_name": "New", "bio": "", "time_zone": "UTC"})  # fmt: skip
+    fields = {"username": user.username, "display_name": "New", "bio": "", "time_zone": "UTC"}
+    client.post("/settings", data={"csrf_token": token, **fields})
     assert reread(user).avatar_name

@@ -268,7 +268,8 @@ def test_the_library_pages_by_keyset_past_one_page(client, factory, storage, que
         older = re.search(r'rel="next" href="([^"]+)"', html)
         url = older[1].replace("&amp;", "&") if older else ""
     assert seen == newest_first
-    assert len(counts) == 3 and len(set(counts)) == 1
+    assert len(counts) == 3
+    assert len(set(counts)) == 1
     back = re.search(r'rel="prev" href="([^"]+)"', html)
     assert back is not None
     html = client.get(back[1].replace("&amp;", "&")).get_data(as_text=True)

@@ -12,10 +12,11 @@ from inkstand.accounts.models import User
 from inkstand.extensions import db
 from inkstand.media.models import Media
 from tests.helpers import assert_problem, change, image_bytes
-from tests.media.conftest import files, storage  # noqa: F401 (fixtures)
+from tests.media import conftest as media_fixtures
 from tests.media.test_services import bomb
 
 ROLES = ["reader", "author", "editor", "admin"]
+storage, files = media_fixtures.storage, media_fixtures.files  # the media folder, emptied
 
 
 def rows() -> int:
@@ -38,11 +39,13 @@ def test_an_upload_answers_the_image_and_is_served(call, factory, token_for, sto
     assert body["markdown"] == f"![](/media/{media.name})"
     assert (body["width"], body["height"]) == (1000, 500)
     assert [v["width"] for v in body["variants"]] == [480, 960]
-    assert body["uses"] == [] and body["is_avatar"] is False
+    assert body["uses"] == []
+    assert body["is_avatar"] is False
     assert body["owner"]["username"] == author.username
     assert files() == {media.name, media.variant_name(480), media.variant_name(960)}
     again = send(call, token_for(author), image_bytes("JPEG", (1000, 500)))
-    assert again.status_code == 201 and again.get_json()["id"] == media.id
+    assert again.status_code == 201
+    assert again.get_json()["id"] == media.id
     assert rows() == 1
 
 
@@ -62,21 +65,24 @@ def test_anything_but_an_image_is_a_problem_and_nothing_is_kept(
 ):
     problem = assert_problem(send(call, token_for(), data), 422, "invalid")
     assert message in problem["errors"]["image"][0]
-    assert rows() == 0 and files() == set()
+    assert rows() == 0
+    assert files() == set()
 
 
 def test_a_polyglot_is_kept_as_its_pixels_only(call, token_for, storage):
     response = send(call, token_for(), image_bytes("GIF") + b"<script>alert(1)</script>")
     assert response.status_code == 201
     served = call("GET", response.get_json()["url"].removeprefix("http://inkstand.test"))
-    assert served.mimetype == "image/gif" and b"<script" not in served.data
+    assert served.mimetype == "image/gif"
+    assert b"<script" not in served.data
 
 
 def test_a_file_too_large_is_refused_before_it_is_read(app, call, token_for, storage, files):
     app.config["MEDIA_MAX_BYTES"] = app.config["MAX_CONTENT_LENGTH"] = 1000
     too_big = image_bytes("PNG", (170, 170), compress_level=0)  # past the room, in memory
     assert_problem(send(call, token_for(), too_big), 413, "too-large")
-    assert rows() == 0 and files() == set()
+    assert rows() == 0
+    assert files() == set()
 
 
 def test_a_file_over_the_limit_within_the_body_room_is_invalid(app, call, token_for, storage):
@@ -139,7 +145,8 @@ def test_the_list_pages_by_cursor_in_fixed_queries(call, factory, token_for, sto
         if cursor is None:
             break
     assert seen == ids[::-1]
-    assert len(set(counts)) == 1 and counts[0] <= 4  # the token, the page, its uses
+    assert len(set(counts)) == 1
+    assert counts[0] <= 4
     assert assert_problem(call("GET", "/api/v1/media?cursor=junk", token), 400, "invalid-cursor")
 
 
@@ -178,7 +185,8 @@ def test_delete_is_refused_while_a_post_or_an_avatar_uses_it(call, factory, toke
     change(post, author, body="No picture now.")
     deleted = call("DELETE", f"/api/v1/media/{used['id']}", token)
     assert deleted.status_code == 204
-    assert rows() == 1 and files() == {avatar.name}
+    assert rows() == 1
+    assert files() == {avatar.name}
     assert_problem(call("DELETE", f"/api/v1/media/{used['id']}", token), 404, "not-found")
 
 
@@ -196,7 +204,8 @@ def test_a_post_takes_a_cover_by_id(call, factory, token_for, storage):
                                "as_cover": True}]  # fmt: skip
     post_id = made.get_json()["id"]
     cleared = call("PATCH", f"/api/v1/posts/{post_id}", token, json={"cover_id": None})
-    assert cleared.get_json()["cover_id"] is None and cleared.get_json()["cover_url"] is None
+    assert cleared.get_json()["cover_id"] is None
+    assert cleared.get_json()["cover_url"] is None
 
 
 def test_a_cover_must_be_an_image_the_writer_may_use(call, factory, token_for, storage):
@@ -226,7 +235,8 @@ def test_any_account_uploads_and_removes_its_avatar(call, factory, token_for, st
     assert user.avatar_name.endswith("-480.png")
     assert body["avatar_url"] == f"http://inkstand.test/media/{user.avatar_name}"
     profile = call("GET", f"/api/v1/users/{user.username}").get_json()
-    assert profile["avatar_url"] == body["avatar_url"] and profile["image_url"] == ""
+    assert profile["avatar_url"] == body["avatar_url"]
+    assert profile["image_url"] == ""
     removed = call("DELETE", "/api/v1/me/avatar", token)
     assert removed.get_json()["avatar_url"] == ""
     db.session.refresh(user)
@@ -246,7 +256,8 @@ def test_a_bad_avatar_changes_nothing(call, factory, token_for, storage, files):
     assert_problem(send(call, token, image_bytes(), url="/api/v1/me/avatar", field="avatar"),
                    422, "invalid")  # fmt: skip
     db.session.refresh(user)
-    assert user.avatar_name == before and rows() == 1
+    assert user.avatar_name == before
+    assert rows() == 1
     assert_problem(send(call, token_for(user, "read"), image_bytes(), url="/api/v1/me/avatar"),
                    403, "read-only-token")  # fmt: skip
     assert_problem(call("DELETE", "/api/v1/me/avatar"), 401, "unauthorized")
@@ -261,7 +272,8 @@ def test_one_picture_at_a_time_the_last_given(call, factory, token_for, storage)
     db.session.refresh(user)
     assert user.avatar_name == ""
     uploaded = send(call, token, image_bytes(size=(10, 10)), url="/api/v1/me/avatar").get_json()
-    assert uploaded["image_url"] == "" and "/media/" in uploaded["avatar_url"]
+    assert uploaded["image_url"] == ""
+    assert "/media/" in uploaded["avatar_url"]
     # A client sending its whole profile back, image_url empty, keeps the avatar.
     kept = call("PATCH", "/api/v1/me", token, json={"image_url": "", "bio": "Hi"}).get_json()
     assert kept["avatar_url"] == uploaded["avatar_url"]
