@@ -4,6 +4,10 @@ by absolute URL, the widest copy up to 1600 pixels), JSON-LD, and the feeds
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
 import feedparser
 import pytest
 
@@ -12,12 +16,22 @@ from inkstand.discovery.metadata import SHARE_WIDTH
 from inkstand.extensions import db
 from inkstand.media import context, services
 from inkstand.media.jobs import make_variants
-from tests.discovery.test_metadata import _json_ld, _meta
 from tests.helpers import change, image_bytes
-from tests.media import conftest as media_fixtures
+from tests.media import folder
 
-storage = media_fixtures.storage  # the media folder, emptied after each test
+storage = folder.storage  # the media folder, emptied after each test
 ORIGIN = "http://inkstand.test"
+
+
+def _meta(page: str) -> dict[str, str]:
+    """Each <meta name|property> of a page, unescaped."""
+    pairs = re.findall(r'<meta (?:name|property)="([^"]+)" content="([^"]*)">', page)
+    return {key: html.unescape(value) for key, value in pairs}
+
+
+def _json_ld(page: str) -> list[object]:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    return [json.loads(block) for block in blocks]
 
 
 def covered(factory, width: int, title: str = "Covered"):

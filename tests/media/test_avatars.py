@@ -14,7 +14,7 @@ from inkstand.accounts.models import User
 from inkstand.extensions import db
 from inkstand.media.models import Media
 from tests.helpers import csrf_token, image_bytes, login, submit
-from tests.media.test_services import bomb
+from tests.media.samples import bomb
 
 ROLES = ["reader", "author", "editor", "admin"]
 

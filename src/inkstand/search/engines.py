@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
     Float,
     Integer,
     Select,
@@ -259,7 +260,9 @@ def postgresql(
         older = _pg_older(found, visible, size)
     inner = matching.subquery("window")
     scored = (
-        select(inner.c.id, (-func.ts_rank_cd(_pg.c.document, found)).label("rank"))
+        # ts_rank_cd is a real: as a double, the rank a cursor carries back is exact
+        # (a real's text, read as a double, is not the real), so ties page correctly.
+        select(inner.c.id, (-cast(func.ts_rank_cd(_pg.c.document, found), Double)).label("rank"))
         .join(_pg, _pg.c.post_id == inner.c.id)
         .cte("scored")
     )

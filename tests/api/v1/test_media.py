@@ -12,11 +12,11 @@ from inkstand.accounts.models import User
 from inkstand.extensions import db
 from inkstand.media.models import Media
 from tests.helpers import assert_problem, change, image_bytes
-from tests.media import conftest as media_fixtures
-from tests.media.test_services import bomb
+from tests.media import folder
+from tests.media.samples import bomb
 
 ROLES = ["reader", "author", "editor", "admin"]
-storage, files = media_fixtures.storage, media_fixtures.files  # the media folder, emptied
+storage, files = folder.storage, folder.files  # the media folder, emptied
 
 
 def rows() -> int:
@@ -77,17 +77,22 @@ def test_a_polyglot_is_kept_as_its_pixels_only(call, token_for, storage):
     assert b"<script" not in served.data
 
 
-def test_a_file_too_large_is_refused_before_it_is_read(app, call, token_for, storage, files):
-    app.config["MEDIA_MAX_BYTES"] = app.config["MAX_CONTENT_LENGTH"] = 1000
+def test_a_file_too_large_is_refused_before_it_is_read(
+    app, call, token_for, storage, files, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MEDIA_MAX_BYTES", 1000)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     too_big = image_bytes("PNG", (170, 170), compress_level=0)  # past the room, in memory
     assert_problem(send(call, token_for(), too_big), 413, "too-large")
     assert rows() == 0
     assert files() == set()
 
 
-def test_a_file_over_the_limit_within_the_body_room_is_invalid(app, call, token_for, storage):
+def test_a_file_over_the_limit_within_the_body_room_is_invalid(
+    app, call, token_for, storage, monkeypatch
+):
     data = image_bytes("PNG", (100, 100), compress_level=0)
-    app.config["MEDIA_MAX_BYTES"] = len(data) - 1
+    monkeypatch.setitem(app.config, "MEDIA_MAX_BYTES", len(data) - 1)
     problem = assert_problem(send(call, token_for(), data), 422, "invalid")
     assert "too big" in problem["errors"]["image"][0]
     assert rows() == 0
