@@ -105,6 +105,18 @@ def index(url: str, env: dict[str, str]) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"`inkstand search rebuild` failed:\n{done.stdout}\n{done.stderr}")
+    analyse(url)
+
+
+def analyse(url: str) -> None:
+    """Refresh the planner's statistics after the bulk load, as an operator would: on
+    PostgreSQL a table loaded in bulk and never analysed is planned as if empty."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def seed(url: str, count: int, rng: random.Random) -> tuple[str, str]:
