@@ -24,8 +24,11 @@ without a token gets them, with the API rate limits lifted for the load.
 A search case, "search", loads the results page of a two-word query (both words in
 the titles of a tenth of the posts) over databases of 10,000 and 100,000 posts
 (`--search-posts`), indexed by `inkstand search rebuild`: ranked within the newest
-SEARCH_RANK_WINDOW matches (the default), and with every match ranked
-(", every match ranked": INKSTAND_SEARCH_RANK_WINDOW=0).
+SEARCH_RANK_WINDOW matches (the default; the older matches follow on later pages),
+and with every match ranked (", every match ranked": INKSTAND_SEARCH_RANK_WINDOW=0);
+"search, page past the window" loads a page of the older matches. The same cases run
+on PostgreSQL (", PostgreSQL") when `--postgres-url` answers: a database of each size
+is made on that server for the run and dropped after.
 
 A third case, "streams" (bench/live.py), loads the post page while 0, 100 and
 500 live comment streams are held open on it (bench/streams.py), under each
@@ -50,12 +53,15 @@ report.py (tables, summary and JSON), rendering.py (the markdown case).
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import os
 import random
 import secrets
 import shutil
 import signal
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -67,7 +73,7 @@ from measure import Result, Retries, measure
 from pageviews import dashboard, recording
 from rendering import markdown_lines, measure_markdown
 from report import compare_to_floor, is_floor, report
-from seed import index, migrate, seed
+from seed import index, migrate, postgres_answers, postgres_database, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
 from streams import raise_file_limit
 from targets import CASES as TARGET_CASES
@@ -174,6 +180,9 @@ SEARCH_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("", {}),  # the newest SEARCH_RANK_WINDOW matches ranked (the default)
     (", every match ranked", {"INKSTAND_SEARCH_RANK_WINDOW": "0"}),
 )
+# A page of the matches older than the ranked window: the cursor of the rank that
+# follows every ranked match (search.engines.BEYOND = 1.0) and an id below them all.
+PAST_WINDOW = "&cursor=" + base64.urlsafe_b64encode(struct.pack(">dI", 1.0, 5_000)).decode()
 
 
 def analytics_cases(
@@ -195,27 +204,43 @@ def searches(
     databases: dict[int, tuple[str, str, str]], rng: random.Random, serve: list[str],
     retries: Retries,
 ) -> list[Result]:  # fmt: skip
-    """The results page of a two-word query, on databases of each --search-posts size."""
+    """The results page of a two-word query, on databases of each --search-posts size:
+    SQLite, and PostgreSQL when --postgres-url answers."""
     cases: list[Case] = []
-    for count in opts.search_posts:
-        url = databases[count][0] if count in databases else ""
-        started = time.monotonic()
-        if not url:
-            url = f"sqlite:///{tmp / f'inkstand-search-{count}.sqlite3'}"
-            migrate(url, env)
-            seed(url, count, rng)
-        seeded = time.monotonic()
-        index(url, env)
-        print(
-            f"search database of {count:,} posts: seeded {seeded - started:.1f}s, "
-            f"indexed {time.monotonic() - seeded:.1f}s"
-        )
-        for suffix, settings in SEARCH_VARIANTS:
-            cases.append(
-                ("search" + suffix, count, SEARCH_PATH, "<mark>",
-                 {"INKSTAND_DATABASE_URL": url, **settings})
-            )  # fmt: skip
-    return measure_cases(cases, opts, env, serve, retries, tmp)
+    if opts.postgres_url and not postgres_answers(opts.postgres_url):
+        print(f"PostgreSQL does not answer at {opts.postgres_url}: search on SQLite only")
+        opts.postgres_url = ""
+    with contextlib.ExitStack() as stack:
+        for count in opts.search_posts:
+            urls = [("", databases[count][0] if count in databases else "")]
+            if opts.postgres_url:
+                name = f"inkstand_bench_{os.getpid()}_{count}"
+                urls.append(
+                    (
+                        ", PostgreSQL",
+                        stack.enter_context(postgres_database(opts.postgres_url, name)),
+                    )
+                )
+            for engine, url in urls:
+                started = time.monotonic()
+                if not url:
+                    url = f"sqlite:///{tmp / f'inkstand-search-{count}.sqlite3'}"
+                if not url.startswith("sqlite") or count not in databases:
+                    migrate(url, env)
+                    seed(url, count, rng)
+                seeded = time.monotonic()
+                index(url, env)
+                print(
+                    f"search database of {count:,} posts{engine}: seeded "
+                    f"{seeded - started:.1f}s, indexed {time.monotonic() - seeded:.1f}s"
+                )
+                for suffix, settings in (*SEARCH_VARIANTS, (", page past the window", {})):
+                    path = SEARCH_PATH + (PAST_WINDOW if "past" in suffix else "")
+                    cases.append(
+                        ("search" + suffix + engine, count, path, "<mark>",
+                         {"INKSTAND_DATABASE_URL": url, **settings})
+                    )  # fmt: skip
+        return measure_cases(cases, opts, env, serve, retries, tmp)
 
 
 def pages(
@@ -346,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--search-posts", type=int, nargs="+", default=[10_000, 100_000],
         help="database sizes of the search case",
+    )  # fmt: skip
+    parser.add_argument(
+        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server for the search case's databases ('' for SQLite only)",
     )  # fmt: skip
     parser.add_argument(
         "--streams", type=int, nargs="+", default=[100, 500], help="open streams (0 is added)"

@@ -10,11 +10,14 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
 
 from inkstand import markup
 from inkstand.accounts.models import Role, User
@@ -102,6 +105,18 @@ def index(url: str, env: dict[str, str]) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"`inkstand search rebuild` failed:\n{done.stdout}\n{done.stderr}")
+    analyse(url)
+
+
+def analyse(url: str) -> None:
+    """Refresh the planner's statistics after the bulk load, as an operator would: on
+    PostgreSQL a table loaded in bulk and never analysed is planned as if empty."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def seed(url: str, count: int, rng: random.Random) -> tuple[str, str]:
@@ -193,3 +208,34 @@ def seed(url: str, count: int, rng: random.Random) -> tuple[str, str]:
         raise RuntimeError(f"seeded {stored} posts, expected {count}")
     middle = posts[count // 2]
     return middle["slug"], middle["title"]
+
+
+@contextmanager
+def postgres_database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database ``name`` on the server of ``server_url`` (a
+    database URL whose user may create databases), dropped on the way out."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def postgres_answers(server_url: str) -> bool:
+    """Whether a PostgreSQL server answers at ``server_url``."""
+    engine = create_engine(server_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure to reach it: the case runs on SQLite only
+        return False
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ when INKSTAND_REQUIRE_SERVICES=1 (CI), where a missing service fails the run.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import create_engine
 
 from inkstand.extensions import db, limiter
+from inkstand.media.storage import FileStorage
 from tests.helpers import Client, Factory, build_app, need_service, recorded_sql, separate_app
 
 
@@ -61,7 +63,7 @@ def _migrated_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture
 def app(_migrated_app: Flask) -> Iterator[Flask]:
-    """The app, with every table emptied after the test."""
+    """The app, with every table and the media folder emptied after the test."""
     with _migrated_app.app_context():
         yield _migrated_app
         db.session.rollback()
@@ -70,6 +72,9 @@ def app(_migrated_app: Flask) -> Iterator[Flask]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         limiter.reset()
+        media = _migrated_app.extensions["inkstand.media"]
+        if isinstance(media, FileStorage):
+            shutil.rmtree(media.root, ignore_errors=True)
 
 
 @pytest.fixture

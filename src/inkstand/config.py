@@ -356,8 +356,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SEARCH_RANK_WINDOW",
         200,
-        "Search ranks the newest this many posts that match a query, so that a search costs "
-        "the same however many posts match; older matches are not shown. 0: rank every match.",
+        "Search ranks the newest this many posts that match a query, so that a page costs "
+        "the same however many posts match; the older matches follow them, newest first. "
+        "0: rank every match (a cost that grows with the matches).",
     ),
     Setting(
         "ANALYTICS_ENABLED",

@@ -82,6 +82,11 @@ SELF_SERVICE = {
     "api_v1_comments.create": "commenting",
     "realworld.create_comment": "commenting",
     "media.upload": "her own image",
+    "media.avatar": "her own picture",
+    "media.remove_avatar": "her own picture",
+    "api_v1_media.upload": "her own image",
+    "api_v1_media.upload_avatar": "her own picture",
+    "api_v1_media.remove_avatar": "her own picture",
     "personal.export": "her own data",
     "personal.delete_account": "her own account, by her",
     "accounts.regenerate_recovery_codes": "her own second factor",
@@ -335,6 +340,11 @@ def _withdraw_invitation(w: World) -> tuple[TestResponse, User, Door]:
     return submit(w.client, url, page="/admin/users"), w.boss, Door.HTML
 
 
+def _delete_image_v1(w: World) -> tuple[TestResponse, User, Door]:
+    doors = w.doors(w.ed)
+    return doors.v1("DELETE", f"/api/v1/media/{w.image.id}"), w.ed, Door.API_V1
+
+
 AUDITED: dict[str, list[tuple[Scenario, Action]]] = {
     "admin.change_role": [(_role, Action.ROLE_CHANGED)],
     "admin.delete": [(_delete_account, Action.ACCOUNT_DELETED)],
@@ -357,6 +367,7 @@ AUDITED: dict[str, list[tuple[Scenario, Action]]] = {
     "comments.delete": [(_delete_comment, Action.COMMENT_DELETED)],
     "realworld.delete_comment": [(_delete_comment_realworld, Action.COMMENT_DELETED)],
     "media.delete": [(_delete_image, Action.MEDIA_DELETED)],
+    "api_v1_media.delete": [(_delete_image_v1, Action.MEDIA_DELETED)],
     "admin.menu_add_page": [
         (_menu("pages", {"page": "{page}", "page_label": ""}), Action.SETTINGS_CHANGED)
     ],

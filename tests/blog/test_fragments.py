@@ -86,3 +86,10 @@ def test_the_store_is_bounded():
     assert len(store) == 2
     assert store.get(0) is None
     assert store.get(2) == "<p>2</p>"
+
+
+def test_a_new_avatar_retires_the_summary(client, post, writer, reader):
+    assert 'class="avatar avatar-initial' in _summary(client)
+    writer.avatar_name = "a" * 64 + ".png"
+    db.session.commit()
+    assert f'src="/media/{"a" * 64}.png"' in _summary(client)

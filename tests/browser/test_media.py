@@ -73,3 +73,24 @@ def test_an_image_dropped_on_the_body_is_uploaded_and_its_markdown_inserted(
     _loaded(page, ".media-grid img")
     check_page(page, "/media/library")
     assert problems == []
+
+
+def test_an_avatar_uploaded_from_the_profile_page_shows_beside_the_name(
+    open_page: OpenPage, author: User, problems: list[str]
+) -> None:
+    page = open_page(java_script_enabled=False)
+    log_in(page, author.username)
+    page.goto("/settings")
+    page.get_by_label("Avatar", exact=True).set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": image_bytes("PNG", (300, 300))}
+    )
+    page.get_by_role("button", name="Upload avatar").click()
+    expect(page.get_by_text("Your avatar is saved.")).to_be_visible()
+    _loaded(page, ".avatar-settings img.avatar")
+    page.goto(f"/authors/{author.username}")
+    _loaded(page, ".author-card img.avatar")
+    page.goto("/settings")
+    page.get_by_role("button", name="Remove avatar").click()
+    expect(page.get_by_text("Your avatar is removed.")).to_be_visible()
+    expect(page.locator(".avatar-settings .avatar-initial")).to_have_text(author.name[0].upper())
+    assert problems == []

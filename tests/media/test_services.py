@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
@@ -15,6 +13,7 @@ from inkstand.extensions import db
 from inkstand.media import services
 from inkstand.media.models import Media, MediaUse
 from tests.helpers import change, image_bytes
+from tests.media.samples import bomb
 
 LIMITS = services.Limits(max_bytes=2_000_000, max_pixels=5_000_000)
 
@@ -35,16 +34,6 @@ def stored(storage, name: str) -> bytes:
 def rows() -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count(Media.id))) or 0
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def bomb() -> bytes:
-    """A 60-byte PNG whose header claims 100,000 x 100,000 pixels."""
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize(
@@ -245,7 +234,7 @@ def test_who_may_upload(factory, storage, role):
         with pytest.raises(Forbidden):
             upload(storage, user, image_bytes())
         with pytest.raises(Forbidden):
-            services.library(db.session, user)
+            services.library(db.session, user, 50)
     else:
         assert upload(storage, user, image_bytes()).owner_id == user.id
 
@@ -262,7 +251,7 @@ def test_who_sees_and_deletes_anothers_image(factory, storage, role):
     user = factory.user(role)
     staff = role in {"admin", "editor"}
     if role != "reader":
-        assert (media.id in [m.id for m in services.library(db.session, user)]) is staff
+        assert (media.id in [m.id for m in services.library(db.session, user, 50).items]) is staff
     if staff:
         services.delete_media(db.session, storage, user, media.id)
         assert rows() == 0

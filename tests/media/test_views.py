@@ -245,3 +245,33 @@ def test_a_variant_not_made_yet_is_answered_with_the_original_for_a_minute(
     assert late.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert client.get(f"/media/{media.variant_name(123)}").status_code == 200
     assert client.get(f"/media/{'0' * 64}-480.png").status_code == 404
+
+
+def test_the_library_pages_by_keyset_past_one_page(client, factory, storage, queries, monkeypatch):
+    from inkstand.media import services
+
+    monkeypatch.setattr(services, "LIBRARY_PAGE", 3)
+    editor = factory.user("editor")
+    author = factory.user()
+    login(client, author)
+    for n in range(7):
+        upload(client, image_bytes("PNG", (10 + n, 10)))
+    newest_first = db.session.scalars(select(Media.id).order_by(Media.id.desc())).all()
+    client.get("/logout")
+    login(client, editor)  # editors see every account's images
+    seen, url, counts = [], "/media/library", []
+    while url:
+        queries.clear()
+        html = client.get(url).get_data(as_text=True)
+        counts.append(len(queries))
+        seen += [int(n) for n in re.findall(r'alt="Image (\d+),', html)]
+        older = re.search(r'rel="next" href="([^"]+)"', html)
+        url = older[1].replace("&amp;", "&") if older else ""
+    assert seen == newest_first
+    assert len(counts) == 3
+    assert len(set(counts)) == 1
+    back = re.search(r'rel="prev" href="([^"]+)"', html)
+    assert back is not None
+    html = client.get(back[1].replace("&amp;", "&")).get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'alt="Image (\d+),', html)] == newest_first[3:6]
+    assert client.get("/media/library?before=junk").status_code == 400

@@ -166,3 +166,18 @@ def test_the_footer_takes_a_little_markdown_and_no_script(client: FlaskClient, f
     too_long = submit(client, "/admin/settings", {**form, "footer": "f" * 2001},
                       page="/admin/settings")  # fmt: skip
     assert too_long.status_code == 422
+
+
+def test_the_icon_is_the_image_of_pages_without_a_cover(
+    client: FlaskClient, factory: Factory, storage: FileStorage
+):
+    admin = factory.user("admin")
+    post = factory.post(admin, "No cover here")
+    assert 'property="og:image"' not in client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    login(client, admin)
+    assert _send(client, "icon", image_bytes("PNG", (600, 600))).status_code == 302
+    icon = site.load(db.session).icons[512]
+    for path in ("/", f"/posts/{post.slug}"):
+        html = client.get(path).get_data(as_text=True)
+        assert f'<meta property="og:image" content="http://inkstand.test/media/{icon}">' in html
+        assert '<meta name="twitter:card" content="summary">' in html

@@ -165,13 +165,64 @@ def test_results_page_by_a_rank_cursor_without_repeats(factory):
     assert sorted(seen) == [f"Apple {n}" for n in range(7)]
 
 
-def test_the_rank_window_ranks_only_the_newest_matches(factory, find):
+def test_the_rank_window_ranks_the_newest_matches_and_the_older_follow(factory, find):
     author = factory.user()
     factory.post(author, "Pear", body="old")
     for n in range(3):
         factory.post(author, f"Note {n}", body="pear")
-    assert len(find("pear", window=2)) == 2
-    assert find("pear")[0] == "Pear"
+    # The newest two ranked, then the older ones newest first: none left out.
+    assert find("pear", window=2) == ["Note 2", "Note 1", "Note 0", "Pear"]
+    assert find("pear")[0] == "Pear"  # every match ranked: the title wins
+
+
+def pages_of(text: str, size: int, window: int, viewer=None) -> list[list[str]]:
+    pages, cursor = [], None
+    for _ in range(20):  # far more than the posts: a cursor that never ends fails
+        found = services.search(
+            db.session, viewer, text, utcnow(), size, cursor=cursor, window=window
+        )
+        pages.append([hit.post.title for hit in found.page.items])
+        cursor = found.page.older
+        if cursor is None:
+            return pages
+    raise AssertionError(f"the pages never end: {pages}")
+
+
+@pytest.mark.parametrize(("size", "window"), [(3, 4), (2, 5), (4, 4), (5, 1), (3, 0)])
+def test_every_match_is_reachable_through_the_pages(factory, size, window):
+    author = factory.user()
+    other = factory.user()
+    made = [factory.post(author, f"Fig {n}", body="fig " * (1 + n % 3)).title for n in range(11)]
+    factory.post(other, "Fig draft", body="fig", status="draft")  # not the visitor's
+    pages = pages_of("fig", size, window)
+    seen = [title for page in pages for title in page]
+    assert sorted(seen) == sorted(made)  # each once, the window's and the older ones
+    assert all(len(page) == size for page in pages[:-1])
+    assert 0 < len(pages[-1]) <= size
+    if window:
+        # The ranked window (the newest matches) comes first, then the rest, newest first.
+        assert set(seen[:window]) == set(made[-window:])
+        assert seen[window:] == made[: len(made) - window][::-1]
+    mine = [t for page in pages_of("fig", size, window, viewer=author) for t in page]
+    assert sorted(mine) == sorted(made)
+    theirs = [t for page in pages_of("fig", size, window, viewer=other) for t in page]
+    assert sorted(theirs) == sorted([*made, "Fig draft"])
+
+
+def test_a_page_past_the_window_costs_one_query(factory, queries):
+    author = factory.user()
+    for n in range(9):
+        factory.post(author, f"Kiwi {n}", body="kiwi")
+    first = services.search(db.session, None, "kiwi", utcnow(), 4, window=3)
+    second = services.search(
+        db.session, None, "kiwi", utcnow(), 4, cursor=first.page.older, window=3
+    )
+    queries.clear()
+    third = services.search(
+        db.session, None, "kiwi", utcnow(), 4, cursor=second.page.older, window=3
+    )
+    assert len(queries) == 1
+    assert [hit.post.title for hit in third.page.items] == ["Kiwi 0"]
 
 
 def test_rebuild_indexes_every_post_again(factory, find):

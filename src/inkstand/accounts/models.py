@@ -47,6 +47,10 @@ class User(PublicContent, Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     # An address of a picture of the person, shown beside her name; "" for none.
     image_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The stored file of her uploaded avatar (an image of her own, its smallest copy
+    # when it has one; see media.services.set_avatar); "" for none. One avatar at a
+    # time: uploading one clears image_url, and a new image_url clears this.
+    avatar_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # Whether she is told by e-mail of new comments on her posts.
     notify_comments: Mapped[bool] = mapped_column(default=True, server_default=true())
     # The nonce the one live link confirming a new address carries (see

@@ -480,7 +480,10 @@ class AccountChanges:
     password: str | None = None
     display_name: str | None = None
     bio: str | None = None
+    # An address of a picture elsewhere. A new one replaces an uploaded avatar (one
+    # picture at a time: the last one given); "" removes the address only.
     image_url: str | None = None
+    remove_avatar: bool = False  # the uploaded avatar too (the image stays hers)
     notify_comments: bool | None = None  # mailed about new comments on her posts
     time_zone: str | None = None  # an IANA name (accounts.zones); times are shown in it
 
@@ -549,6 +552,8 @@ def update_account(
     _rename(session, user, username)
     if email != user.email:  # an API changes it at once: the new address is not confirmed
         user.email_confirmed_at = None
+    if changes.remove_avatar or (image_url and image_url != user.image_url):
+        user.avatar_name = ""
     user.email, user.image_url = email, image_url
     user.display_name, user.bio = display_name, bio
     if changes.password is not None:

@@ -60,6 +60,7 @@ def summary_key(post: Post) -> tuple[Hashable, ...]:
         post.cover_name, post.cover_srcset, post.published_at, post.reading_minutes,
         post.comment_count, post.favourite_count, post.tag_names,
         tuple((person.username, person.name) for person in post.authors),
+        post.author.avatar_name,
     )  # fmt: skip
 
 

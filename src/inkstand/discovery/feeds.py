@@ -2,7 +2,9 @@
 
 Pure functions of the posts and of links already made absolute by the view: no
 request, no database. Each entry carries the post's full body as the sanitised
-HTML rendered on save, escaped into the XML by lxml (never pasted in raw).
+HTML rendered on save, escaped into the XML by lxml (never pasted in raw), and
+its cover as a media:content (Media RSS, in both flavours) and as an image at the
+top of the content.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 
 from inkstand.blog.models import Post
+from inkstand.discovery.metadata import cover_picture
 from inkstand.discovery.reading import changed_at
 
 # Characters XML 1.0 cannot carry at all, even escaped; lxml refuses them.
@@ -40,6 +44,7 @@ class Links:
     post: Callable[[str], str]  # slug -> URL
     author: Callable[[str], str]  # username -> URL
     tag: Callable[[str], str]  # name -> URL
+    media: Callable[[str], str]  # a stored file's name -> URL
 
 
 def rss(info: FeedInfo, posts: Sequence[Post], links: Links, empty_since: datetime) -> bytes:
@@ -62,6 +67,7 @@ def _build(
 ) -> FeedGenerator:
     feed = FeedGenerator()
     feed.load_extension("dc")
+    feed.load_extension("media")
     feed.id(info.feed_url)
     feed.title(_text(info.title))
     feed.subtitle(_text(info.description) or _text(info.title))
@@ -95,7 +101,16 @@ def _add_entry(feed: FeedGenerator, post: Post, links: Links, site_url: str) -> 
     if post.excerpt:
         entry.summary(_text(post.excerpt))
         entry.description(_text(post.excerpt))
-    entry.content(_text(post.body_html), type="html")
+    body = _text(post.body_html)
+    cover = cover_picture(post)
+    if cover is not None:
+        address = links.media(cover.name)
+        shown = {"url": address, "medium": "image", "type": cover.content_type}
+        if cover.width is not None:
+            shown["width"] = str(cover.width)
+        entry.media.content(shown)
+        body = str(Markup('<p><img src="%s" alt=""></p>\n') % address) + body
+    entry.content(body, type="html")
     for name in post.tag_list:
         entry.category(term=name, label=name, scheme=links.tag(name))
 

@@ -77,6 +77,7 @@ def _feed(
         post=lambda slug: absolute_link("blog.show", slug=slug),
         author=lambda username: absolute_link("blog.author", username=username),
         tag=lambda name: absolute_link("blog.tag", name=name),
+        media=_file_url,
     )
     build = feeds.rss if flavour == "rss" else feeds.atom
     response = Response(build(info, items, links, EPOCH), content_type=FEED_TYPES[flavour])
@@ -168,6 +169,23 @@ def canonical_url() -> str | None:
     return absolute_url(request.endpoint, **request.view_args, **cursors)
 
 
+def _file_url(name: str) -> str:
+    return absolute_url("media.file", name=name)
+
+
+@bp.app_template_global()
+def share_image(post: Post) -> metadata.Picture | None:
+    """The copy of the post's cover that social sites and feeds are given."""
+    return metadata.cover_picture(post)
+
+
+@bp.app_template_global()
+def share_image_url(post: Post) -> str | None:
+    """The absolute URL of ``share_image(post)``; None without a cover."""
+    found = metadata.cover_picture(post)
+    return _file_url(found.name) if found is not None else None
+
+
 @bp.app_template_global()
 def blog_posting(post: Post) -> dict[str, Any]:
     """The JSON-LD BlogPosting of ``post``."""
@@ -177,4 +195,5 @@ def blog_posting(post: Post) -> dict[str, Any]:
         author_urls=[absolute_url("blog.author", username=a.username) for a in post.authors],
         site_title=site_settings().title,
         site_url=absolute_url("blog.index"),
+        image_url=share_image_url(post),
     )

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from werkzeug.datastructures import FileStorage as Upload
 
+from inkstand.accounts.models import User
 from inkstand.media.services import Limits
 from inkstand.media.storage import FileStorage, Storage
+from inkstand.templating import absolute_url
 
 # Room a multipart upload needs beside the file itself (boundaries, token, fields).
 FORM_ROOM = 64 * 1024
@@ -55,9 +57,29 @@ def allow_upload() -> None:
     )
 
 
-def read(upload: Upload | None, limit: int) -> bytes:
+def read(upload: object, limit: int) -> bytes:
     """An uploaded file's bytes, at most ``limit`` and one more (so a service sees it is
-    too big without the whole of it in memory)."""
-    if upload is None:
+    too big without the whole of it in memory); none when ``upload`` is not a file (a
+    field sent as text)."""
+    if not isinstance(upload, Upload):
         return b""
     return upload.stream.read(limit + 1)
+
+
+def avatar_src(account: User | None) -> str:
+    """The path of the avatar an account uploaded; "" for none. Pages show only these:
+    an address given through an API is another site's, which no reader's browser is
+    sent to (docs/api.md)."""
+    if account is None or not account.avatar_name:
+        return ""
+    return url_for("media.file", name=account.avatar_name)
+
+
+def picture_url(account: User | None) -> str:
+    """The picture an account shows, as the APIs give it: the absolute URL of its
+    uploaded avatar, else the address it gave through an API; "" for none."""
+    if account is None:
+        return ""
+    if account.avatar_name:
+        return absolute_url("media.file", name=account.avatar_name)
+    return account.image_url

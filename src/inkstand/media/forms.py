@@ -9,3 +9,9 @@ from inkstand.forms import Form
 
 class UploadForm(Form):
     image = FileField("Image", description="JPEG, PNG, WebP or GIF.")
+
+
+class AvatarForm(Form):
+    image = FileField(
+        "Avatar", description="JPEG, PNG, WebP or GIF; shown round, beside your name."
+    )

@@ -34,12 +34,19 @@ class Media(Base):
     __table_args__ = (
         UniqueConstraint("owner_id", "digest"),
         Index("ix_media_owner_id_created_at", "owner_id", "created_at"),
+        # The library of editors and admins (every image), newest first, by keyset.
+        Index("ix_media_created_at_id", "created_at", "id"),
         IDS_NEVER_REUSED,
     )
 
     @property
     def name(self) -> str:
         return f"{self.digest}.{self.extension}"
+
+    @property
+    def is_avatar(self) -> bool:
+        """Whether its owner shows it as her avatar (the owner must be loaded)."""
+        return self.owner.avatar_name.startswith(self.digest)
 
     def variant_name(self, width: int) -> str:
         return f"{self.digest}-{width}.{self.extension}"

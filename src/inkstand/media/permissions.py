@@ -11,6 +11,11 @@ def can_upload(user: User | None) -> bool:
     return user is not None and user.has_role(Role.AUTHOR)
 
 
+def can_have_avatar(user: User | None) -> bool:
+    """Every account may show an avatar of its own, readers too."""
+    return user is not None
+
+
 def can_see_all(user: User | None) -> bool:
     """Editors and admins see every account's images in the library."""
     return user is not None and user.has_role(Role.EDITOR)

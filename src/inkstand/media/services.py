@@ -21,10 +21,11 @@ from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.media import imaging, permissions
 from inkstand.media.models import Media, MediaUse
 from inkstand.media.storage import Storage
+from inkstand.pagination import Cursor, Page, keyset_page
 
 # An uploaded image named in a post's Markdown: ![alt](/media/<sha256>.<type>)
 MEDIA_URL = re.compile(r"/media/([0-9a-f]{64})\.(?:jpg|png|webp|gif)\b")
-LIBRARY_SIZE = 200  # the newest images the library page shows
+LIBRARY_PAGE = 24  # images on a page of the library
 #: Widths of the smaller copies made of each image (never wider than the original).
 WIDTHS = (480, 960, 1600)
 #: Where the site serves stored files (media.views.file).
@@ -52,6 +53,15 @@ def upload(
     if not permissions.can_upload(actor):
         raise Forbidden("Your account may not upload images.")
     assert actor is not None
+    return _keep(session, storage, actor, data, limits, make_variants)
+
+
+def _keep(
+    session: DbSession, storage: Storage, actor: User, data: bytes, limits: Limits,
+    make_variants: Callable[[int], None], then: Callable[[Media], None] | None = None,
+) -> Media:  # fmt: skip
+    """Clean and keep ``data`` as an image of ``actor`` (the one she has of the same
+    pixels, if any), ``then(media)`` done in the same commit. Raises Invalid."""
     if not data:
         raise Invalid.field("image", "Choose an image to upload.")
     if len(data) > limits.max_bytes:
@@ -61,6 +71,9 @@ def upload(
     mine = select(Media).where(Media.owner_id == actor.id, Media.digest == digest)
     found = session.scalar(mine)
     if found is not None:
+        if then is not None:
+            then(found)
+            session.commit()
         return found
     media = Media(
         owner_id=actor.id, digest=digest, extension=cleaned.kind.extension,
@@ -70,15 +83,60 @@ def upload(
         storage.save(media.name, cleaned.data)
     session.add(media)
     try:
+        if then is not None:
+            session.flush()
+            then(media)
         session.commit()
     except IntegrityError:  # the same upload, twice at once: one row
         session.rollback()
         twin = session.scalar(mine)
         if twin is None:
             raise
+        if then is not None:
+            then(twin)
+            session.commit()
         return twin
     make_variants(media.id)
     return media
+
+
+def variant_widths(media: Media) -> list[int]:
+    """The widths of an image's smaller copies."""
+    return _variant_widths(media.width, WIDTHS)
+
+
+def avatar_file(media: Media) -> str:
+    """The file an avatar shows: the image's smallest copy, or itself when it is small."""
+    widths = _variant_widths(media.width, WIDTHS)
+    return media.variant_name(widths[0]) if widths else media.name
+
+
+def set_avatar(
+    session: DbSession, storage: Storage, actor: User | None, data: bytes, limits: Limits,
+    make_variants: Callable[[int], None],
+) -> Media:  # fmt: skip
+    """Make an uploaded image ``actor``'s avatar (any account may have one); it replaces
+    an address given through the API (``image_url``). Raises Forbidden or Invalid, and
+    then keeps nothing and changes nothing."""
+    if not permissions.can_have_avatar(actor):
+        raise Forbidden("Log in to choose an avatar.")
+    assert actor is not None
+
+    def show(media: Media) -> None:
+        actor.avatar_name, actor.image_url = avatar_file(media), ""
+
+    return _keep(session, storage, actor, data, limits, make_variants, then=show)
+
+
+def remove_avatar(session: DbSession, actor: User | None) -> None:
+    """Show no picture for ``actor`` any more: neither an uploaded avatar (the image
+    stays among her images) nor an address given through the API. Raises Forbidden."""
+    if not permissions.can_have_avatar(actor):
+        raise Forbidden("Log in to choose an avatar.")
+    assert actor is not None
+    if actor.avatar_name or actor.image_url:
+        actor.avatar_name, actor.image_url = "", ""
+        session.commit()
 
 
 def make_variants(
@@ -112,20 +170,39 @@ def get(session: DbSession, actor: User | None, media_id: int) -> Media:
     return media
 
 
-def library(session: DbSession, actor: User | None) -> Sequence[Media]:
-    """The newest images the actor manages, with their owners and uses: two queries."""
+def library(
+    session: DbSession, actor: User | None, size: int, before: str | None = None,
+    after: str | None = None,
+) -> Page[Media]:  # fmt: skip
+    """A page of the images the actor manages, newest first, with their owners and uses:
+    two queries whatever the page. Raises Forbidden or BadCursor."""
     if not permissions.can_upload(actor):
         raise Forbidden("Your account may not upload images.")
     assert actor is not None
-    query = (
-        select(Media)
-        .options(joinedload(Media.owner), selectinload(Media.uses))
-        .order_by(Media.created_at.desc(), Media.id.desc())
-        .limit(LIBRARY_SIZE)
-    )
+    query = select(Media).options(joinedload(Media.owner), selectinload(Media.uses))
     if not permissions.can_see_all(actor):
         query = query.where(Media.owner_id == actor.id)
-    return session.scalars(query).unique().all()
+    return keyset_page(
+        session, query, Media.created_at, Media.id, _cursor, size,
+        before=Cursor.decode(before), after=Cursor.decode(after),
+    )  # fmt: skip
+
+
+def _cursor(media: Media) -> Cursor:
+    return Cursor(media.created_at, media.id)
+
+
+def get_with_uses(session: DbSession, media_id: int) -> Media:
+    """An image with its owner and uses loaded (one query), for a view to show."""
+    found = session.scalar(
+        select(Media)
+        .where(Media.id == media_id)
+        .options(joinedload(Media.owner), selectinload(Media.uses))
+        .execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise NotFound("No such image.")
+    return found
 
 
 def delete_media(session: DbSession, storage: Storage, actor: User | None, media_id: int) -> None:
@@ -140,6 +217,10 @@ def delete_media(session: DbSession, storage: Storage, actor: User | None, media
     if titles:
         listed = ", ".join(f"“{title}”" for title in titles)
         raise Invalid.field("media", f"This image is in use and was not deleted: {listed}.")
+    owner = session.get(User, media.owner_id)
+    if owner is not None and owner.avatar_name.startswith(media.digest):
+        whose = "your" if actor is not None and owner.id == actor.id else f"{owner.name}\u2019s"
+        raise Invalid.field("media", f"This image is {whose} avatar and was not deleted.")
     names = [media.name, *(media.variant_name(w) for w in _variant_widths(media.width, WIDTHS))]
     digest = media.digest
     if actor is not None and media.owner_id != actor.id:  # an editor's or admin's: recorded

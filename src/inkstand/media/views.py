@@ -8,26 +8,27 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from werkzeug.datastructures import FileStorage as Upload
 
 from inkstand import runtime
 from inkstand.exceptions import Invalid
 from inkstand.extensions import db
 from inkstand.media import context, imaging, jobs, permissions, services
-from inkstand.media.forms import UploadForm
+from inkstand.media.forms import AvatarForm, UploadForm
 from inkstand.media.models import Media
 from inkstand.media.storage import valid_name
+from inkstand.pagination import Page
 
 bp = Blueprint("media", __name__)
 bp.add_app_template_global(permissions.can_upload, "can_upload_images")
 bp.add_app_template_global(services.url, "media_url")
+bp.add_app_template_global(context.avatar_src, "avatar_src")
 YEAR = 365 * 24 * 3600
 VARIANT = re.compile(r"-[0-9]+(?=\.)")  # <sha256>-<width>.<type>
 
 
 def upload_image(sent: object) -> Media:
     """Keep the image sent in a form's file field, its copies queued. Raises Invalid."""
-    data = context.read(sent if isinstance(sent, Upload) else None, context.limits().max_bytes)
+    data = context.read(sent, context.limits().max_bytes)
     return services.upload(
         db.session, context.storage(), runtime.user(), data, context.limits(), jobs.queue_variants
     )
@@ -60,11 +61,17 @@ def file(name: str) -> ResponseReturnValue:
     return response
 
 
+def _library_page() -> Page[Media]:
+    return services.library(
+        db.session, runtime.user(), services.LIBRARY_PAGE,
+        before=request.args.get("before"), after=request.args.get("after"),
+    )  # fmt: skip
+
+
 @bp.get("/media/library")
 @login_required
 def library() -> ResponseReturnValue:
-    images = services.library(db.session, runtime.user())
-    return render_template("media/library.html", images=images, form=UploadForm())
+    return render_template("media/library.html", page=_library_page(), form=UploadForm())
 
 
 @bp.post("/media/upload")
@@ -87,8 +94,7 @@ def upload() -> ResponseReturnValue:
             return redirect(url_for("media.library"))
     if wants_json:
         return {"errors": form.errors}, 422
-    images = services.library(db.session, runtime.user())
-    return render_template("media/library.html", images=images, form=form), 422
+    return render_template("media/library.html", page=_library_page(), form=form), 422
 
 
 @bp.post("/media/<int:media_id>/delete")
@@ -101,3 +107,36 @@ def delete(media_id: int) -> ResponseReturnValue:
     else:
         flash("Image deleted.", "success")
     return redirect(url_for("media.library"))
+
+
+def _avatar_page(form: AvatarForm, status: int = 200) -> ResponseReturnValue:
+    return render_template("media/avatar.html", form=form), status
+
+
+@bp.route("/settings/avatar", methods=["GET", "POST"])
+@login_required
+@context.takes_upload
+def avatar() -> ResponseReturnValue:
+    """Upload an avatar (a plain form: the account settings page carries it too)."""
+    form = AvatarForm()
+    if form.validate_on_submit():
+        data = context.read(form.image.data, context.limits().max_bytes)
+        try:
+            services.set_avatar(
+                db.session, context.storage(), runtime.user(), data, context.limits(),
+                jobs.queue_variants,
+            )  # fmt: skip
+        except Invalid as error:
+            form.add_errors(error)
+        else:
+            flash("Your avatar is saved.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _avatar_page(form, 422 if form.errors else 200)
+
+
+@bp.post("/settings/avatar/remove")
+@login_required
+def remove_avatar() -> ResponseReturnValue:
+    services.remove_avatar(db.session, runtime.user())
+    flash("Your avatar is removed.", "success")
+    return redirect(url_for("accounts.settings"))

@@ -5,7 +5,10 @@ pass every word as a bound parameter. Both return rows of the post, its rank (lo
 is better), its title and its body: marked by PostgreSQL's ts_headline (it knows the
 stems), as plain text from SQLite (search.highlight marks them).
 Each ranks the newest ``window`` matching posts the viewer may see (0: all of them),
-so a page costs the same however many posts match; the rank is a keyset.
+so a page costs the same however many posts match; the rank is a keyset. The older
+matches follow the ranked ones, newest first, with the rank BEYOND (above every real
+rank): every match is reachable, and a page of them is read by id, so it costs the
+same too. The cursor is in the SQL either way.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
     Float,
     Integer,
     Select,
@@ -25,10 +29,12 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     or_,
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import aliased, contains_eager, defer
@@ -50,6 +56,10 @@ PG_SNIPPET = (
     f'MaxWords={SNIPPET_WORDS}, MinWords=12, MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} ", '
     f"StartSel={OPEN}, StopSel={CLOSE}"
 )
+
+#: The rank of a match older than the ranked window: after every ranked match (bm25 and
+#: -ts_rank_cd are never above 0), ordered among themselves by id, newest first.
+BEYOND = 1.0
 
 _fts = table(TABLE, column("rowid"), column("title"), column("body"))
 _pg = table(TABLE, column("post_id"), column("title"), column("body"), column("document"))
@@ -95,12 +105,25 @@ def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bo
 
 
 def _page(
-    window: Any, cursor: RankCursor | None, size: int
+    window: Any, cursor: RankCursor | None, size: int, older: Any = None
 ) -> Any:  # a CTE of (id, rank), the page's rows in order
-    return (
+    """The page after ``cursor``: the window's ranked rows, then (``older``, given a
+    bound) the matches below the window by id. Past the window only the second is read."""
+    if cursor is not None and cursor.rank >= BEYOND and older is not None:
+        return older(cursor.id).cte("ranked")
+    ranked = (
         select(window.c.id, window.c.rank)
         .where(_after(window.c.rank, window.c.id, cursor))
         .order_by(window.c.rank, window.c.id.desc())
+        .limit(size + 1)
+    )
+    if older is None:
+        return ranked.cte("ranked")
+    lowest = select(func.min(window.c.id)).scalar_subquery()
+    both = union_all(ranked.subquery().select(), older(lowest).subquery().select()).subquery()
+    return (
+        select(both.c.id, both.c.rank)
+        .order_by(both.c.rank, both.c.id.desc())
         .limit(size + 1)
         .cte("ranked")
     )
@@ -152,7 +175,8 @@ def sqlite(
         )
         .columns(id=Integer, rank=Float)
     )
-    ranked = _page(matching.subquery("window"), cursor, size)
+    older = _sqlite_older(query, visible, size) if window else None
+    ranked = _page(matching.cte("window"), cursor, size, older)
     return (
         select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
         .select_from(ranked)
@@ -164,6 +188,24 @@ def sqlite(
         .options(*_WITH_AUTHORS, *_UNSHOWN)
         .order_by(ranked.c.rank, ranked.c.id.desc(), PostAuthor.position)
     )
+
+
+def _sqlite_older(query: Query, visible: Visibility, size: int) -> Any:
+    """The matches below an id, newest first, at rank BEYOND: FTS5 reads its rows by
+    rowid, downward, and stops at the page's end."""
+    posts = Post.__table__
+    match = literal_column(TABLE).op("MATCH")(bindparam("fts_older", fts_query(query)))
+
+    def below(bound: Any) -> Any:
+        return (
+            select(_fts.c.rowid.label("id"), literal(BEYOND, Float).label("rank"))
+            .select_from(_fts.join(posts, posts.c.id == _fts.c.rowid))
+            .where(match, visible.over(posts), _fts.c.rowid < bound)
+            .order_by(_fts.c.rowid.desc())
+            .limit(size + 1)
+        )
+
+    return below
 
 
 def _tsquery(term: Term, config: Any) -> Any:
@@ -185,6 +227,22 @@ def tsquery(query: Query, language: str) -> Any:
     return found, config
 
 
+def _pg_older(found: Any, visible: Visibility, size: int) -> Any:
+    """The matches below an id, newest first, at rank BEYOND."""
+    posts = Post.__table__
+
+    def below(bound: Any) -> Any:
+        return (
+            select(_pg.c.post_id.label("id"), literal(BEYOND, Float).label("rank"))
+            .select_from(_pg.join(posts, posts.c.id == _pg.c.post_id))
+            .where(_pg.c.document.op("@@")(found), visible.over(posts), _pg.c.post_id < bound)
+            .order_by(_pg.c.post_id.desc())
+            .limit(size + 1)
+        )
+
+    return below
+
+
 def postgresql(
     query: Query, visible: Visibility, cursor: RankCursor | None, size: int,
     window: int, language: str,
@@ -196,15 +254,19 @@ def postgresql(
         .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
         .order_by(_pg.c.post_id.desc())
     )
+    older = None
     if window:
         matching = matching.limit(window)
+        older = _pg_older(found, visible, size)
     inner = matching.subquery("window")
     scored = (
-        select(inner.c.id, (-func.ts_rank_cd(_pg.c.document, found)).label("rank"))
+        # ts_rank_cd is a real: as a double, the rank a cursor carries back is exact
+        # (a real's text, read as a double, is not the real), so ties page correctly.
+        select(inner.c.id, (-cast(func.ts_rank_cd(_pg.c.document, found), Double)).label("rank"))
         .join(_pg, _pg.c.post_id == inner.c.id)
-        .subquery("scored")
+        .cte("scored")
     )
-    ranked = _page(scored, cursor, size)
+    ranked = _page(scored, cursor, size, older)
     title = func.ts_headline(config, _pg.c.title, found, PG_TITLE)
     snippet = func.ts_headline(config, _pg.c.body, found, PG_SNIPPET)
     return (

@@ -30,7 +30,9 @@ def test_a_profile_shows_public_fields_only(call, factory):
     assert response.status_code == 200
     body = response.get_json()
     assert body["username"] == "ada"
-    assert set(body) == {"username", "display_name", "bio", "image_url", "created_at"}
+    assert set(body) == {
+        "username", "display_name", "bio", "image_url", "avatar_url", "created_at"
+    }  # fmt: skip
     assert user.email not in response.get_data(as_text=True)
 
 

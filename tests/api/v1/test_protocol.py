@@ -70,6 +70,7 @@ def test_the_document_covers_the_native_api_only(call, app):
         "/api/v1/tags", "/api/v1/users/{username}", "/api/v1/me", "/api/v1/search",
         "/api/v1/stats", "/api/v1/stats/posts/{post_id}", "/api/v1/pages",
         "/api/v1/pages/{page_id}", "/api/v1/subscriptions", "/api/v1/subscribers",
+        "/api/v1/media", "/api/v1/media/{media_id}", "/api/v1/me/avatar",
     }  # fmt: skip
     site_rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith("/api/v1/")}
     assert site_rules, "the site has pages"
@@ -80,6 +81,7 @@ def test_the_document_covers_the_native_api_only(call, app):
     assert {t["name"] for t in document["tags"]} == operation_tags
     assert operation_tags == {
         "Posts", "Comments", "Pages", "Tags", "Users", "Search", "Stats", "Subscriptions",
+        "Media",
     }  # fmt: skip
     errors = document["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert set(errors) == {PROBLEM}
@@ -168,8 +170,8 @@ def test_the_document_names_if_none_match_and_304_on_every_get_only(call):
                 assert "If-None-Match" not in headers, (method, path)
                 assert "304" not in operation["responses"], (method, path)
     # posts, a post, by slug, comments, tags, a user, me, search, stats x2, pages, a page,
-    # subscribers
-    assert gets == 13
+    # subscribers, media, an image
+    assert gets == 15
 
 
 def test_writes_and_errors_carry_no_etag(call, token_for):

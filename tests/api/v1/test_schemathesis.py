@@ -71,8 +71,8 @@ def test_every_operation_keeps_to_its_document(fuzzed_app: Flask) -> None:
     headers = bearer(fuzzed_app.config["FUZZ_TOKEN"])
     operations = [result.ok() for result in document.get_all_operations()]
     assert (
-        len(operations) == 24
-    )  # every operation of the document, search, restore, stats, pages and subscriptions
+        len(operations) == 30
+    )  # every operation: search, restore, stats, pages, subscriptions and media among them
 
     for operation, mode in product(operations, GenerationMode):
         if mode == GenerationMode.NEGATIVE and not (len(operation.query) or len(operation.body)):

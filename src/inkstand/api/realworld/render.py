@@ -8,6 +8,7 @@ from typing import Any
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
 from inkstand.comments.models import Comment
+from inkstand.media.context import picture_url
 
 # Inkstand's field names in error messages, as the API's clients know them.
 FIELD_NAMES = {
@@ -39,7 +40,7 @@ def user(account: User, token: str) -> dict[str, Any]:
             "token": token,
             "username": account.username,
             "bio": account.bio,
-            "image": account.image_url,
+            "image": picture_url(account),
         }
     }
 
@@ -51,7 +52,7 @@ def profile(account: User, following: bool) -> dict[str, Any]:
     return {
         "username": account.username,
         "bio": account.bio,
-        "image": account.image_url,
+        "image": picture_url(account),
         "following": following,
     }
 

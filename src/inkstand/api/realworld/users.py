@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -15,6 +17,7 @@ from inkstand.api.realworld.blueprint import bp
 from inkstand.exceptions import Invalid, Unauthenticated
 from inkstand.extensions import db
 from inkstand.http import json_body
+from inkstand.media import context as media
 from inkstand.site.context import site_settings
 from inkstand.templating import absolute_url
 
@@ -84,7 +87,7 @@ def update_user() -> ResponseReturnValue:
         email=data.get("email"),
         password=data.get("password"),
         bio=data.get("bio"),
-        image_url=data.get("image"),
+        **_picture(user, data.get("image")),
     )
     # A new password ends the old token: the answer carries a new one.
     changed = accounts.update_account(
@@ -92,6 +95,17 @@ def update_user() -> ResponseReturnValue:
         mailer=runtime.get().mailer, site_title=site_settings().title,
     )  # fmt: skip
     return _signed_in(changed)
+
+
+def _picture(user: User, image: str | None) -> dict[str, Any]:
+    """``image`` as the account's changes: the URL it was given (an uploaded avatar's
+    too, which clients send back unchanged) keeps the picture; "" removes it, the
+    uploaded avatar too; another URL replaces it (docs/api.md)."""
+    if image is None or image == media.picture_url(user):
+        return {}
+    if not image.strip():
+        return {"image_url": "", "remove_avatar": True}
+    return {"image_url": image}
 
 
 def _profile(user: User, viewer: User | None) -> ResponseReturnValue:

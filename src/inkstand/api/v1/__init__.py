@@ -18,6 +18,7 @@ from flask_smorest import Api
 from inkstand.api.v1 import (
     comments,
     docs,
+    media,
     pages,
     people,
     posts,
@@ -82,6 +83,7 @@ def init_app(app: Flask) -> None:
         pages.bp,
         people.tags_bp,
         people.users_bp,
+        media.bp,
         search.bp,
         stats.bp,
         subscriptions.bp,

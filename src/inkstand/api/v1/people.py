@@ -11,6 +11,7 @@ from inkstand.api.v1 import auth, hooks
 from inkstand.api.v1.schemas import MePatchSchema, MeSchema, TagListSchema, UserSchema
 from inkstand.blog import reading
 from inkstand.extensions import db
+from inkstand.media.context import picture_url
 
 tags_bp = hooks.ApiBlueprint("tags", __name__, url_prefix="/api/v1/tags", description="Tags.")
 users_bp = hooks.ApiBlueprint(
@@ -33,9 +34,11 @@ def profile(username: str) -> Any:
     return accounts.get_by_username(db.session, username)
 
 
-def _me(user: User, token: ApiToken) -> dict[str, Any]:
+def me_row(user: User, token: ApiToken) -> dict[str, Any]:
+    """The calling account as MeSchema shows it."""
     return {
-        **{name: getattr(user, name) for name in UserSchema().fields},
+        **{name: getattr(user, name) for name in UserSchema().fields if name != "avatar_url"},
+        "avatar_url": picture_url(user),
         "email": user.email,
         "role": user.role,
         "token": token,
@@ -46,7 +49,7 @@ def _me(user: User, token: ApiToken) -> dict[str, Any]:
 @users_bp.response(200, MeSchema)
 def me() -> Any:
     """Read the account the token belongs to, and the token's scope"""
-    return _me(*auth.caller("Reading your account"))
+    return me_row(*auth.caller("Reading your account"))
 
 
 @users_bp.route("/me", methods=["PATCH"])
@@ -60,4 +63,6 @@ def update_me(args: dict[str, Any]) -> Any:
     """
     user, token = auth.caller("Changing your account")
     changes = accounts.AccountChanges(**args)
-    return _me(accounts.update_account(db.session, runtime.get().passwords, user, changes), token)
+    return me_row(
+        accounts.update_account(db.session, runtime.get().passwords, user, changes), token
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from inkstand import inputs, runtime
@@ -17,6 +18,11 @@ from inkstand.blog.models import Post, Status
 from inkstand.blog.reading import STATES
 from inkstand.comments.models import Comment
 from inkstand.db import ID_MAX
+from inkstand.media import imaging
+from inkstand.media import services as media
+from inkstand.media.context import picture_url
+from inkstand.media.models import Media
+from inkstand.templating import absolute_url
 
 # Query and path text a database can compare: no NUL or other control characters.
 _PRINTABLE = validate.Regexp(re.compile(r"^[^\x00-\x1f\x7f]*$"), error="Use printable text.")
@@ -24,6 +30,10 @@ _STATUSES = [s.value for s in Status]
 _NO_COMMA = validate.Regexp(r"^[^,]*$", error="A tag has no comma.")
 _USERNAME = validate.Regexp(r"^[^,]*$", error="A username has no comma.")
 _CANONICAL = "An absolute http(s) URL where it was first published; empty: none."
+_COVER = (
+    "An image of yours (an editor's or admin's: anyone's) from /api/v1/media as the "
+    "cover; null for none. A cover someone else chose stays when left as it is."
+)
 _COAUTHORS = {
     "description": "Usernames of writers who co-wrote it, after the owner. Only the owner, "
     "editors and admins may change them."
@@ -47,10 +57,31 @@ class _Out(Schema):
     """An output schema: documents what the API sends."""
 
 
+_IMAGE_URL = "An address of a picture elsewhere, given through an API; empty for none."
+_AVATAR_URL = ("The picture to show: the absolute URL of the avatar the account uploaded, "
+               "else `image_url`; empty for none.")  # fmt: skip
+
+
+def _avatar(shown: User | dict[str, Any]) -> str:
+    """The picture of an account (or of a row already holding it)."""
+    return str(shown["avatar_url"]) if isinstance(shown, dict) else picture_url(shown)
+
+
 class AuthorSchema(_Out):
     username = fields.String(required=True)
     display_name = fields.String(required=True)
-    image_url = fields.String(required=True)
+    image_url = fields.String(required=True, metadata={"description": _IMAGE_URL})
+    avatar_url = fields.Function(
+        _avatar, required=True, metadata={"type": "string", "description": _AVATAR_URL}
+    )
+
+
+def _file_url(name: str) -> str:
+    return absolute_url("media.file", name=name)
+
+
+def _cover_url(post: Post) -> str | None:
+    return _file_url(post.cover_name) if post.cover_name else None
 
 
 def _state(post: Post) -> str:
@@ -90,6 +121,14 @@ class PostSummarySchema(_Out):
     canonical_url = fields.String(
         required=True, metadata={"description": "Where it was first published; empty: here."}
     )
+    cover_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The cover: an image's id "
+                                                  "(/api/v1/media); null for none."}
+    )  # fmt: skip
+    cover_url = fields.Function(
+        _cover_url, required=True, allow_none=True,
+        metadata={"type": "string", "description": "The cover's absolute URL; null for none."},
+    )  # fmt: skip
 
 
 class PostSchema(PostSummarySchema):
@@ -187,6 +226,10 @@ class PostInSchema(Schema):
     coauthors = fields.List(
         fields.String(validate=_USERNAME), load_default=list, metadata=_COAUTHORS
     )
+    cover_id = Whole(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, ID_MAX),
+        metadata={"description": _COVER},
+    )  # fmt: skip
 
 
 class PostPatchSchema(Schema):
@@ -205,6 +248,10 @@ class PostPatchSchema(Schema):
     canonical_url = fields.String(metadata={"description": _CANONICAL})
     featured = fields.Boolean()
     coauthors = fields.List(fields.String(validate=_USERNAME), metadata=_COAUTHORS)
+    cover_id = Whole(
+        allow_none=True, strict=True, validate=validate.Range(1, ID_MAX),
+        metadata={"description": _COVER},
+    )  # fmt: skip
 
 
 class PublishSchema(Schema):
@@ -273,7 +320,10 @@ class UserSchema(_Out):
     username = fields.String(required=True)
     display_name = fields.String(required=True)
     bio = fields.String(required=True)
-    image_url = fields.String(required=True)
+    image_url = fields.String(required=True, metadata={"description": _IMAGE_URL})
+    avatar_url = fields.Function(
+        _avatar, required=True, metadata={"type": "string", "description": _AVATAR_URL}
+    )
     created_at = fields.DateTime(required=True)
 
 
@@ -296,7 +346,85 @@ class MePatchSchema(Schema):
     username = fields.String()
     display_name = fields.String()
     bio = fields.String()
-    image_url = fields.String(metadata={"description": "An http or https address; empty for none."})
+    image_url = fields.String(
+        metadata={"description": "An http or https address of a picture elsewhere: it replaces "
+                  "an uploaded avatar. Empty: no address (an uploaded avatar stays; "
+                  "`DELETE /api/v1/me/avatar` removes it)."}
+    )  # fmt: skip
+
+
+class MediaUseSchema(_Out):
+    post_id = fields.Integer(required=True)
+    post_title = fields.String(required=True)
+    as_cover = fields.Boolean(required=True, metadata={"description": "False: in its body."})
+
+
+class VariantSchema(_Out):
+    width = fields.Integer(required=True)
+    url = fields.String(required=True)
+
+
+class MediaSchema(_Out):
+    id = fields.Integer(required=True)
+    url = fields.String(
+        required=True,
+        metadata={"description": "The cleaned image (no metadata), named by the SHA-256 of "
+                  "its bytes, cached for a year."},
+    )  # fmt: skip
+    markdown = fields.String(
+        required=True, metadata={"description": "What shows it in a post's body."}
+    )
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    size = fields.Integer(required=True, metadata={"description": "Bytes of the stored file."})
+    variants = fields.List(
+        fields.Nested(VariantSchema),
+        required=True,
+        metadata={"description": "Smaller copies, made in the background: until one is made "
+                  "its URL answers the original."},
+    )  # fmt: skip
+    owner = fields.Nested(AuthorSchema, required=True)
+    uses = fields.List(
+        fields.Nested(MediaUseSchema),
+        required=True,
+        metadata={"description": "The posts that show it: it cannot be deleted while any do."},
+    )
+    is_avatar = fields.Boolean(
+        required=True, metadata={"description": "Its owner's avatar: it cannot be deleted."}
+    )
+    created_at = fields.DateTime(required=True)
+
+
+def media_row(item: Media) -> dict[str, Any]:
+    """An image as MediaSchema shows it (its owner and uses loaded)."""
+    return {
+        "id": item.id,
+        "url": _file_url(item.name),
+        "markdown": f"![]({media.url(item)})",
+        "width": item.width,
+        "height": item.height,
+        "size": item.size,
+        "variants": [
+            {"width": w, "url": _file_url(item.variant_name(w))} for w in media.variant_widths(item)
+        ],
+        "owner": item.owner,
+        "uses": item.uses,
+        "is_avatar": item.is_avatar,
+        "created_at": item.created_at,
+    }
+
+
+class MediaListSchema(_Out):
+    media = fields.List(fields.Nested(MediaSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+    )
+
+
+class UploadSchema(Schema):
+    image = Upload(required=True, metadata={"description": f"The image file: {imaging.ACCEPTED}."})
 
 
 class ProblemSchema(Schema):
