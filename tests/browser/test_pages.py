@@ -43,9 +43,12 @@ def test_a_page_written_and_put_in_the_menu_shows_in_the_header_on_a_phone(
     page.get_by_label("Label", exact=True).fill("Code")
     page.get_by_label("Address").fill("https://example.com/code")
     page.get_by_role("button", name="Add the link").click()
+    expect(page.locator(".menu-list")).to_contain_text("Code")  # the next page is loaded
     page.get_by_label("Page", exact=True).select_option(label="About us")
     page.get_by_role("button", name="Add the page").click()
     page.get_by_role("button", name="Up: About us").click()  # no script needed: a form
+    mine = page.get_by_role("navigation", name="Pages").get_by_role("link")
+    expect(mine).to_have_text(["About us", "Code"])  # moved up, and the page loaded again
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     visitor = browser.new_context(base_url=live_server, viewport=PHONE).new_page()
