@@ -19,6 +19,7 @@ from inkstand.extensions import db
 from inkstand.jobs import RQJobs
 from inkstand.moving import jobs as moving_jobs
 from inkstand.moving.models import ImportRun, RunState
+from inkstand.pages.models import Page
 from tests.helpers import Factory, csrf_token, login
 from tests.moving import wxr
 
@@ -183,7 +184,8 @@ def test_with_redis_a_worker_does_the_import(rq_app: Flask):
     assert worker.make(rq_app, jobs, simple=True).work(burst=True)
     db.session.expire_all()
     assert db.session.get(ImportRun, run.id).state == RunState.DONE
-    assert db.session.scalar(select(func.count()).select_from(Post)) == 6
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 5
+    assert db.session.scalar(select(Page.slug)) == "about"  # the page, a page in the job too
 
 
 @pytest.mark.parametrize("path", ["/old/\x00\x00", "/old/%00", "/old/\x1f", "/" + "a" * 600])
