@@ -94,6 +94,27 @@ def test_a_cover_dropped_on_its_zone_is_shown_then_published_with_the_post(
     assert problems == []
 
 
+def test_a_cover_picked_from_the_keyboard_is_shown_as_a_dropped_one(
+    open_page: OpenPage, author: User, problems: list[str]
+) -> None:
+    page = open_page()
+    log_in(page, author.username)
+    page.goto("/write")
+    cover_input = page.get_by_label("Cover image")
+    cover_input.focus()
+    expect(cover_input).to_be_focused()  # the plain input, reached by Tab as any other
+    cover_input.set_input_files(
+        {"name": "hill.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG", (800, 400))}
+    )
+    zone = page.locator("[data-cover-drop]")
+    expect(zone.get_by_role("status")).to_have_text("Cover chosen: hill.jpg (saved with the post).")
+    _loaded(page, ".cover-preview")
+    cover_input.set_input_files([])
+    expect(zone.get_by_role("status")).to_have_text("")
+    expect(page.locator(".cover-preview")).to_be_hidden()
+    assert problems == []
+
+
 def test_an_image_dropped_on_the_body_is_uploaded_and_its_markdown_inserted(
     open_page: OpenPage, author: User, problems: list[str]
 ) -> None:
