@@ -258,6 +258,16 @@ def test_a_page_at_an_address_of_the_site_or_of_another_page_gets_the_next_free_
     assert db.session.scalar(select(func.count()).select_from(PageRevision)) == 5
 
 
+def test_a_page_past_the_sites_number_of_pages_is_skipped_with_the_reason(run_file, monkeypatch):
+    monkeypatch.setattr(pages, "PAGES_MAX", 1)
+    items = [WpItem(1, "One", kind="page", name="one"), WpItem(2, "Two", kind="page", name="two")]
+    _run, report = run_file(wxr.document(wxr.AUTHORS, items))
+    assert db.session.scalars(select(Page.slug)).all() == ["one"]
+    assert report["skipped"] == [
+        {"kind": "page", "id": "2", "title": "Two", "reason": "A site keeps at most 1 pages."}
+    ]
+
+
 def _featured(cover: str = "2024/03/cover.png", after: bool = False) -> bytes:
     post = WpItem(1, "Featured", meta={"_thumbnail_id": "40"})
     attachment = WpItem(

@@ -368,8 +368,12 @@ class Importer:
         author = self.session.get(User, post.author_id) if post.author_id else None
         image = self._keep(cover, item, author or self.actor, "featured image")
         if image is not None:
-            with self.session.begin_nested():
-                self._set_cover(post, image)
+            try:
+                with self.session.begin_nested():
+                    self._set_cover(post, image)
+            except SQLAlchemyError as error:
+                log.info("import: cover of post %s refused: %s", source_id, error)
+                item.notes.append(f"featured image {cover[:200]} not set: {CLASH}")
         for note in item.notes:
             self.report.note("post", source_id, post.title, note)
 

@@ -58,7 +58,9 @@ class Covers:
     waiting: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> posts
 
     def attachment(self, importer: Importer, attachment_id: str, file: str) -> None:
-        if not attachment_id or not file:
+        """An attachment's file, kept (a short path per attachment) only when covers can
+        be made of them: with the uploads folder."""
+        if not attachment_id or not file or importer.uploads is None:
             return
         self.files[attachment_id] = file
         for source_id, title in self.waiting.pop(attachment_id, []):
