@@ -193,3 +193,14 @@ def test_an_old_address_that_cannot_be_stored_is_an_ordinary_404(client, path):
     """The old-permalink lookup runs on every 404: an address no import could have kept
     is not looked up (PostgreSQL refuses a NUL in a query)."""
     assert client.get(path).status_code == 404
+
+
+def test_an_old_page_address_costs_one_query_more_on_a_404(client, queries):
+    """``/about/`` (WordPress's address of the page now at ``/about``) is looked up once
+    among the pages; any other 404 is not."""
+    counts = []
+    for path in ("/nothing/here/", "/nothing-here/"):
+        queries.clear()
+        assert client.get(path).status_code == 404
+        counts.append(len(queries))
+    assert counts[1] == counts[0] + 1
