@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from inkstand.blog.models import Post
 from inkstand.extensions import db
+from inkstand.pages.models import Page
 from tests.moving import wxr
 from tests.moving.site import dump, empty_site, populate
 
@@ -44,7 +45,9 @@ def test_import_wordpress_prints_the_report(app, admin, tmp_path):
     assert result.exit_code == 0, result.output
     assert "created      1 post (scheduled)" in result.output
     assert "skipped post 18 “Binned”: its state 'trash' is not one Inkstand keeps" in result.output
-    assert db.session.scalar(select(func.count()).select_from(Post)) == 6
+    assert "created      1 page (published)" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 5
+    assert db.session.scalar(select(Page.slug)) == "about"
 
 
 def test_import_ghost_of_a_broken_file_fails_with_the_reason(app, admin, tmp_path):

@@ -19,6 +19,7 @@ from inkstand.extensions import db
 from inkstand.jobs import RQJobs
 from inkstand.moving import jobs as moving_jobs
 from inkstand.moving.models import ImportRun, RunState
+from inkstand.pages.models import Page
 from tests.helpers import Factory, csrf_token, login
 from tests.moving import wxr
 
@@ -183,7 +184,8 @@ def test_with_redis_a_worker_does_the_import(rq_app: Flask):
     assert worker.make(rq_app, jobs, simple=True).work(burst=True)
     db.session.expire_all()
     assert db.session.get(ImportRun, run.id).state == RunState.DONE
-    assert db.session.scalar(select(func.count()).select_from(Post)) == 6
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 5
+    assert db.session.scalar(select(Page.slug)) == "about"  # the page, a page in the job too
 
 
 @pytest.mark.parametrize("path", ["/old/\x00\x00", "/old/%00", "/old/\x1f", "/" + "a" * 600])
@@ -191,3 +193,14 @@ def test_an_old_address_that_cannot_be_stored_is_an_ordinary_404(client, path):
     """The old-permalink lookup runs on every 404: an address no import could have kept
     is not looked up (PostgreSQL refuses a NUL in a query)."""
     assert client.get(path).status_code == 404
+
+
+def test_an_old_page_address_costs_one_query_more_on_a_404(client, queries):
+    """``/about/`` (WordPress's address of the page now at ``/about``) is looked up once
+    among the pages; any other 404 is not."""
+    counts = []
+    for path in ("/nothing/here/", "/nothing-here/"):
+        queries.clear()
+        assert client.get(path).status_code == 404
+        counts.append(len(queries))
+    assert counts[1] == counts[0] + 1

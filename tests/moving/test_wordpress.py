@@ -8,15 +8,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, text
 
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post, Revision, SlugRedirect, Tag
 from inkstand.comments.models import Comment
+from inkstand.db import utcnow
 from inkstand.extensions import db
-from inkstand.media.models import Media
+from inkstand.media.models import Media, MediaUse
 from inkstand.moving import importing
 from inkstand.moving.models import ImportedItem, MovedLink, RunState
+from inkstand.pages import services as pages
+from inkstand.pages.models import Page, PageRevision
 from tests.helpers import image_bytes, login
 from tests.moving import wxr
 from tests.moving.wxr import SITE, WpAuthor, WpComment, WpItem
@@ -37,7 +41,18 @@ def _user(username: str) -> User:
 def _counts() -> dict[str, int]:
     return {
         model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (User, Post, Tag, Comment, Revision, ImportedItem, MovedLink, SlugRedirect)
+        for model in (
+            User,
+            Post,
+            Tag,
+            Comment,
+            Revision,
+            ImportedItem,
+            MovedLink,
+            SlugRedirect,
+            Page,
+            PageRevision,
+        )
     }
 
 
@@ -104,8 +119,19 @@ def test_a_realistic_export_is_imported_field_by_field(run_file, factory):
     scheduled = _post("coming-soon")
     assert scheduled.status == "published"
     assert scheduled.published_at == datetime(2099, 1, 1, 8, 0, tzinfo=UTC)
-    page = _post("about")
-    assert (page.status, page.body_source) == ("published", "I write.")
+    page = db.session.scalar(select(Page).where(Page.slug == "about"))
+    assert page is not None
+    assert (page.title, page.status, page.author_id) == ("About me", "published", alice.id)
+    assert (page.body_source, page.body_html) == ("I write.", "<p>I write.</p>\n")
+    assert page.published_at == page.created_at == datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+    assert page.updated_at == page.published_at
+    revisions = db.session.scalars(select(PageRevision).where(PageRevision.page_id == page.id))
+    assert [
+        (r.number, r.title, r.slug, r.status, r.body_source, r.editor_id) for r in revisions
+    ] == [(1, "About me", "about", "published", "I write.", alice.id)]
+    assert db.session.scalar(select(Post).where(Post.slug == "about")) is None  # not a post
+    key = db.session.scalar(select(ImportedItem).where(ImportedItem.kind == "page"))
+    assert (key.source_id, key.target_id) == ("15", page.id)
 
     notes = {(n["id"], n["note"]) for n in report["notes"]}
     assert (
@@ -113,13 +139,14 @@ def test_a_realistic_export_is_imported_field_by_field(run_file, factory):
         "private on WordPress: kept as a draft, which only its writers and editors see",
     ) in notes
     assert ("14", "pending review on WordPress: kept as a draft") in notes
-    assert ("15", "a WordPress page: kept as a post") in notes
+    assert not any("kept as a post" in note for _id, note in notes)
     skipped = {(s["id"], s["reason"]) for s in report["skipped"]}
     assert skipped == {("18", "its state 'trash' is not one Inkstand keeps")}
     assert report["ignored"] == {
         "attachment": {
             "count": 1,
-            "reason": "not a post or a page: images are kept where a post shows them (--uploads)",
+            "reason": "not a post or a page: images are kept where a post shows them or "
+            "features them (--uploads)",
         },
         "nav_menu_item": {"count": 1, "reason": "not a post or a page"},
     }
@@ -140,7 +167,8 @@ def test_old_addresses_are_sent_to_the_posts(client, run_file):
     response = client.get("/2024/03/01/uber-den-wolken/")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/posts/uber-den-wolken")
-    assert client.get("/about/").headers["Location"].endswith("/posts/about")
+    assert client.get("/about/").headers["Location"].endswith("/about")  # the page
+    assert client.get("/about").status_code == 200
     assert client.get("/2024/03/01/no-such-post/").status_code == 404
     assert client.get("/2024/03/01/private-notes/").status_code == 404  # a draft now
     assert client.get("/2024/03/01/coming-soon/").status_code == 404  # not out yet
@@ -160,7 +188,7 @@ def test_a_second_run_creates_nothing_twice(run_file):
     assert run.state == RunState.DONE
     assert _counts() == before
     assert report["created"] == {}
-    assert report["already"] == {"author": 3, "post": 6}
+    assert report["already"] == {"author": 3, "post": 5, "page": 1}
 
 
 def test_images_come_from_the_uploads_folder(run_file, tmp_path):
@@ -190,6 +218,116 @@ def test_without_an_uploads_folder_image_links_are_kept(run_file):
     body = f'<img src="{SITE}/wp-content/uploads/a.png" alt="a">'
     run_file(wxr.document(wxr.AUTHORS, [WpItem(1, "Pictures", content=body)]))
     assert db.session.scalar(select(Post)).body_source == f"![a]({SITE}/wp-content/uploads/a.png)"
+
+
+def test_a_page_at_an_address_of_the_site_or_of_another_page_gets_the_next_free_one(
+    run_file, factory, admin
+):
+    pages.create_page(
+        db.session, admin, pages.PageChanges(title="Ours", body="Ours.", slug="colophon"),
+        utcnow(), 10_000, frozenset(),
+    )  # fmt: skip
+    items = [
+        WpItem(1, "Search", kind="page", name="search", link=f"{SITE}/search/"),  # a route
+        WpItem(2, "Colophon", kind="page", name="colophon"),  # another page's
+        WpItem(3, "Login", kind="page", name="login", status="draft"),  # kept for the site
+        WpItem(4, "Later", kind="page", name="later", date_gmt="2099-01-01 00:00:00",
+               status="future"),
+        WpItem(5, "Empty", kind="page", name="empty", content=""),
+    ]  # fmt: skip
+    _run, report = run_file(wxr.document(wxr.AUTHORS, items))
+    found = {p.title: p for p in db.session.scalars(select(Page))}
+    assert found["Search"].slug == "search-2"
+    assert found["Colophon"].slug == "colophon-2"
+    assert (found["Login"].slug, found["Login"].status) == ("login-2", "draft")
+    assert (found["Later"].status, found["Later"].published_at) == ("draft", None)
+    assert "Empty" not in found
+    notes = {(n["id"], n["note"]) for n in report["notes"]}
+    assert ("1", "the address /search is taken or the site's own: it is /search-2") in notes
+    assert ("2", "the address /colophon is taken or the site's own: it is /colophon-2") in notes
+    assert ("4", "scheduled: kept as a draft (a page is published when saved)") in notes
+    assert ("1", "its old address /search/ is not sent to /search-2") in notes
+    assert report["skipped"] == [
+        {"kind": "page", "id": "5", "title": "Empty", "reason": "Write something in the body."}
+    ]
+    assert report["created"]["page (draft)"] == 2
+    assert report["created"]["page (published)"] == 2
+    _run, again = run_file(wxr.document(wxr.AUTHORS, items))
+    assert again["created"] == {}
+    assert again["already"] == {"author": 3, "page": 4}
+    assert db.session.scalar(select(func.count()).select_from(PageRevision)) == 5
+
+
+def test_a_page_past_the_sites_number_of_pages_is_skipped_with_the_reason(run_file, monkeypatch):
+    monkeypatch.setattr(pages, "PAGES_MAX", 1)
+    items = [WpItem(1, "One", kind="page", name="one"), WpItem(2, "Two", kind="page", name="two")]
+    _run, report = run_file(wxr.document(wxr.AUTHORS, items))
+    assert db.session.scalars(select(Page.slug)).all() == ["one"]
+    assert report["skipped"] == [
+        {"kind": "page", "id": "2", "title": "Two", "reason": "A site keeps at most 1 pages."}
+    ]
+
+
+def _featured(cover: str = "2024/03/cover.png", after: bool = False) -> bytes:
+    post = WpItem(1, "Featured", meta={"_thumbnail_id": "40"})
+    attachment = WpItem(
+        40, "cover", kind="attachment", status="inherit", meta={"_wp_attached_file": cover},
+        attachment_url=f"{SITE}/wp-content/uploads/{cover}",
+    )  # fmt: skip
+    return wxr.document(wxr.AUTHORS, [post, attachment] if after else [attachment, post])
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["attachment-first", "attachment-after"])
+def test_a_featured_image_becomes_the_cover(client, run_file, tmp_path, after):
+    uploads = tmp_path / "uploads"
+    (uploads / "2024" / "03").mkdir(parents=True)
+    (uploads / "2024" / "03" / "cover.png").write_bytes(image_bytes(size=(900, 600)))
+    run, report = run_file(_featured(after=after), uploads=uploads)
+    assert run.state == RunState.DONE, report
+    post = _post("featured")
+    image = db.session.scalar(select(Media))
+    assert image is not None
+    assert image.owner_id == _user("alice").id
+    assert (post.cover_id, post.cover_name) == (image.id, image.name)
+    assert post.cover_srcset.startswith("/media/")
+    use = db.session.scalar(select(MediaUse).where(MediaUse.post_id == post.id))
+    assert (use.media_id, use.as_cover) == (image.id, True)
+    assert report["notes"] == []
+    assert f"/media/{image.digest}" in client.get("/posts/featured").get_data(as_text=True)
+    assert f"/media/{image.digest}" in client.get("/").get_data(as_text=True)
+    _run, again = run_file(_featured(after=after), uploads=uploads)
+    assert db.session.scalar(select(func.count()).select_from(Media)) == 1
+    assert again["created"] == {}
+
+
+def test_a_featured_image_without_its_file_or_the_folder_is_noted(run_file, tmp_path):
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    _run, report = run_file(_featured("2024/03/gone.png", after=True), uploads=uploads)
+    post = _post("featured")
+    assert post.cover_id is None
+    assert [n["note"] for n in report["notes"]] == [
+        "featured image 2024/03/gone.png not in the uploads folder"
+    ]
+    db.session.delete(post)
+    db.session.execute(sql_delete(ImportedItem))
+    db.session.commit()
+    _run, report = run_file(_featured())
+    assert _post("featured").cover_id is None
+    assert [n["note"] for n in report["notes"]] == [
+        "featured image not kept: the import was not given the uploads folder (--uploads)"
+    ]
+
+
+def test_a_featured_image_missing_from_the_export_is_noted(run_file, tmp_path):
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    items = [WpItem(1, "Featured", meta={"_thumbnail_id": "99"})]
+    _run, report = run_file(wxr.document(wxr.AUTHORS, items), uploads=uploads)
+    assert _post("featured").cover_id is None
+    assert [n["note"] for n in report["notes"]] == [
+        "featured image not kept: attachment 99 not in the export"
+    ]
 
 
 # Hostile content.

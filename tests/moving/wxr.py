@@ -57,12 +57,27 @@ class WpItem:
     excerpt: str = ""
     sticky: int = 0
     link: str = ""
+    meta: dict[str, str] = field(default_factory=dict)  # more postmeta: _thumbnail_id...
+    attachment_url: str = ""  # an attachment's file
 
     def xml(self) -> str:
         link = self.link or f"{SITE}/2024/03/01/{self.name or self.id}/"
         cats = "".join(
             f'\n      <category domain="{d}" nicename="{escape(n)}">{cdata(label)}</category>'
             for d, n, label in self.categories
+        )
+        meta = "".join(
+            f"""
+      <wp:postmeta>
+        <wp:meta_key>{cdata(key)}</wp:meta_key>
+        <wp:meta_value>{cdata(value)}</wp:meta_value>
+      </wp:postmeta>"""
+            for key, value in self.meta.items()
+        )
+        attached = (
+            f"\n      <wp:attachment_url>{cdata(self.attachment_url)}</wp:attachment_url>"
+            if self.attachment_url
+            else ""
         )
         return f"""
     <item>
@@ -85,11 +100,11 @@ class WpItem:
       <wp:menu_order>0</wp:menu_order>
       <wp:post_type>{cdata(self.kind)}</wp:post_type>
       <wp:post_password>{cdata("")}</wp:post_password>
-      <wp:is_sticky>{self.sticky}</wp:is_sticky>{cats}
+      <wp:is_sticky>{self.sticky}</wp:is_sticky>{attached}{cats}
       <wp:postmeta>
         <wp:meta_key>{cdata("_edit_last")}</wp:meta_key>
         <wp:meta_value>{cdata("1")}</wp:meta_value>
-      </wp:postmeta>{"".join(c.xml() for c in self.comments)}
+      </wp:postmeta>{meta}{"".join(c.xml() for c in self.comments)}
     </item>"""
 
 

@@ -156,15 +156,15 @@ def _post(
     kind = "page" if post.get("type") == "page" or post.get("page") in (1, True) else "post"
     state = STATES.get(_text(post.get("status")))
     if state is None:
-        importer.report.skip("post", source_id, title[:200],
+        importer.report.skip(kind, source_id, title[:200],
                              f"its state {str(post.get('status'))[:40]!r} is unknown")  # fmt: skip
         return
     published = _date(post.get("published_at"))
     if state == Status.PUBLISHED and published is None:
-        importer.report.skip("post", source_id, title[:200], NO_DATE)
+        importer.report.skip(kind, source_id, title[:200], NO_DATE)
         return
     html, markdown = _body(post)
-    notes = ["a Ghost page: kept as a post"] if kind == "page" else []
+    notes: list[str] = []
     if _text(post.get("visibility")) not in ("", "public"):
         notes.append(f"for {post['visibility'][:40]} only on Ghost: public here")
     author = owners.get(post_id) or str(post.get("author_id") or "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,9 +37,11 @@ from inkstand.comments.services import MAX_DEPTH
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid
 from inkstand.media import services as media
+from inkstand.media.models import Media
 from inkstand.media.storage import Storage
 from inkstand.moving import content
 from inkstand.moving.models import ImportedItem, MovedLink
+from inkstand.pages import services as pages
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class CommentItem:
 
 @dataclass
 class Entry:
-    """A post (or a page, kept as a post) as a source has it, its state already mapped."""
+    """A post or a page as a source has it, its state already mapped."""
 
     source_id: str
     kind: str  # post, page
@@ -96,6 +98,8 @@ class Entry:
     featured: bool = False
     notes: list[str] = field(default_factory=list)  # what was changed to fit
     images: dict[str, str] = field(default_factory=dict)  # old image address -> kept copy's
+    cover: str = ""  # the featured image's file in the uploads folder (a post's cover)
+    cover_image: Media | None = None  # ...once kept
 
 
 @dataclass
@@ -150,7 +154,7 @@ class Importer:
 
     def __init__(
         self, session: DbSession, source: str, actor: User, now: datetime, body_limit: int,
-        uploads: Uploads | None = None,
+        uploads: Uploads | None = None, reserved: Collection[str] = frozenset(),
     ) -> None:  # fmt: skip
         self.session = session
         self.source = source[:200]
@@ -158,9 +162,11 @@ class Importer:
         self.now = now
         self.body_limit = body_limit
         self.uploads = uploads
+        self.reserved = reserved  # the site's own addresses, which no page takes
         self.report = Report()
         self._pending = 0
         self._authors: dict[str, int] = {}
+        self._written: dict[str, int] = {}  # source id -> post id, of this run's posts
 
     # Keys of what was imported before.
 
@@ -278,15 +284,18 @@ class Importer:
                 return user
         return self.actor
 
-    # Posts.
+    # Posts and pages.
 
     def entry(self, item: Entry) -> None:
-        if self.uploads is not None and self._known("post", item.source_id) is None:
-            self.commit()  # the images are kept (and committed) before the post's savepoint
-            item.images = self._images(item, self.author_of(item.author_id))
-        self._item(
-            "post", item.source_id, item.title[:200], lambda: self._write_entry(item), count=False
-        )
+        kind = "page" if item.kind == "page" else "post"
+        if self.uploads is not None and self._known(kind, item.source_id) is None:
+            self.commit()  # the images are kept (and committed) before the item's savepoint
+            author = self.author_of(item.author_id)
+            item.images = self._images(item, author)
+            if item.cover and kind == "post":
+                item.cover_image = self._keep(item.cover, item, author, "featured image")
+        write = self._write_page if kind == "page" else self._write_entry
+        self._item(kind, item.source_id, item.title[:200], lambda: write(item), count=False)
 
     def _title(self, item: Entry) -> str:
         title = content.plain(item.title[: TITLE_REFUSED * 4])
@@ -315,26 +324,68 @@ class Importer:
             return {}
         found: dict[str, str] = {}
         for url in content.image_sources(item.body_html):
-            at = url.find(self.uploads.marker)
-            if at < 0:
+            if url.find(self.uploads.marker) < 0:
                 continue
-            relative = url[at + len(self.uploads.marker) :].split("?")[0]
-            root = self.uploads.folder.resolve()
-            path = (root / relative).resolve()
-            if not path.is_relative_to(root) or not path.is_file():
-                item.notes.append(f"image {url[:200]} not in the uploads folder: link kept")
-                continue
-            try:
-                data = path.read_bytes()[: self.uploads.limits.max_bytes + 1]
-                kept = media.upload(
-                    self.session, self.uploads.storage, author, data, self.uploads.limits,
-                    self.uploads.make_variants,
-                )  # fmt: skip
-            except (Invalid, Forbidden) as error:
-                item.notes.append(f"image {url[:200]} not kept ({error.message}): link kept")
-                continue
-            found[url] = media.url(kept)
+            kept = self._keep(url, item, author, "image", ": link kept")
+            if kept is not None:
+                found[url] = media.url(kept)
         return found
+
+    def _keep(
+        self, address: str, item: Entry, author: User, what: str, then: str = ""
+    ) -> Media | None:
+        """Keep a file of the uploads folder (named by its path there, or by an address
+        holding the folder's marker) as ``author``'s image, committed; None, with a note
+        on ``item``, when it is not there or is not an image."""
+        if self.uploads is None:
+            return None
+        at = address.find(self.uploads.marker)
+        relative = address[at + len(self.uploads.marker) :] if at >= 0 else address
+        root = self.uploads.folder.resolve()
+        path = (root / relative.split("?")[0].lstrip("/")).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            item.notes.append(f"{what} {address[:200]} not in the uploads folder{then}")
+            return None
+        try:
+            data = path.read_bytes()[: self.uploads.limits.max_bytes + 1]
+            return media.upload(
+                self.session, self.uploads.storage, author, data, self.uploads.limits,
+                self.uploads.make_variants,
+            )  # fmt: skip
+        except (Invalid, Forbidden) as error:
+            item.notes.append(f"{what} {address[:200]} not kept ({error.message}){then}")
+            return None
+
+    def late_cover(self, source_id: str, title: str, cover: str) -> None:
+        """Give a post of this run the cover its source named before the file's own
+        entry came (a WordPress attachment after the post that features it)."""
+        post_id = self._written.get(source_id)
+        post = self.session.get(Post, post_id) if post_id is not None else None
+        if post is None or self.uploads is None:
+            return
+        self.commit()
+        item = Entry(source_id=source_id, kind="post", title=title, status="", published_at=None)
+        author = self.session.get(User, post.author_id) if post.author_id else None
+        image = self._keep(cover, item, author or self.actor, "featured image")
+        if image is not None:
+            try:
+                with self.session.begin_nested():
+                    self._set_cover(post, image)
+            except SQLAlchemyError as error:
+                log.info("import: cover of post %s refused: %s", source_id, error)
+                item.notes.append(f"featured image {cover[:200]} not set: {CLASH}")
+        for note in item.notes:
+            self.report.note("post", source_id, post.title, note)
+
+    def _set_cover(self, post: Post, image: Media) -> None:
+        self._cover(post, image)
+        body = media.named_in(self.session, post.body_source)
+        media.record_uses(self.session, post.id, post.title, body, image)
+
+    @staticmethod
+    def _cover(post: Post, image: Media) -> None:
+        post.cover_id, post.cover_name = image.id, image.name
+        post.cover_srcset = media.srcsets([image]).get(media.url(image), "")
 
     def _slug(self, wanted: str, title: str) -> str:
         base = slugify(wanted or title)[:SLUG_MAX]
@@ -379,7 +430,8 @@ class Importer:
         if item.author_id and author is self.actor:
             item.notes.append("author not imported: the post is the importing account's")
         body = self._body(item)
-        srcsets = media.srcsets(media.named_in(self.session, body))
+        shown = media.named_in(self.session, body)
+        srcsets = media.srcsets(shown)
         rendered = markup.render_post(body, srcsets)
         tags = self._tags(item)
         excerpt = markup.shorten(content.plain(item.excerpt), 500)
@@ -405,12 +457,47 @@ class Importer:
         )  # fmt: skip
         self._links(item, post)
         post.comment_count = self._comments(item, post)
+        if item.cover_image is not None:
+            self._cover(post, item.cover_image)
+        media.record_uses(self.session, post.id, post.title, shown, item.cover_image)
         self._remember("post", item.source_id, post.id)
+        self._written[item.source_id] = post.id
         for note in item.notes:
             self.report.note(item.kind, item.source_id, title, note)
         scheduled = item.published_at is not None and item.published_at > self.now
         state = "scheduled" if scheduled else post.status
         self.report.count(f"{item.kind} ({state})")
+
+    def _write_page(self, item: Entry) -> None:
+        """A page, through the pages' own checks and write; an address the site keeps
+        for itself, or another page's, is given the next free one (and a note)."""
+        title = self._title(item)
+        author = self.author_of(item.author_id)
+        if item.author_id and author is self.actor:
+            item.notes.append("author not imported: the page is the importing account's")
+        body = self._body(item)
+        wanted = slugify(item.slug) if item.slug else ""
+        slug = pages.free_address(self.session, wanted, title, self.reserved)
+        if wanted and slug != wanted:
+            item.notes.append(f"the address /{wanted} is taken or the site's own: it is /{slug}")
+        created = item.created_at or item.published_at or self.now
+        status = item.status
+        if item.published_at is not None and item.published_at > self.now:
+            item.notes.append("scheduled: kept as a draft (a page is published when saved)")
+            status = "draft"
+        page = pages.import_page(
+            self.session, self.actor, author,
+            pages.PageChanges(title=title, body=body, slug=slug, status=status),
+            published_at=item.published_at, created_at=created,
+            updated_at=item.updated_at or created, body_limit=self.body_limit,
+            reserved=self.reserved,
+        )  # fmt: skip
+        self._remember("page", item.source_id, page.id)
+        if item.old_path.strip("/") not in ("", page.slug):
+            item.notes.append(f"its old address {item.old_path[:200]} is not sent to /{page.slug}")
+        for note in item.notes:
+            self.report.note("page", item.source_id, title, note)
+        self.report.count(f"page ({page.status})")
 
     def _links(self, item: Entry, post: Post) -> None:
         """The old address keeps working: its slug redirects if it was another, and its

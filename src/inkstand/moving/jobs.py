@@ -13,6 +13,7 @@ from inkstand.extensions import db
 from inkstand.media import context as media_context
 from inkstand.media import jobs as media_jobs
 from inkstand.moving import services
+from inkstand.pages import views as pages_views
 
 IMPORT_TIMEOUT = 6 * 3600  # seconds: a large export takes a while
 
@@ -33,7 +34,7 @@ def settings() -> services.ImportSettings:
     return services.ImportSettings(
         body_limit=config["POST_BODY_MAX_CHARS"], max_bytes=config["IMPORT_MAX_BYTES"],
         storage=media_context.storage(), media_limits=media_context.limits(),
-        make_variants=media_jobs.queue_variants,
+        make_variants=media_jobs.queue_variants, reserved=pages_views.reserved(),
     )  # fmt: skip
 
 

@@ -18,12 +18,14 @@ from inkstand.accounts.models import User
 from inkstand.accounts.services import require_admin
 from inkstand.audit import Action, Target
 from inkstand.blog.models import Post
+from inkstand.blog.services import posts
 from inkstand.db import DbSession
 from inkstand.exceptions import Invalid, NotFound
 from inkstand.media.storage import Storage
 from inkstand.moving import archive, ghost, wordpress
 from inkstand.moving.importing import Importer, Report, Uploads
 from inkstand.moving.models import ImportRun, MovedLink, RunState
+from inkstand.pages.models import Page, PageStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class ImportSettings:
     storage: Storage
     media_limits: Any  # media.services.Limits
     make_variants: Callable[[int], None]
+    reserved: frozenset[str] = frozenset()  # the site's own addresses, which no page takes
 
 
 def start_import(
@@ -127,7 +130,9 @@ def run_import(
         if uploads is not None:
             kept = Uploads(uploads, settings.storage, settings.media_limits, settings.make_variants)
         assert actor is not None
-        importer = Importer(session, source, actor, now(), settings.body_limit, kept)
+        importer = Importer(
+            session, source, actor, now(), settings.body_limit, kept, settings.reserved
+        )
         report = importer.report
         return importer
 
@@ -175,4 +180,15 @@ def moved_to(session: DbSession, path: str, now: datetime) -> str | None:
         select(Post.slug)
         .join(MovedLink, MovedLink.post_id == Post.id)
         .where(MovedLink.path == path, Post.is_listed(now))
+    )
+
+
+def page_moved_to(session: DbSession, path: str) -> str | None:
+    """The address of the published page an old address with a closing slash names
+    (WordPress's ``/about/`` for the page now at ``/about``): one query, if it is one."""
+    parts = path.strip("/").split("/")
+    if not path.endswith("/") or len(parts) != 1 or not posts.SLUG.match(parts[0]):
+        return None
+    return session.scalar(
+        select(Page.slug).where(Page.slug == parts[0], Page.status == PageStatus.PUBLISHED.value)
     )

@@ -54,7 +54,8 @@ def _allow_import_upload() -> None:
 
 def _send_moved(response: Response) -> Response:
     """A page not found at an old address of an imported post (its WordPress
-    permalink) is a 301 to the post: one query, on 404s only."""
+    permalink) is a 301 to the post, and one of an imported page (``/about/``) to the
+    page: at most three queries, on 404s only."""
     if response.status_code != 404 or request.method not in ("GET", "HEAD"):
         return response
     query = request.query_string.decode("latin-1")
@@ -64,7 +65,10 @@ def _send_moved(response: Response) -> Response:
         db.session, request.path, now
     )
     if slug is None:
-        return response
+        page = services.page_moved_to(db.session, request.path)
+        if page is None:
+            return response
+        return redirect(url_for("pages.show", address=page), 301)  # type: ignore[return-value]
     return redirect(url_for("blog.show", slug=slug), 301)  # type: ignore[return-value]
 
 

@@ -8,6 +8,7 @@ dropped once read, so a file of any size is read in the memory of one item.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import IO
@@ -45,6 +46,31 @@ COMMENT_STATES = {
 }
 TYPES = {"post", "page"}
 _NO_DATE = "0000-00-00 00:00:00"
+NO_UPLOADS = "featured image not kept: the import was not given the uploads folder (--uploads)"
+
+
+@dataclass
+class Covers:
+    """Featured images (``_thumbnail_id``) met while reading: each attachment's file, and
+    the posts waiting for an attachment that comes later in the file."""
+
+    files: dict[str, str] = field(default_factory=dict)  # attachment id -> file
+    waiting: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> posts
+
+    def attachment(self, importer: Importer, attachment_id: str, file: str) -> None:
+        """An attachment's file, kept (a short path per attachment) only when covers can
+        be made of them: with the uploads folder."""
+        if not attachment_id or not file or importer.uploads is None:
+            return
+        self.files[attachment_id] = file
+        for source_id, title in self.waiting.pop(attachment_id, []):
+            importer.late_cover(source_id, title, file)
+
+    def missing(self, importer: Importer) -> None:
+        for attachment_id, waiting in self.waiting.items():
+            for source_id, title in waiting:
+                why = f"featured image not kept: attachment {attachment_id[:40]} not in the export"
+                importer.report.note("post", source_id, title, why)
 
 
 def _local(tag: str) -> str:
@@ -124,6 +150,7 @@ def read(
     site = ""
     seen_rss = False
     logins: dict[str, str] = {}  # WordPress user id -> login, for comments
+    covers = Covers()
     for event, element in _events(CountingReader(source, progress)):  # type: ignore[arg-type]
         name = _local(element.tag)
         if event == "start":
@@ -148,13 +175,14 @@ def read(
                 logins[fields.get("wp:author_id", "").strip()] = fields.get("wp:author_login", "")
                 importer.author(_author(fields))
             else:
-                _item(importer, element, site, logins)
+                _item(importer, element, site, logins, covers)
         if name in ("wp:author", "item", "wp:category", "wp:tag", "wp:term"):
             channel.remove(element)  # read: let it go
     if not seen_rss or channel is None:
         raise Invalid.field("file", "This is not a WordPress export (no <channel>).")
     if importer is None:
         importer = importer_for(f"wordpress:{site}")
+    covers.missing(importer)
     importer.commit()
     return importer
 
@@ -186,8 +214,11 @@ def _path(link: str, site: str) -> str:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
-def _item(importer: Importer, element: Element, site: str, logins: dict[str, str]) -> None:
+def _item(
+    importer: Importer, element: Element, site: str, logins: dict[str, str], covers: Covers
+) -> None:
     fields: dict[str, str] = {}
+    meta: dict[str, str] = {}
     tags: list[str] = []
     comments: list[CommentItem] = []
     for child in element:
@@ -201,35 +232,48 @@ def _item(importer: Importer, element: Element, site: str, logins: dict[str, str
             comment = _comment(_fields(child), logins)
             if comment is not None:
                 comments.append(comment)
-        elif name != "wp:postmeta":
+        elif name == "wp:postmeta":
+            found = _fields(child)
+            meta[found.get("wp:meta_key", "").strip()] = found.get("wp:meta_value", "").strip()
+        else:
             fields[name] = child.text or ""
     source_id = fields.get("wp:post_id", "").strip() or fields.get("guid", "").strip()
     title = fields.get("title", "")
     kind = fields.get("wp:post_type", "post")
     if kind not in TYPES:
         reason = "not a post or a page" + (
-            ": images are kept where a post shows them (--uploads)" if kind == "attachment" else ""
-        )
+            ": images are kept where a post shows them or features them (--uploads)"
+            if kind == "attachment" else ""
+        )  # fmt: skip
         importer.report.ignore(kind, reason)
+        if kind == "attachment":
+            file = meta.get("_wp_attached_file") or fields.get("wp:attachment_url", "")
+            covers.attachment(importer, fields.get("wp:post_id", "").strip(), file)
         return
     if not source_id:
-        importer.report.skip("post", "", title[:200], "it has no id (wp:post_id or guid)")
+        importer.report.skip(kind, "", title[:200], "it has no id (wp:post_id or guid)")
         return
     wp_state = fields.get("wp:status", "").strip()
     state = STATES.get(wp_state, "unknown")
     if state is None or state == "unknown":
         reason = (f"its state {wp_state[:40]!r} is not one Inkstand keeps" if state is None
                   else f"its state {wp_state[:40]!r} is unknown")  # fmt: skip
-        importer.report.skip("post", source_id, title[:200], reason)
+        importer.report.skip(kind, source_id, title[:200], reason)
         return
     published = _date(fields.get("wp:post_date_gmt", ""), fields.get("wp:post_date", ""),
                       fields.get("pubDate", ""))  # fmt: skip
     notes = [STATE_NOTES[wp_state]] if wp_state in STATE_NOTES else []
-    if kind == "page":
-        notes.append("a WordPress page: kept as a post")
     if state == Status.PUBLISHED and published is None:
-        importer.report.skip("post", source_id, title[:200], NO_DATE)
+        importer.report.skip(kind, source_id, title[:200], NO_DATE)
         return
+    thumbnail = meta.get("_thumbnail_id", "") if kind == "post" else ""
+    cover = ""
+    if thumbnail and importer.uploads is None:
+        notes.append(NO_UPLOADS)
+    elif thumbnail and thumbnail in covers.files:
+        cover = covers.files[thumbnail]
+    elif thumbnail:
+        covers.waiting.setdefault(thumbnail, []).append((source_id, title[:200]))
     when = published if state == Status.PUBLISHED else None
     importer.entry(
         Entry(
@@ -240,7 +284,7 @@ def _item(importer: Importer, element: Element, site: str, logins: dict[str, str
             excerpt=fields.get("excerpt:encoded", ""),
             author_id=fields.get("dc:creator", "").strip(),
             tags=tags, comments=comments, old_path=_path(fields.get("link", ""), site),
-            featured=fields.get("wp:is_sticky", "0").strip() == "1", notes=notes,
+            featured=fields.get("wp:is_sticky", "0").strip() == "1", notes=notes, cover=cover,
         )
     )  # fmt: skip
 

@@ -183,6 +183,41 @@ def create_page(
     return page
 
 
+def free_address(session: DbSession, wanted: str, title: str, reserved: Collection[str]) -> str:
+    """The address ``wanted`` (else one made from ``title``) if a page may take it, else the
+    first free one after it (``about-2``): neither the site's own nor another page's."""
+    base = posts.slugify(wanted or title)[:SLUG_MAX].rstrip("-")
+    candidate, n = base, 1
+    while (
+        candidate in reserved
+        or candidate in RESERVED
+        or session.scalar(select(Page.id).where(Page.slug == candidate)) is not None
+    ):
+        n += 1
+        candidate = f"{base[: SLUG_MAX - 8].rstrip('-')}-{n}"
+    return candidate
+
+
+def import_page(
+    session: DbSession, actor: User | None, author: User, changes: PageChanges, *,
+    published_at: datetime | None, created_at: datetime, updated_at: datetime,
+    body_limit: int, reserved: Collection[str],
+) -> Page:  # fmt: skip
+    """Write a page brought from another site by ``actor`` (who may write pages), as
+    ``author`` wrote it then: checked and saved as every page is, with its first revision,
+    in the caller's transaction (no commit: an import keeps each item in a savepoint).
+    Raises Forbidden or Invalid, and then adds nothing."""
+    require_writer(actor)
+    if (session.scalar(select(func.count(Page.id))) or 0) >= PAGES_MAX:
+        raise Invalid.field("title", f"A site keeps at most {PAGES_MAX} pages.")
+    data = changes.applied_to(PageFields())
+    page = Page(slug="", author_id=author.id, created_at=created_at)
+    if data.status == PageStatus.PUBLISHED:
+        page.published_at = published_at or created_at
+    _apply(session, page, data, author, updated_at, body_limit, reserved)
+    return page
+
+
 def _get(session: DbSession, page_id: int) -> Page:
     page = session.get(Page, page_id) if 0 < page_id <= ID_MAX else None
     if page is None:

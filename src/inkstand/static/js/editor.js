@@ -348,4 +348,62 @@
     else return;
     event.preventDefault();
   });
+
+  // The cover: an image dropped on its zone is chosen for the file input (which the
+  // save uploads, as without this script); what is chosen, dropped or picked, is shown.
+  const zone = form.querySelector("[data-cover-drop]");
+  const coverInput = zone && zone.querySelector("input[type=file]");
+  if (!coverInput || !window.DataTransfer) return;
+  const chosen = zone.querySelector(".cover-chosen-name");
+  const coverPreview = zone.querySelector(".cover-preview");
+  zone.querySelector(".cover-drop-hint").hidden = false;
+  zone.classList.add("is-live");
+
+  function showChosen() {
+    const file = coverInput.files && coverInput.files[0];
+    coverPreview.hidden = true;
+    coverPreview.removeAttribute("src");
+    chosen.textContent = file ? "Cover chosen: " + file.name + " (saved with the post)." : "";
+    if (!file || !file.type.startsWith("image/")) return;
+    // A data: address, which the site's Content-Security-Policy lets images use.
+    const reader = new FileReader();
+    reader.addEventListener("load", function () {
+      if (coverInput.files[0] !== file) return;
+      coverPreview.src = reader.result;
+      coverPreview.hidden = false;
+    });
+    reader.readAsDataURL(file);
+  }
+
+  function hasFiles(event) {
+    return event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+  }
+
+  zone.addEventListener("dragover", function (event) {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    zone.classList.add("is-over");
+  });
+  zone.addEventListener("dragleave", function (event) {
+    if (!zone.contains(event.relatedTarget)) zone.classList.remove("is-over");
+  });
+  zone.addEventListener("drop", function (event) {
+    zone.classList.remove("is-over");
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    const image = Array.from(event.dataTransfer.files).find(function (file) {
+      return file.type.startsWith("image/");
+    });
+    if (!image) {
+      chosen.textContent = "That is not an image: choose a JPEG, PNG, WebP or GIF.";
+      return;
+    }
+    const transfer = new DataTransfer();
+    transfer.items.add(image);
+    coverInput.files = transfer.files;
+    coverInput.dispatchEvent(new Event("change", { bubbles: true }));
+    coverInput.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  coverInput.addEventListener("change", showChosen);
 })();
