@@ -4,11 +4,13 @@ is logged, never raised into the request that queued it."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import pytest
 from flask import Flask
 
-from inkstand import runtime
+from inkstand import jobs, runtime
 from inkstand.extensions import db
 from inkstand.jobs import JOB_RETRIES, InlineJobs, RQJobs
 from inkstand.moving.jobs import queue_import
@@ -50,3 +52,30 @@ def test_jobs_run_again_unless_they_must_not(rq_app: Flask):
     assert mail.retries_left == JOB_RETRIES
     assert imported.func_name == "inkstand.moving.jobs.run_import"
     assert not imported.retries_left
+
+
+def test_periodic_work_without_redis_runs_on_one_thread_and_outlives_a_failure():
+    runs: list[str] = []
+    ran = threading.Event()
+
+    def work() -> None:
+        runs.append("run")
+        if len(runs) == 1:
+            raise RuntimeError("a bad run")  # logged; the next run still comes
+        ran.set()
+
+    every = jobs.Every("test-work", 0.01, work, at_start=True)
+    every.start()
+    every.start()  # once per process, however often it is asked
+    assert ran.wait(5)
+    every.stop()
+    assert [t.name for t in threading.enumerate()].count("test-work") <= 1
+
+
+def test_periodic_work_waits_its_interval_first_unless_asked_to_start_at_once():
+    runs: list[int] = []
+    later = jobs.Every("test-later", 3600, lambda: runs.append(1))
+    later.start()
+    time.sleep(0.05)
+    later.stop()
+    assert runs == []

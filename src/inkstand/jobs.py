@@ -11,14 +11,20 @@ only after the transaction it is about has committed.
 from __future__ import annotations
 
 import logging
+import math
+import os
 import pkgutil
 import re
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask
+
+from inkstand.db import utcnow
 
 if TYPE_CHECKING:  # rq is imported only where jobs go to Redis
     from rq import Queue
@@ -144,3 +150,55 @@ class RQJobs:
             )  # fmt: skip
         except RedisError:
             log.exception("job %s not scheduled: Redis is unreachable", path)
+
+
+# Periodic work (the trash purge, the analytics flush, the newsletter sweep) runs on RQ's
+# scheduler when Redis is configured, each run scheduling the next; without Redis, on a
+# thread of each app process. Both are here, once.
+
+
+def schedule_next(jobs: Jobs, path: str, interval: float, name: str) -> bool:
+    """Schedule the job at ``path`` at the next multiple of ``interval`` seconds, under a
+    key naming that moment, so that every process scheduling it schedules one run.
+    False when there is nothing to schedule on (jobs run inline, or no interval)."""
+    if not isinstance(jobs, RQJobs) or interval <= 0:
+        return False
+    slot = math.floor(utcnow().timestamp() / interval) + 1
+    jobs.schedule(path, datetime.fromtimestamp(slot * interval, UTC), f"{name}-{slot}")
+    return True
+
+
+class Every:
+    """Without Redis, ``work`` runs on a daemon thread of each process every
+    ``interval`` seconds (first at once when ``at_start``). ``start`` is safe to call
+    on every request: it starts the thread once per process, again in a forked child."""
+
+    def __init__(
+        self, name: str, interval: float, work: Callable[[], object], *, at_start: bool = False
+    ) -> None:
+        self.name, self.interval, self.work, self.at_start = name, interval, work, at_start
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            threading.Thread(target=self._run, name=self.name, daemon=True).start()
+
+    def _run(self) -> None:
+        if not self.at_start and self._stop.wait(self.interval):
+            return
+        while not self._stop.is_set():
+            try:
+                self.work()
+            except Exception:  # the thread outlives a failed run; the next one retries
+                log.exception("%s failed", self.name)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -9,15 +9,11 @@ never write a view twice.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-
 from flask import Flask, current_app
 
-from inkstand import runtime
+from inkstand import jobs, runtime
 from inkstand.analytics import tracking
 from inkstand.db import utcnow
-from inkstand.jobs import RQJobs
 
 
 def flush_views() -> None:
@@ -35,11 +31,8 @@ def flush_views() -> None:
 def schedule_flush(app: Flask) -> bool:
     """Schedule the next flush at the next multiple of ANALYTICS_FLUSH_SECONDS; False
     when there is nothing to schedule on (no Redis, recording or interval off)."""
-    jobs = runtime.get().jobs
-    interval: float = app.config["ANALYTICS_FLUSH_SECONDS"]
-    if not isinstance(jobs, RQJobs) or tracking.EXTENSION not in app.extensions or interval <= 0:
+    if tracking.EXTENSION not in app.extensions:
         return False
-    slot = math.floor(utcnow().timestamp() / interval) + 1
-    at = datetime.fromtimestamp(slot * interval, UTC)
-    jobs.schedule(f"{__name__}.{flush_views.__name__}", at, f"analytics-flush-{slot}")
-    return True
+    path = f"{__name__}.{flush_views.__name__}"
+    interval = app.config["ANALYTICS_FLUSH_SECONDS"]
+    return jobs.schedule_next(runtime.get().jobs, path, interval, "analytics-flush")

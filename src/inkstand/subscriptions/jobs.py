@@ -9,22 +9,18 @@ it sent after; a run that takes over a stalled newsletter sends what its dead ru
 from __future__ import annotations
 
 import logging
-import math
-import os
-import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, render_template
 from sqlalchemy import delete
 
-from inkstand import limits, runtime
+from inkstand import jobs, limits, runtime
 from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from inkstand.jobs import RQJobs
 from inkstand.site import services as site
 from inkstand.site.context import site_settings
 from inkstand.subscriptions import newsletter
@@ -158,51 +154,17 @@ def sweep() -> None:
 def schedule_sweep(app: Flask) -> bool:
     """Schedule the next sweep at the next multiple of NEWSLETTER_SWEEP_SECONDS; False
     when there is nothing to schedule on (no Redis, or the interval is 0)."""
-    jobs = runtime.get().jobs
-    interval: float = app.config["NEWSLETTER_SWEEP_SECONDS"]
-    if not isinstance(jobs, RQJobs) or interval <= 0:
-        return False
-    slot = math.floor(utcnow().timestamp() / interval) + 1
-    at = datetime.fromtimestamp(slot * interval, UTC)
-    jobs.schedule(f"{__name__}.{sweep.__name__}", at, f"newsletter-sweep-{slot}")
-    return True
-
-
-class Sweeper:
-    """Without Redis, a thread of the app process sweeps every interval; started on the
-    first request (again in a forked child)."""
-
-    def __init__(self, app: Flask, interval: float) -> None:
-        self.app = app
-        self.interval = interval
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="newsletter-sweep", daemon=True).start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                sweep_once(self.app)
-            except Exception:  # the thread outlives a failed sweep; the next one retries
-                log.exception("newsletter sweep failed")
-
-    def stop(self) -> None:
-        self._stop.set()
+    path = f"{__name__}.{sweep.__name__}"
+    interval = app.config["NEWSLETTER_SWEEP_SECONDS"]
+    return jobs.schedule_next(runtime.get().jobs, path, interval, "newsletter-sweep")
 
 
 def init_app(app: Flask) -> None:
     """Sweep by a thread of each process when jobs run inline (no Redis)."""
     interval: float = app.config["NEWSLETTER_SWEEP_SECONDS"]
-    if interval <= 0 or isinstance(app.extensions["inkstand"].jobs, RQJobs):
+    if interval <= 0 or isinstance(app.extensions["inkstand"].jobs, jobs.RQJobs):
         return
-    sweeper = app.extensions[EXTENSION] = Sweeper(app, interval)
+    sweeper = app.extensions[EXTENSION] = jobs.Every(
+        "newsletter-sweep", interval, lambda: sweep_once(app)
+    )
     app.before_request(sweeper.start)
