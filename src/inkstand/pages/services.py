@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from inkstand import audit, text
+from inkstand import audit
 from inkstand.accounts.models import User
 from inkstand.audit import Action, Target
 from inkstand.blog.services import posts
@@ -69,18 +69,7 @@ def editable(page: Page) -> PageFields:
 
 
 def _validate(data: PageFields, body_limit: int) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    title = data.title.strip()
-    if not title:
-        errors["title"] = ["Give the page a title."]
-    elif len(title) > TITLE_MAX or text.CONTROL.search(title):
-        errors["title"] = [f"Use at most {TITLE_MAX} printable characters."]
-    if not data.body.strip():
-        errors["body"] = ["Write something in the body."]
-    elif len(data.body) > body_limit:
-        errors["body"] = [f"The body is limited to {body_limit:,} characters."]
-    if data.slug and (len(data.slug) > SLUG_MAX or not posts.SLUG.match(data.slug)):
-        errors["slug"] = [f"Use lowercase letters, digits and single hyphens, at most {SLUG_MAX}."]
+    errors = posts.writing_errors(data.title, data.body, data.slug, body_limit, "page", SLUG_MAX)
     if data.status not in {s.value for s in PageStatus}:
         errors["status"] = ["Choose draft or published."]
     return errors

@@ -152,19 +152,28 @@ def parse_tags(names: Sequence[str]) -> list[str]:
     return found
 
 
-def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
+def writing_errors(
+    title: str, body: str, slug: str, body_limit: int, what: str, slug_max: int = SLUG_MAX
+) -> dict[str, list[str]]:
+    """What is wrong with the title, body and address of a piece of writing (a post or
+    a page, ``what``), by field: the rules both are written under."""
     errors: dict[str, list[str]] = {}
-    title = data.title.strip()
+    title = title.strip()
     if not title:
-        errors["title"] = ["Give the post a title."]
+        errors["title"] = [f"Give the {what} a title."]
     elif len(title) > TITLE_MAX or text.CONTROL.search(title):
         errors["title"] = [f"Use at most {TITLE_MAX} printable characters."]
-    if not data.body.strip():
+    if not body.strip():
         errors["body"] = ["Write something in the body."]
-    elif len(data.body) > body_limit:
+    elif len(body) > body_limit:
         errors["body"] = [f"The body is limited to {body_limit:,} characters."]
-    if data.slug and (len(data.slug) > SLUG_MAX or not SLUG.match(data.slug)):
-        errors["slug"] = ["Use lowercase letters, digits and single hyphens."]
+    if slug and (len(slug) > slug_max or not SLUG.match(slug)):
+        errors["slug"] = [f"Use lowercase letters, digits and single hyphens, at most {slug_max}."]
+    return errors
+
+
+def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
+    errors = writing_errors(data.title, data.body, data.slug, body_limit, "post")
     if len(data.excerpt) > EXCERPT_MAX:
         errors["excerpt"] = [f"Keep the excerpt under {EXCERPT_MAX} characters."]
     if data.status not in {s.value for s in Status}:
