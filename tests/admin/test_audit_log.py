@@ -93,6 +93,12 @@ def test_settings_changes_name_each_setting_old_and_new(factory: Factory) -> Non
                                          "posts_per_page": [10, 7]}}  # fmt: skip
 
 
+def test_a_new_footer_is_named_once_not_with_its_rendered_html(factory: Factory) -> None:
+    site.update(db.session, factory.user(Role.ADMIN, "boss"), footer="*Ours*")
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert entry.details == {"changed": {"footer": ["", "*Ours*"]}}
+
+
 def test_a_refused_action_leaves_no_entry(factory: Factory) -> None:
     boss = factory.user(Role.ADMIN, "boss")
     with pytest.raises(Invalid):

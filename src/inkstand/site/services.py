@@ -83,6 +83,8 @@ class SiteConfig:
 # A file the identity settings name: a PNG of the media folder, named by its SHA-256.
 STORED_PNG = re.compile(r"[0-9a-f]{64}\.png")
 FOOTER_MAX = 2000
+# Settings made from others on every save: the audit log names what was changed only.
+DERIVED = frozenset({"footer_html"})
 
 
 def load(session: DbSession) -> SiteConfig:
@@ -216,7 +218,7 @@ def _save(session: DbSession, old: SiteConfig, new: SiteConfig, actor: User | No
     )
     before = asdict(old)
     changed = {key: [before[key], value] for key, value in asdict(new).items()
-               if value != before[key]}  # fmt: skip
+               if value != before[key] and key not in DERIVED}  # fmt: skip
     for key, value in asdict(new).items():
         session.merge(SiteSetting(key=key, value=_dump(value)))
     if changed:
