@@ -740,7 +740,8 @@ def served(instance: Path, *serve_args: str, **settings: str) -> Iterator[tuple[
 
 
 def raw_http(host: str, port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send ``request`` as it is on a new connection: the status, headers and body."""
+    """Send ``request`` as it is on a new connection: the status, headers and body, read
+    until the server closes the connection (ask it to, with ``Connection: close``)."""
 
     with socket.create_connection((host, port), timeout=10) as sock:
         sock.sendall(request)

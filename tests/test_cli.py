@@ -122,6 +122,15 @@ def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch)
     assert "--worker-connections" not in argv
 
 
+def test_serve_keeps_idle_connections_longer_than_a_proxy_does(app, monkeypatch):
+    """A proxy reuses its idle upstream connections for up to 60 s (nginx's default):
+    were the server to close one first, a request sent on it at that moment would be
+    reset, and the proxy would answer 502 to a POST it may not retry."""
+    assert int(option(serve_args(app, monkeypatch), "--keep-alive")) > 60
+    monkeypatch.setitem(app.config, "SERVER_KEEPALIVE_SECONDS", 5)
+    assert option(serve_args(app, monkeypatch), "--keep-alive") == "5"
+
+
 def test_serve_with_gevent_patches_the_standard_library_before_the_app_loads(app, monkeypatch):
     argv = serve_args(app, monkeypatch, "--worker-class", "gevent", "--connections", "2000")
     assert option(argv, "--worker-class") == commands.WORKERS["gevent"]

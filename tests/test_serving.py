@@ -4,7 +4,9 @@ door's shape, with each worker class."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,7 +26,7 @@ def server(request, tmp_path_factory) -> Iterator[tuple[str, int]]:
 
 
 def _get(server, target: str, *headers: str) -> tuple[int, dict[str, str], bytes]:
-    lines = [f"GET {target} HTTP/1.1", "Host: 127.0.0.1", *headers, "", ""]
+    lines = [f"GET {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", *headers, "", ""]
     return raw_http(*server, "\r\n".join(lines).encode())
 
 
@@ -52,6 +54,26 @@ def test_the_app_still_answers_ordinary_requests(server):
     status, _, body = _get(server, "/api/v1/posts")
     assert status == 200
     assert json.loads(body)["posts"] == []
+
+
+def test_a_connection_left_idle_past_gunicorns_own_keep_alive_still_takes_a_request(server):
+    """gunicorn alone closes a connection idle for 2 s; a proxy in front keeps its own
+    idle for up to 60 s and would then send a request on a connection being closed."""
+    connection = http.client.HTTPConnection(*server, timeout=10)
+    try:
+        connection.request("GET", "/api/v1/posts")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        assert first.getheader("Connection", "").lower() != "close"
+        time.sleep(3)
+        sock = connection.sock
+        connection.request("GET", "/api/v1/posts")
+        second = connection.getresponse()
+        assert second.status == 200
+        assert connection.sock is sock, "the server closed the idle connection"
+    finally:
+        connection.close()
 
 
 @pytest.mark.parametrize(

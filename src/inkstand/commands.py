@@ -221,7 +221,7 @@ def serve(
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", WORKERS[kind],
-        *per_worker,
+        *per_worker, "--keep-alive", str(config["SERVER_KEEPALIVE_SECONDS"]),
         *(["--access-logfile", "-", "--access-logformat", logs.ACCESS_FORMAT]
           if config["SERVER_ACCESS_LOG"] else []),
         "--logger-class", ACCESS_LOGS[config["LOG_FORMAT"]],

@@ -337,6 +337,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Most connections one gevent worker serves at once, open live streams included.",
     ),
     Setting(
+        "SERVER_KEEPALIVE_SECONDS",
+        75,
+        "Seconds `inkstand serve` keeps an idle connection open for its next request. Keep "
+        "it above the idle timeout of the proxy in front (nginx's upstream keepalive_timeout "
+        "and most load balancers': 60 s), so that the proxy closes idle connections first.",
+    ),
+    Setting(
         "SERVER_ACCESS_LOG",
         True,
         "Write a line per request to standard output (gunicorn's access log, with the "
