@@ -14,7 +14,10 @@ from inkstand.accounts.models import Follow, Role, User
 from inkstand.blog.models import Favourite, Post, Status, Tag
 from inkstand.blog.services.favourites import favourite
 from inkstand.comments.models import Comment
+from inkstand.db import utcnow
 from inkstand.extensions import db
+from inkstand.pages import services as pages
+from inkstand.pages.models import Page
 from inkstand.site import services as site
 
 
@@ -265,6 +268,32 @@ def test_demo_clear_takes_the_demo_and_keeps_the_site(app, factory):
     assert (post.comment_count, post.favourite_count) == (0, 0)
     assert set(db.session.scalars(select(Tag.name))) == {"databases", "mine"}
     assert not (Path(app.instance_path) / "demo-login.txt").exists()
+    assert db.session.scalar(select(func.count(Page.id))) == 0
+    assert site.load(db.session).menu_items == []
+
+
+def test_demo_has_pages_in_the_menu_and_clear_keeps_one_another_revised(app, factory):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    client = app.test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/about"' in home
+    assert 'href="/colophon"' in home
+    assert "backends for a living" in client.get("/about").get_data(as_text=True)
+
+    owner = factory.user("admin", "owner")
+    about = db.session.scalar(select(Page).where(Page.slug == "about"))
+    pages.change_page(
+        db.session, owner, about.id, pages.PageChanges(body="Ours now."), now=utcnow(),
+        body_limit=100_000, reserved=frozenset(), based_on=about.version,
+    )  # fmt: skip
+    assert runner.invoke(args=["demo", "--clear"]).exit_code == 0
+
+    db.session.expire_all()
+    assert list(db.session.scalars(select(Page.slug))) == ["about"]
+    assert [item.url for item in site.load(db.session).menu_items] == ["/about"]
+    with app.app_context():  # a new request's settings, not the first one's (kept in g)
+        assert 'href="/colophon"' not in client.get("/").get_data(as_text=True)
 
 
 def test_every_command_records_in_the_audit_log_as_the_command_line(app):

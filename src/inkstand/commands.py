@@ -31,6 +31,7 @@ from inkstand.jobs import RQJobs
 from inkstand.media import context as media_context
 from inkstand.media.storage import FileStorage
 from inkstand.moving.commands import export_command, import_group
+from inkstand.pages import views as pages_views
 from inkstand.search.commands import search_group
 from inkstand.site import services as site
 from inkstand.subscriptions import jobs as subscriptions_jobs
@@ -147,7 +148,7 @@ def load_demo(clear: bool) -> None:
             click.echo("The database already has content; demo not loaded.")
         return
     password = secrets.token_urlsafe(12)
-    demo.load(db.session, runtime.get().passwords, password)
+    demo.load(db.session, runtime.get().passwords, password, pages_views.reserved())
     text = f"Demo admin login: username 'admin', password '{password}'"
     login_file.write_text(text + "\n")
     login_file.chmod(0o600)

@@ -1,13 +1,15 @@
 """Demo content: a few writers, about thirty posts, some comments, follows and
-favourites, to try every screen at once; and its removal (`inkstand demo --clear`),
-which takes exactly the accounts the demo made (``User.demo``) and what they own."""
+favourites, two pages in the header's menu, to try every screen at once; and its
+removal (`inkstand demo --clear`), which takes exactly the accounts the demo made
+(``User.demo``) and what they own."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from inkstand.accounts import services as accounts
 from inkstand.accounts.models import Role, User
@@ -18,6 +20,9 @@ from inkstand.comments import services as comments
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.db import DbSession, utcnow
 from inkstand.exceptions import Forbidden
+from inkstand.pages import menu
+from inkstand.pages import services as pages
+from inkstand.pages.models import Page, PageRevision
 
 WRITERS = [
     ("ada", "Ada Lindqvist", "Writes about databases, indexes and the joy of EXPLAIN."),
@@ -63,6 +68,20 @@ SNIPPETS = {
 }
 
 
+PAGES = [
+    ("About", "about",
+     "Three people who build web backends for a living, writing down what they learn "
+     "on the way: databases, queues, caches, and HTML that works without JavaScript.\n\n"
+     "New posts come out about once a week. Subscribe at the foot of any page to get "
+     "them by e-mail, or follow the [feed](/rss.xml)."),
+    ("Colophon", "colophon",
+     "This site runs on **Inkstand**: Flask, SQLAlchemy and Jinja, on SQLite. Pages are "
+     "rendered on the server and kept in a page cache; comments arrive live over "
+     "server-sent events.\n\nNo cookies follow you here, and page views are counted "
+     "without one."),
+]  # fmt: skip
+
+
 def is_loaded(session: DbSession) -> bool:
     return bool(session.scalar(select(func.count(User.id))))
 
@@ -79,8 +98,11 @@ def _body(rng: random.Random, language: str) -> str:
     )
 
 
-def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
-    """Create the demo admin, three writers and thirty posts of varied states."""
+def load(
+    session: DbSession, passwords: Passwords, admin_password: str, reserved: Collection[str]
+) -> None:
+    """Create the demo admin, three writers, thirty posts of varied states, and two
+    pages linked from the menu. ``reserved``: the addresses the site's routes answer."""
     rng = random.Random(7)  # noqa: S311 - demo text, not security
     admin = accounts.create_admin(session, passwords, "admin", "admin@example.com", admin_password)
     writers: list[User] = [admin]
@@ -114,6 +136,13 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
             body_limit=100_000,
         )
         written.append(post)
+    for title, slug, body in PAGES:
+        page = pages.create_page(
+            session, admin, pages.PageChanges(title=title, body=body, slug=slug,
+                                              status="published"),
+            now=utcnow(), body_limit=100_000, reserved=reserved,
+        )  # fmt: skip
+        menu.add_page(session, admin, page.id, "")
     reader = _discuss(session, passwords, admin_password, writers, written[21:26])
     _socialise(session, [*writers, reader], written[:26])
     session.execute(
@@ -125,8 +154,9 @@ def load(session: DbSession, passwords: Passwords, admin_password: str) -> None:
 def clear(session: DbSession) -> int:
     """Remove the demo's accounts with everything they own: their posts (and the
     comments, favourites and revisions on them), their comments elsewhere, their
-    follows, marks and tokens, and the demo's tags no post uses any longer. Every
-    other account and its content stay. Returns how many accounts went. Raises
+    follows, marks and tokens, the demo's tags no post uses any longer, and the
+    pages they wrote that nobody else has revised (with their links in the menu).
+    Every other account and its content stay. Returns how many accounts went. Raises
     Forbidden when no admin would remain (create your own first)."""
     demo_ids = select(User.id).where(User.demo)
     admins = session.scalar(
@@ -155,6 +185,16 @@ def clear(session: DbSession) -> int:
         .values(comment_count=counted)
         .execution_options(synchronize_session=False)
     )
+    revised_by_others = exists().where(
+        PageRevision.page_id == Page.id,
+        or_(PageRevision.editor_id.is_(None), PageRevision.editor_id.not_in(demo_ids)),
+    )
+    demo_pages = list(
+        session.scalars(select(Page.id).where(Page.author_id.in_(demo_ids), ~revised_by_others))
+    )
+    for page_id in demo_pages:
+        menu.forget_page(session, page_id)
+    session.execute(delete(Page).where(Page.id.in_(demo_pages)))
     leaving = list(session.scalars(select(User).where(User.demo)))
     for user in leaving:  # one by one through the ORM: blog's listener fixes the counts
         session.delete(user)
