@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from inkstand.blog.models import Post
 from inkstand.extensions import db
+from inkstand.media.models import Media
 from inkstand.pages.models import Page
+from tests.helpers import image_bytes
 from tests.moving import wxr
 from tests.moving.site import dump, empty_site, populate
 
@@ -56,6 +58,26 @@ def test_import_ghost_of_a_broken_file_fails_with_the_reason(app, admin, tmp_pat
     result = app.test_cli_runner().invoke(args=["import", "ghost", str(source)])
     assert result.exit_code == 1
     assert 'This is not a Ghost export: it has no "data".' in result.output
+
+
+def test_import_ghost_keeps_the_images_of_its_images_folder(app, admin, tmp_path):
+    images = tmp_path / "content" / "images"
+    (images / "2024" / "01").mkdir(parents=True)
+    (images / "2024" / "01" / "cover.png").write_bytes(image_bytes())
+    post = {
+        "id": "p1", "uuid": "p1", "title": "Covered", "slug": "covered", "html": "<p>x</p>",
+        "status": "published", "published_at": "2024-01-02T12:00:00.000Z",
+        "feature_image": "__GHOST_URL__/content/images/2024/01/cover.png",
+    }  # fmt: skip
+    source = tmp_path / "ghost.json"
+    source.write_text(json.dumps({"data": {"posts": [post]}}))
+    args = ["import", "ghost", str(source), "--images", str(images)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "created      1 post (published)" in result.output
+    assert "note" not in result.output
+    cover = db.session.scalar(select(Post.cover_id).where(Post.slug == "covered"))
+    assert cover == db.session.scalar(select(Media.id))
 
 
 def test_an_import_needs_an_admin(app, tmp_path):

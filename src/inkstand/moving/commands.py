@@ -113,8 +113,14 @@ def import_wordpress(source: Path, uploads: Path | None, username: str | None) -
 
 @import_group.command("ghost")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--images",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The site's content/images folder: images the posts show are kept, and featured "
+    "images become covers.",
+)
 @click.option("--as", "username", help="The admin the import is done as (default: the first).")
 @with_appcontext
-def import_ghost(source: Path, username: str | None) -> None:
+def import_ghost(source: Path, images: Path | None, username: str | None) -> None:
     """Import a Ghost export (Settings → Labs → Export, a JSON file)."""
-    _run("ghost", source, None, username)
+    _run("ghost", source, images, username)

@@ -16,6 +16,7 @@ _BLOCK = re.compile(
     r"^\s*<(?:p|div|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|section|img|!--)", re.I
 )
 _TAG = re.compile(r"<[^>]*>")
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^\s<>()]+)")  # ![alt](address
 
 
 def autop(source: str) -> str:
@@ -68,3 +69,20 @@ def image_sources(source_html: str) -> list[str]:
 
 def strip_tags(value: str) -> str:
     return _TAG.sub("", value)
+
+
+def markdown_image_sources(source: str) -> list[str]:
+    """The addresses of the images Markdown shows (``![alt](address)``, and ``<img>``
+    written as HTML in it), in order, each once."""
+    found = [m.group(1) for m in _MARKDOWN_IMAGE.finditer(source)]
+    found += image_sources(source)
+    return list(dict.fromkeys(found))
+
+
+def swap_images(source: str, addresses: dict[str, str]) -> str:
+    """Markdown with each image address of ``addresses`` swapped for its new one, where
+    it stands whole (not as the start of a longer address)."""
+    if not addresses:
+        return source
+    pattern = "|".join(re.escape(old) for old in sorted(addresses, key=len, reverse=True))
+    return re.sub(f"({pattern})(?=[\\s)\"'>]|$)", lambda m: addresses[m.group(1)], source)

@@ -8,6 +8,7 @@ bare ``{"meta": ..., "data": ...}``; times as milliseconds (Ghost 0.x) or ISO te
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -15,6 +16,16 @@ from typing import IO, Any
 from inkstand.blog.models import Status
 from inkstand.exceptions import Invalid
 from inkstand.moving.importing import NO_DATE, Author, Entry, Importer
+
+# Ghost's images are in its content/images folder, at __GHOST_URL__/content/images/... (or
+# the site's address in place of __GHOST_URL__); a resized copy has size/w600/ (and
+# format/webp/) before the original's path.
+MARKER = "/content/images/"
+SIZED = re.compile(r"^size/[^/]+/(?:format/[^/]+/)?")
+FOLDER_NAME = "images folder"
+NO_IMAGES = "featured image not kept: the import was not given the images folder (--images)"
+NOT_LOCAL = "featured image {} not kept: it is not in Ghost's content/images"
+PAGE_COVER = "featured image {} not kept: a page has no cover here"
 
 STATES = {
     "published": Status.PUBLISHED.value,
@@ -168,6 +179,8 @@ def _post(
     if _text(post.get("visibility")) not in ("", "public"):
         notes.append(f"for {post['visibility'][:40]} only on Ghost: public here")
     author = owners.get(post_id) or str(post.get("author_id") or "")
+    image = _text(post.get("feature_image")) or _text(post.get("image"))  # "image": Ghost 0.x
+    cover = _cover(importer, kind, image.strip(), notes)
     importer.entry(
         Entry(
             source_id=source_id, kind=kind, title=title, status=state,
@@ -177,5 +190,22 @@ def _post(
             excerpt=_text(post.get("custom_excerpt")), author_id=author,
             tags=tags.get(post_id, []), featured=post.get("featured") in (1, True),
             old_path=f"/{_text(post.get('slug'))}/" if _text(post.get("slug")) else "", notes=notes,
+            cover=cover,
         )
     )  # fmt: skip
+
+
+def _cover(importer: Importer, kind: str, image: str, notes: list[str]) -> str:
+    """The address of a post's feature image to keep as its cover, or "" and why not in
+    ``notes``: a page (no cover here), no images folder, an image from elsewhere."""
+    if not image:
+        return ""
+    if kind == "page":
+        notes.append(PAGE_COVER.format(image[:200]))
+    elif importer.uploads is None:
+        notes.append(NO_IMAGES)
+    elif MARKER not in image:
+        notes.append(NOT_LOCAL.format(image[:200]))
+    else:
+        return image
+    return ""

@@ -9,12 +9,14 @@ decide what each source state means; everything here is the same for both.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -140,13 +142,32 @@ class Report:
 
 @dataclass
 class Uploads:
-    """Where the old site's uploaded files are, and how to keep one as an Inkstand image."""
+    """Where the old site's uploaded files are, and how to keep one as an Inkstand image:
+    an address names a file of ``folder`` by what follows ``marker`` in it, less a
+    ``sized`` prefix (a resized copy's, as Ghost's ``size/w600/``: the original is kept)."""
 
     folder: Path
     storage: Storage
     limits: media.Limits
     make_variants: Callable[[int], None]
     marker: str = "/wp-content/uploads/"
+    name: str = "uploads folder"  # as the report's notes call it
+    sized: re.Pattern[str] | None = None
+
+    def path(self, address: str) -> Path | None:
+        """The file of the folder an address (or a path in the folder) names; None for
+        one outside it (``../``, a link out) or that is not a file there."""
+        at = address.find(self.marker)
+        relative = address[at + len(self.marker) :] if at >= 0 else address
+        relative = unquote(re.split(r"[?#]", relative, maxsplit=1)[0]).lstrip("/")
+        if self.sized is not None:
+            relative = self.sized.sub("", relative, count=1)
+        try:
+            root = self.folder.resolve()
+            path = (root / relative).resolve()
+            return path if path.is_relative_to(root) and path.is_file() else None
+        except (OSError, ValueError):  # a NUL, a name too long for the system
+            return None
 
 
 class Importer:
@@ -167,6 +188,7 @@ class Importer:
         self._pending = 0
         self._authors: dict[str, int] = {}
         self._written: dict[str, int] = {}  # source id -> post id, of this run's posts
+        self._kept: dict[tuple[Path, int], int] = {}  # file, owner -> image id, this run's
 
     # Keys of what was imported before.
 
@@ -308,7 +330,8 @@ class Importer:
 
     def _body(self, item: Entry) -> str:
         if item.body_markdown is not None:
-            body = item.body_markdown.replace("\x00", "").strip()
+            body = content.swap_images(item.body_markdown, item.images)
+            body = body.replace("\x00", "").strip()
         else:
             images = item.images
             body = content.to_markdown(
@@ -323,7 +346,11 @@ class Importer:
         if self.uploads is None:
             return {}
         found: dict[str, str] = {}
-        for url in content.image_sources(item.body_html):
+        if item.body_markdown is not None:
+            sources = content.markdown_image_sources(item.body_markdown[: self.body_limit + 1])
+        else:
+            sources = content.image_sources(item.body_html)
+        for url in sources:
             if url.find(self.uploads.marker) < 0:
                 continue
             kept = self._keep(url, item, author, "image", ": link kept")
@@ -339,22 +366,30 @@ class Importer:
         on ``item``, when it is not there or is not an image."""
         if self.uploads is None:
             return None
-        at = address.find(self.uploads.marker)
-        relative = address[at + len(self.uploads.marker) :] if at >= 0 else address
-        root = self.uploads.folder.resolve()
-        path = (root / relative.split("?")[0].lstrip("/")).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            item.notes.append(f"{what} {address[:200]} not in the uploads folder{then}")
+        path = self.uploads.path(address)
+        if path is None:
+            item.notes.append(f"{what} {address[:200]} not in the {self.uploads.name}{then}")
             return None
+        kept = self._kept.get((path, author.id))
+        image = self.session.get(Media, kept) if kept is not None else None
+        if image is not None:  # met before in this run: not read and cleaned again
+            return image
         try:
-            data = path.read_bytes()[: self.uploads.limits.max_bytes + 1]
-            return media.upload(
+            with path.open("rb") as file:
+                data = file.read(self.uploads.limits.max_bytes + 1)
+            image = media.upload(
                 self.session, self.uploads.storage, author, data, self.uploads.limits,
                 self.uploads.make_variants,
             )  # fmt: skip
         except (Invalid, Forbidden) as error:
             item.notes.append(f"{what} {address[:200]} not kept ({error.message}){then}")
             return None
+        except OSError as error:
+            item.notes.append(f"{what} {address[:200]} not kept (unreadable: "
+                              f"{error.strerror or 'error'}){then}")  # fmt: skip
+            return None
+        self._kept[(path, author.id)] = image.id
+        return image
 
     def late_cover(self, source_id: str, title: str, cover: str) -> None:
         """Give a post of this run the cover its source named before the file's own

@@ -109,8 +109,10 @@ def run_import(
     progress: Callable[[int], None] | None = None,
 ) -> ImportRun:  # fmt: skip
     """Import the file at ``path`` for the run ``run_id``, item by item, keeping its
-    progress and, at the end, its report. A file refused whole (not an export, an XXE)
-    fails the run with the reason; items written before a break in the file stay."""
+    progress and, at the end, its report; with ``uploads`` (the old site's folder of
+    images: WordPress's wp-content/uploads, Ghost's content/images) its images too. A file
+    refused whole (not an export, an XXE) fails the run with the reason; items written
+    before a break in the file stay."""
     run = session.get(ImportRun, run_id)
     if run is None:
         raise NotFound("No such import.")
@@ -126,9 +128,7 @@ def run_import(
 
     def importer_for(source: str) -> Importer:
         nonlocal report
-        kept = None
-        if uploads is not None:
-            kept = Uploads(uploads, settings.storage, settings.media_limits, settings.make_variants)
+        kept = _uploads(run.kind, uploads, settings) if uploads is not None else None
         assert actor is not None
         importer = Importer(
             session, source, actor, now(), settings.body_limit, kept, settings.reserved
@@ -159,6 +159,14 @@ def run_import(
     archive.analyze(session.connection())
     session.commit()
     return run
+
+
+def _uploads(kind: str, folder: Path, settings: ImportSettings) -> Uploads:
+    """The old site's files: WordPress's wp-content/uploads, Ghost's content/images."""
+    keep = (folder, settings.storage, settings.media_limits, settings.make_variants)
+    if kind == "ghost":
+        return Uploads(*keep, marker=ghost.MARKER, name=ghost.FOLDER_NAME, sized=ghost.SIZED)
+    return Uploads(*keep)
 
 
 def restore_site(
