@@ -295,3 +295,22 @@ def test_odd_values_in_the_links_are_not_an_error(run_file):
     assert ("Mobiledoc post", "it is published but has no valid date") in {
         (s["title"], s["reason"]) for s in report["skipped"]
     }
+
+
+def test_links_to_the_old_site_lead_to_the_imported_posts(run_file, client):
+    """Ghost writes its own address as __GHOST_URL__ in exported bodies; a link to
+    another post then leads to it here, through the redirect from its old address."""
+    export = ghost_export()
+    first = export["db"][0]["data"]["posts"][0]
+    first["mobiledoc"] = _mobiledoc("See [the other one](__GHOST_URL__/lexical-markdown/).")
+    about = export["db"][0]["data"]["posts"][3]
+    about["html"] = '<p>Start <a href="__GHOST_URL__/mobiledoc-post/">here</a>.</p>'
+    run_file(json.dumps(export).encode(), "ghost")
+
+    assert 'href="/lexical-markdown/"' in _post("mobiledoc-post").body_html
+    page = db.session.scalar(select(Page).where(Page.slug == "about"))
+    assert 'href="/mobiledoc-post/"' in page.body_html
+    assert "__GHOST_URL__" not in page.body_source
+    moved = client.get("/mobiledoc-post/")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(f"/posts/{_post('mobiledoc-post').slug}")

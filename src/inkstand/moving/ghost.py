@@ -27,6 +27,10 @@ NO_IMAGES = "featured image not kept: the import was not given the images folder
 NOT_LOCAL = "featured image {} not kept: it is not in Ghost's content/images"
 PAGE_COVER = "featured image {} not kept: a page has no cover here"
 
+# What Ghost writes in exported bodies in place of the site's own address, but before
+# its files (content/images...), which are kept or noted as images (see MARKER).
+OWN_LINK = re.compile(r"__GHOST_URL__(?!/content/)")
+
 STATES = {
     "published": Status.PUBLISHED.value,
     "scheduled": Status.PUBLISHED.value,  # its time to come
@@ -100,7 +104,15 @@ def _lexical_markdown(raw: str) -> str | None:
 
 
 def _body(post: dict[str, Any]) -> tuple[str, str | None]:
-    """The post's HTML, or its Markdown when Ghost kept Markdown."""
+    """The post's HTML, or its Markdown when Ghost kept Markdown, with Ghost's stand-in
+    for the site's own address taken out of links to its pages: a link to another post
+    (``__GHOST_URL__/slug/``) then leads to it here, through the redirect from its old
+    address."""
+    html, markdown = _source(post)
+    return OWN_LINK.sub("", html), None if markdown is None else OWN_LINK.sub("", markdown)
+
+
+def _source(post: dict[str, Any]) -> tuple[str, str | None]:
     markdown = _text(post.get("markdown")) or None
     if markdown is None and _text(post.get("mobiledoc")):
         markdown = _mobiledoc_markdown(post["mobiledoc"])
