@@ -7,12 +7,27 @@ flush" shows the after-request hook's share alone. The
 dashboard (/stats, 30 days, as an admin) is loaded over 1,000,000 views recorded in
 the 29 finished days before today, seeded as daily totals in the shape the roll-up
 writes, plus TODAY_VIEWS views of today that are read one by one.
+
+Run as a script, `python bench/pageviews.py`, it measures the same in one process
+instead, as CPU time (time.process_time) on bench/profile.py's SQLite database of
+10,000 posts, or with `--postgres` on a PostgreSQL database of its own: the whole
+cached request (the home page from the page cache, through Flask's test client, with
+a browser's user agent so that it is recorded), the after-request hook alone (called
+in a request context of the home page), and the flush of what those requests
+buffered, each per view over `--requests` views, `--rounds` times. `--profile` adds
+pyinstrument's profile of the hook and of the flush.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +37,7 @@ from measure import Result, Retries, measure
 from servers import HOST, free_port, serving
 from sqlalchemy import create_engine, insert, update
 from streams import Commenter
+from targets import drop_database, postgres_site, sqlite_site
 
 from inkstand.accounts.models import User
 from inkstand.analytics.models import DailyTotal, PageView
@@ -161,3 +177,88 @@ def _day(day: Any, views: int, rng: random.Random, posts: int) -> list[dict[str,
     rows += [row("site", "campaign", views // 50, labels=c) for c in CAMPAIGNS]
     rows += [row("site", "device", views // len(KINDS), labels=k) for k in KINDS]
     return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="What recording a page view costs, in-process.")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
+    parser.add_argument("--profile", action="store_true", help="profile the hook and flush")
+    opts = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="inkstand-pageviews-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")}
+        env["INKSTAND_SECRET_KEY"] = secrets.token_hex(32)
+        rng = random.Random(2024)
+        site = (
+            postgres_site(env, rng, posts=1000)
+            if opts.postgres
+            else sqlite_site(Path(tmp), env, rng)
+        )
+        try:
+            os.environ.update(
+                INKSTAND_DATABASE_URL=site.url,
+                INKSTAND_SECRET_KEY=env["INKSTAND_SECRET_KEY"],
+                INKSTAND_ANALYTICS_FLUSH_SECONDS="0",  # flushed here, not by a thread
+            )
+            _measure_in_process(opts, tmp)
+        finally:
+            if site.drop:
+                drop_database(site.drop)
+    return 0
+
+
+def _measure_in_process(opts: argparse.Namespace, tmp: str) -> None:
+    from inkstand import create_app
+    from inkstand.analytics import tracking
+
+    app = create_app(instance_path=tmp)
+    client, found = app.test_client(), tracking.tracker(app)
+    headers = {"User-Agent": FIREFOX}
+
+    def cached() -> None:
+        for _ in range(opts.requests):
+            client.get("/", headers=headers)
+
+    def hook() -> None:
+        with app.test_request_context("/", headers=headers):
+            response = app.make_response("<p>a page</p>")
+            for _ in range(opts.requests):
+                tracking._record(response)
+
+    def flush() -> None:
+        assert found.flush() == opts.requests
+
+    cached()  # warm: templates compiled, the page cached, the salt read
+    found.flush()
+    print(f"{sys.modules['inkstand'].__file__}: {app.config['DATABASE_URL'].split(':')[0]}, "
+          f"batches of {found.batch}; CPU per view, in us, over {opts.requests} views")  # fmt: skip
+    print(f"{'round':>5} {'cached request':>15} {'hook':>8} {'flush':>8} {'recording':>10}")
+    for number in range(1, opts.rounds + 1):
+        request = _cpu(cached, opts.requests)  # buffers opts.requests views
+        writing = _cpu(flush, opts.requests)
+        hooked = _cpu(hook, opts.requests)
+        found.buffer.take(opts.requests)  # the hook's views: not flushed
+        share = (hooked + writing) / request
+        print(f"{number:>5} {request:>15.1f} {hooked:>8.1f} {writing:>8.1f} {share:>10.1%}")
+    if opts.profile:
+        from pyinstrument import Profiler
+
+        for label, work in (("hook", hook), ("flush", flush)):  # the hook's views, flushed
+            profiler = Profiler(interval=0.0001)
+            with profiler:
+                work()
+            print(f"--- {label}")
+            print(profiler.output_text(unicode=True, color=False, show_all=False,
+                                       time="percent_of_total"))  # fmt: skip
+
+
+def _cpu(work: Callable[[], None], views: int) -> float:
+    """CPU microseconds per view of ``work``."""
+    started = time.process_time()
+    work()
+    return (time.process_time() - started) / views * 1e6
+
+
+if __name__ == "__main__":
+    sys.exit(main())

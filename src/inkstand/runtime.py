@@ -113,9 +113,10 @@ def user() -> User | None:
 
 def now() -> datetime:
     """The request's clock, fixed for the whole request."""
-    if "now" not in g:
-        g.now = utcnow()
-    moment: datetime = g.now
+    found = g._get_current_object()  # the request's g: cheaper than two look-ups through g
+    moment: datetime | None = found.get("now")
+    if moment is None:
+        moment = found.now = utcnow()
     return moment
 
 

@@ -42,7 +42,7 @@ SEPARATOR = "\x1f"  # between the fields of a buffered record (a record with mor
 FIELDS = 8
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made on every request, and frozen costs twice as much
 class Hit:
     """What a view reads of one answered request (the view layer fills it)."""
 
@@ -150,8 +150,15 @@ def _device_class(user_agent: str) -> str:
 def visitor_id(salt: str, address: str, user_agent: str) -> str:
     """HMAC-SHA256 of address and user agent under the day's salt: the same person is
     one visitor for a day, and cannot be linked across days once the salt is gone."""
-    message = f"{address}\n{user_agent}".encode()
-    return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).hexdigest()
+    keyed = _keyed(salt).copy()
+    keyed.update(f"{address}\n{user_agent}".encode())
+    return keyed.hexdigest()
+
+
+@lru_cache(maxsize=1)  # the day's salt only: an old one is not kept here once replaced
+def _keyed(salt: str) -> hmac.HMAC:
+    """The HMAC keyed with ``salt``, copied for each id: cheaper than keying it again."""
+    return hmac.new(bytes.fromhex(salt), digestmod=hashlib.sha256)
 
 
 def referrer_host(referrer: str, own_host: str) -> str:

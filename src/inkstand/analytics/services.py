@@ -27,7 +27,7 @@ from inkstand.analytics.models import KINDS, PER_POST, SKIP, DailyTotal, PageVie
 from inkstand.analytics.recording import Visit
 from inkstand.blog.models import Post
 from inkstand.buffers import Buffer
-from inkstand.db import DbSession
+from inkstand.db import DbSession, insert_many
 
 log = logging.getLogger(__name__)
 SALT_DAYS = 2  # today's salt and yesterday's; older ones are deleted
@@ -72,23 +72,25 @@ def flush(session: DbSession, buffer: Buffer, batch: int) -> int:
     return written
 
 
+# The columns a flush writes, in the table's order.
+VIEW_COLUMNS = ("viewed_at", "day", "path", "post_id", "referrer_host", "utm_source",
+                "utm_medium", "utm_campaign", "device", "browser", "os", "visitor")  # fmt: skip
+
+
 def _write(session: DbSession, visits: list[Visit]) -> None:
     slugs = {v.post_slug for v in visits if v.post_slug}
     post_ids: dict[str, int] = {}
     if slugs:
         found = session.execute(select(Post.slug, Post.id).where(Post.slug.in_(slugs)))
         post_ids = {row.slug: row.id for row in found}
-    rows = []
-    for v in visits:
-        rows.append({
-            "viewed_at": v.viewed_at, "day": v.viewed_at.date(), "path": v.path,
-            "post_id": post_ids.get(v.post_slug), "referrer_host": v.referrer_host,
-            "utm_source": v.utm_source, "utm_medium": v.utm_medium,
-            "utm_campaign": v.utm_campaign, "device": v.device, "browser": v.browser,
-            "os": v.os, "visitor": v.visitor,
-        })  # fmt: skip
-    if rows:  # a Core insert of the table: no ORM bookkeeping per row
-        session.execute(insert(PAGE_VIEWS), rows)
+    rows = [
+        (v.viewed_at, v.viewed_at.date(), v.path, post_ids.get(v.post_slug),
+         v.referrer_host, v.utm_source, v.utm_medium, v.utm_campaign, v.device, v.browser, v.os,
+         v.visitor)
+        for v in visits
+    ]  # fmt: skip
+    if rows:  # through the driver: SQLAlchemy's handling of each row was most of the flush
+        insert_many(session.connection(), PAGE_VIEWS, VIEW_COLUMNS, rows)
     session.commit()
 
 
