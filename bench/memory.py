@@ -26,7 +26,7 @@ from pathlib import Path
 
 from load import wrk
 from run import clean_env
-from servers import BIN, HOST, free_port, serving, workers_of
+from servers import BIN, HOST, free_port, process_seconds, serving, workers_of
 from targets import (
     Site,
     _login,
@@ -87,15 +87,25 @@ def report(label: str, master: int) -> float:
     return total
 
 
-def load(site: Site, port: int, reader: dict[str, str], seconds: int, connections: int) -> None:
+def load(
+    site: Site, master: int, reader: dict[str, str], seconds: int, connections: int, port: int
+) -> None:
+    """wrk on every page in turn; prints its requests per second and per CPU-second of
+    the server (master and workers)."""
     visitor = {"User-Agent": FIREFOX}
     plan = [(path, reader) for _, path, _ in rendered_rows(site)]
     plan += [(path, visitor) for _, path, _ in api_rows(site)]
     if site.name == "sqlite":
         plan += [(path, visitor) for _, path, _ in cached_rows(site)]
     for path, headers in plan:
+        server = [master, *workers_of(master)]
+        used = process_seconds(server)
         result, _ = wrk(f"http://{HOST}:{port}{path}", seconds, 2, connections, headers=headers)
-        print(f"  {path[:60]:<60} {result.requests_per_s:8.0f} req/s, {result.errors} errors")
+        per_cpu = result.requests / max(process_seconds(server) - used, 0.01)
+        print(
+            f"  {path[:50]:<50} {result.requests_per_s:7.0f} req/s {per_cpu:7.0f} per CPU-second"
+            f", {result.errors} errors"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [*serve, "--bind", f"{HOST}:{port}"]
             with serving(cmd, found, port, tmp / "memory.log") as server:
                 report(f"{site.name}, {site.posts:,} posts: started", server.pid)
-                load(site, port, _login(server), opts.seconds, opts.connections)
+                load(site, server.pid, _login(server), opts.seconds, opts.connections, port)
                 report(f"{site.name}, {site.posts:,} posts: after the pages", server.pid)
                 if opts.mappings:
                     mappings(workers_of(server.pid)[0])
