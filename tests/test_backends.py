@@ -28,7 +28,7 @@ def _app(tmp_path: Path, **overrides: object) -> Flask:
 def test_without_redis_everything_stays_in_the_process(tmp_path):
     app = _app(tmp_path)
     assert not backends.get(app).shared
-    assert app.config["CACHE_TYPE"] == "SimpleCache"
+    assert app.config["CACHE_TYPE"] == "inkstand.backends.BoundedSimpleCache"
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert isinstance(events.bus(app), events.LocalBus)
     with app.app_context():
@@ -139,3 +139,31 @@ def test_the_page_cache_is_back_in_redis_once_it_answers(tmp_path):
         assert stored.get("page") == "kept"
         stored.delete("page")
     events.bus(app).close()
+
+
+def test_the_page_cache_in_the_process_is_bounded_by_bytes_too():
+    kept = backends.BoundedSimpleCache(threshold=1000, max_bytes=50_000)
+    page = b"x" * 10_000
+    for n in range(20):
+        kept.set(f"page-{n}", (page, []), timeout=100 + n)  # the newest expire last
+    assert 40_000 <= kept.size <= 50_000
+    assert kept.get("page-19") is not None  # those expiring first left first
+    assert kept.get("page-0") is None
+    assert kept.get("page-14") is None
+
+    kept.set("page-19", (b"y" * 100, []), timeout=200)  # a new value replaces the old one's
+    kept.delete("page-18")
+    assert kept.size == sum(len(value) for _expiry, value in kept._cache.values())
+    kept.set("huge", (b"z" * 60_000, []), timeout=1000)  # larger than the whole budget
+    assert kept.get("huge") is None
+    assert kept.size <= 50_000
+    kept.clear()
+    assert kept.size == 0
+
+
+def test_the_page_cache_in_the_process_is_bounded_by_entries_as_before():
+    kept = backends.BoundedSimpleCache(threshold=5)
+    for n in range(20):
+        kept.set(f"page-{n}", (b"x", []), timeout=100 + n)
+    assert len(kept._cache) == 5
+    assert kept.get("page-19") is not None

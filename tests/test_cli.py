@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import click
@@ -116,6 +117,17 @@ def test_serve_with_redis_runs_a_process_per_core_and_more(app, monkeypatch):
     assert option(serve_args(app, monkeypatch), "--workers") == "9"
     monkeypatch.setitem(app.config, "SERVER_WORKERS", 3)
     assert option(serve_args(app, monkeypatch), "--workers") == "3"
+
+
+def test_serve_keeps_few_malloc_arenas_unless_the_operator_chose(app, monkeypatch):
+    """glibc's arena per thread would keep memory each of a worker's threads freed."""
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "")
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    serve_args(app, monkeypatch)
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    serve_args(app, monkeypatch)
+    assert os.environ["MALLOC_ARENA_MAX"] == "8"
 
 
 def test_serve_defaults_to_threads_that_hold_many_open_streams(app, monkeypatch):

@@ -21,6 +21,7 @@ from typing import Any
 import redis
 from flask import Flask
 from flask_caching.backends.rediscache import RedisCache
+from flask_caching.backends.simplecache import SimpleCache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "inkstand.backends"
 SLOTS = "inkstand.slots"
 CACHE_THRESHOLD = 2000  # pages kept per process in memory
+CACHE_BYTES = 16 * 1024 * 1024  # and the most bytes they take there
 # How long the page cache and the rate limits wait for Redis before they go without it.
 REDIS_TIMEOUT_SECONDS = 0.25
 
@@ -104,6 +106,61 @@ class FailOpenRedisCache(RedisCache):
             return False
 
 
+class _SizedEntries(dict[str, tuple[float, bytes]]):
+    """The entries of a SimpleCache (key: expiry, serialised value), counting the bytes
+    of their values as they come and go."""
+
+    size = 0
+
+    def __setitem__(self, key: str, entry: tuple[float, bytes]) -> None:
+        self.pop(key, None)
+        super().__setitem__(key, entry)
+        self.size += len(entry[1])
+
+    def __delitem__(self, key: str) -> None:
+        self.pop(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.size -= len(self[key][1])
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.size = 0
+
+
+class BoundedSimpleCache(SimpleCache):
+    """Flask-Caching's in-process cache, bounded by the bytes it keeps as well as by its
+    number of entries: a page is 10-40 KB, and 2,000 of them would hold up to 80 MB in
+    every process. Over either bound, the entries that expire first leave first."""
+
+    def __init__(self, *args: Any, max_bytes: int = CACHE_BYTES, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache: _SizedEntries = _SizedEntries()
+        self._max_bytes = max_bytes
+
+    @property
+    def size(self) -> int:
+        """Bytes of the values kept."""
+        return self._cache.size
+
+    def _over_threshold(self) -> bool:
+        return bool(super()._over_threshold()) or self._cache.size > self._max_bytes
+
+    def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
+        with self._lock:
+            kept = super().set(key, value, timeout)
+            self._prune()  # the new entry counts too (SimpleCache prunes before adding it)
+            return kept
+
+    def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
+        with self._lock:
+            added = super().add(key, value, timeout)
+            self._prune()
+            return added
+
+
 @dataclass(frozen=True)
 class Backends:
     """The choice for one app: Redis at ``redis_url``, or this process's memory."""
@@ -131,7 +188,8 @@ class Backends:
             return {"CACHE_TYPE": f"{__name__}.{FailOpenRedisCache.__name__}",
                     "CACHE_REDIS_URL": self.redis_url, "CACHE_KEY_PREFIX": f"{self.prefix}:",
                     "CACHE_OPTIONS": fail_fast()}  # fmt: skip
-        return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": CACHE_THRESHOLD,
+        return {"CACHE_TYPE": f"{__name__}.{BoundedSimpleCache.__name__}",
+                "CACHE_THRESHOLD": CACHE_THRESHOLD,
                 "CACHE_KEY_PREFIX": f"{self.prefix}:"}  # fmt: skip
 
     def limiter_settings(self) -> dict[str, Any]:

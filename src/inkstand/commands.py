@@ -161,6 +161,10 @@ ACCESS_LOGS = {"text": "inkstand.logs.AccessLog", "json": "inkstand.logs.JsonAcc
 # the shape of their door (serving.py).
 WORKERS = {"gthread": "inkstand.serving.ThreadWorker", "gevent": "inkstand.serving.GeventWorker"}
 GEVENT_CONFIG = Path(__file__).with_name("gunicorn_gevent.py")
+# glibc gives each thread that allocates its own malloc arena, up to 8 per core, and
+# memory freed in one is kept there: a worker's 32 busy threads held 15-20 MB more
+# than with two arenas, and were no faster. An operator's own value is kept.
+MALLOC_ARENAS = "2"
 
 
 @click.command("serve")
@@ -219,6 +223,7 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
             metrics_folder(Path(current_app.instance_path))
         )
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn, "--bind", bind, "--workers", str(count), "--worker-class", WORKERS[kind],

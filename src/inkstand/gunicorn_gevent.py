@@ -16,4 +16,4 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from inkstand.gunicorn_hooks import child_exit  # noqa: E402, F401 - a gunicorn setting
+from inkstand.gunicorn_hooks import child_exit, pre_fork, when_ready  # noqa: E402, F401 - gunicorn settings

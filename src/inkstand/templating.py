@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, has_request_context, url_for
 
-from inkstand import runtime
+from inkstand import preload, runtime
 from inkstand.accounts import zones
 from inkstand.db import ID_MAX
 
@@ -102,6 +102,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_context)
+    preload.add(app, compile_templates)
+
+
+def compile_templates(app: Flask) -> None:
+    """Compile every template (Jinja compiles each on its first use, then keeps it)."""
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
 
 
 def _context() -> dict[str, Any]:

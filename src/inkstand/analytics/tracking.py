@@ -13,7 +13,7 @@ from datetime import date, datetime
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from inkstand import backends, runtime
+from inkstand import backends, preload, runtime
 from inkstand.analytics import live, recording, services
 from inkstand.buffers import Buffer
 from inkstand.db import utcnow
@@ -103,6 +103,7 @@ def init_app(app: Flask) -> None:
         return
     app.extensions[EXTENSION] = Tracker(app, backends.get(app).view_buffer())
     app.after_request(_record)
+    preload.add(app, lambda _app: recording.build_parser())
 
 
 def tracker(app: Flask | None = None) -> Tracker:

@@ -1,0 +1,44 @@
+"""`inkstand serve` builds in gunicorn's master what every worker would build on first
+use, and freezes the master's objects before each fork, so the workers share them."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+import ua_parser
+from jinja2.utils import LRUCache
+
+from inkstand import gunicorn_hooks
+from tests.helpers import build_app
+
+
+def master(app, preload=True):
+    """gunicorn's arbiter as its hooks see it, holding the preloaded ``app``."""
+    return SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=preload), app=SimpleNamespace(wsgi=lambda: app)
+    )
+
+
+def test_the_master_compiles_every_template_and_builds_the_user_agent_parser(tmp_path, monkeypatch):
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'preload.sqlite3'}", ANALYTICS_ENABLED=True)
+    monkeypatch.setattr(app.jinja_env, "cache", LRUCache(app.jinja_env.cache.capacity))
+    monkeypatch.delitem(vars(ua_parser), "parser", raising=False)
+    gunicorn_hooks.when_ready(master(app))
+    compiled = {name for _loader, name in app.jinja_env.cache}
+    assert compiled == set(app.jinja_env.list_templates())
+    assert "parser" in vars(ua_parser)
+
+
+def test_without_preload_the_master_builds_nothing(app, monkeypatch):
+    monkeypatch.setattr(app.jinja_env, "cache", LRUCache(app.jinja_env.cache.capacity))
+    gunicorn_hooks.when_ready(master(app, preload=False))
+    assert len(app.jinja_env.cache) == 0
+
+
+def test_before_each_fork_the_master_freezes_its_objects():
+    try:
+        gunicorn_hooks.pre_fork(None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
