@@ -7,7 +7,7 @@ import binascii
 import math
 import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -139,10 +139,12 @@ def keyset_page(
     before: Cursor | None = None,
     after: Cursor | None = None,
     oldest_first: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> Page[T]:
     """One page of ``stmt`` (newest first) just before ``before`` or just after ``after``;
     or, ``oldest_first``, a list read forward in time: its first page, or the one just
-    after ``after``, in that order (``newer`` then names the next page)."""
+    after ``after``, in that order (``newer`` then names the next page). ``params``: the
+    values of ``stmt``'s bound parameters."""
     if after is not None or oldest_first:
         if after is not None:
             stmt = stmt.where(
@@ -150,7 +152,7 @@ def keyset_page(
                 or_(at_column > after.at, and_(at_column == after.at, id_column > after.id)),
             )
         stmt = stmt.order_by(at_column.asc(), id_column.asc())
-        rows = list(session.scalars(stmt.limit(size + 1)).unique())
+        rows = list(session.scalars(stmt.limit(size + 1), params).unique())
         has_newer = len(rows) > size
         forward = rows[:size]
         return Page(
@@ -165,7 +167,7 @@ def keyset_page(
             or_(at_column < before.at, and_(at_column == before.at, id_column < before.id)),
         )
     stmt = stmt.order_by(at_column.desc(), id_column.desc())
-    rows = list(session.scalars(stmt.limit(size + 1)).unique())
+    rows = list(session.scalars(stmt.limit(size + 1), params).unique())
     has_older = len(rows) > size
     items = rows[:size]
     return Page(

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, update
 
+from inkstand import runtime
 from inkstand.blog import pagecache
 from inkstand.blog.models import Tag
 from inkstand.db import utcnow
@@ -17,8 +18,10 @@ from inkstand.site import services as site_services
 from inkstand.site.models import CONTENT_VERSION, SiteSetting
 from tests.helpers import (
     Factory,
+    change,
     login,
     page_cached_app,
+    post_titles,
     recorded_sql,
     submit,
 )
@@ -257,3 +260,46 @@ def test_another_processes_setting_is_seen_within_the_check_interval(cached_app,
     assert "Elsewhere" not in member.get("/").get_data(as_text=True)
     monkeypatch.setattr(pagecache, "VERSION_CHECK_SECONDS", 0.0)
     assert "Elsewhere" in member.get("/").get_data(as_text=True)
+
+
+def _featured_reads(statements: list[str]) -> list[str]:
+    """The statements that read the featured posts (``featured IS 1``, or ``IS true``)."""
+    return [s for s in statements if "posts.featured IS " in s]
+
+
+def test_featured_posts_are_kept_per_process_under_the_content_version(cached_app, sql):
+    factory = Factory(cached_app)
+    author = factory.user()
+    post = factory.post(author, "Special", featured=True)
+    member = cached_app.test_client()
+    login(member, factory.user("reader"))
+    member.get("/")
+    sql.clear()
+    first = member.get("/").get_data(as_text=True)
+    assert "Special" in first.split('<section class="featured"')[1].split("</section>")[0]
+    assert _featured_reads(sql) == []  # rendered for a logged-in reader, the block kept
+    change(post, author, title="Renamed")
+    sql.clear()
+    block = member.get("/").get_data(as_text=True).split('<section class="featured"')[1]
+    assert "Renamed" in block.split("</section>")[0]
+    assert len(_featured_reads(sql)) == 1
+    factory.comment(factory.user("reader"), post, "A first word")
+    assert "1 comment" in member.get("/").get_data(as_text=True)
+    change(post, author, featured=False)
+    assert 'class="featured"' not in member.get("/").get_data(as_text=True)
+
+
+def test_a_scheduled_featured_post_joins_the_kept_block_when_its_time_comes(
+    cached_app, monkeypatch
+):
+    factory = Factory(cached_app)
+    author = factory.user()
+    factory.post(author, "Featured now", featured=True)
+    factory.post(author, "Featured soon", featured=True, publish_at=utcnow() + timedelta(hours=1))
+    member = cached_app.test_client()
+    login(member, factory.user("reader"))
+    assert "Featured soon" not in member.get("/").get_data(as_text=True)
+    later = utcnow() + timedelta(hours=2)
+    monkeypatch.setattr(runtime, "utcnow", lambda: later)  # no new content version
+    block = member.get("/").get_data(as_text=True).split('<section class="featured"')[1]
+    assert post_titles(block.split("</section>")[0]) == ["Featured soon", "Featured now"]

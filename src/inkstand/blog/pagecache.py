@@ -80,6 +80,12 @@ def init_app(app: Flask) -> None:
     app.after_request(_store)
 
 
+def content_version() -> ContentVersion | None:
+    """This process's view of the content version; None with the page cache off."""
+    found: ContentVersion | None = current_app.extensions.get("inkstand.pagecache")
+    return found
+
+
 def _version() -> ContentVersion:
     found: ContentVersion = current_app.extensions["inkstand.pagecache"]
     return found

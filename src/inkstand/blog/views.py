@@ -25,7 +25,7 @@ from inkstand import buttons, inputs, limits, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import zones
 from inkstand.accounts.models import User
-from inkstand.blog import permissions, reading
+from inkstand.blog import featured, permissions, reading
 from inkstand.blog.forms import AutosaveForm, BulkForm, ManageForm, PostForm, PreviewForm
 from inkstand.blog.models import Post
 from inkstand.blog.services import autosave, bulk, favourites, posts, trash
@@ -60,10 +60,10 @@ def _body_limit() -> int:
 def index() -> ResponseReturnValue:
     now, cursors = runtime.now(), _cursors()
     # The first page opens with the featured posts, which the list below leaves out.
-    featured = [] if any(cursors.values()) else reading.featured(db.session, now, FEATURED)
+    shown = [] if any(cursors.values()) else featured.posts(now, FEATURED)
     size = site_settings().posts_per_page
-    page = reading.home(db.session, now, size, **cursors, shown=featured)
-    return render_template("blog/index.html", page=page, featured=featured)
+    page = reading.home(db.session, now, size, **cursors, shown=shown)
+    return render_template("blog/index.html", page=page, featured=shown)
 
 
 @bp.get("/tags/<name>")
