@@ -1,5 +1,5 @@
-"""RealWorld's articlesCount: kept per process under the content version, and exact
-after every change that alters a list."""
+"""RealWorld's articlesCount and the APIs' tag lists: kept per process under the
+content version, and exact after every change that alters them."""
 
 from __future__ import annotations
 
@@ -126,3 +126,27 @@ def test_a_renamed_account_is_counted_under_its_new_name(api, factory, query):
     changes = accounts.AccountChanges(username="bea")
     accounts.update_account(db.session, runtime.get().passwords, ada, changes)
     assert _count(api, query) == 0
+
+
+def _tags(api, v1):
+    if v1:
+        response = api.client.get("/api/v1/tags")
+        assert response.status_code == 200
+        return [(t["name"], t["post_count"]) for t in response.get_json()["tags"]]
+    response = api.get("/tags")
+    assert response.status_code == 200
+    return response.get_json()["tags"]
+
+
+@pytest.mark.parametrize("v1", [False, True])
+def test_the_tag_lists_are_kept_and_exact_after_each_change(api, factory, monkeypatch, v1):
+    author = factory.user("author")
+    start = utcnow()
+    post = factory.post(author, tags="one")
+    factory.post(author, "Soon", tags="soon", publish_at=start + timedelta(minutes=10))
+    monkeypatch.setattr(runtime, "utcnow", lambda: start + timedelta(minutes=1))
+    assert _tags(api, v1) == ([("one", 1)] if v1 else ["one"])
+    change(post, author, tags="two")
+    assert _tags(api, v1) == ([("two", 1)] if v1 else ["two"])
+    monkeypatch.setattr(runtime, "utcnow", lambda: start + timedelta(minutes=10))
+    assert _tags(api, v1) == ([("soon", 1), ("two", 1)] if v1 else ["soon", "two"])

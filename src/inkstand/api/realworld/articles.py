@@ -142,4 +142,4 @@ def unfavourite(slug: str) -> ResponseReturnValue:
 
 @bp.get("/tags")
 def tags() -> ResponseReturnValue:
-    return jsonify({"tags": reading.tags_in_use(db.session, runtime.now(), TAGS_SHOWN)})
+    return jsonify({"tags": counts.tags_in_use(db.session, runtime.now(), TAGS_SHOWN)})
