@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import create_engine
 
+from inkstand.blog import counts
 from inkstand.extensions import db, limiter
 from inkstand.media.storage import FileStorage
 from tests.helpers import Client, Factory, build_app, need_service, recorded_sql, separate_app
@@ -72,6 +73,7 @@ def app(_migrated_app: Flask) -> Iterator[Flask]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         limiter.reset()
+        _migrated_app.extensions[counts.KEPT].forget()  # its tables emptied behind its back
         media = _migrated_app.extensions["inkstand.media"]
         if isinstance(media, FileStorage):
             shutil.rmtree(media.root, ignore_errors=True)

@@ -27,7 +27,7 @@ from inkstand.analytics import tracking
 from inkstand.analytics.views import bp as analytics_bp
 from inkstand.api import realworld
 from inkstand.api import v1 as api_v1
-from inkstand.blog import featured, fragments, pagecache
+from inkstand.blog import counts, featured, fragments, pagecache
 from inkstand.blog import jobs as blog_jobs
 from inkstand.blog.views import bp as blog_bp
 from inkstand.comments import views as comments_views
@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     errors.init_app(app)
     commands.init_app(app)
     pagecache.init_app(app)
+    counts.init_app(app)
     fragments.init_app(app)
     featured.init_app(app)
     blog_jobs.init_app(app)

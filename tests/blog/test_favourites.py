@@ -172,7 +172,7 @@ def test_favourited_by_lists_her_published_favourites_newest_first(factory):
 
     def favourites_of(name: str, limit: int = 10, offset: int = 0) -> list[int]:
         filters = reading.Filters(favourited_by=name)
-        return [p.id for p in reading.numbered(db.session, now, filters, limit, offset)[0]]
+        return [p.id for p in reading.numbered(db.session, now, filters, limit, offset)]
 
     assert favourites_of("fan", 1) == [new.id]
     assert favourites_of("FAN", 1, 1) == [old.id]

@@ -1,5 +1,5 @@
-"""Numbered pages of published posts (blog.reading.numbered), for doors that page
-by offset such as the RealWorld API."""
+"""Numbered pages of published posts (blog.reading.numbered) and their totals
+(blog.reading.count), for doors that page by offset such as the RealWorld API."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from inkstand.extensions import db
 
 
 def _page(filters=None, limit=10, offset=0):
-    posts, total = reading.numbered(
-        db.session, utcnow(), filters or reading.Filters(), limit, offset
-    )
-    return [p.title for p in posts], total
+    filters, now = filters or reading.Filters(), utcnow()
+    posts = reading.numbered(db.session, now, filters, limit, offset)
+    return [p.title for p in posts], reading.count(db.session, now, filters).number
 
 
 def test_only_listed_posts_count_newest_first(factory):
@@ -29,6 +28,20 @@ def test_only_listed_posts_count_newest_first(factory):
     factory.post(author, "Scheduled", publish_at=utcnow() + timedelta(days=1))
     assert _page() == (["New", "Old"], 2)
     assert _page(limit=1, offset=1) == (["Old"], 2)
+
+
+def test_a_count_says_until_when_it_holds(factory):
+    author = factory.user("author")
+    now = utcnow()
+    soon, later = now + timedelta(hours=1), now + timedelta(days=1)
+    factory.post(author, "Now", tags="x")
+    factory.post(author, "Soon", tags="y", publish_at=soon)
+    factory.post(author, "Later", tags="x", publish_at=later)
+    factory.post(author, "Trashed", publish_at=now + timedelta(minutes=1)).deleted_at = now
+    db.session.commit()
+    assert reading.count(db.session, now, reading.Filters()) == reading.Count(1, soon)
+    assert reading.count(db.session, now, reading.Filters(tag="x")) == reading.Count(1, later)
+    assert reading.count(db.session, later, reading.Filters()) == reading.Count(3, None)
 
 
 def test_filters_combine(factory):

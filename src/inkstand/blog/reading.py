@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -339,6 +339,9 @@ class Filters:
     followed_by: User | None = None  # posts by the authors she follows: her feed
 
 
+Columns = TypeVarTuple("Columns")
+
+
 def _by_username(name: str) -> Select[Any]:
     return select(User.id).where(func.lower(User.username) == name.lower())
 
@@ -348,7 +351,7 @@ def _filtered(filters: Filters) -> Select[Any]:
     return _narrowed(_LISTED, filters)
 
 
-def _narrowed(stmt: Select[Any], filters: Filters) -> Select[Any]:
+def _narrowed(stmt: Select[*Columns], filters: Filters) -> Select[*Columns]:
     if filters.tag is not None:
         tagged = (
             select(post_tags.c.post_id)
@@ -371,17 +374,38 @@ def _narrowed(stmt: Select[Any], filters: Filters) -> Select[Any]:
 
 def numbered(
     session: DbSession, now: datetime, filters: Filters, limit: int, offset: int
-) -> tuple[list[Post], int]:
-    """One numbered page of published posts, newest first, with their authors, and
-    how many match in all: two queries. For APIs that page by offset (RealWorld);
-    the site's own pages use keyset pagination."""
+) -> list[Post]:
+    """One numbered page of published posts, newest first, with their authors: one
+    query. For APIs that page by offset (RealWorld); the site's own pages use keyset
+    pagination. How many match in all: ``count``."""
     stmt = _filtered(filters)
-    total = session.scalar(stmt.with_only_columns(func.count(Post.id)).order_by(None), _at(now))
     rows = session.scalars(
         stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit).offset(offset),
         _at(now),
     ).unique()
-    return list(rows), total or 0
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many published posts match some filters at a moment, and when the next
+    scheduled one among them appears (None: none waits). Until then, and until the
+    content changes, the number stands."""
+
+    number: int
+    until: datetime | None
+
+
+def count(session: DbSession, now: datetime, filters: Filters) -> Count:
+    """How many published posts match ``filters`` at ``now``, and until when: one
+    query, whose cost grows with the number of matches."""
+    published = and_(Post.status == Status.PUBLISHED.value, Post.deleted_at.is_(None))
+    stmt = select(
+        func.count(Post.id).filter(Post.published_at <= now),
+        func.min(Post.published_at).filter(Post.published_at > now),
+    ).where(published)
+    number, until = session.execute(_narrowed(stmt, filters)).one()
+    return Count(number, until)
 
 
 def tags_in_use(session: DbSession, now: datetime, limit: int) -> list[str]:

@@ -13,7 +13,7 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts.models import User
 from inkstand.api.realworld import auth, parse, render
 from inkstand.api.realworld.blueprint import bp
-from inkstand.blog import reading
+from inkstand.blog import counts, reading
 from inkstand.blog.models import Post, Status
 from inkstand.blog.services import favourites, posts
 from inkstand.db import DbSession
@@ -38,7 +38,9 @@ def _one(post: Post, viewer: User | None, status: int = 200) -> ResponseReturnVa
 
 def _many(viewer: User | None, filters: reading.Filters) -> ResponseReturnValue:
     limit, offset = parse.page()
-    posts, total = reading.numbered(db.session, runtime.now(), filters, limit, offset)
+    now = runtime.now()
+    total = counts.matching(db.session, now, filters)
+    posts = reading.numbered(db.session, now, filters, limit, offset)
     favourited, following = _flags(viewer, posts)
     articles = [
         render.article(p, p.id in favourited, p.author_id in following, body=False) for p in posts
@@ -140,4 +142,4 @@ def unfavourite(slug: str) -> ResponseReturnValue:
 
 @bp.get("/tags")
 def tags() -> ResponseReturnValue:
-    return jsonify({"tags": reading.tags_in_use(db.session, runtime.now(), TAGS_SHOWN)})
+    return jsonify({"tags": counts.tags_in_use(db.session, runtime.now(), TAGS_SHOWN)})

@@ -9,7 +9,7 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts.models import ApiToken, User
 from inkstand.api.v1 import auth, hooks
 from inkstand.api.v1.schemas import MePatchSchema, MeSchema, TagListSchema, UserSchema
-from inkstand.blog import reading
+from inkstand.blog import counts
 from inkstand.extensions import db
 from inkstand.media.context import picture_url
 
@@ -23,7 +23,7 @@ users_bp = hooks.ApiBlueprint(
 @tags_bp.response(200, TagListSchema)
 def tags() -> Any:
     """List the tags of published posts, by name, with their post counts"""
-    rows = reading.public_tags(db.session, runtime.now())
+    rows = counts.public_tags(db.session, runtime.now())
     return {"tags": [{"name": name, "post_count": count} for name, count in rows]}
 
 
