@@ -17,7 +17,7 @@ from inkstand.comments import services
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from tests.helpers import Client, Factory, change_account, csrf_token, login
+from tests.helpers import Client, Factory, change_account, login
 
 RULES = services.SpamRules(min_seconds=0, max_links=10)
 
@@ -45,15 +45,31 @@ def as_viewer(app: Flask, user: User | None) -> FlaskClient:
     return client
 
 
-def article(client: FlaskClient, post: Post, comment: Comment) -> str:
-    """The markup of ``comment`` on the post page, as ``client``'s viewer sees it."""
-    page = client.get(f"/posts/{post.slug}")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+def page(client: FlaskClient, post: Post) -> str:
+    response = client.get(f"/posts/{post.slug}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def article_in(html: str, comment: Comment) -> str:
+    """The markup of ``comment`` on a post page."""
     start = html.index(f'<li id="comment-{comment.id}">')
     end = html.find("</article>", start) + len("</article>")
     gone = html.find('<p class="comment-gone">', start)
     return html[start : end if gone == -1 or end < gone else html.index("</p>", gone)]
+
+
+def article(client: FlaskClient, post: Post, comment: Comment) -> str:
+    """The markup of ``comment`` on the post page, as ``client``'s viewer sees it."""
+    return article_in(page(client, post), comment)
+
+
+def page_token(html: str) -> str:
+    """The CSRF token of the viewer a page was drawn for (its comment form's)."""
+    found = re.search(r'<form method="post" action="/posts/\d+/comments".*?name="csrf_token" '
+                      r'type="hidden" value="([^"]+)"', html, re.S)  # fmt: skip
+    assert found, "no comment form"
+    return found[1]
 
 
 def kept_comments(app: Flask) -> list[str]:
@@ -141,30 +157,30 @@ def test_an_accounts_controls_never_reach_another_viewer(app, factory, people, p
     """Carl sees Edit and Delete on his comment, with his own CSRF token; Dora, a
     visitor and the post's author each see only what they may do, drawn after his."""
     comment = factory.comment(people["carl"], post, "Mine")
-    carl = as_viewer(app, people["carl"])
-    token = csrf_token(carl, f"/posts/{post.slug}")
-    own = article(carl, post, comment)
+    carl = page(as_viewer(app, people["carl"]), post)
+    own, token = article_in(carl, comment), page_token(carl)
     assert f"/comments/{comment.id}/edit" in own
     assert f"/comments/{comment.id}/delete" in own
-    assert token in own
+    assert f'name="csrf_token" value="{token}"' in own
 
-    dora = as_viewer(app, people["dora"])
-    seen = article(dora, post, comment)
+    dora = page(as_viewer(app, people["dora"]), post)
+    seen = article_in(dora, comment)
     assert f"/comments/{comment.id}/reply" in seen
     assert "/edit" not in seen
     assert "/delete" not in seen
-    assert token not in dora.get(f"/posts/{post.slug}").get_data(as_text=True)
+    assert "csrf_token" not in seen
+    assert token not in dora
 
     visitor = article(as_viewer(app, None), post, comment)
     assert "comment-actions" not in visitor
-    assert token not in visitor
+    assert "csrf_token" not in visitor
 
-    author = as_viewer(app, people["writer"])
-    moderated = article(author, post, comment)
+    author = page(as_viewer(app, people["writer"]), post)
+    moderated = article_in(author, comment)
     assert f"/comments/{comment.id}/delete" in moderated
     assert "/edit" not in moderated
     assert token not in moderated
-    assert csrf_token(author, f"/posts/{post.slug}") in moderated
+    assert f'name="csrf_token" value="{page_token(author)}"' in moderated
 
     # Nothing kept holds a control or a token, whoever was drawn first.
     for html in kept_comments(app):
