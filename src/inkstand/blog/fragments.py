@@ -1,12 +1,13 @@
 """Parts of pages rendered once and reused, for logged-in readers too.
 
 A post's summary in lists (title, bylines, date, counts, excerpt, tags, cover) is
-the same for every reader, and so is what a comment shows (comments/fragments.py),
-so each process keeps the HTML of the fragments it has drawn, keyed by every value
-the fragment shows. Any change that shows (an edit, which raises the post's version;
-a renamed author; a new comment or favourite; other tags) makes a new key, so a
-fragment can never be stale, and nothing has to be told to retire it: old entries
-fall out of the bounded store as new ones come in.
+the same for every reader, and so are what a comment shows (comments/fragments.py)
+and a post's related posts (discovery/views.py), so each process keeps the HTML of
+the fragments it has drawn, keyed by every value the fragment shows. Any change that
+shows (an edit, which raises the post's version; a renamed author; a new comment or
+favourite; other tags) makes a new key, so a fragment can never be stale, and nothing
+has to be told to retire it: old entries fall out of the bounded store as new ones
+come in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from markupsafe import Markup
 
 from inkstand.blog.models import Post
 
-KEPT = 4000  # fragments per process (summaries and comments): about 1 KB each
+KEPT = 4000  # fragments per process (summaries, comments, related posts): about 1 KB each
 
 
 class Fragments:
