@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from flask import Flask
+
+from inkstand import runtime
 from inkstand.db import utcnow
 from inkstand.discovery import reading as discovery_reading
+from tests.helpers import Client, Factory, change, login, page_cached_app, recorded_sql
 
 
 def _related(client, slug: str) -> list[str]:
@@ -75,3 +81,49 @@ def test_candidates_are_the_newest_posts_of_each_tag(client, factory, monkeypatc
     assert _related(client, post.slug) == ["Web two", "SQL two", "Web one"]
     monkeypatch.setattr(discovery_reading, "RELATED_WINDOW", 200)
     assert _related(client, post.slug)[0] == "Old, both tags"
+
+
+# --- Kept per process while the content does not change (the page cache on) ---
+
+
+@pytest.fixture
+def cached_app(database_url, tmp_path) -> Iterator[Flask]:
+    with page_cached_app("memory", tmp_path, database_url) as app:
+        yield app
+
+
+def _related_reads(client, slug: str) -> tuple[list[str], int]:
+    """The related titles a logged-in reader sees, and how many queries read them."""
+    with recorded_sql() as statements:
+        titles = _related(client, slug)
+    return titles, sum("post_tags" in statement for statement in statements)
+
+
+def test_related_posts_are_read_once_per_content_version(cached_app):
+    factory = Factory(cached_app)
+    ada = factory.user(username="ada")
+    post = factory.post(ada, "Main", tags="python")
+    other = factory.post(ada, "Other", tags="python")
+    reader = Client(cached_app)
+    login(reader, factory.user("reader", username="reader"))
+    assert _related_reads(reader, post.slug) == (["Other"], 1)
+    assert _related_reads(reader, post.slug) == (["Other"], 0)
+    # Any change a visitor sees gives the content a new version: read again.
+    change(other, ada, title="Other, retitled")
+    assert _related_reads(reader, post.slug) == (["Other, retitled"], 1)
+    factory.post(ada, "Newest", tags="python")
+    assert _related_reads(reader, post.slug) == (["Newest", "Other, retitled"], 1)
+
+
+def test_kept_related_posts_make_way_for_a_scheduled_post_on_time(cached_app, monkeypatch):
+    factory = Factory(cached_app)
+    ada = factory.user(username="ada")
+    post = factory.post(ada, "Main", tags="python")
+    factory.post(ada, "Soon", tags="python", publish_at=utcnow() + timedelta(minutes=5))
+    reader = Client(cached_app)
+    login(reader, factory.user("reader", username="reader"))
+    assert _related(reader, post.slug) == []
+    assert _related(reader, post.slug) == []
+    later = utcnow() + timedelta(minutes=6)
+    monkeypatch.setattr(runtime, "utcnow", lambda: later)
+    assert _related(reader, post.slug) == ["Soon"]

@@ -1,25 +1,27 @@
-"""Post summaries rendered once and reused, for logged-in readers too.
+"""Parts of pages rendered once and reused, for logged-in readers too.
 
-A summary (title, bylines, date, counts, excerpt, tags, cover) is the same for
-every reader, so each process keeps the HTML of the summaries it has drawn, keyed
-by every value the summary shows. Any change that shows (an edit, which raises the
-post's version; a renamed author; a new comment or favourite; other tags) makes a
-new key, so a summary can never be stale, and nothing has to be told to retire it:
-old entries fall out of the bounded store as new ones come in.
+A post's summary in lists (title, bylines, date, counts, excerpt, tags, cover) is
+the same for every reader, and so are what a comment shows (comments/fragments.py)
+and a post's related posts (discovery/views.py), so each process keeps the HTML of
+the fragments it has drawn, keyed by every value the fragment shows. Any change that
+shows (an edit, which raises the post's version; a renamed author; a new comment or
+favourite; other tags) makes a new key, so a fragment can never be stale, and nothing
+has to be told to retire it: old entries fall out of the bounded store as new ones
+come in.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, request
 from markupsafe import Markup
 
 from inkstand.blog.models import Post
 
-KEPT = 2000  # summaries per process: about 1 KB each
+KEPT = 4000  # fragments per process (summaries, comments, related posts): about 1 KB each
 
 
 class Fragments:
@@ -53,10 +55,21 @@ def init_app(app: Flask) -> None:
     app.add_template_global(summary, "post_summary_html")
 
 
+def kept(key: Hashable, draw: Callable[[], Markup]) -> Markup:
+    """The HTML kept under ``key``, drawn by ``draw`` the first time. ``key`` holds
+    every value the HTML shows, and the kind of fragment first."""
+    fragments: Fragments = current_app.extensions["inkstand.fragments"]
+    html = fragments.get(key)
+    if html is None:
+        html = draw()
+        fragments.put(key, html)
+    return html
+
+
 def summary_key(post: Post) -> tuple[Hashable, ...]:
     """Everything the summary macro shows of ``post`` (and where links start)."""
     return (
-        request.script_root, post.id, post.version, post.slug, post.title, post.excerpt,
+        "summary", request.script_root, post.id, post.version, post.slug, post.title, post.excerpt,
         post.cover_name, post.cover_srcset, post.published_at, post.reading_minutes,
         post.comment_count, post.favourite_count, post.tag_names,
         tuple((person.username, person.name) for person in post.authors),
@@ -66,12 +79,11 @@ def summary_key(post: Post) -> tuple[Hashable, ...]:
 
 def summary(post: Post) -> Markup:
     """The HTML of ``post``'s summary in lists (the ``post_summary`` macro), drawn once."""
-    fragments: Fragments = current_app.extensions["inkstand.fragments"]
-    key = summary_key(post)
-    html = fragments.get(key)
-    if html is None:
+
+    def draw() -> Markup:
         macros = current_app.jinja_env.get_template("_macros.html").module
         # Markup: the macro's template escapes everything it writes.
-        html = macros.post_summary(post)  # type: ignore[attr-defined]
-        fragments.put(key, html)
-    return html
+        html: Markup = macros.post_summary(post)  # type: ignore[attr-defined]
+        return html
+
+    return kept(summary_key(post), draw)

@@ -91,6 +91,17 @@ def _version() -> ContentVersion:
     return found
 
 
+def content_state(now: datetime) -> tuple[str, datetime | None] | None:
+    """Public content as this process knows it at ``now``: the content version and the
+    next scheduled publication known for it, which between them move whenever anything
+    a visitor sees does. None when the page cache, which reads the version, is off."""
+    version: ContentVersion | None = current_app.extensions.get("inkstand.pagecache")
+    if version is None:
+        return None
+    current = version.current()
+    return current, version.next_publication(current, now)
+
+
 def _eligible() -> bool:
     """A GET of a public page by a visitor who carries no session of any kind."""
     config = current_app.config

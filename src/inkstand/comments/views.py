@@ -27,7 +27,7 @@ from inkstand import inputs, limits, runtime
 from inkstand.accounts import permissions as account_permissions
 from inkstand.accounts.models import User
 from inkstand.blog.models import Post
-from inkstand.comments import jobs, live, permissions, reading, services
+from inkstand.comments import fragments, jobs, live, permissions, reading, services
 from inkstand.comments.forms import CommentForm, EditCommentForm, ModerationForm
 from inkstand.comments.models import Comment, CommentStatus
 from inkstand.comments.stamps import FormStamps
@@ -37,6 +37,7 @@ from inkstand.site.context import site_settings
 
 bp = Blueprint("comments", __name__)
 bp.add_app_template_global(permissions.can_open_queue, "can_open_moderation")
+bp.add_app_template_global(fragments.body, "comment_body_html")
 
 QUEUE_PAGE_SIZE = 50
 DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}

@@ -8,8 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from inkstand import inputs, runtime
+from inkstand.blog import fragments, pagecache
 from inkstand.blog.models import Post
 from inkstand.discovery import feeds, metadata, reading
 from inkstand.exceptions import NotFound
@@ -154,9 +156,28 @@ def month(year: int, month: int) -> ResponseReturnValue:
 
 
 def post_page(post: Post) -> dict[str, Any]:
-    """What the post page shows of discovery: the related posts."""
-    limit = _config("RELATED_POSTS")
-    return {"related": reading.related(db.session, post, runtime.now(), limit)}
+    """What the post page shows of discovery: the related posts, drawn."""
+    return {"related_html": related_html(post)}
+
+
+def related_html(post: Post) -> Markup:
+    """The related posts of ``post`` (``discovery/_related.html``). They change only
+    with public content, so while the page cache follows the content version each
+    process keeps them under it and the next scheduled publication, and reads them
+    once per post and version rather than on every request."""
+    limit, now = _config("RELATED_POSTS"), runtime.now()
+
+    def draw() -> Markup:
+        related = reading.related(db.session, post, now, limit)
+        macros = current_app.jinja_env.get_template("discovery/_related.html").module
+        # Markup: the macro's template escapes everything it writes.
+        html: Markup = macros.related_posts(related)  # type: ignore[attr-defined]
+        return html
+
+    state = pagecache.content_state(now)
+    if state is None:
+        return draw()
+    return fragments.kept(("related", request.script_root, post.id, limit, *state), draw)
 
 
 @bp.app_template_global()
