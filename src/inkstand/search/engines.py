@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
@@ -243,22 +244,83 @@ def _pg_older(found: Any, visible: Visibility, size: int) -> Any:
     return below
 
 
+#: How many of the newest posts, per place in the window, PostgreSQL's window reads one
+#: by one before it asks the GIN index for the older matches.
+WALKED = 20
+
+
+def _pg_window(found: Any, visible: Visibility, window: int) -> Any:
+    """The newest ``window`` matches the viewer may see, read by id: the newest
+    ``window * WALKED`` posts one by one, newest first, stopping at the window's last
+    match; only when they hold fewer, the older matches from the GIN index (a query
+    that few posts match: few to read).
+
+    Its shape is its plan, whatever the planner guesses of how many posts match (a
+    prepared statement's generic plan guesses blind, and chose reading and sorting
+    every match): a subquery with a LIMIT is read before any condition over it, here
+    newest first by the primary key, so it stops early; the GIN half is a lateral
+    subquery behind a test of the first half's count, so it does not run when the
+    newest posts filled the window. Either half is ordered by id, so the window is
+    exactly the newest matches."""
+    posts = Post.__table__
+    walked = window * WALKED
+    # Ids from the newest post's down: the walk's, and below them the GIN half's.
+    edge = select(func.max(_pg.c.post_id)).scalar_subquery() - walked
+    newest = (
+        select(_pg.c.post_id, _pg.c.document)
+        .where(_pg.c.post_id > edge)
+        .order_by(_pg.c.post_id.desc())
+        .limit(literal_column(str(walked)))
+        .subquery("newest")
+    )
+    first = (
+        select(newest.c.post_id.label("id"))
+        .select_from(newest.join(posts, posts.c.id == newest.c.post_id))
+        .where(newest.c.document.op("@@")(found), visible.over(posts))
+        .order_by(newest.c.post_id.desc())
+        .limit(literal_column(str(window)))
+        .cte("walked")
+    )
+    counted = select(func.count().label("n")).select_from(first).subquery("counted")
+    rest = (
+        select(_pg.c.post_id.label("id"))
+        .select_from(_pg.join(posts, posts.c.id == _pg.c.post_id))
+        .where(
+            counted.c.n < window,
+            _pg.c.post_id <= edge,
+            _pg.c.document.op("@@")(found),
+            visible.over(posts),
+        )
+        .order_by(_pg.c.post_id.desc())
+        .limit(literal_column(str(window)))
+        .lateral("rest")
+    )
+    older = select(rest.c.id).select_from(counted.join(rest, true()))
+    both = union_all(select(first.c.id), older).subquery("both")
+    return (
+        select(both.c.id)
+        .order_by(both.c.id.desc())
+        .limit(literal_column(str(window)))
+        .subquery("window")
+    )
+
+
 def postgresql(
     query: Query, visible: Visibility, cursor: RankCursor | None, size: int,
     window: int, language: str,
 ) -> Select[Any]:  # fmt: skip
     found, config = tsquery(query, language)
-    matching = (
-        select(_pg.c.post_id.label("id"))
-        .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
-        .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
-        .order_by(_pg.c.post_id.desc())
-    )
     older = None
     if window:
-        matching = matching.limit(window)
+        inner = _pg_window(found, visible, window)
         older = _pg_older(found, visible, size)
-    inner = matching.subquery("window")
+    else:
+        inner = (
+            select(_pg.c.post_id.label("id"))
+            .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
+            .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
+            .subquery("window")
+        )
     scored = (
         # ts_rank_cd is a real: as a double, the rank a cursor carries back is exact
         # (a real's text, read as a double, is not the real), so ties page correctly.
