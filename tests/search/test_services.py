@@ -290,3 +290,21 @@ def test_the_sqlite_window_names_the_index_of_post_states():
     from inkstand.blog.models import VISIBILITY_INDEX
 
     assert f"INDEXED BY {VISIBILITY_INDEX} " in engines._SQLITE_WINDOW
+
+
+def test_the_sqlite_statement_is_built_once_for_each_shape():
+    from inkstand.pagination import RankCursor
+    from inkstand.search.query import parse
+
+    now = utcnow()
+    first, params = engines.sqlite(parse("fig"), engines.Visibility(now, None), None, 10, 200)
+    again, other = engines.sqlite(
+        parse('"ripe fig" -plum'), engines.Visibility(now + timedelta(1), None), None, 4, 200
+    )
+    assert again is first  # the words, the time and the page size are parameters
+    assert (params["fts"], params["rows"]) == (engines.fts_query(parse("fig")), 11)
+    assert (other["fts"], other["rows"]) == (engines.fts_query(parse('"ripe fig" -plum')), 5)
+    viewer = engines.Visibility(now, 3)
+    assert engines.sqlite(parse("fig"), viewer, None, 10, 200)[0] is not first
+    later = engines.sqlite(parse("fig"), viewer, RankCursor(-2.5, 7), 10, 200)
+    assert later[1] | {"viewer": 3, "after_rank": -2.5, "after_id": 7} == later[1]

@@ -13,6 +13,7 @@ same too. The cursor is in the SQL either way.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     cast,
@@ -75,13 +77,17 @@ class Visibility:
     author_id: int | None
 
     def over(self, posts: Any) -> ColumnElement[bool]:
-        """The rule over the columns of ``posts``."""
-        now = literal(self.now, UTCDateTime())
+        """The rule over the columns of ``posts``; the time and the viewer are the bound
+        parameters "now" and "viewer" (``params``)."""
+        now = bindparam("now", self.now, type_=UTCDateTime())
         listed = and_(posts.c.status == Status.PUBLISHED.value, posts.c.published_at <= now)
-        seen = (
-            listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
-        )
-        return and_(posts.c.deleted_at.is_(None), seen)
+        if self.author_id is None:
+            return and_(posts.c.deleted_at.is_(None), listed)
+        mine = posts.c.author_id == bindparam("viewer", self.author_id, type_=Integer)
+        return and_(posts.c.deleted_at.is_(None), or_(listed, mine))
+
+    def params(self) -> dict[str, Any]:
+        return {"now": self.now, "viewer": self.author_id}
 
 
 # Columns a result never shows: not read (and an error to touch, not a query).
@@ -102,7 +108,21 @@ def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bo
     """Rows after the cursor in (rank ascending, id descending) order."""
     if cursor is None:
         return and_(True)
-    return or_(rank > cursor.rank, and_(rank == cursor.rank, ident < cursor.id))
+    after_rank = bindparam("after_rank", cursor.rank, type_=Float)
+    after_id = bindparam("after_id", cursor.id, type_=Integer)
+    return or_(rank > after_rank, and_(rank == after_rank, ident < after_id))
+
+
+def _params(cursor: RankCursor | None, size: int) -> dict[str, Any]:
+    """The values of the cursor's and the page's bound parameters."""
+    rows = {"rows": size + 1}
+    if cursor is None:
+        return rows
+    return rows | {"after_rank": cursor.rank, "after_id": cursor.id}
+
+
+def _rows(size: int) -> Any:
+    return bindparam("rows", size + 1, type_=Integer)
 
 
 def _page(
@@ -111,12 +131,12 @@ def _page(
     """The page after ``cursor``: the window's ranked rows, then (``older``, given a
     bound) the matches below the window by id. Past the window only the second is read."""
     if cursor is not None and cursor.rank >= BEYOND and older is not None:
-        return older(cursor.id).cte("ranked")
+        return older(bindparam("after_id", cursor.id, type_=Integer)).cte("ranked")
     ranked = (
         select(window.c.id, window.c.rank)
         .where(_after(window.c.rank, window.c.id, cursor))
         .order_by(window.c.rank, window.c.id.desc())
-        .limit(size + 1)
+        .limit(_rows(size))
     )
     if older is None:
         return ranked.cte("ranked")
@@ -125,7 +145,7 @@ def _page(
     return (
         select(both.c.id, both.c.rank)
         .order_by(both.c.rank, both.c.id.desc())
-        .limit(size + 1)
+        .limit(_rows(size))
         .cte("ranked")
     )
 
@@ -162,22 +182,38 @@ _SQLITE_WINDOW = (
 
 def sqlite(
     query: Query, visible: Visibility, cursor: RankCursor | None, size: int, window: int
-) -> Select[Any]:
+) -> tuple[Select[Any], dict[str, Any]]:
     """Rows of (post, rank, title text, body text): search.highlight marks them, as
-    FTS5's highlight() would re-run the query for each row."""
+    FTS5's highlight() would re-run the query for each row. The statement, made once
+    for each of its shapes, and the values of its parameters."""
+    past = cursor is not None and cursor.rank >= BEYOND and window > 0
+    shape = "none" if cursor is None else "past" if past else "ranked"
+    stmt = _sqlite_statement(visible.author_id is None, window > 0, shape)
+    fts = fts_query(query)
+    params = visible.params() | _params(cursor, size)
+    return stmt, params | {"fts": fts, "fts_older": fts, "window": window or -1}
+
+
+@functools.cache
+def _sqlite_statement(visitor: bool, windowed: bool, shape: str) -> Select[Any]:
+    """The statement of one shape: for a visitor or a viewer with posts of her own, with
+    or without a window, on a first page, a ranked page or a page past the window. Its
+    values are all bound parameters, so it is built and its SQL compiled once."""
+    visible = Visibility(datetime.min, None if visitor else 0)
+    cursor = {"none": None, "ranked": RankCursor(0.0, 0), "past": RankCursor(BEYOND, 0)}[shape]
     matching = (
         text(_SQLITE_WINDOW)
         .bindparams(
-            bindparam("fts", fts_query(query)),
+            bindparam("fts", type_=String),
             bindparam("published", Status.PUBLISHED.value),
-            bindparam("now", visible.now, type_=UTCDateTime()),
-            bindparam("viewer", visible.author_id),  # NULL for a visitor: no own posts
-            bindparam("window", window or -1),
+            bindparam("now", type_=UTCDateTime()),
+            bindparam("viewer", type_=Integer),  # NULL for a visitor: no own posts
+            bindparam("window", type_=Integer),
         )
         .columns(id=Integer, rank=Float)
     )
-    older = _sqlite_older(query, visible, size) if window else None
-    ranked = _page(matching.cte("window"), cursor, size, older)
+    older = _sqlite_older(visible, 1) if windowed else None
+    ranked = _page(matching.cte("window"), cursor, 1, older)
     return (
         select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
         .select_from(ranked)
@@ -191,11 +227,11 @@ def sqlite(
     )
 
 
-def _sqlite_older(query: Query, visible: Visibility, size: int) -> Any:
+def _sqlite_older(visible: Visibility, size: int) -> Any:
     """The matches below an id, newest first, at rank BEYOND: FTS5 reads its rows by
     rowid, downward, and stops at the page's end."""
     posts = Post.__table__
-    match = literal_column(TABLE).op("MATCH")(bindparam("fts_older", fts_query(query)))
+    match = literal_column(TABLE).op("MATCH")(bindparam("fts_older", type_=String))
 
     def below(bound: Any) -> Any:
         return (
@@ -203,7 +239,7 @@ def _sqlite_older(query: Query, visible: Visibility, size: int) -> Any:
             .select_from(_fts.join(posts, posts.c.id == _fts.c.rowid))
             .where(match, visible.over(posts), _fts.c.rowid < bound)
             .order_by(_fts.c.rowid.desc())
-            .limit(size + 1)
+            .limit(_rows(size))
         )
 
     return below
@@ -238,7 +274,7 @@ def _pg_older(found: Any, visible: Visibility, size: int) -> Any:
             .select_from(_pg.join(posts, posts.c.id == _pg.c.post_id))
             .where(_pg.c.document.op("@@")(found), visible.over(posts), _pg.c.post_id < bound)
             .order_by(_pg.c.post_id.desc())
-            .limit(size + 1)
+            .limit(_rows(size))
         )
 
     return below
