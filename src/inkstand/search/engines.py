@@ -8,7 +8,8 @@ Each ranks the newest ``window`` matching posts the viewer may see (0: all of th
 so a page costs the same however many posts match; the rank is a keyset. The older
 matches follow the ranked ones, newest first, with the rank BEYOND (above every real
 rank): every match is reachable, and a page of them is read by id, so it costs the
-same too. The cursor is in the SQL either way.
+same too. The cursor is in the SQL either way. PostgreSQL's window is read by id
+too (_pg_window): its GIN index finds matches in no order.
 """
 
 from __future__ import annotations
