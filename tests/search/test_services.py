@@ -10,7 +10,7 @@ from inkstand.blog.models import Status
 from inkstand.blog.services import posts, trash
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from inkstand.search import index, services
+from inkstand.search import engines, index, services
 from tests.helpers import change
 
 
@@ -175,6 +175,49 @@ def test_the_rank_window_ranks_the_newest_matches_and_the_older_follow(factory, 
     assert find("pear")[0] == "Pear"  # every match ranked: the title wins
 
 
+def test_matches_older_than_every_walked_post_fill_the_window_in_order(factory, find, monkeypatch):
+    # PostgreSQL walks the newest window * WALKED posts (here 6), then asks its GIN
+    # index for the older matches: these are all older than the walk.
+    monkeypatch.setattr(engines, "WALKED", 3)
+    author = factory.user()
+    factory.post(author, "Plum", body="old")  # a title match: it would rank first
+    factory.post(author, "Note b", body="plum")
+    factory.post(author, "Note c", body="plum")
+    for n in range(8):
+        factory.post(author, f"Other {n}", body="apricot")
+    assert find("plum", window=2) == ["Note c", "Note b", "Plum"]
+    assert find("plum", window=2, viewer=author) == ["Note c", "Note b", "Plum"]
+
+
+def test_the_window_joins_walked_and_older_matches(factory, find, monkeypatch):
+    monkeypatch.setattr(engines, "WALKED", 3)  # window 2: the newest 6 posts walked
+    author = factory.user()
+    other = factory.user()
+    factory.post(author, "Plum", body="old")
+    factory.post(author, "Note b", body="plum", tags="plum")  # the newest post not walked
+    for n in range(3):
+        factory.post(author, f"Other {n}", body="apricot")
+    factory.post(author, "Note c", body="plum")  # walked: the window's only match there
+    factory.post(other, "Note d", body="plum", status="draft")  # walked, not a visitor's
+    factory.post(author, "Later", body="apricot")
+    # The window is the newest two matches a visitor may see (c, walked; b, older),
+    # ranked (b's tag outranks c's body), then the rest by id: each once.
+    assert find("plum", window=2) == ["Note b", "Note c", "Plum"]
+    assert find("plum", window=2, viewer=other) == ["Note d", "Note c", "Note b", "Plum"]
+    assert pages_of("plum", 1, 2) == [["Note b"], ["Note c"], ["Plum"]]
+
+
+def test_a_window_filled_by_the_newest_posts_leaves_the_older_matches_to_later_pages(
+    factory, find, monkeypatch
+):
+    monkeypatch.setattr(engines, "WALKED", 2)
+    author = factory.user()
+    factory.post(author, "Quince", body="old")
+    for n in range(4):
+        factory.post(author, f"Note {n}", body="quince")
+    assert find("quince", window=3) == ["Note 3", "Note 2", "Note 1", "Note 0", "Quince"]
+
+
 def pages_of(text: str, size: int, window: int, viewer=None) -> list[list[str]]:
     pages, cursor = [], None
     for _ in range(20):  # far more than the posts: a cursor that never ends fails
@@ -245,6 +288,23 @@ def test_text_no_request_could_carry_is_searched_safely(factory, find, text):
 
 def test_the_sqlite_window_names_the_index_of_post_states():
     from inkstand.blog.models import VISIBILITY_INDEX
-    from inkstand.search import engines
 
     assert f"INDEXED BY {VISIBILITY_INDEX} " in engines._SQLITE_WINDOW
+
+
+def test_the_sqlite_statement_is_built_once_for_each_shape():
+    from inkstand.pagination import RankCursor
+    from inkstand.search.query import parse
+
+    now = utcnow()
+    first, params = engines.sqlite(parse("fig"), engines.Visibility(now, None), None, 10, 200)
+    again, other = engines.sqlite(
+        parse('"ripe fig" -plum'), engines.Visibility(now + timedelta(1), None), None, 4, 200
+    )
+    assert again is first  # the words, the time and the page size are parameters
+    assert (params["fts"], params["rows"]) == (engines.fts_query(parse("fig")), 11)
+    assert (other["fts"], other["rows"]) == (engines.fts_query(parse('"ripe fig" -plum')), 5)
+    viewer = engines.Visibility(now, 3)
+    assert engines.sqlite(parse("fig"), viewer, None, 10, 200)[0] is not first
+    later = engines.sqlite(parse("fig"), viewer, RankCursor(-2.5, 7), 10, 200)
+    assert later[1] | {"viewer": 3, "after_rank": -2.5, "after_id": 7} == later[1]

@@ -8,11 +8,13 @@ Each ranks the newest ``window`` matching posts the viewer may see (0: all of th
 so a page costs the same however many posts match; the rank is a keyset. The older
 matches follow the ranked ones, newest first, with the rank BEYOND (above every real
 rank): every match is reachable, and a page of them is read by id, so it costs the
-same too. The cursor is in the SQL either way.
+same too. The cursor is in the SQL either way. PostgreSQL's window is read by id
+too (_pg_window): its GIN index finds matches in no order.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     cast,
@@ -34,6 +37,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
@@ -74,13 +78,17 @@ class Visibility:
     author_id: int | None
 
     def over(self, posts: Any) -> ColumnElement[bool]:
-        """The rule over the columns of ``posts``."""
-        now = literal(self.now, UTCDateTime())
+        """The rule over the columns of ``posts``; the time and the viewer are the bound
+        parameters "now" and "viewer" (``params``)."""
+        now = bindparam("now", self.now, type_=UTCDateTime())
         listed = and_(posts.c.status == Status.PUBLISHED.value, posts.c.published_at <= now)
-        seen = (
-            listed if self.author_id is None else or_(listed, posts.c.author_id == self.author_id)
-        )
-        return and_(posts.c.deleted_at.is_(None), seen)
+        if self.author_id is None:
+            return and_(posts.c.deleted_at.is_(None), listed)
+        mine = posts.c.author_id == bindparam("viewer", self.author_id, type_=Integer)
+        return and_(posts.c.deleted_at.is_(None), or_(listed, mine))
+
+    def params(self) -> dict[str, Any]:
+        return {"now": self.now, "viewer": self.author_id}
 
 
 # Columns a result never shows: not read (and an error to touch, not a query).
@@ -101,7 +109,21 @@ def _after(rank: Any, ident: Any, cursor: RankCursor | None) -> ColumnElement[bo
     """Rows after the cursor in (rank ascending, id descending) order."""
     if cursor is None:
         return and_(True)
-    return or_(rank > cursor.rank, and_(rank == cursor.rank, ident < cursor.id))
+    after_rank = bindparam("after_rank", cursor.rank, type_=Float)
+    after_id = bindparam("after_id", cursor.id, type_=Integer)
+    return or_(rank > after_rank, and_(rank == after_rank, ident < after_id))
+
+
+def _params(cursor: RankCursor | None, size: int) -> dict[str, Any]:
+    """The values of the cursor's and the page's bound parameters."""
+    rows = {"rows": size + 1}
+    if cursor is None:
+        return rows
+    return rows | {"after_rank": cursor.rank, "after_id": cursor.id}
+
+
+def _rows(size: int) -> Any:
+    return bindparam("rows", size + 1, type_=Integer)
 
 
 def _page(
@@ -110,12 +132,12 @@ def _page(
     """The page after ``cursor``: the window's ranked rows, then (``older``, given a
     bound) the matches below the window by id. Past the window only the second is read."""
     if cursor is not None and cursor.rank >= BEYOND and older is not None:
-        return older(cursor.id).cte("ranked")
+        return older(bindparam("after_id", cursor.id, type_=Integer)).cte("ranked")
     ranked = (
         select(window.c.id, window.c.rank)
         .where(_after(window.c.rank, window.c.id, cursor))
         .order_by(window.c.rank, window.c.id.desc())
-        .limit(size + 1)
+        .limit(_rows(size))
     )
     if older is None:
         return ranked.cte("ranked")
@@ -124,7 +146,7 @@ def _page(
     return (
         select(both.c.id, both.c.rank)
         .order_by(both.c.rank, both.c.id.desc())
-        .limit(size + 1)
+        .limit(_rows(size))
         .cte("ranked")
     )
 
@@ -161,22 +183,38 @@ _SQLITE_WINDOW = (
 
 def sqlite(
     query: Query, visible: Visibility, cursor: RankCursor | None, size: int, window: int
-) -> Select[Any]:
+) -> tuple[Select[Any], dict[str, Any]]:
     """Rows of (post, rank, title text, body text): search.highlight marks them, as
-    FTS5's highlight() would re-run the query for each row."""
+    FTS5's highlight() would re-run the query for each row. The statement, made once
+    for each of its shapes, and the values of its parameters."""
+    past = cursor is not None and cursor.rank >= BEYOND and window > 0
+    shape = "none" if cursor is None else "past" if past else "ranked"
+    stmt = _sqlite_statement(visible.author_id is None, window > 0, shape)
+    fts = fts_query(query)
+    params = visible.params() | _params(cursor, size)
+    return stmt, params | {"fts": fts, "fts_older": fts, "window": window or -1}
+
+
+@functools.cache
+def _sqlite_statement(visitor: bool, windowed: bool, shape: str) -> Select[Any]:
+    """The statement of one shape: for a visitor or a viewer with posts of her own, with
+    or without a window, on a first page, a ranked page or a page past the window. Its
+    values are all bound parameters, so it is built and its SQL compiled once."""
+    visible = Visibility(datetime.min, None if visitor else 0)
+    cursor = {"none": None, "ranked": RankCursor(0.0, 0), "past": RankCursor(BEYOND, 0)}[shape]
     matching = (
         text(_SQLITE_WINDOW)
         .bindparams(
-            bindparam("fts", fts_query(query)),
+            bindparam("fts", type_=String),
             bindparam("published", Status.PUBLISHED.value),
-            bindparam("now", visible.now, type_=UTCDateTime()),
-            bindparam("viewer", visible.author_id),  # NULL for a visitor: no own posts
-            bindparam("window", window or -1),
+            bindparam("now", type_=UTCDateTime()),
+            bindparam("viewer", type_=Integer),  # NULL for a visitor: no own posts
+            bindparam("window", type_=Integer),
         )
         .columns(id=Integer, rank=Float)
     )
-    older = _sqlite_older(query, visible, size) if window else None
-    ranked = _page(matching.cte("window"), cursor, size, older)
+    older = _sqlite_older(visible, 1) if windowed else None
+    ranked = _page(matching.cte("window"), cursor, 1, older)
     return (
         select(Post, ranked.c.rank, _fts.c.title, _fts.c.body)
         .select_from(ranked)
@@ -190,11 +228,11 @@ def sqlite(
     )
 
 
-def _sqlite_older(query: Query, visible: Visibility, size: int) -> Any:
+def _sqlite_older(visible: Visibility, size: int) -> Any:
     """The matches below an id, newest first, at rank BEYOND: FTS5 reads its rows by
     rowid, downward, and stops at the page's end."""
     posts = Post.__table__
-    match = literal_column(TABLE).op("MATCH")(bindparam("fts_older", fts_query(query)))
+    match = literal_column(TABLE).op("MATCH")(bindparam("fts_older", type_=String))
 
     def below(bound: Any) -> Any:
         return (
@@ -202,7 +240,7 @@ def _sqlite_older(query: Query, visible: Visibility, size: int) -> Any:
             .select_from(_fts.join(posts, posts.c.id == _fts.c.rowid))
             .where(match, visible.over(posts), _fts.c.rowid < bound)
             .order_by(_fts.c.rowid.desc())
-            .limit(size + 1)
+            .limit(_rows(size))
         )
 
     return below
@@ -237,10 +275,71 @@ def _pg_older(found: Any, visible: Visibility, size: int) -> Any:
             .select_from(_pg.join(posts, posts.c.id == _pg.c.post_id))
             .where(_pg.c.document.op("@@")(found), visible.over(posts), _pg.c.post_id < bound)
             .order_by(_pg.c.post_id.desc())
-            .limit(size + 1)
+            .limit(_rows(size))
         )
 
     return below
+
+
+#: How many of the newest posts, per place in the window, PostgreSQL's window reads one
+#: by one before it asks the GIN index for the older matches.
+WALKED = 20
+
+
+def _pg_window(found: Any, visible: Visibility, window: int) -> Any:
+    """The newest ``window`` matches the viewer may see, read by id: the newest
+    ``window * WALKED`` posts one by one, newest first, stopping at the window's last
+    match; only when they hold fewer, the older matches from the GIN index (a query
+    that few posts match: few to read).
+
+    Its shape is its plan, whatever the planner guesses of how many posts match (a
+    prepared statement's generic plan guesses blind, and chose reading and sorting
+    every match): a subquery with a LIMIT is read before any condition over it, here
+    newest first by the primary key, so it stops early; the GIN half is a lateral
+    subquery behind a test of the first half's count, so it does not run when the
+    newest posts filled the window. Either half is ordered by id, so the window is
+    exactly the newest matches."""
+    posts = Post.__table__
+    walked = window * WALKED
+    # Ids from the newest post's down: the walk's, and below them the GIN half's.
+    edge = select(func.max(_pg.c.post_id)).scalar_subquery() - walked
+    newest = (
+        select(_pg.c.post_id, _pg.c.document)
+        .where(_pg.c.post_id > edge)
+        .order_by(_pg.c.post_id.desc())
+        .limit(literal_column(str(walked)))
+        .subquery("newest")
+    )
+    first = (
+        select(newest.c.post_id.label("id"))
+        .select_from(newest.join(posts, posts.c.id == newest.c.post_id))
+        .where(newest.c.document.op("@@")(found), visible.over(posts))
+        .order_by(newest.c.post_id.desc())
+        .limit(literal_column(str(window)))
+        .cte("walked")
+    )
+    counted = select(func.count().label("n")).select_from(first).subquery("counted")
+    rest = (
+        select(_pg.c.post_id.label("id"))
+        .select_from(_pg.join(posts, posts.c.id == _pg.c.post_id))
+        .where(
+            counted.c.n < window,
+            _pg.c.post_id <= edge,
+            _pg.c.document.op("@@")(found),
+            visible.over(posts),
+        )
+        .order_by(_pg.c.post_id.desc())
+        .limit(literal_column(str(window)))
+        .lateral("rest")
+    )
+    older = select(rest.c.id).select_from(counted.join(rest, true()))
+    both = union_all(select(first.c.id), older).subquery("both")
+    return (
+        select(both.c.id)
+        .order_by(both.c.id.desc())
+        .limit(literal_column(str(window)))
+        .subquery("window")
+    )
 
 
 def postgresql(
@@ -248,17 +347,17 @@ def postgresql(
     window: int, language: str,
 ) -> Select[Any]:  # fmt: skip
     found, config = tsquery(query, language)
-    matching = (
-        select(_pg.c.post_id.label("id"))
-        .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
-        .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
-        .order_by(_pg.c.post_id.desc())
-    )
     older = None
     if window:
-        matching = matching.limit(window)
+        inner = _pg_window(found, visible, window)
         older = _pg_older(found, visible, size)
-    inner = matching.subquery("window")
+    else:
+        inner = (
+            select(_pg.c.post_id.label("id"))
+            .select_from(_pg.join(Post.__table__, Post.id == _pg.c.post_id))
+            .where(_pg.c.document.op("@@")(found), visible.over(Post.__table__))
+            .subquery("window")
+        )
     scored = (
         # ts_rank_cd is a real: as a double, the rank a cursor carries back is exact
         # (a real's text, read as a double, is not the real), so ties page correctly.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -72,11 +73,12 @@ def search(
         return Results(query, Page([], newer=None, older=None))
     visible = engines.Visibility(now, viewer.id if viewer is not None else None)
     postgresql = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {}
     if postgresql:  # its rows come marked by ts_headline
         stmt = engines.postgresql(query, visible, after, size, window, language)
     else:
-        stmt = engines.sqlite(query, visible, after, size, window)
-    rows = session.execute(stmt).unique().all()
+        stmt, params = engines.sqlite(query, visible, after, size, window)
+    rows = session.execute(stmt, params).unique().all()
     hits = [_hit(query, post, title, body, postgresql, now) for post, _, title, body in rows[:size]]
     more = len(rows) > size and hits
     older = RankCursor(rows[size - 1][1], rows[size - 1][0].id).encode() if more else None
