@@ -44,6 +44,7 @@ from inkstand.accounts import services as accounts
 from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
 from inkstand.analytics.models import PageView
+from inkstand.blog import pagecache
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
 from inkstand.blog.services import posts
 from inkstand.comments import services as comments
@@ -612,13 +613,24 @@ def page_cached_app(
     store: str, instance: Path, database_url: str, **overrides: Any
 ) -> Iterator[Flask]:
     """A separate app with the page cache on, kept in this process's memory or, for
-    ``store`` "redis", in the test Redis under a prefix of its own, removed after."""
+    ``store`` "redis", in the test Redis under a prefix of its own, removed after.
+
+    The content version is read again only after a change through a session of this
+    process (whose commit tells every app here), never because a second went by: on a
+    busy machine a second can pass between two requests of a test, whose statements
+    would then count one more query. A test of another process's change shortens
+    ``pagecache.VERSION_CHECK_SECONDS`` itself."""
     prefix = f"inkstand-test-{uuid.uuid4().hex[:12]}:"
     overrides = {"PAGE_CACHE_SECONDS": 300, "CACHE_KEY_PREFIX": prefix, **overrides}
     if store == "redis":
         overrides["REDIS_URL"] = need_service("INKSTAND_TEST_REDIS_URL", "Redis")
-    with separate_app(instance, database_url, **overrides) as app:
-        yield app
+    interval = pagecache.VERSION_CHECK_SECONDS
+    pagecache.VERSION_CHECK_SECONDS = 3600.0
+    try:
+        with separate_app(instance, database_url, **overrides) as app:
+            yield app
+    finally:
+        pagecache.VERSION_CHECK_SECONDS = interval
     if store == "redis":
         client = redis.Redis.from_url(overrides["REDIS_URL"])
         for key in client.scan_iter(f"{prefix}*"):
