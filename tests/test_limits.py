@@ -202,3 +202,24 @@ def test_every_limit_is_a_setting():
     others = {limits.PASSWORD_RESET_MAIL.setting, limits.LIVE_READERS.per_address,
               limits.LIVE_READERS.per_account}  # fmt: skip
     assert others <= set(DEFAULTS)
+
+
+def test_only_requests_a_limit_can_apply_to_are_checked(app, client, factory, monkeypatch):
+    """A page or a RealWorld read has no limit: Flask-Limiter is not asked to look for
+    one. The native API's blueprint limits are still checked in front of its views."""
+    resolved: list[str] = []
+    manager = limiter.limit_manager
+    resolve = manager.resolve_limits
+
+    def spy(*args, **kwargs):
+        resolved.append(args[1])
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(manager, "resolve_limits", spy)
+    post = factory.post(factory.user(), "Read")
+    for path in ("/", f"/posts/{post.slug}", "/api/articles", f"/api/articles/{post.slug}"):
+        assert client.get(path).status_code == 200
+    assert resolved == []
+    answer = client.get("/api/v1/posts")
+    assert resolved == ["api_v1_posts.index"]
+    assert "X-RateLimit-Limit" in answer.headers

@@ -13,6 +13,7 @@ from inkstand.api.v1.schemas import (
     CommentListSchema,
     CommentSchema,
     PageQuerySchema,
+    comment_json,
     comment_row,
 )
 from inkstand.blog import reading as posts
@@ -41,8 +42,8 @@ def index(args: dict[str, Any], post_id: int) -> Any:
         db.session, viewer, post, now, site_settings().comment_policy, args["limit"],
         after=args.get("cursor"),
     )  # fmt: skip
-    rows = [comment_row(node.comment, node.shown, node.comment.author) for node in page.items]
-    return {"comments": rows, "next_cursor": page.newer}, hooks.next_link(page.newer)
+    rows = [comment_json(node.comment, node.shown, node.comment.author) for node in page.items]
+    return hooks.listed({"comments": rows, "next_cursor": page.newer}, page.newer)
 
 
 @bp.route("/<int:post_id>/comments", methods=["POST"])

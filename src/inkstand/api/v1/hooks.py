@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser
@@ -156,6 +157,13 @@ def next_link(cursor: str | None) -> dict[str, str]:
     args = {**request.args.to_dict(), "cursor": cursor}
     url = absolute_url(request.endpoint, **(request.view_args or {}), **args)
     return {"Link": f'<{url}>; rel="next"'}
+
+
+def listed(body: dict[str, Any], cursor: str | None) -> ResponseReturnValue:
+    """A list's answer, its items already in JSON's own types (schemas.post_summary_row),
+    with the Link to the next page: sent as is, its schema documenting it only, as
+    dumping every item through marshmallow costs more than reading them."""
+    return jsonify(body), next_link(cursor)
 
 
 def _finish(response: Response) -> Response:

@@ -15,6 +15,7 @@ from inkstand.api.v1.schemas import (
     PostQuerySchema,
     PostSchema,
     PublishSchema,
+    post_summary_row,
 )
 from inkstand.blog import reading
 from inkstand.blog.services import posts, trash
@@ -37,11 +38,13 @@ def index(args: dict[str, Any]) -> Any:
     Published posts by default, to anyone. Drafts, scheduled and archived posts
     (`state`) are listed to their writers, and to editors and admins.
     """
+    now = runtime.now()
     page = reading.listing(
-        db.session, auth.viewer(), runtime.now(), args["limit"], state=args["state"],
+        db.session, auth.viewer(), now, args["limit"], state=args["state"],
         tag=args.get("tag"), author=args.get("author"), before=args.get("cursor"),
     )  # fmt: skip
-    return {"posts": page.items, "next_cursor": page.older}, hooks.next_link(page.older)
+    rows = [post_summary_row(post, now) for post in page.items]
+    return hooks.listed({"posts": rows, "next_cursor": page.older}, page.older)
 
 
 @bp.route("", methods=["POST"])
