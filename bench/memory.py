@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from load import wrk
-from run import clean_env
+from seed import clean_env
 from servers import BIN, HOST, free_port, process_seconds, serving, workers_of
 from targets import (
     Site,

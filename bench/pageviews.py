@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from measure import Result, Retries, measure
+from seed import clean_env
 from servers import HOST, free_port, serving
 from sqlalchemy import create_engine, insert, update
 from streams import Commenter
@@ -187,8 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile the hook and flush")
     opts = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="inkstand-pageviews-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")}
-        env["INKSTAND_SECRET_KEY"] = secrets.token_hex(32)
+        env = clean_env(Path(tmp))
         rng = random.Random(2024)
         site = (
             postgres_site(env, rng, posts=1000)

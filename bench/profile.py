@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pyinstrument import Profiler
-from seed import index
+from seed import clean_env, index
 from targets import FIREFOX, PASSWORD, READER, UNLIMITED_API, sqlite_site
 
 
@@ -40,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flat", action="store_true", help="a flat profile: time by function")
     opts = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="inkstand-profile-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")}
-        env["INKSTAND_SECRET_KEY"] = secrets.token_hex(32)
+        env = clean_env(Path(tmp))
         site = sqlite_site(Path(tmp), env, random.Random(2024))
         if any(path.startswith("/search") for path in opts.paths):
             index(site.url, env)  # seeded in bulk: not indexed as a post is saved

@@ -57,7 +57,6 @@ import base64
 import contextlib
 import os
 import random
-import secrets
 import shutil
 import signal
 import statistics
@@ -73,7 +72,7 @@ from measure import Result, Retries, measure
 from pageviews import dashboard, recording
 from rendering import markdown_lines, measure_markdown
 from report import compare_to_floor, is_floor, report
-from seed import index, migrate, postgres_answers, postgres_database, seed
+from seed import clean_env, index, migrate, postgres_answers, postgres_database, seed
 from servers import BIN, HOST, fetch, floor_command, free_port, gunicorn_args, serving
 from streams import raise_file_limit
 from targets import CASES as TARGET_CASES
@@ -88,18 +87,6 @@ VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("", {}),  # Inkstand's default settings: the page cache is on
     (", rendered", {"INKSTAND_PAGE_CACHE_SECONDS": "0"}),
 )
-
-
-def clean_env(tmp: Path) -> dict[str, str]:
-    """This environment without the caller's Inkstand or gunicorn settings."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("INKSTAND_") and k != "GUNICORN_CMD_ARGS"
-    }
-    env["INKSTAND_SECRET_KEY"] = secrets.token_hex(32)
-    env["XDG_RUNTIME_DIR"] = str(tmp)  # gunicorn's control socket goes here, not in ~
-    return env
 
 
 def run(opts: argparse.Namespace, tmp: Path) -> tuple[list[Result], list[Live], Targets]:
