@@ -545,7 +545,7 @@ def bulk_posts(author, count: int, tag_id: int | None = None) -> None:
 # each list with its authors and co-authors. The post page: the site settings, the
 # post with its authors, its comments with theirs, and its related posts with their
 # authors (discovery.reading.related).
-PAGE_BUDGETS = {"home": 3, "post": 4, "tag": 3, "author": 3}
+PAGE_BUDGETS = {"home": 3, "post": 4, "tag": 3, "author": 4}
 
 
 def fresh(statement: Select[Any]) -> Any:

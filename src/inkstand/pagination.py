@@ -132,8 +132,8 @@ class Page(Generic[T]):
 def keyset_page(
     session: DbSession,
     stmt: Select[Any],
-    at_column: InstrumentedAttribute[Any],
-    id_column: InstrumentedAttribute[Any],
+    at_column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    id_column: ColumnElement[Any] | InstrumentedAttribute[Any],
     key: Callable[[T], Cursor],
     size: int,
     before: Cursor | None = None,

@@ -96,15 +96,17 @@ def _filters_key(filters: reading.Filters) -> Hashable:
     return ("articles", *(None if n is None else n.lower() for n in names), viewer)
 
 
-def matching(session: DbSession, now: datetime, filters: reading.Filters) -> int:
+def matching(session: DbSession, now: datetime, filters: reading.Filters | reading.Narrowed) -> int:
     """How many published posts match ``filters`` at ``now``: one query when this
-    process counted them under the current content version, two when it did not."""
+    process counted them under the current content version, two when it did not (and
+    one more for filters not yet ``reading.narrow``ed)."""
 
     def count() -> tuple[int, datetime | None]:
         found = reading.count(session, now, filters)
         return found.number, found.until
 
-    return _kept(session, now, _filters_key(filters), count)
+    named = filters.filters if isinstance(filters, reading.Narrowed) else filters
+    return _kept(session, now, _filters_key(named), count)
 
 
 def tags_in_use(session: DbSession, now: datetime, limit: int) -> list[str]:

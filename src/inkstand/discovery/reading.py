@@ -46,9 +46,8 @@ def site_feed(session: DbSession, now: datetime, limit: int) -> list[Post]:
 
 def tag_feed(session: DbSession, name: str, now: datetime, limit: int) -> tuple[Tag, list[Post]]:
     """A tag and its newest listed posts: two queries. Raises NotFound."""
-    tag = posts.listed_tag(session, name, now)
-    tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id)
-    return tag, list(posts.listed_page(session, now, limit, Post.id.in_(tagged)).items)
+    tag, page = posts.by_tag(session, name, now, limit)
+    return tag, list(page.items)
 
 
 def author_feed(

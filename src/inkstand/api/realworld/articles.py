@@ -39,8 +39,12 @@ def _one(post: Post, viewer: User | None, status: int = 200) -> ResponseReturnVa
 def _many(viewer: User | None, filters: reading.Filters) -> ResponseReturnValue:
     limit, offset = parse.page()
     now = runtime.now()
-    total = counts.matching(db.session, now, filters)
-    posts = reading.numbered(db.session, now, filters, limit, offset)
+    narrowed = reading.narrow(db.session, filters)
+    if narrowed is None:  # an unknown tag or account: none match, no need to look
+        total, posts = 0, []
+    else:
+        total = counts.matching(db.session, now, narrowed)
+        posts = reading.numbered(db.session, now, narrowed, limit, offset) if total > offset else []
     favourited, following = _flags(viewer, posts)
     articles = [
         render.article(p, p.id in favourited, p.author_id in following, body=False) for p in posts
