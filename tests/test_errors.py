@@ -81,7 +81,7 @@ def test_a_lost_database_is_a_503_page_to_try_again_not_a_500(client, monkeypatc
 
 def test_a_lost_database_is_a_503_in_each_api_s_shape(client, monkeypatch):
     monkeypatch.setattr(reading, "listing", _connection_lost)
-    monkeypatch.setattr(reading, "numbered", _connection_lost)
+    monkeypatch.setattr(reading, "narrow", _connection_lost)  # RealWorld's first read
     for url in ("/api/v1/posts", "/api/articles"):
         response = client.get(url)
         assert shaped_for_its_door(response, url, 503) is None, url

@@ -38,6 +38,8 @@ def test_anyone_subscribes_and_the_answer_never_tells(app, call, factory):
         ({"email": "not an address"}, 422),
         ({}, 422),
         ({"email": "a@example.org", "author": "nobody"}, 404),
+        ({"email": "a@example.org", "author": "no\x00body"}, 422),  # PostgreSQL refuses NUL
+        ({"email": "a@example.org", "author": "line\nbreak"}, 422),
     ],
 )
 def test_bad_subscriptions_are_problems(call, body, status):
@@ -55,6 +57,12 @@ def test_subscriptions_off_is_a_404(app, call):
 def test_only_admins_list_subscribers(call, token_for, role):
     assert_problem(call("GET", "/api/v1/subscribers"), 401, "unauthorized")
     assert call("GET", "/api/v1/subscribers", token_for(role.value, "read")).status_code == 403
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "cursor=a%00b", "q=%1f"])
+def test_a_subscriber_search_with_control_characters_is_a_problem(call, token_for, query):
+    token = token_for("admin", "read")
+    assert_problem(call("GET", f"/api/v1/subscribers?{query}", token), 422, "invalid")
 
 
 def test_an_admin_lists_subscribers_by_pages(call, token_for):

@@ -26,7 +26,7 @@ from inkstand.media.models import Media
 from inkstand.templating import absolute_url
 
 # Query and path text a database can compare: no NUL or other control characters.
-_PRINTABLE = validate.Regexp(re.compile(r"^[^\x00-\x1f\x7f]*$"), error="Use printable text.")
+PRINTABLE = validate.Regexp(re.compile(r"^[^\x00-\x1f\x7f]*$"), error="Use printable text.")
 _STATUSES = [s.value for s in Status]
 _NO_COMMA = validate.Regexp(r"^[^,]*$", error="A tag has no comma.")
 _USERNAME = validate.Regexp(r"^[^,]*$", error="A username has no comma.")
@@ -196,7 +196,7 @@ class PostListSchema(_Out):
 
 class PageQuerySchema(Schema):
     cursor = fields.String(
-        validate=[validate.Length(1, 40), _PRINTABLE],
+        validate=[validate.Length(1, 40), PRINTABLE],
         metadata={"description": "The `next_cursor` of the page before; none for the first."},
     )
     limit = Whole(load_default=20, validate=validate.Range(1, 100))
@@ -209,9 +209,9 @@ class PostQuerySchema(PageQuerySchema):
         metadata={"description": "Other states than published: your own posts (all, for "
                   "editors and admins), with a token."},
     )  # fmt: skip
-    tag = fields.String(validate=[validate.Length(1, 40), _PRINTABLE])
+    tag = fields.String(validate=[validate.Length(1, 40), PRINTABLE])
     author = fields.String(
-        validate=[validate.Length(1, 30), _PRINTABLE], metadata={"description": "A username."}
+        validate=[validate.Length(1, 30), PRINTABLE], metadata={"description": "A username."}
     )
 
 

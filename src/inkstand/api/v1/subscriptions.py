@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from inkstand import limits
 from inkstand.api.v1 import auth, hooks
+from inkstand.api.v1.schemas import PRINTABLE
 from inkstand.exceptions import NotFound
 from inkstand.extensions import db
 from inkstand.pagination import Cursor
@@ -28,7 +29,7 @@ SENT = (
 class SubscribeInSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(1, 254))
     author = fields.String(
-        validate=validate.Length(1, 40),
+        validate=[validate.Length(1, 40), PRINTABLE],
         metadata={"description": "A username: her posts only. Left out: the whole site."},
     )
 
@@ -56,9 +57,10 @@ class SubscriberListSchema(Schema):
 
 class SubscriberQuerySchema(Schema):
     q = fields.String(
-        validate=validate.Length(0, 100), metadata={"description": "Part of an address."}
+        validate=[validate.Length(0, 100), PRINTABLE],
+        metadata={"description": "Part of an address."},
     )
-    cursor = fields.String(validate=validate.Length(1, 40))
+    cursor = fields.String(validate=[validate.Length(1, 40), PRINTABLE])
 
 
 def _open() -> None:
