@@ -108,7 +108,9 @@ def _pg_type(value: Any) -> str:
     return "text"
 
 
-def explain(url: str) -> None:
+def _app_settings(url: str) -> None:
+    """The app's settings for an in-process run on ``url``: no periodic work, no page
+    cache, no limit within reach."""
     os.environ.update(
         INKSTAND_DATABASE_URL=url,
         INKSTAND_SECRET_KEY=secrets.token_hex(32),
@@ -119,6 +121,10 @@ def explain(url: str) -> None:
         INKSTAND_API_LIMITS="100000000 per minute",
         INKSTAND_API_LIMITS_PER_ADDRESS="100000000 per minute",
     )
+
+
+def explain(url: str) -> None:
+    _app_settings(url)
     from inkstand import create_app
     from inkstand.extensions import db
 
@@ -179,16 +185,7 @@ def timed(url: str, requests: int) -> None:
     last three (past psycopg's fifth run of a statement, when it prepares it)."""
     import time
 
-    os.environ.update(
-        INKSTAND_DATABASE_URL=url,
-        INKSTAND_SECRET_KEY=secrets.token_hex(32),
-        INKSTAND_ANALYTICS_FLUSH_SECONDS="0",
-        INKSTAND_NEWSLETTER_SWEEP_SECONDS="0",  # the bulk posts were never mailed
-        INKSTAND_TRASH_PURGE_SECONDS="0",
-        INKSTAND_PAGE_CACHE_SECONDS="0",
-        INKSTAND_API_LIMITS="100000000 per minute",
-        INKSTAND_API_LIMITS_PER_ADDRESS="100000000 per minute",
-    )
+    _app_settings(url)
     from inkstand import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
