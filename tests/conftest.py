@@ -9,6 +9,7 @@ when INKSTAND_REQUIRE_SERVICES=1 (CI), where a missing service fails the run.
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +22,26 @@ from flask_migrate import upgrade
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import create_engine
 
+from inkstand import jobs
 from inkstand.blog import counts
 from inkstand.extensions import db, limiter
 from inkstand.media.storage import FileStorage
 from tests.helpers import Client, Factory, build_app, need_service, recorded_sql, separate_app
+
+
+@pytest.fixture(autouse=True)
+def _no_periodic_thread_outlives_its_test() -> Iterator[None]:
+    """Every test, whatever app it builds, stops the periodic threads it started (the
+    trash purge, the newsletter sweep, the analytics flush): one left running writes to
+    this run's database in the middle of later tests and their clean-up."""
+    before = set(threading.enumerate())
+    yield
+    left = [
+        thread.name
+        for thread in threading.enumerate()
+        if thread not in before and thread.name.startswith(jobs.THREAD_PREFIX)
+    ]
+    assert not left, f"periodic threads still running after the test: {left}"
 
 
 @pytest.fixture(scope="session")

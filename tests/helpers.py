@@ -39,10 +39,11 @@ from sqlalchemy import Select, event, func, insert, select
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
-from inkstand import config, create_app, markup, runtime
+from inkstand import config, create_app, jobs, markup, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
+from inkstand.analytics import tracking
 from inkstand.analytics.models import PageView
 from inkstand.blog import pagecache
 from inkstand.blog.models import Post, Revision, Status, Tag, post_tags
@@ -51,7 +52,6 @@ from inkstand.comments import services as comments
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import cache, db, limiter
-from inkstand.jobs import RQJobs
 from inkstand.site.models import SiteSetting
 
 PASSWORD = "correct horse battery"
@@ -377,6 +377,7 @@ def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterato
         try:
             yield app
         finally:
+            stop_periodic_work(app)
             cache.clear()
             limiter.reset()
             clear_jobs()
@@ -387,15 +388,24 @@ def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterato
             db.engine.dispose()
 
 
+def stop_periodic_work(app: Flask) -> None:
+    """Stop the app's periodic threads (each started by its first request)."""
+    for extension in app.extensions.values():
+        if isinstance(extension, jobs.Every):
+            extension.stop()
+        elif isinstance(extension, tracking.Tracker):
+            extension.flusher.stop()
+
+
 def clear_jobs() -> None:
     """Remove the app's RQ queue and every key of it (job ids and worker names
     start with the queue's name), if its jobs go to Redis."""
-    jobs = runtime.get().jobs
-    if isinstance(jobs, RQJobs):
-        jobs.queue().delete(delete_jobs=True)
-        for key in jobs.connection.scan_iter(f"*{jobs.queue_name}*"):
-            jobs.connection.delete(key)
-        jobs.connection.close()
+    queue = runtime.get().jobs
+    if isinstance(queue, jobs.RQJobs):
+        queue.queue().delete(delete_jobs=True)
+        for key in queue.connection.scan_iter(f"*{queue.queue_name}*"):
+            queue.connection.delete(key)
+        queue.connection.close()
 
 
 @contextmanager

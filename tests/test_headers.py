@@ -11,10 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from inkstand import create_app
 from inkstand.accounts.services import BIO_MAX
 from inkstand.extensions import db
-from tests.helpers import PASSWORD, Factory, login, submit
+from tests.helpers import PASSWORD, Factory, build_app, login, submit
 
 HTTPS = "https://inkstand.test"
 
@@ -158,10 +157,7 @@ def test_no_strict_transport_security_over_plain_http(client: FlaskClient) -> No
 def test_behind_a_proxy_the_forwarded_scheme_makes_cookies_secure(
     app: Flask, tmp_path: Path
 ) -> None:
-    settings = {name: app.config[name] for name in ("DATABASE_URL", "SECRET_KEY", "SERVER_NAME")}
-    proxied = create_app(
-        {**settings, "TESTING": True, "PROXY_COUNT": 1, "ANALYTICS_ENABLED": False}, str(tmp_path)
-    )
+    proxied = build_app(tmp_path, app.config["DATABASE_URL"], PROXY_COUNT=1)
     try:
         client = proxied.test_client()
         plain = client.get("/login", headers={"X-Forwarded-Proto": "http"})

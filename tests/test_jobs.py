@@ -68,8 +68,9 @@ def test_periodic_work_without_redis_runs_on_one_thread_and_outlives_a_failure()
     every.start()
     every.start()  # once per process, however often it is asked
     assert ran.wait(5)
-    every.stop()
-    assert [t.name for t in threading.enumerate()].count("test-work") <= 1
+    assert [t.name for t in threading.enumerate()].count("every:test-work") == 1
+    every.stop()  # and the thread is gone when it returns
+    assert "every:test-work" not in [t.name for t in threading.enumerate()]
 
 
 def test_periodic_work_waits_its_interval_first_unless_asked_to_start_at_once():
@@ -79,3 +80,9 @@ def test_periodic_work_waits_its_interval_first_unless_asked_to_start_at_once():
     time.sleep(0.05)
     later.stop()
     assert runs == []
+
+
+def test_periodic_work_with_no_interval_starts_no_thread():
+    never = jobs.Every("test-never", 0, lambda: None)
+    never.start()
+    assert "every:test-never" not in [t.name for t in threading.enumerate()]

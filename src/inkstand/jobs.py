@@ -168,10 +168,14 @@ def schedule_next(jobs: Jobs, path: str, interval: float, name: str) -> bool:
     return True
 
 
+THREAD_PREFIX = "every:"  # names every periodic thread, so that they can be found
+
+
 class Every:
     """Without Redis, ``work`` runs on a daemon thread of each process every
     ``interval`` seconds (first at once when ``at_start``). ``start`` is safe to call
-    on every request: it starts the thread once per process, again in a forked child."""
+    on every request: it starts the thread once per process, again in a forked child.
+    An ``interval`` of 0 or less starts nothing."""
 
     def __init__(
         self, name: str, interval: float, work: Callable[[], object], *, at_start: bool = False
@@ -180,15 +184,19 @@ class Every:
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == os.getpid() or self.interval <= 0:
             return
         with self._lock:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            threading.Thread(target=self._run, name=self.name, daemon=True).start()
+            self._thread = threading.Thread(
+                target=self._run, name=THREAD_PREFIX + self.name, daemon=True
+            )
+            self._thread.start()
 
     def _run(self) -> None:
         if not self.at_start and self._stop.wait(self.interval):
@@ -200,5 +208,9 @@ class Every:
                 log.exception("%s failed", self.name)
             self._stop.wait(self.interval)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the thread, waiting up to ``timeout`` seconds for a run under way."""
         self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)

@@ -200,7 +200,7 @@ def test_the_flusher_thread_writes_without_being_asked(tmp_path: Path, database_
                 break
             threading.Event().wait(0.05)
         assert len(views()) == 1
-        tracking.tracker(app)._stop.set()
+        tracking.tracker(app).flusher.stop()
 
 
 def test_with_redis_stopped_mid_run_pages_render_and_views_are_kept(

@@ -7,13 +7,12 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import threading
 from datetime import date, datetime
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from inkstand import backends, preload, runtime
+from inkstand import backends, jobs, preload, runtime
 from inkstand.analytics import live, recording, services
 from inkstand.buffers import Buffer
 from inkstand.db import utcnow
@@ -34,9 +33,8 @@ class Tracker:
         self.keep_days: int = app.config["ANALYTICS_KEEP_DAYS"]
         self._salt: tuple[date, str] | None = None
         self._rolled_up: date | None = None  # the day this process last rolled up on
-        self._lock = threading.Lock()
-        self._flusher_pid: int | None = None
-        self._stop = threading.Event()
+        self.flusher = jobs.Every("analytics-flush", self.interval, self._periodic)
+        self._at_exit: int | None = None  # the process whose exit flushes last
 
     def salt(self, day: date) -> str:
         """Today's salt, read from the database once a day per process."""
@@ -72,26 +70,19 @@ class Tracker:
         return days
 
     def start_flusher(self) -> None:
-        """Start this process's flusher thread, once (again in a forked child)."""
-        if self.interval <= 0 or self._flusher_pid == os.getpid():
-            return
-        with self._lock:
-            if self._flusher_pid == os.getpid():
-                return
-            self._flusher_pid = os.getpid()
-            threading.Thread(target=self._run, name="analytics-flush", daemon=True).start()
+        """Start this process's flusher thread, once (again in a forked child); what is
+        still buffered when the process exits is flushed then."""
+        self.flusher.start()
+        if self.interval > 0 and self._at_exit != os.getpid():
+            self._at_exit = os.getpid()
             atexit.register(self._last_flush)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.flush()
-                self.roll_up(utcnow())
-            except Exception:  # the thread outlives a bad flush; the next one retries
-                log.exception("analytics flush or roll-up failed")
+    def _periodic(self) -> None:
+        self.flush()
+        self.roll_up(utcnow())
 
     def _last_flush(self) -> None:
-        self._stop.set()
+        self.flusher.stop()
         try:
             self.flush()
         except Exception:
