@@ -90,7 +90,7 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section("comments", ("comments",)),
-    Section("pages", ("pages", "page_revisions")),
+    Section("pages", ("pages", "media_page_uses", "page_revisions")),
     Section("subscriptions", ("subscribers", "newsletters", "newsletter_sends")),
     Section("analytics", ("daily_totals", "page_views")),
     Section("imports", ("imported_items", "moved_links")),
