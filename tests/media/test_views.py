@@ -20,7 +20,9 @@ from inkstand.extensions import db
 from inkstand.jobs import InlineJobs
 from inkstand.media.jobs import make_variants
 from inkstand.media.models import Media
+from inkstand.pages.models import Page
 from tests.helpers import csrf_token, form_values, image_bytes, login, submit
+from tests.pages.helpers import make_page
 
 
 def sent(data: bytes, name: str = "photo.png") -> tuple[io.BytesIO, str]:
@@ -151,19 +153,70 @@ def test_deleting_from_the_library(client, factory, storage, files):
 
 
 def test_the_library_page_costs_the_same_whatever_it_holds(client, factory, storage, queries):
+    admin = factory.user("admin")
     author = factory.user()
     login(client, author)
     counts = []
     for size in (1, 6):
         for n in range(rows(), size):
             upload(client, image_bytes("PNG", (10 + n, 10)))
-            factory.post(
-                author, body=f"![x](/media/{db.session.scalars(select(Media)).all()[-1].name})"
-            )
+            shown = f"![x](/media/{db.session.scalars(select(Media)).all()[-1].name})"
+            factory.post(author, body=shown)
+            make_page(admin, f"Page {n}", body=shown)
         queries.clear()
-        assert client.get("/media/library").status_code == 200
+        html = client.get("/media/library").get_data(as_text=True)
+        assert html.count("(page)") == size
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 4  # the account, the images with owners, their uses
+    # The account, the images with owners, their posts, their pages.
+    assert counts[0] == counts[1] <= 5
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "author"])
+def test_the_library_names_the_pages_that_show_an_image(client, factory, storage, role):
+    admin = factory.user("admin")
+    viewer = admin if role == "admin" else factory.user(role)
+    login(client, viewer)
+    upload(client, image_bytes())
+    media = only()
+    about = make_page(admin, "About <us>", body=f"![us](/media/{media.name})", status="draft")
+    html = client.get("/media/library").get_data(as_text=True)
+    assert "Not used in any post or page." not in html
+    assert "Used in:" in html
+    if role == "author":  # who may not write pages sees the title alone
+        assert "<li>About &lt;us&gt; (page)</li>" in html
+        assert f"/pages/{about.id}/edit" not in html
+    else:
+        assert f'<a href="/pages/{about.id}/edit">About &lt;us&gt;</a> (page)' in html
+    refused = submit(client, f"/media/{media.id}/delete", page="/media/library")
+    assert refused.status_code == 302
+    shown = client.get(refused.location).get_data(as_text=True)
+    assert "This image is in use and was not deleted: “About &lt;us&gt;”." in shown
+    assert rows() == 1
+
+
+def test_a_page_saved_through_the_form_keeps_its_image_until_it_drops_it(client, factory, storage):
+    editor = factory.user("editor")
+    login(client, editor)
+    upload(client, image_bytes())
+    media = only()
+    form = {"title": "Colophon", "body": f"Set in ![type](/media/{media.name})",
+            "slug": "", "status": "published"}  # fmt: skip
+    assert submit(client, "/pages/new", form, page="/pages/new").status_code == 302
+    page = only(Page)
+    assert "Not used in any post or page." not in client.get("/media/library").get_data(
+        as_text=True
+    )
+    refused = submit(client, f"/media/{media.id}/delete", page="/media/library")
+    assert "in use and was not deleted: “Colophon”" in client.get(refused.location).get_data(
+        as_text=True
+    )
+    edit = f"/pages/{page.id}/edit"
+    changed = submit(client, edit, {**form_values(client, edit), "body": "Set in type."}, page=edit)
+    assert changed.status_code == 302
+    assert "Not used in any post or page." in client.get("/media/library").get_data(as_text=True)
+    done = submit(client, f"/media/{media.id}/delete", page="/media/library")
+    assert "Image deleted." in client.get(done.location).get_data(as_text=True)
+    assert rows() == 0
 
 
 def test_the_editor_adds_an_uploaded_image_to_the_body_without_saving(client, factory, storage):

@@ -29,9 +29,10 @@ from tests.helpers import change, image_bytes
 
 def populate(factory: Any) -> dict[str, Any]:
     """Accounts of every role (one with two-factor), posts with several revisions, tags,
-    co-authors, old slugs, a revised page, the site icon and logo, threaded comments in
-    every state, follows, favourites, images with their files, settings, statistics,
-    tokens, invitations, imported ids, subscribers and a newsletter sent."""
+    co-authors, old slugs, a revised page showing an image, the site icon and logo,
+    threaded comments in every state, follows, favourites, images with their files,
+    settings, statistics, tokens, invitations, imported ids, subscribers and a
+    newsletter sent."""
     now = utcnow().replace(microsecond=0)
     admin = factory.user(Role.ADMIN, username="admin")
     editor = factory.user(Role.EDITOR, username="editor", display_name="Édith Éditrice")
@@ -74,7 +75,8 @@ def populate(factory: Any) -> dict[str, Any]:
         10_000, frozenset(),
     )  # fmt: skip
     pages.change_page(
-        db.session, admin, about.id, pages.PageChanges(body="Who we are.", status="published"),
+        db.session, admin, about.id,
+        pages.PageChanges(body=f"Who we are.\n\n![]({media.url(image)})", status="published"),
         now, 10_000, frozenset(),
     )  # fmt: skip
     for kept in (identity.set_icon, identity.set_logo):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from inkstand.blog.models import Post
 from inkstand.extensions import db
 from inkstand.media import services as media
-from inkstand.media.models import Media, MediaUse
+from inkstand.media.models import Media, MediaPageUse, MediaUse
 from inkstand.moving.models import RunState
 from inkstand.pages.models import Page
 from tests.helpers import image_bytes
@@ -222,6 +222,8 @@ def test_a_pages_feature_image_is_noted_and_its_body_images_kept(run_file, image
     image = db.session.scalar(select(Media))
     assert _media_count() == 1  # the cover is not kept: nothing would show it
     assert about.body_source == f"Us.\n\n![us](/media/{image.digest}.png)"
+    uses = db.session.execute(select(MediaPageUse.media_id, MediaPageUse.page_id)).all()
+    assert uses == [(image.id, about.id)]  # in use: the library will not delete it
     assert report["notes"] == [
         {
             "kind": "page", "id": page["uuid"], "title": "About",

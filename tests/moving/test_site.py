@@ -63,6 +63,8 @@ def test_a_full_export_restores_every_row_and_file_as_it_was(app, factory):
         "revisions",
         "comments",
         "media",
+        "media_uses",
+        "media_page_uses",
         "follows",
         "favourites",
         "post_tags",
@@ -82,6 +84,25 @@ def test_a_full_export_restores_every_row_and_file_as_it_was(app, factory):
     # The ids go on after the restored ones, and the restored site works.
     post = factory.post(db.session.get(User, before["users"][2]["id"]), "After the move")
     assert post.id > max(row["id"] for row in before["posts"])
+
+
+def test_an_archive_made_before_pages_recorded_their_images_gets_them(app, factory):
+    populate(factory)
+    before = dump()
+    assert before["media_page_uses"]
+    older = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_export())) as made,
+        zipfile.ZipFile(older, "w") as out,
+    ):
+        for member in made.infolist():
+            if member.filename != "tables/media_page_uses.jsonl":
+                out.writestr(member, made.read(member))
+    empty_site()
+    _clear_media()
+    restored = _restore(older.getvalue())
+    assert "media_page_uses" not in restored.rows
+    assert dump() == before
 
 
 def test_a_plain_export_leaves_out_passwords_and_secrets(app, factory):

@@ -16,7 +16,7 @@ from inkstand.blog.models import Post, Revision, SlugRedirect, Tag
 from inkstand.comments.models import Comment
 from inkstand.db import utcnow
 from inkstand.extensions import db
-from inkstand.media.models import Media, MediaUse
+from inkstand.media.models import Media, MediaPageUse, MediaUse
 from inkstand.moving import importing
 from inkstand.moving.models import ImportedItem, MovedLink, RunState
 from inkstand.pages import services as pages
@@ -212,6 +212,23 @@ def test_images_come_from_the_uploads_folder(run_file, tmp_path):
     assert "missing.png not in the uploads folder: link kept" in notes
     assert "fake.png not kept" in notes
     assert "secret.png not in the uploads folder" in notes
+
+
+def test_a_pages_images_come_from_the_uploads_folder_and_are_in_use(run_file, tmp_path):
+    uploads = tmp_path / "uploads"
+    (uploads / "2024" / "03").mkdir(parents=True)
+    (uploads / "2024" / "03" / "us.png").write_bytes(image_bytes())
+    body = f'<p>Us.</p><p><img src="{SITE}/wp-content/uploads/2024/03/us.png" alt="us"></p>'
+    item = WpItem(1, "About", kind="page", name="about", content=body)
+    run, report = run_file(wxr.document(wxr.AUTHORS, [item]), uploads=uploads)
+    assert run.state == RunState.DONE, report
+    page = db.session.scalar(select(Page))
+    image = db.session.scalar(select(Media))
+    assert f"![us](/media/{image.digest}.png)" in page.body_source
+    uses = db.session.execute(
+        select(MediaPageUse.media_id, MediaPageUse.page_id, MediaPageUse.page_title)
+    ).all()
+    assert uses == [(image.id, page.id, "About")]
 
 
 def test_without_an_uploads_folder_image_links_are_kept(run_file):

@@ -1,4 +1,4 @@
-"""Uploaded images and the posts that use them."""
+"""Uploaded images and the posts and pages that use them."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ class Media(Base):
     owner: Mapped[User] = relationship(lazy="raise")
     uses: Mapped[list[MediaUse]] = relationship(
         lazy="raise", order_by="MediaUse.post_title", viewonly=True
+    )
+    page_uses: Mapped[list[MediaPageUse]] = relationship(
+        lazy="raise", order_by="MediaPageUse.page_title", viewonly=True
     )
 
     __table_args__ = (
@@ -69,3 +72,19 @@ class MediaUse(Base):
     )
     post_title: Mapped[str] = mapped_column(String(200))
     as_cover: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class MediaPageUse(Base):
+    """A page (About, Colophon...) that shows an image in its body; written by every save
+    of the page (``media.services.record_page_uses``), removed with the page. Pages are
+    a feature above media: the table is named, never imported."""
+
+    __tablename__ = "media_page_uses"
+
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    page_id: Mapped[int] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    page_title: Mapped[str] = mapped_column(String(200))

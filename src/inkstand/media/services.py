@@ -1,4 +1,5 @@
-"""Uploading, resizing, listing and deleting images, and recording where posts use them.
+"""Uploading, resizing, listing and deleting images, and recording where posts and pages
+use them.
 
 The bytes go to a ``Storage``; the views hand it in, with the limits."""
 
@@ -9,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal_column, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,7 +20,7 @@ from inkstand.audit import Action, Target
 from inkstand.db import DbSession
 from inkstand.exceptions import Forbidden, Invalid, NotFound
 from inkstand.media import imaging, permissions
-from inkstand.media.models import Media, MediaUse
+from inkstand.media.models import Media, MediaPageUse, MediaUse
 from inkstand.media.storage import Storage
 from inkstand.pagination import Cursor, Page, keyset_page
 
@@ -174,12 +175,13 @@ def library(
     session: DbSession, actor: User | None, size: int, before: str | None = None,
     after: str | None = None,
 ) -> Page[Media]:  # fmt: skip
-    """A page of the images the actor manages, newest first, with their owners and uses:
-    two queries whatever the page. Raises Forbidden or BadCursor."""
+    """A page of the images the actor manages, newest first, with their owners and the
+    posts and pages that use them: three queries whatever the page. Raises Forbidden or
+    BadCursor."""
     if not permissions.can_upload(actor):
         raise Forbidden("Your account may not upload images.")
     assert actor is not None
-    query = select(Media).options(joinedload(Media.owner), selectinload(Media.uses))
+    query = select(Media).options(*_SHOWN_WITH)
     if not permissions.can_see_all(actor):
         query = query.where(Media.owner_id == actor.id)
     return keyset_page(
@@ -188,16 +190,20 @@ def library(
     )  # fmt: skip
 
 
+# What a view shows of an image: its owner (joined), its posts and its pages (a query each).
+_SHOWN_WITH = (joinedload(Media.owner), selectinload(Media.uses), selectinload(Media.page_uses))
+
+
 def _cursor(media: Media) -> Cursor:
     return Cursor(media.created_at, media.id)
 
 
 def get_with_uses(session: DbSession, media_id: int) -> Media:
-    """An image with its owner and uses loaded (one query), for a view to show."""
+    """An image with its owner and uses loaded (three queries), for a view to show."""
     found = session.scalar(
         select(Media)
         .where(Media.id == media_id)
-        .options(joinedload(Media.owner), selectinload(Media.uses))
+        .options(*_SHOWN_WITH)
         .execution_options(populate_existing=True)
     )
     if found is None:
@@ -206,14 +212,10 @@ def get_with_uses(session: DbSession, media_id: int) -> Media:
 
 
 def delete_media(session: DbSession, storage: Storage, actor: User | None, media_id: int) -> None:
-    """Delete an image no post uses; its files go with the last row naming them.
-    Raises NotFound, or Invalid while a post uses it."""
+    """Delete an image no post or page uses; its files go with the last row naming them.
+    Raises NotFound, or Invalid while a post or a page uses it."""
     media = get(session, actor, media_id)
-    titles = session.scalars(
-        select(MediaUse.post_title)
-        .where(MediaUse.media_id == media.id)
-        .order_by(MediaUse.post_title)
-    ).all()
+    titles = _users_of(session, media.id)
     if titles:
         listed = ", ".join(f"“{title}”" for title in titles)
         raise Invalid.field("media", f"This image is in use and was not deleted: {listed}.")
@@ -237,7 +239,21 @@ def delete_media(session: DbSession, storage: Storage, actor: User | None, media
             storage.delete(name)
 
 
-# Helpers for the post's save path: they write nothing until the caller commits.
+def _users_of(session: DbSession, media_id: int) -> list[str]:
+    """The titles of the posts, then of the pages, that show an image (one query)."""
+    both = union_all(
+        select(MediaUse.post_title.label("title"), literal_column("0").label("kind")).where(
+            MediaUse.media_id == media_id
+        ),
+        select(MediaPageUse.page_title.label("title"), literal_column("1").label("kind")).where(
+            MediaPageUse.media_id == media_id
+        ),
+    ).subquery()
+    return list(session.scalars(select(both.c.title).order_by(both.c.kind, both.c.title)))
+
+
+# Helpers for the save paths of posts and pages: they write nothing until the caller
+# commits.
 
 
 def named_in(session: DbSession, source: str) -> Sequence[Media]:
@@ -289,10 +305,20 @@ def record_uses(
     session.add_all(uses.values())
 
 
+def record_page_uses(session: DbSession, page_id: int, title: str, source: str) -> None:
+    """Write which images the page's Markdown ``source`` shows now, replacing the old
+    list (one query to find them)."""
+    session.execute(delete(MediaPageUse).where(MediaPageUse.page_id == page_id))
+    session.add_all(
+        MediaPageUse(media_id=media.id, page_id=page_id, page_title=title)
+        for media in named_in(session, source)
+    )
+
+
 def hand_over(session: DbSession, leaving: User, heir: User) -> None:
     """Give ``heir`` every image of ``leaving`` (whose posts she takes): an image she
-    has already keeps her row, and the posts that used the other point to hers. The
-    files stay, named by content. Writes nothing until the caller commits."""
+    has already keeps her row, and the posts and pages that used the other point to
+    hers. The files stay, named by content. Writes nothing until the caller commits."""
     mine = select(Media.digest).where(Media.owner_id == heir.id)
     twins = session.execute(
         select(Media.id, Media.digest).where(Media.owner_id == leaving.id, Media.digest.in_(mine))
@@ -304,6 +330,12 @@ def hand_over(session: DbSession, leaving: User, heir: User) -> None:
         session.execute(
             update(MediaUse)
             .where(MediaUse.media_id == twin_id, MediaUse.post_id.not_in(already))
+            .values(media_id=kept_id)
+        )
+        shown = select(MediaPageUse.page_id).where(MediaPageUse.media_id == kept_id)
+        session.execute(
+            update(MediaPageUse)
+            .where(MediaPageUse.media_id == twin_id, MediaPageUse.page_id.not_in(shown))
             .values(media_id=kept_id)
         )
         session.execute(delete(Media).where(Media.id == twin_id))

@@ -326,6 +326,10 @@ def restore(
                 written.append(table)
                 if progress is not None:
                     progress(counts[table.name])
+            for section in SECTIONS:  # what an archive made before some table lacks
+                for name, rebuild in section.rebuilt.items():
+                    if name not in present:
+                        rebuild(session)
             _move_sequences(conn, written)
             search_index.rebuild(conn)
             analyze(conn)

@@ -15,8 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from inkstand.db import DbSession
+from inkstand.media import services as media
 from inkstand.media.models import Media
 from inkstand.media.services import WIDTHS
+from inkstand.pages.models import Page
 from inkstand.site.models import SiteSetting
 
 
@@ -25,13 +28,16 @@ class Section:
     """Some tables of the export. ``secret`` gives, per table, the columns a plain
     export writes blank (password hashes, two-factor secrets, nonces: only a full
     backup keeps them); ``full_only`` tables are written only in a full backup;
-    ``files`` names the stored files the section's rows need."""
+    ``files`` names the stored files the section's rows need; ``rebuilt`` writes, per
+    table, its rows from the others' when an archive made before the table existed
+    lacks it."""
 
     name: str
     tables: tuple[str, ...]
     secret: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     full_only: tuple[str, ...] = ()
     files: Callable[[Connection], Iterable[str]] | None = None
+    rebuilt: Mapping[str, Callable[[DbSession], None]] = field(default_factory=dict)
 
     def tables_for(self, full: bool) -> tuple[str, ...]:
         return self.tables + self.full_only if full else self.tables
@@ -57,6 +63,14 @@ def _identity_files(conn: Connection) -> Iterable[str]:
     for value in rows:
         for part in value.split():
             yield part.rpartition(":")[2]
+
+
+def _page_images(session: DbSession) -> None:
+    """The images each page shows, as saving the page again would record them."""
+    rows = session.execute(select(Page.id, Page.title, Page.body_source)).all()
+    for page_id, title, body in rows:
+        media.record_page_uses(session, page_id, title, body)
+    session.flush()
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -90,7 +104,11 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section("comments", ("comments",)),
-    Section("pages", ("pages", "page_revisions")),
+    Section(
+        "pages",
+        ("pages", "media_page_uses", "page_revisions"),
+        rebuilt={"media_page_uses": _page_images},  # recorded since migration 0024
+    ),
     Section("subscriptions", ("subscribers", "newsletters", "newsletter_sends")),
     Section("analytics", ("daily_totals", "page_views")),
     Section("imports", ("imported_items", "moved_links")),

@@ -20,6 +20,7 @@ from inkstand.blog.services import posts
 from inkstand.blog.services.posts import KEEP, Keep
 from inkstand.db import ID_MAX, DbSession
 from inkstand.exceptions import Conflict, Forbidden, Invalid, NotFound
+from inkstand.media import services as media
 from inkstand.pages import menu, permissions
 from inkstand.pages.models import Page, PageRevision, PageStatus
 
@@ -123,6 +124,9 @@ def _apply(
     page.version = (page.version or 0) + 1
     session.add(page)
     _record_revision(session, page, editor, now)
+    # Every write of a page's title or body comes here (the editor, the API, restored
+    # revisions, imports): the images it shows are recorded, so none is deleted under it.
+    media.record_page_uses(session, page.id, page.title, page.body_source)
     menu.follow_page(session, page)
 
 

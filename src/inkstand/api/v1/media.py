@@ -48,7 +48,7 @@ def index(args: dict[str, Any]) -> Any:
     """List your images, newest first
 
     An author's own images; every account's for editors and admins. Each names the
-    posts that use it. Needs a token of an author, editor or admin.
+    posts and the pages that use it. Needs a token of an author, editor or admin.
     """
     user, _ = auth.caller("Listing images")
     page = services.library(db.session, user, args["limit"], before=args.get("cursor"))
@@ -105,8 +105,9 @@ def show(media_id: int) -> Any:
 def delete(media_id: int) -> Any:
     """Delete an image
 
-    Refused (422, naming them) while a post shows it in its body or as its cover, or
-    while it is its owner's avatar. Its files go with the last account holding them.
+    Refused (422, naming them) while a post shows it in its body or as its cover, or a
+    page in its body, or while it is its owner's avatar. Its files go with the last
+    account holding them.
     """
     services.delete_media(db.session, context.storage(), auth.writer(), media_id)
     return _no_content()

@@ -404,6 +404,11 @@ class MediaUseSchema(_Out):
     as_cover = fields.Boolean(required=True, metadata={"description": "False: in its body."})
 
 
+class MediaPageUseSchema(_Out):
+    page_id = fields.Integer(required=True)
+    page_title = fields.String(required=True)
+
+
 class VariantSchema(_Out):
     width = fields.Integer(required=True)
     url = fields.String(required=True)
@@ -434,6 +439,11 @@ class MediaSchema(_Out):
         required=True,
         metadata={"description": "The posts that show it: it cannot be deleted while any do."},
     )
+    page_uses = fields.List(
+        fields.Nested(MediaPageUseSchema),
+        required=True,
+        metadata={"description": "The pages that show it: it cannot be deleted while any do."},
+    )
     is_avatar = fields.Boolean(
         required=True, metadata={"description": "Its owner's avatar: it cannot be deleted."}
     )
@@ -441,7 +451,7 @@ class MediaSchema(_Out):
 
 
 def media_row(item: Media) -> dict[str, Any]:
-    """An image as MediaSchema shows it (its owner and uses loaded)."""
+    """An image as MediaSchema shows it (its owner, uses and page uses loaded)."""
     return {
         "id": item.id,
         "url": _file_url(item.name),
@@ -454,6 +464,7 @@ def media_row(item: Media) -> dict[str, Any]:
         ],
         "owner": item.owner,
         "uses": item.uses,
+        "page_uses": item.page_uses,
         "is_avatar": item.is_avatar,
         "created_at": item.created_at,
     }
