@@ -333,6 +333,30 @@ def test_the_walk_reaches_every_route(world: World) -> None:
     assert len(routes) > 100
 
 
+def _known_path(rule: Rule, current: Post) -> str:
+    """The rule's path with each argument a value that exists (or a plain one)."""
+    known = {"post_id": str(current.id), "slug": current.slug, "username": "writer",
+             "comment_id": "1", "number": "1", "token_id": "987654", "media_id": "1",
+             "user_id": "987654", "token": "x", "name": "walk", "kind": "posts",
+             "year": "2026", "month": "12"}  # fmt: skip
+    path = rule.rule
+    for name in rule.arguments:
+        path = _fill(path, name, known.get(name, "x"))
+    return path
+
+
+@pytest.mark.parametrize("as_author", [False, True], ids=["visitor", "author"])
+def test_every_read_answers_without_a_server_error(world: World, as_author: bool) -> None:
+    """Not left to chance either: every route and method that reads, plainly asked (no
+    query, no body), as a visitor and as the logged-in author."""
+    reads = [(rule, method) for rule, method in _routes(world.app) if method in READS]
+    for rule, method in reads:
+        sent = {"rule": rule.rule, "method": method, "path": _known_path(rule, _current_post(world)),
+                "query": {}, "headers": {}, "body": {}, "forged_host": False,
+                "with_csrf": False}  # fmt: skip
+        _send(world, as_author, sent)
+
+
 def test_every_write_refuses_hostile_bodies_without_writing(world: World) -> None:
     """Not left to chance: every route and method that writes, as the author with her
     credentials and the form's CSRF token, each body of SWEEP_BODIES."""
@@ -340,13 +364,7 @@ def test_every_write_refuses_hostile_bodies_without_writing(world: World) -> Non
     for rule, method in writes:
         for body in SWEEP_BODIES:
             current = _current_post(world)
-            known = {"post_id": str(current.id), "slug": current.slug, "username": "writer",
-                     "comment_id": "1", "number": "1", "token_id": "987654", "media_id": "1",
-                     "user_id": "987654", "token": "x"}  # fmt: skip
-            path = rule.rule
-            for name in rule.arguments:
-                path = _fill(path, name, known.get(name, "x"))
-            sent = {"rule": rule.rule, "method": method, "path": path, "query": {},
-                    "headers": {}, "body": body, "forged_host": False,
+            sent = {"rule": rule.rule, "method": method, "path": _known_path(rule, current),
+                    "query": {}, "headers": {}, "body": body, "forged_host": False,
                     "with_csrf": True}  # fmt: skip
             _send(world, True, sent)

@@ -58,6 +58,17 @@ def test_any_account_uploads_an_avatar_from_its_profile_page(client, factory, st
     assert client.get(f"/media/{user.avatar_name}").status_code == 200
 
 
+def test_the_avatar_page_of_its_own_shows_the_form(client, factory, storage):
+    """Linked from nowhere but asked for directly (a bookmark, the form's address)."""
+    login(client, factory.user())
+    response = client.get("/settings/avatar")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<h1>Your avatar</h1>" in page
+    assert 'action="/settings/avatar"' in page
+    assert "Please correct the fields" not in page
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
