@@ -48,11 +48,14 @@ typecheck: $(VENV)/.installed-test
 contracts: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
-## the suite under coverage.py, in parallel: one pytest-xdist worker per core (PYTEST_WORKERS),
-## each with its own databases and Redis prefixes; fails under [tool.coverage.report] fail_under
-PYTEST_WORKERS ?= auto
+## the suite under coverage.py, in parallel: two pytest-xdist workers per core (PYTEST_WORKERS;
+## much of the suite waits on servers, browsers and sockets, so one per core leaves the
+## cores half idle), each with its own databases and Redis prefixes; fails under
+## [tool.coverage.report] fail_under. The slowest tests are listed at the end, to watch.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * (os.cpu_count() or 1))")
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --cov --cov-report term-missing:skip-covered
+	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --cov --cov-report term-missing:skip-covered \
+		--durations 15
 
 NEWMAN := tools/realworld/node_modules/.bin/newman
 

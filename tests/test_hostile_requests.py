@@ -259,8 +259,9 @@ def _walk(world: World, as_author: bool) -> None:
     walk()
 
 
-def _send(world: World, as_author: bool, sent: dict[str, Any]) -> None:
-    """Send ``sent`` as the author or a visitor: no 5xx, and a 4xx writes nothing."""
+def _send(world: World, as_author: bool, sent: dict[str, Any], *, digest: bool = True) -> None:
+    """Send ``sent`` as the author or a visitor: no 5xx, and (unless ``digest`` is off)
+    a 4xx writes nothing."""
     app = world.app
     before = world.digest
     client = app.test_client()
@@ -279,7 +280,7 @@ def _send(world: World, as_author: bool, sent: dict[str, Any]) -> None:
         if isinstance(body.get("data"), dict):
             body["data"] = {**body["data"], "csrf_token": token}
     base = "http://evil.example" if sent["forged_host"] else "http://inkstand.test"
-    if before is None:
+    if before is None and digest:
         with app.app_context():
             before = database_digest()
             db.session.remove()
@@ -292,7 +293,7 @@ def _send(world: World, as_author: bool, sent: dict[str, Any]) -> None:
     where = f"{sent['method']} {sent['path']} ({sent['rule']})"
     assert status < 500, f"{where}: {status} {response.get_data(as_text=True)[:300]}"
     world.digest = None  # a success may have written: read the tables again next time
-    if 400 <= status < 500:
+    if 400 <= status < 500 and before is not None:
         with app.app_context():
             after = database_digest()
             db.session.remove()
@@ -348,13 +349,14 @@ def _known_path(rule: Rule, current: Post) -> str:
 @pytest.mark.parametrize("as_author", [False, True], ids=["visitor", "author"])
 def test_every_read_answers_without_a_server_error(world: World, as_author: bool) -> None:
     """Not left to chance either: every route and method that reads, plainly asked (no
-    query, no body), as a visitor and as the logged-in author."""
+    query, no body), as a visitor and as the logged-in author. Only the status is
+    checked: a read writes nothing worth a digest of every table after each one."""
     reads = [(rule, method) for rule, method in _routes(world.app) if method in READS]
     for rule, method in reads:
-        sent = {"rule": rule.rule, "method": method, "path": _known_path(rule, _current_post(world)),
-                "query": {}, "headers": {}, "body": {}, "forged_host": False,
-                "with_csrf": False}  # fmt: skip
-        _send(world, as_author, sent)
+        path = _known_path(rule, _current_post(world))
+        sent = {"rule": rule.rule, "method": method, "path": path, "query": {}, "headers": {},
+                "body": {}, "forged_host": False, "with_csrf": False}  # fmt: skip
+        _send(world, as_author, sent, digest=False)
 
 
 def test_every_write_refuses_hostile_bodies_without_writing(world: World) -> None:
