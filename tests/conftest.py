@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +18,20 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import make_url, text
-from sqlalchemy.engine import create_engine
 
 from inkstand import jobs
 from inkstand.blog import counts
 from inkstand.extensions import db, limiter
 from inkstand.media.storage import FileStorage
-from tests.helpers import Client, Factory, build_app, need_service, recorded_sql, separate_app
+from tests.helpers import (
+    Client,
+    Factory,
+    build_app,
+    need_service,
+    new_postgres_database,
+    recorded_sql,
+    separate_app,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -47,17 +52,8 @@ def _no_periodic_thread_outlives_its_test() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this run, dropped afterwards."""
-    server = make_url(need_service("INKSTAND_TEST_DATABASE_URL", "PostgreSQL"))
-    name = f"inkstand_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -35,7 +35,7 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from limits.storage import memory as limits_memory
-from sqlalchemy import Select, event, func, insert, select
+from sqlalchemy import Select, create_engine, event, func, insert, make_url, select, text
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
@@ -336,6 +336,23 @@ def need_service(variable: str, what: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return url
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of INKSTAND_TEST_DATABASE_URL (the
+    test skips without one), dropped afterwards, whoever is still connected: its URL."""
+    server = make_url(need_service("INKSTAND_TEST_DATABASE_URL", "PostgreSQL"))
+    name = f"inkstand_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
