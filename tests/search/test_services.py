@@ -292,6 +292,34 @@ def test_the_sqlite_window_names_the_index_of_post_states():
     assert f"INDEXED BY {VISIBILITY_INDEX} " in engines._SQLITE_WINDOW
 
 
+def test_the_postgresql_statement_is_built_once_for_each_shape():
+    from inkstand.pagination import RankCursor
+    from inkstand.search.query import parse
+
+    now = utcnow()
+    first, params = engines.postgresql(
+        parse("ripe fig"), engines.Visibility(now, None), None, 10, 200, "english"
+    )
+    again, other = engines.postgresql(
+        parse("plum tart"), engines.Visibility(now + timedelta(1), None), None, 4, 200, "simple"
+    )
+    assert again is first  # the words, the time, the language and the page size are parameters
+    assert params | {"required_0": "ripe", "required_1": "'fig':*", "rows": 11} == params
+    assert params["language"] == "inkstand_english"
+    assert other | {"required_0": "plum", "required_1": "'tart':*", "rows": 5} == other
+    assert other["language"] == "inkstand_simple"
+    # Other kinds of terms, another viewer, a cursor, no window: other shapes.
+    phrase, _ = engines.postgresql(
+        parse('"ripe fig" -plum'), engines.Visibility(now, None), None, 10, 200, "english"
+    )
+    assert phrase is not first
+    viewer = engines.Visibility(now, 3)
+    assert engines.postgresql(parse("ripe fig"), viewer, None, 10, 200, "english")[0] is not first
+    later = engines.postgresql(parse("ripe fig"), viewer, RankCursor(-2.5, 7), 10, 200, "english")
+    assert later[1] | {"viewer": 3, "after_rank": -2.5, "after_id": 7} == later[1]
+    assert engines.postgresql(parse("ripe fig"), viewer, None, 10, 0, "english")[0] is not first
+
+
 def test_the_sqlite_statement_is_built_once_for_each_shape():
     from inkstand.pagination import RankCursor
     from inkstand.search.query import parse

@@ -246,23 +246,46 @@ def _sqlite_older(visible: Visibility, size: int) -> Any:
     return below
 
 
-def _tsquery(term: Term, config: Any) -> Any:
-    if len(term.words) > 1:
-        return func.phraseto_tsquery(config, " ".join(term.words))
-    if term.prefix:  # a word of letters and digits, quoted: to_tsquery reads nothing else
-        return func.to_tsquery(config, f"'{term.words[0]}':*")
-    return func.plainto_tsquery(config, term.words[0])
+# A term's kind decides the function that reads it; its text is a bound parameter.
+PHRASE, PREFIX, WORD = "phrase", "prefix", "word"
 
 
-def tsquery(query: Query, language: str) -> Any:
-    config = cast(bindparam("language", f"inkstand_{language}"), REGCONFIG)
+def _kind(term: Term) -> str:
+    return PHRASE if len(term.words) > 1 else PREFIX if term.prefix else WORD
+
+
+def _term_text(term: Term) -> str:
+    """What the term's function reads: a prefix as to_tsquery's quoted word and ``:*``
+    (a word of letters and digits: to_tsquery reads nothing else)."""
+    if term.prefix and len(term.words) == 1:
+        return f"'{term.words[0]}':*"
+    return " ".join(term.words)
+
+
+_READER = {PHRASE: func.phraseto_tsquery, PREFIX: func.to_tsquery, WORD: func.plainto_tsquery}
+
+
+def tsquery(required: tuple[str, ...], excluded: tuple[str, ...]) -> Any:
+    """The tsquery of terms of these kinds, in the configuration of the bound parameter
+    "language"; the text of each is the bound parameter "required_<n>" or "excluded_<n>"
+    (``term_params``)."""
+    config = cast(bindparam("language", type_=String), REGCONFIG)
     found = None
-    for term in query.required:
-        part = _tsquery(term, config)
+    for n, kind in enumerate(required):
+        part = _READER[kind](config, bindparam(f"required_{n}", type_=String))
         found = part if found is None else func.tsquery_and(found, part)
-    for term in query.excluded:
-        found = func.tsquery_and(found, func.tsquery_not(_tsquery(term, config)))
+    for n, kind in enumerate(excluded):
+        part = _READER[kind](config, bindparam(f"excluded_{n}", type_=String))
+        found = func.tsquery_and(found, func.tsquery_not(part))
     return found, config
+
+
+def term_params(query: Query, language: str) -> dict[str, Any]:
+    """The values of ``tsquery``'s bound parameters for ``query``."""
+    params: dict[str, Any] = {"language": f"inkstand_{language}"}
+    params |= {f"required_{n}": _term_text(t) for n, t in enumerate(query.required)}
+    params |= {f"excluded_{n}": _term_text(t) for n, t in enumerate(query.excluded)}
+    return params
 
 
 def _pg_older(found: Any, visible: Visibility, size: int) -> Any:
@@ -345,12 +368,32 @@ def _pg_window(found: Any, visible: Visibility, window: int) -> Any:
 def postgresql(
     query: Query, visible: Visibility, cursor: RankCursor | None, size: int,
     window: int, language: str,
-) -> Select[Any]:  # fmt: skip
-    found, config = tsquery(query, language)
+) -> tuple[Select[Any], dict[str, Any]]:  # fmt: skip
+    """Rows of (post, rank, title marked, snippet marked): the statement, made once for
+    each of its shapes, and the values of its parameters."""
+    past = cursor is not None and cursor.rank >= BEYOND and window > 0
+    shape = "none" if cursor is None else "past" if past else "ranked"
+    kinds = (tuple(map(_kind, query.required)), tuple(map(_kind, query.excluded)))
+    stmt = _pg_statement(visible.author_id is None, window, shape, *kinds)
+    params = visible.params() | _params(cursor, size) | term_params(query, language)
+    return stmt, params
+
+
+@functools.lru_cache(maxsize=256)  # queries of up to TERMS_MAX terms: more shapes than kept
+def _pg_statement(
+    visitor: bool, window: int, shape: str, required: tuple[str, ...], excluded: tuple[str, ...]
+) -> Select[Any]:
+    """The statement of one shape: for a visitor or a viewer with posts of her own, in a
+    window of this size (0: none), on a first page, a ranked page or a page past the
+    window, for terms of these kinds. Its values are all bound parameters, so it is
+    built and its SQL compiled once."""
+    visible = Visibility(datetime.min, None if visitor else 0)
+    cursor = {"none": None, "ranked": RankCursor(0.0, 0), "past": RankCursor(BEYOND, 0)}[shape]
+    found, config = tsquery(required, excluded)
     older = None
     if window:
         inner = _pg_window(found, visible, window)
-        older = _pg_older(found, visible, size)
+        older = _pg_older(found, visible, 1)
     else:
         inner = (
             select(_pg.c.post_id.label("id"))
@@ -365,7 +408,7 @@ def postgresql(
         .join(_pg, _pg.c.post_id == inner.c.id)
         .cte("scored")
     )
-    ranked = _page(scored, cursor, size, older)
+    ranked = _page(scored, cursor, 1, older)
     title = func.ts_headline(config, _pg.c.title, found, PG_TITLE)
     snippet = func.ts_headline(config, _pg.c.body, found, PG_SNIPPET)
     return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -73,9 +72,8 @@ def search(
         return Results(query, Page([], newer=None, older=None))
     visible = engines.Visibility(now, viewer.id if viewer is not None else None)
     postgresql = session.get_bind().dialect.name == "postgresql"
-    params: dict[str, Any] = {}
     if postgresql:  # its rows come marked by ts_headline
-        stmt = engines.postgresql(query, visible, after, size, window, language)
+        stmt, params = engines.postgresql(query, visible, after, size, window, language)
     else:
         stmt, params = engines.sqlite(query, visible, after, size, window)
     rows = session.execute(stmt, params).unique().all()
