@@ -48,7 +48,8 @@ COMMON_FIELDS = ["title", "body", "tags", "status", "login", "password", "email"
                  "display_name", "bio", "name", "scope", "version"]  # fmt: skip
 FIELDS = [
     *COMMON_FIELDS, "slug", "excerpt", "publish_at", "comments_closed", "parent_id", "image",
-    "image_url", "tagList", "description", "cover_id", "role", "action", "ids",
+    "image_url", "tagList", "description", "cover_id", "cover_alt", "cover_caption", "role",
+    "action", "ids",
     "current_password", "new_password", "remember", "website", "stamp", "comment_policy",
     "posts_per_page", "q",
 ]  # fmt: skip
@@ -351,9 +352,9 @@ def test_every_read_answers_without_a_server_error(world: World, as_author: bool
     query, no body), as a visitor and as the logged-in author."""
     reads = [(rule, method) for rule, method in _routes(world.app) if method in READS]
     for rule, method in reads:
-        sent = {"rule": rule.rule, "method": method, "path": _known_path(rule, _current_post(world)),
-                "query": {}, "headers": {}, "body": {}, "forged_host": False,
-                "with_csrf": False}  # fmt: skip
+        path = _known_path(rule, _current_post(world))
+        sent = {"rule": rule.rule, "method": method, "path": path, "query": {}, "headers": {},
+                "body": {}, "forged_host": False, "with_csrf": False}  # fmt: skip
         _send(world, as_author, sent)
 
 
