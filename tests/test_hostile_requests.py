@@ -48,7 +48,8 @@ COMMON_FIELDS = ["title", "body", "tags", "status", "login", "password", "email"
                  "display_name", "bio", "name", "scope", "version"]  # fmt: skip
 FIELDS = [
     *COMMON_FIELDS, "slug", "excerpt", "publish_at", "comments_closed", "parent_id", "image",
-    "image_url", "tagList", "description", "cover_id", "role", "action", "ids",
+    "image_url", "tagList", "description", "cover_id", "cover_alt", "cover_caption", "role",
+    "action", "ids",
     "current_password", "new_password", "remember", "website", "stamp", "comment_policy",
     "posts_per_page", "q",
 ]  # fmt: skip

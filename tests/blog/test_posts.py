@@ -214,6 +214,8 @@ WRITTEN = {
     "tags": "zebra, apple",
     "excerpt": "My own summary.",
     "slug": "kept-address",
+    "cover_alt": "A heron, described",
+    "cover_caption": "A caption kept by every door.",
     "comments_closed": True,
     "publish_at": utcnow().replace(microsecond=0) - timedelta(days=3),
 }

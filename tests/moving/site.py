@@ -52,6 +52,8 @@ def populate(factory: Any) -> dict[str, Any]:
         tags=["travel", "café"],
         body=f"Text ☕\n\n![]({media.url(image)})",
         cover_id=image.id,
+        cover_alt='A "café" at dawn',
+        cover_caption="Taken from the bridge.",
     )
     post = change(post, author, title="A second title", slug="a-second-title")
     post = change(post, editor, body="Edited by the editor.", coauthors=["editor"])

@@ -134,6 +134,12 @@ def test_each_post_is_a_markdown_file_with_front_matter(app, factory):
     text = archive_.read(f"posts/{post.id}-a-second-title.md").decode()
     assert text.startswith('---\ntitle: "A second title"\nslug: "a-second-title"\nauthor: "author"')
     assert text.endswith("\n---\n\nEdited by the editor.\n")
+    assert f'\ncover: "media/{post.cover_name}"\n' in text
+    assert '\ncover_alt: "A \\"café\\" at dawn"\n' in text
+    assert '\ncover_caption: "Taken from the bridge."\n' in text
+    draft = db.session.scalar(select(Post).where(Post.slug == "a-draft"))
+    bare = archive_.read(f"posts/{draft.id}-a-draft.md").decode()
+    assert "cover" not in bare.split("\n---\n")[0]
     manifest = json.loads(archive_.read("manifest.json"))
     assert manifest["format"] == "inkstand-site"
     assert manifest["full"] is True

@@ -92,7 +92,17 @@ class PostForm(Form):
         description="Usernames of writers who co-wrote it, separated by commas.",
     )
     cover = FileField("Cover image", description="JPEG, PNG, WebP or GIF; shown above the post.")
-    remove_cover = BooleanField("Remove the cover image")
+    remove_cover = BooleanField(
+        "Remove the cover image", description="Its description and caption are kept."
+    )
+    # Lengths and characters are the service's to check (posts.cover_text_errors).
+    cover_alt = StringField(
+        "Cover description (alt text)",
+        description="What the image shows, for readers who cannot see it",
+    )
+    cover_caption = StringField(
+        "Cover caption", description="Shown under the cover; leave empty for none."
+    )
     image = FileField(
         "Image for the body", description="Uploaded, then its Markdown is added to the body."
     )
@@ -112,6 +122,7 @@ class PostForm(Form):
         moment = fields.publish_at
         self.publish_at.data = moment.replace(tzinfo=None) if moment else None
         self.comments_closed.data = fields.comments_closed
+        self.cover_alt.data, self.cover_caption.data = fields.cover_alt, fields.cover_caption
         self.meta_title.data = fields.meta_title
         self.meta_description.data = fields.meta_description
         self.canonical_url.data = fields.canonical_url
@@ -143,6 +154,8 @@ class PostForm(Form):
             publish_at=moment.replace(tzinfo=UTC) if isinstance(moment, datetime) else None,
             comments_closed=bool(self.comments_closed.data),
             cover_id=cover_id,
+            cover_alt=self.cover_alt.data or "",
+            cover_caption=self.cover_caption.data or "",
             meta_title=self.meta_title.data or "",
             meta_description=self.meta_description.data or "",
             canonical_url=self.canonical_url.data or "",

@@ -70,7 +70,7 @@ def summary_key(post: Post) -> tuple[Hashable, ...]:
     """Everything the summary macro shows of ``post`` (and where links start)."""
     return (
         "summary", request.script_root, post.id, post.version, post.slug, post.title, post.excerpt,
-        post.cover_name, post.cover_srcset, post.published_at, post.reading_minutes,
+        post.cover_name, post.cover_srcset, post.cover_alt, post.published_at, post.reading_minutes,
         post.comment_count, post.favourite_count, post.tag_names,
         tuple((person.username, person.name) for person in post.authors),
         post.author.avatar_name,

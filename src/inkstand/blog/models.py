@@ -108,6 +108,10 @@ class Post(PublicContent, Base):
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     cover_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     cover_srcset: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    # What the cover shows, for readers who cannot see it (its alt text), and the caption
+    # shown under it: plain text, kept when the cover is removed (shown only with one).
+    cover_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    cover_caption: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Post settings: what search engines and social sites show (empty: the title and
     # excerpt), the address a post first published elsewhere lives at, and whether the
     # home page shows it in its featured block.

@@ -109,7 +109,8 @@ def _add_entry(feed: FeedGenerator, post: Post, links: Links, site_url: str) -> 
         if cover.width is not None:
             shown["width"] = str(cover.width)
         entry.media.content(shown)
-        body = str(Markup('<p><img src="%s" alt=""></p>\n') % address) + body
+        image = Markup('<p><img src="%s" alt="%s"></p>\n') % (address, _text(post.cover_alt))
+        body = str(image) + body
     entry.content(body, type="html")
     for name in post.tag_list:
         entry.category(term=name, label=name, scheme=links.tag(name))

@@ -76,5 +76,18 @@ def blog_posting(
     if post.tag_list:
         data["keywords"] = post.tag_list
     if image_url:
-        data["image"] = image_url
+        data["image"] = _image(image_url, post)
     return data
+
+
+def _image(url: str, post: Post) -> str | dict[str, str]:
+    """The cover as JSON-LD gives it: its address alone, or an ImageObject with its
+    description (the alt text) and caption when the writer gave them."""
+    if not post.cover_alt and not post.cover_caption:
+        return url
+    shown = {"@type": "ImageObject", "url": url}
+    if post.cover_alt:
+        shown["description"] = post.cover_alt
+    if post.cover_caption:
+        shown["caption"] = post.cover_caption
+    return shown

@@ -68,13 +68,19 @@ def tables_by_name() -> dict[str, Table]:
 
 def _front_matter(post: dict[str, Any], author: str) -> str:
     """A post as Markdown with front matter; each value written as JSON, which YAML reads
-    as the same value, so no title can break out of its field."""
+    as the same value, so no title can break out of its field. The cover (its file in
+    the archive), its description and caption are written when set."""
     fields = {
         "title": post["title"], "slug": post["slug"], "author": author,
         "status": post["status"], "tags": [t for t in post["tag_names"].split(",") if t],
         "excerpt": post["excerpt_source"], "published_at": _encode(post["published_at"]),
         "created_at": _encode(post["created_at"]), "updated_at": _encode(post["updated_at"]),
     }  # fmt: skip
+    covered = {
+        "cover": f"media/{post['cover_name']}" if post["cover_name"] else "",
+        "cover_alt": post["cover_alt"], "cover_caption": post["cover_caption"],
+    }  # fmt: skip
+    fields.update({name: value for name, value in covered.items() if value})
     head = "\n".join(
         f"{name}: {json.dumps(value, ensure_ascii=False)}" for name, value in fields.items()
     )

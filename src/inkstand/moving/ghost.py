@@ -49,7 +49,7 @@ def _data(document: Any) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
         raise _refuse('This is not a Ghost export: it has no "data".')
     data: dict[str, Any] = document["data"]
-    for key in ("posts", "tags", "users", "posts_tags", "posts_authors"):
+    for key in ("posts", "tags", "users", "posts_tags", "posts_authors", "posts_meta"):
         if not isinstance(data.get(key, []), list):
             raise _refuse(f'This Ghost export\'s "{key}" is not a list.')
     return data
@@ -161,9 +161,11 @@ def read(
     for link in data.get("posts_authors", []):
         if isinstance(link, dict) and link.get("sort_order", 0) in (0, None):
             owners.setdefault(str(link.get("post_id")), str(link.get("author_id")))
+    # Newer exports keep a post's feature image description and caption in posts_meta.
+    metas = {str(m.get("post_id")): m for m in data.get("posts_meta", []) if isinstance(m, dict)}
     posts = [p for p in data.get("posts", []) if isinstance(p, dict)]
     for post in posts:
-        _post(importer, post, post_tags, owners)
+        _post(importer, post, post_tags, owners, metas.get(str(post.get("id")), {}))
         if progress is not None:
             progress(1)
     importer.commit()
@@ -171,8 +173,9 @@ def read(
 
 
 def _post(
-    importer: Importer, post: dict[str, Any], tags: dict[str, list[str]], owners: dict[str, str]
-) -> None:
+    importer: Importer, post: dict[str, Any], tags: dict[str, list[str]], owners: dict[str, str],
+    meta: dict[str, Any],
+) -> None:  # fmt: skip
     post_id = str(post.get("id"))
     source_id = _text(post.get("uuid")) or post_id
     title = _text(post.get("title"))
@@ -202,9 +205,15 @@ def _post(
             excerpt=_text(post.get("custom_excerpt")), author_id=author,
             tags=tags.get(post_id, []), featured=post.get("featured") in (1, True),
             old_path=f"/{_text(post.get('slug'))}/" if _text(post.get("slug")) else "", notes=notes,
-            cover=cover,
+            cover=cover, cover_alt=_meta(post, meta, "feature_image_alt"),
+            cover_caption=_meta(post, meta, "feature_image_caption"),
         )
     )  # fmt: skip
+
+
+def _meta(post: dict[str, Any], meta: dict[str, Any], key: str) -> str:
+    """A field Ghost moved from the post to its posts_meta row: read in either place."""
+    return _text(meta.get(key)) or _text(post.get(key))
 
 
 def _cover(importer: Importer, kind: str, image: str, notes: list[str]) -> str:

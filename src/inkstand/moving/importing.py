@@ -26,6 +26,8 @@ from inkstand.accounts.models import Role, User
 from inkstand.accounts.services import USERNAME
 from inkstand.blog.models import Post, Revision, SlugRedirect, Tag
 from inkstand.blog.services.posts import (
+    COVER_ALT_MAX,
+    COVER_CAPTION_MAX,
     SLUG_MAX,
     TAG,
     TAG_MAX,
@@ -51,6 +53,9 @@ TITLE_REFUSED = 10 * TITLE_MAX  # longer than this is no title: the item is refu
 NO_DATE = "it is published but has no valid date"
 CLASH = "the database refused it (a clash with an existing row)"
 COMMIT_EVERY = 50  # items per commit; each is in its own savepoint all the same
+# The characters of a featured image's description or caption read (HTML included):
+# more than a cover keeps of them as plain text, however much markup they hold.
+COVER_TEXT_READ = 4 * COVER_CAPTION_MAX
 
 
 class Skip(Exception):
@@ -102,6 +107,8 @@ class Entry:
     images: dict[str, str] = field(default_factory=dict)  # old image address -> kept copy's
     cover: str = ""  # the featured image's file in the uploads folder (a post's cover)
     cover_image: Media | None = None  # ...once kept
+    cover_alt: str = ""  # the featured image's description (plain text)...
+    cover_caption: str = ""  # ...and caption (HTML or plain text), kept with it
 
 
 @dataclass
@@ -391,36 +398,44 @@ class Importer:
         self._kept[(path, author.id)] = image.id
         return image
 
-    def late_cover(self, source_id: str, title: str, cover: str) -> None:
+    def late_cover(
+        self, source_id: str, title: str, cover: str, alt: str = "", caption: str = ""
+    ) -> None:
         """Give a post of this run the cover its source named before the file's own
-        entry came (a WordPress attachment after the post that features it)."""
+        entry came (a WordPress attachment after the post that features it), with the
+        image's description and caption."""
         post_id = self._written.get(source_id)
         post = self.session.get(Post, post_id) if post_id is not None else None
         if post is None or self.uploads is None:
             return
         self.commit()
-        item = Entry(source_id=source_id, kind="post", title=title, status="", published_at=None)
+        item = Entry(
+            source_id=source_id, kind="post", title=title, status="", published_at=None,
+            cover_alt=alt, cover_caption=caption,
+        )  # fmt: skip
         author = self.session.get(User, post.author_id) if post.author_id else None
         image = self._keep(cover, item, author or self.actor, "featured image")
         if image is not None:
             try:
                 with self.session.begin_nested():
-                    self._set_cover(post, image)
+                    self._set_cover(post, image, item)
             except SQLAlchemyError as error:
                 log.info("import: cover of post %s refused: %s", source_id, error)
                 item.notes.append(f"featured image {cover[:200]} not set: {CLASH}")
         for note in item.notes:
             self.report.note("post", source_id, post.title, note)
 
-    def _set_cover(self, post: Post, image: Media) -> None:
-        self._cover(post, image)
+    def _set_cover(self, post: Post, image: Media, item: Entry) -> None:
+        self._cover(post, image, item)
         body = media.named_in(self.session, post.body_source)
         media.record_uses(self.session, post.id, post.title, body, image)
 
     @staticmethod
-    def _cover(post: Post, image: Media) -> None:
+    def _cover(post: Post, image: Media, item: Entry) -> None:
         post.cover_id, post.cover_name = image.id, image.name
         post.cover_srcset = media.srcsets([image]).get(media.url(image), "")
+        post.cover_alt = _cover_text(item, item.cover_alt, COVER_ALT_MAX, "description")
+        post.cover_caption = _cover_text(item, item.cover_caption, COVER_CAPTION_MAX, "caption")
 
     def _slug(self, wanted: str, title: str) -> str:
         base = slugify(wanted or title)[:SLUG_MAX]
@@ -493,7 +508,7 @@ class Importer:
         self._links(item, post)
         post.comment_count = self._comments(item, post)
         if item.cover_image is not None:
-            self._cover(post, item.cover_image)
+            self._cover(post, item.cover_image, item)
         media.record_uses(self.session, post.id, post.title, shown, item.cover_image)
         self._remember("post", item.source_id, post.id)
         self._written[item.source_id] = post.id
@@ -602,6 +617,16 @@ class Importer:
         self._remember("comment", item.source_id, comment.id)
         self.report.count("comment")
         return comment
+
+
+def _cover_text(item: Entry, value: str, limit: int, what: str) -> str:
+    """A featured image's description or caption as a cover keeps it: plain text (tags
+    dropped, entities read: Ghost's caption is HTML), cut to ``limit`` with a note."""
+    found = content.plain(value[:COVER_TEXT_READ])
+    if len(found) > limit:
+        item.notes.append(f"featured image {what} shortened to {limit} characters")
+        found = markup.shorten(found, limit)
+    return found
 
 
 def _number(value: str) -> tuple[int, str]:

@@ -21,7 +21,14 @@ from defusedxml.ElementTree import iterparse
 from inkstand.blog.models import Status
 from inkstand.comments.models import CommentStatus
 from inkstand.exceptions import Invalid
-from inkstand.moving.importing import NO_DATE, Author, CommentItem, Entry, Importer
+from inkstand.moving.importing import (
+    COVER_TEXT_READ,
+    NO_DATE,
+    Author,
+    CommentItem,
+    Entry,
+    Importer,
+)
 
 # What a WordPress state becomes; anything else is skipped with its name.
 STATES = {
@@ -49,22 +56,32 @@ _NO_DATE = "0000-00-00 00:00:00"
 NO_UPLOADS = "featured image not kept: the import was not given the uploads folder (--uploads)"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """An image a post may feature: its file, its alt text and its caption, each cut to
+    what a cover keeps."""
+
+    file: str
+    alt: str = ""
+    caption: str = ""
+
+
 @dataclass
 class Covers:
-    """Featured images (``_thumbnail_id``) met while reading: each attachment's file, and
-    the posts waiting for an attachment that comes later in the file."""
+    """Featured images (``_thumbnail_id``) met while reading: each attachment, and the
+    posts waiting for an attachment that comes later in the file."""
 
-    files: dict[str, str] = field(default_factory=dict)  # attachment id -> file
+    files: dict[str, Attachment] = field(default_factory=dict)  # attachment id -> it
     waiting: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # -> posts
 
-    def attachment(self, importer: Importer, attachment_id: str, file: str) -> None:
-        """An attachment's file, kept (a short path per attachment) only when covers can
-        be made of them: with the uploads folder."""
-        if not attachment_id or not file or importer.uploads is None:
+    def attachment(self, importer: Importer, attachment_id: str, found: Attachment) -> None:
+        """An attachment, kept (a short path and text per attachment) only when covers
+        can be made of them: with the uploads folder."""
+        if not attachment_id or not found.file or importer.uploads is None:
             return
-        self.files[attachment_id] = file
+        self.files[attachment_id] = found
         for source_id, title in self.waiting.pop(attachment_id, []):
-            importer.late_cover(source_id, title, file)
+            importer.late_cover(source_id, title, found.file, found.alt, found.caption)
 
     def missing(self, importer: Importer) -> None:
         for attachment_id, waiting in self.waiting.items():
@@ -247,8 +264,10 @@ def _item(
         )  # fmt: skip
         importer.report.ignore(kind, reason)
         if kind == "attachment":
-            file = meta.get("_wp_attached_file") or fields.get("wp:attachment_url", "")
-            covers.attachment(importer, fields.get("wp:post_id", "").strip(), file)
+            covers.attachment(importer, fields.get("wp:post_id", "").strip(), _attachment(
+                meta.get("_wp_attached_file") or fields.get("wp:attachment_url", ""),
+                meta.get("_wp_attachment_image_alt", ""), fields.get("excerpt:encoded", ""),
+            ))  # fmt: skip
         return
     if not source_id:
         importer.report.skip(kind, "", title[:200], "it has no id (wp:post_id or guid)")
@@ -267,7 +286,7 @@ def _item(
         importer.report.skip(kind, source_id, title[:200], NO_DATE)
         return
     thumbnail = meta.get("_thumbnail_id", "") if kind == "post" else ""
-    cover = ""
+    cover = Attachment("")
     if thumbnail and importer.uploads is None:
         notes.append(NO_UPLOADS)
     elif thumbnail and thumbnail in covers.files:
@@ -284,9 +303,16 @@ def _item(
             excerpt=fields.get("excerpt:encoded", ""),
             author_id=fields.get("dc:creator", "").strip(),
             tags=tags, comments=comments, old_path=_path(fields.get("link", ""), site),
-            featured=fields.get("wp:is_sticky", "0").strip() == "1", notes=notes, cover=cover,
+            featured=fields.get("wp:is_sticky", "0").strip() == "1", notes=notes, cover=cover.file,
+            cover_alt=cover.alt, cover_caption=cover.caption,
         )
     )  # fmt: skip
+
+
+def _attachment(file: str, alt: str, caption: str) -> Attachment:
+    """An attachment as a cover would keep it; its text is cut here already, so that an
+    export of many long captions is not held whole while it is read."""
+    return Attachment(file, alt[:COVER_TEXT_READ], caption[:COVER_TEXT_READ])
 
 
 def _comment(fields: dict[str, str], logins: dict[str, str]) -> CommentItem | None:

@@ -46,7 +46,7 @@ def test_a_post_row_is_its_schema_dump(app: Flask, factory: Factory, writers) ->
     rich = factory.post(
         ada, "Rich", tags="python, web", coauthors=["bob"], excerpt="Short.",
         meta_title="Meta", canonical_url="https://elsewhere.test/rich", featured=True,
-        comments_closed=True,
+        comments_closed=True, cover_alt='A "quoted" <heron> & co', cover_caption="Dawn — été",
     )  # fmt: skip
     later = factory.post(ada, "Later", publish_at=utcnow() + timedelta(days=1))
     draft = factory.post(ada, "Draft", status="draft")

@@ -35,6 +35,14 @@ _COVER = (
     "An image of yours (an editor's or admin's: anyone's) from /api/v1/media as the "
     "cover; null for none. A cover someone else chose stays when left as it is."
 )
+_COVER_ALT = (
+    "What the cover shows, for readers who cannot see it (its alt text): plain text, at "
+    "most 300 characters; empty: none. Kept when the cover is removed."
+)
+_COVER_CAPTION = (
+    "The caption shown under the cover: plain text, at most 500 characters; empty: none. "
+    "Kept when the cover is removed."
+)
 _COAUTHORS = {
     "description": "Usernames of writers who co-wrote it, after the owner. Only the owner, "
     "editors and admins may change them."
@@ -130,6 +138,8 @@ class PostSummarySchema(_Out):
         _cover_url, required=True, allow_none=True,
         metadata={"type": "string", "description": "The cover's absolute URL; null for none."},
     )  # fmt: skip
+    cover_alt = fields.String(required=True, metadata={"description": _COVER_ALT})
+    cover_caption = fields.String(required=True, metadata={"description": _COVER_CAPTION})
 
 
 def _moment(value: datetime | None) -> str | None:
@@ -173,6 +183,8 @@ def post_summary_row(post: Post, now: datetime) -> dict[str, Any]:
         "canonical_url": post.canonical_url,
         "cover_id": post.cover_id,
         "cover_url": _cover_url(post),
+        "cover_alt": post.cover_alt,
+        "cover_caption": post.cover_caption,
     }
 
 
@@ -275,6 +287,8 @@ class PostInSchema(Schema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1, ID_MAX),
         metadata={"description": _COVER},
     )  # fmt: skip
+    cover_alt = fields.String(load_default="", metadata={"description": _COVER_ALT})
+    cover_caption = fields.String(load_default="", metadata={"description": _COVER_CAPTION})
 
 
 class PostPatchSchema(Schema):
@@ -297,6 +311,8 @@ class PostPatchSchema(Schema):
         allow_none=True, strict=True, validate=validate.Range(1, ID_MAX),
         metadata={"description": _COVER},
     )  # fmt: skip
+    cover_alt = fields.String(metadata={"description": _COVER_ALT})
+    cover_caption = fields.String(metadata={"description": _COVER_CAPTION})
 
 
 class PublishSchema(Schema):

@@ -40,6 +40,8 @@ from inkstand.media.models import Media
 TITLE_MAX = 200
 SLUG_MAX = 120
 EXCERPT_MAX = 500
+COVER_ALT_MAX = 300
+COVER_CAPTION_MAX = 500
 TAG_MAX = 40
 TAGS_PER_POST = 10
 YEARS = (1900, 9000)
@@ -71,6 +73,8 @@ class PostFields:
     publish_at: datetime | None = None  # none: when published, now or the first time
     comments_closed: bool = False
     cover_id: int | None = None  # an image of the media library
+    cover_alt: str = ""  # what the cover shows, for readers who cannot see it
+    cover_caption: str = ""  # shown under the cover
     meta_title: str = ""  # empty: the title
     meta_description: str = ""  # empty: the excerpt
     canonical_url: str = ""  # empty: the post's own address
@@ -92,6 +96,8 @@ class PostChanges:
     publish_at: datetime | Keep | None = KEEP
     comments_closed: bool | Keep = KEEP
     cover_id: int | Keep | None = KEEP
+    cover_alt: str | Keep = KEEP
+    cover_caption: str | Keep = KEEP
     meta_title: str | Keep = KEEP
     meta_description: str | Keep = KEEP
     canonical_url: str | Keep = KEEP
@@ -120,6 +126,8 @@ def editable(post: Post) -> PostFields:
         publish_at=post.published_at,
         comments_closed=post.comments_closed,
         cover_id=post.cover_id,
+        cover_alt=post.cover_alt,
+        cover_caption=post.cover_caption,
         meta_title=post.meta_title,
         meta_description=post.meta_description,
         canonical_url=post.canonical_url,
@@ -183,6 +191,22 @@ def _validate(data: PostFields, body_limit: int) -> dict[str, list[str]]:
     elif data.publish_at is not None and not YEARS[0] <= data.publish_at.year <= YEARS[1]:
         errors["publish_at"] = [f"Choose a year between {YEARS[0]} and {YEARS[1]}."]
     errors.update(settings.validate(data.meta_title, data.meta_description, data.canonical_url))
+    errors.update(cover_text_errors(data.cover_alt, data.cover_caption))
+    return errors
+
+
+def cover_text_errors(alt: str, caption: str) -> dict[str, list[str]]:
+    """What is wrong with a cover's text alternative and caption, by field: plain text
+    without control characters, of a bounded length once stripped."""
+    errors: dict[str, list[str]] = {}
+    for name, value, limit, what in (
+        ("cover_alt", alt, COVER_ALT_MAX, "the cover's description"),
+        ("cover_caption", caption, COVER_CAPTION_MAX, "the caption"),
+    ):
+        if text.CONTROL.search(value):
+            errors[name] = [f"Use printable characters only in {what}."]
+        elif len(value.strip()) > limit:
+            errors[name] = [f"Keep {what} to at most {limit} characters."]
     return errors
 
 
@@ -221,6 +245,8 @@ def _clean(data: PostFields) -> PostFields:
         body=_clean_body(data.body),
         slug=data.slug.strip().lower(),
         excerpt=text.clean(data.excerpt),
+        cover_alt=text.clean(data.cover_alt),
+        cover_caption=text.clean(data.cover_caption),
         meta_title=text.clean(data.meta_title),
         meta_description=text.clean(data.meta_description),
         canonical_url=data.canonical_url.strip(),
@@ -328,6 +354,8 @@ def _apply(
     post.cover_id = cover.id if cover else None
     post.cover_name = cover.name if cover else ""
     post.cover_srcset = media.srcsets([cover]).get(media.url(cover), "") if cover else ""
+    # Kept without a cover, where they are not shown: a cover chosen again finds them.
+    post.cover_alt, post.cover_caption = data.cover_alt, data.cover_caption
     post.excerpt_source = data.excerpt
     post.excerpt = data.excerpt or rendered.excerpt or data.title
     post.reading_minutes = markup.reading_minutes(data.body)

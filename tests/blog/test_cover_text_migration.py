@@ -1,0 +1,88 @@
+"""Migration 0025 gives every post written before it an empty cover description and
+caption, keeps the search trigger on SQLite, and comes down again, on both engines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from inkstand.extensions import db
+from tests.helpers import build_app, need_service
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, empty: this test takes it down and up again."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'before.sqlite3'}"
+        return
+    server = make_url(need_service("INKSTAND_TEST_DATABASE_URL", "PostgreSQL"))
+    name = f"inkstand_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _write_before(conn) -> None:
+    """An account and a post with a cover name, as 0024 keeps them."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, email, password_hash, role, display_name, bio,"
+            " created_at) VALUES (1, 'ada', 'ada@example.com', '', 'author', '', '',"
+            " '2026-01-01 00:00:00')"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO posts (id, author_id, title, slug, body_source, body_html,"
+            " excerpt_source, excerpt, reading_minutes, status, cover_name, created_at,"
+            " updated_at) VALUES (7, 1, 'Heron', 'heron', 'Text.', '<p>Text.</p>', '',"
+            " 'Text.', 1, 'published', :cover, '2026-01-02 00:00:00', '2026-01-02 00:00:00')"
+        ),
+        {"cover": f"{'a' * 64}.jpg"},
+    )
+
+
+def _triggers(conn) -> set[str]:
+    if conn.dialect.name != "sqlite":
+        return set()
+    found = conn.execute(
+        text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'posts'")
+    )
+    return set(found.scalars())
+
+
+def test_posts_written_before_have_no_words_and_the_migration_comes_down(
+    empty_database: str, tmp_path: Path
+):
+    app = build_app(tmp_path, empty_database)
+    with app.app_context():
+        upgrade(revision="0024")
+        with db.engine.begin() as conn:
+            _write_before(conn)
+            triggers = _triggers(conn)
+
+        upgrade(revision="0025")
+
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT cover_alt, cover_caption FROM posts")).one()
+            assert tuple(row) == ("", "")
+            assert _triggers(conn) == triggers
+        downgrade(revision="0024")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("posts")}
+        assert not {"cover_alt", "cover_caption"} & columns
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT title FROM posts")).scalar() == "Heron"
+            assert _triggers(conn) == triggers
+        db.engine.dispose()
