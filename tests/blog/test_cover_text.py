@@ -327,13 +327,22 @@ def _feed_html(client, flavour: str, title: str) -> str:
 
 
 @pytest.mark.parametrize("flavour", ["rss", "atom"])
-def test_feeds_give_the_cover_its_alt(client, factory, storage, flavour):
+def test_feeds_give_the_cover_its_alt_and_caption(client, factory, storage, flavour):
     _covered(factory, cover_alt=ALT, cover_caption=CAPTION)
     content = _feed_html(client, flavour, "Heron")
-    assert content.startswith("<p><img ")
+    assert content.startswith("<figure><img ")
+    assert f"<figcaption>{html.escape(CAPTION, quote=False)}</figcaption></figure>" in content
     reader = _Images()
     reader.feed(content)
     assert reader.found[0]["alt"] == ALT
+
+
+@pytest.mark.parametrize("flavour", ["rss", "atom"])
+def test_a_cover_without_a_caption_is_a_plain_image_in_the_feeds(client, factory, storage, flavour):
+    _covered(factory, cover_alt=ALT)
+    content = _feed_html(client, flavour, "Heron")
+    assert content.startswith("<p><img ")
+    assert "figcaption" not in content
 
 
 def test_a_hostile_description_and_caption_are_text_everywhere(client, factory, storage):

@@ -109,7 +109,12 @@ def _add_entry(feed: FeedGenerator, post: Post, links: Links, site_url: str) -> 
         if cover.width is not None:
             shown["width"] = str(cover.width)
         entry.media.content(shown)
-        image = Markup('<p><img src="%s" alt="%s"></p>\n') % (address, _text(post.cover_alt))
+        image = Markup('<img src="%s" alt="%s">') % (address, _text(post.cover_alt))
+        if post.cover_caption:
+            caption = Markup("<figcaption>%s</figcaption>") % _text(post.cover_caption)
+            image = Markup("<figure>%s%s</figure>\n") % (image, caption)
+        else:
+            image = Markup("<p>%s</p>\n") % image
         body = str(image) + body
     entry.content(body, type="html")
     for name in post.tag_list:
