@@ -4,6 +4,7 @@ is logged, never raised into the request that queued it."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -65,12 +66,33 @@ def test_periodic_work_without_redis_runs_on_one_thread_and_outlives_a_failure()
         ran.set()
 
     every = jobs.Every("test-work", 0.01, work, at_start=True)
-    every.start()
-    every.start()  # once per process, however often it is asked
+    assert every.start_once()
+    assert not every.start_once()  # once per process, however often it is asked
+    assert every.start() is None  # a before-request hook: nothing taken for an answer
     assert ran.wait(5)
     assert [t.name for t in threading.enumerate()].count("every:test-work") == 1
     every.stop()  # and the thread is gone when it returns
     assert "every:test-work" not in [t.name for t in threading.enumerate()]
+    assert not every.start_once()  # stopped for good in this process
+
+
+def test_periodic_work_runs_again_in_a_process_forked_after_a_stop():
+    every = jobs.Every("test-forked", 0.01, lambda: None, at_start=True)
+    assert every.start_once()
+    every.stop()
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its own thread, though the parent's was stopped
+        ran = threading.Event()
+        every.work = ran.set
+        started = every.start_once()
+        os.write(writing, b"yes" if started and ran.wait(5) else b"no")
+        os._exit(0)
+    os.close(writing)
+    answer = os.read(reading, 3)
+    os.close(reading)
+    os.waitpid(child, 0)
+    assert answer == b"yes"
 
 
 def test_periodic_work_waits_its_interval_first_unless_asked_to_start_at_once():

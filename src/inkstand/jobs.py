@@ -187,26 +187,35 @@ class Every:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start this process's thread unless it runs already. A before-request hook,
+        so it returns nothing (anything else would be taken for the answer)."""
+        self.start_once()
+
+    def start_once(self) -> bool:
+        """``start``, and True for the one call, in each process, that started it."""
         if self._pid == os.getpid() or self.interval <= 0:
-            return
+            return False
         with self._lock:
             if self._pid == os.getpid():
-                return
+                return False
             self._pid = os.getpid()
+            self._stop = threading.Event()  # a child forked after a stop runs again
             self._thread = threading.Thread(
-                target=self._run, name=THREAD_PREFIX + self.name, daemon=True
-            )
+                target=self._run, args=(self._stop,), name=THREAD_PREFIX + self.name,
+                daemon=True,
+            )  # fmt: skip
             self._thread.start()
+            return True
 
-    def _run(self) -> None:
-        if not self.at_start and self._stop.wait(self.interval):
+    def _run(self, stop: threading.Event) -> None:
+        if not self.at_start and stop.wait(self.interval):
             return
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 self.work()
             except Exception:  # the thread outlives a failed run; the next one retries
                 log.exception("%s failed", self.name)
-            self._stop.wait(self.interval)
+            stop.wait(self.interval)
 
     def stop(self, timeout: float = 10) -> None:
         """Stop the thread, waiting up to ``timeout`` seconds for a run under way."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 from datetime import date, datetime
 
 from flask import Flask, Response, current_app, request
@@ -34,7 +33,7 @@ class Tracker:
         self._salt: tuple[date, str] | None = None
         self._rolled_up: date | None = None  # the day this process last rolled up on
         self.flusher = jobs.Every("analytics-flush", self.interval, self._periodic)
-        self._at_exit: int | None = None  # the process whose exit flushes last
+        self._flushes_at_exit = False  # registered once: a forked child inherits it
 
     def salt(self, day: date) -> str:
         """Today's salt, read from the database once a day per process."""
@@ -72,9 +71,8 @@ class Tracker:
     def start_flusher(self) -> None:
         """Start this process's flusher thread, once (again in a forked child); what is
         still buffered when the process exits is flushed then."""
-        self.flusher.start()
-        if self.interval > 0 and self._at_exit != os.getpid():
-            self._at_exit = os.getpid()
+        if self.flusher.start_once() and not self._flushes_at_exit:
+            self._flushes_at_exit = True  # only the one call that started the thread
             atexit.register(self._last_flush)
 
     def _periodic(self) -> None:
