@@ -56,6 +56,17 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, empty, on each engine: for a test of migrations, which
+    takes it down and up again."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'before.sqlite3'}"
+        return
+    with new_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "postgresql":

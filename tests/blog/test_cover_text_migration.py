@@ -3,35 +3,13 @@ caption, keeps the search trigger on SQLite, and comes down again, on both engin
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, text
 
 from inkstand.extensions import db
-from tests.helpers import build_app, need_service
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, empty: this test takes it down and up again."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.sqlite3'}"
-        return
-    server = make_url(need_service("INKSTAND_TEST_DATABASE_URL", "PostgreSQL"))
-    name = f"inkstand_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.helpers import build_app
 
 
 def _write_before(conn) -> None:

@@ -3,27 +3,15 @@ each page again would, on both engines, and comes down again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from inkstand.extensions import db
-from tests.helpers import build_app, new_postgres_database
+from tests.helpers import build_app
 
 SUNSET, HARBOUR, NOBODYS = "a" * 64, "b" * 64, "c" * 64
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, empty: this test takes it down and up again."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.sqlite3'}"
-        return
-    with new_postgres_database() as url:
-        yield url
 
 
 def _write_before(conn) -> None:
