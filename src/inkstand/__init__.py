@@ -60,14 +60,15 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: str | Non
     site_context.init_app(app)
     comments_views.init_app(app)
     media_context.init_app(app)
-    # Inside http's middleware, which hands gunicorn's own start_response down.
+    # Kept pages are answered inside the metrics' middleware, which times them too...
+    pagecache.init_app(app)
+    # ...and that inside http's middleware, which hands gunicorn's own start_response down.
     metrics.init_app(app, lambda: runtime.get().jobs)
     http.init_app(app)
     health.init_app(app)  # in front of http's middleware: probes skip the host check
     templating.init_app(app)
     errors.init_app(app)
     commands.init_app(app)
-    pagecache.init_app(app)
     counts.init_app(app)
     fragments.init_app(app)
     featured.init_app(app)

@@ -14,14 +14,18 @@ import logging
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from gunicorn.glogging import Logger
 
 from inkstand.health import PROBES
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 HEADER = "X-Request-ID"
+ENVIRON_HEADER = "HTTP_X_REQUEST_ID"
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 ACCESS_FORMAT = '%(h)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-request-id}o)s'
 # What a proxy's id may hold: enough for a UUID or a trace id, nothing to break a line.
@@ -53,11 +57,16 @@ def formatter(kind: str) -> logging.Formatter:
 def request_id() -> str:
     """This request's id: the trusted proxy's, else one made for it."""
     if "request_id" not in g:
-        given = request.headers.get(HEADER, "")
-        trusted = current_app.config["PROXY_COUNT"] and _VALID_ID.match(given)
-        g.request_id = given if trusted else uuid.uuid4().hex
+        g.request_id = id_for(request.environ, current_app.config["PROXY_COUNT"])
     found: str = g.request_id
     return found
+
+
+def id_for(environ: WSGIEnvironment, proxies: int) -> str:
+    """The id of the request in ``environ``: the one a trusted proxy gave it (behind
+    ``proxies`` of them), else a new one."""
+    given = environ.get(ENVIRON_HEADER, "")
+    return given if proxies and _VALID_ID.match(given) else uuid.uuid4().hex
 
 
 def add_request_id(record: logging.LogRecord) -> bool:

@@ -101,10 +101,15 @@ def test_cached_pages_are_counted_too(site: Flask) -> None:
     from inkstand.blog import pagecache
 
     pagecache.init_app(site)  # the cache's hooks, as an app with the cache on has them
+    post = Factory(site).post(Factory(site).user(), "Read me")
     client = site.test_client()
-    served = [client.get("/", headers={"User-Agent": FIREFOX}) for _ in range(3)]
-    assert all(r.status_code == 200 for r in served)
-    assert tracking.tracker(site).flush() == 3
+    for path in ("/", f"/posts/{post.slug}"):
+        served = [client.get(path, headers={"User-Agent": FIREFOX}) for _ in range(3)]
+        assert all(r.status_code == 200 for r in served)
+    assert tracking.tracker(site).flush() == 6
+    assert [(v.path, v.post_id) for v in views()] == [("/", None)] * 3 + [
+        (f"/posts/{post.slug}", post.id)
+    ] * 3
 
 
 def test_the_address_behind_trusted_proxies_is_the_forwarded_one(

@@ -1,21 +1,26 @@
 """Recording page views from the web side: an after-request hook that buffers each
-view (page-cache hits too: the cache answers from a before-request hook, and Flask
-still runs this one), and the thread that flushes the buffer in batches."""
+view, a listener that does the same for a kept page (the page cache answers it
+without Flask: blog/pagecache.py), and the thread that flushes the buffer in batches."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
 from inkstand import backends, jobs, preload, runtime
 from inkstand.analytics import live, recording, services
+from inkstand.blog import pagecache
 from inkstand.buffers import Buffer
 from inkstand.db import utcnow
 from inkstand.extensions import db
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
 EXTENSION = "inkstand.analytics"
@@ -39,7 +44,8 @@ class Tracker:
         """Today's salt, read from the database once a day per process."""
         known = self._salt
         if known is None or known[0] != day:
-            with Session(db.engine) as session:
+            # Its own app context: a kept page is answered without one.
+            with self.app.app_context(), Session(db.engine) as session:
                 known = (day, services.salt_for(session, day))
             self._salt = known
         return known[1]
@@ -92,6 +98,7 @@ def init_app(app: Flask) -> None:
         return
     app.extensions[EXTENSION] = Tracker(app, backends.get(app).view_buffer())
     app.after_request(_record)
+    pagecache.on_hit(app, _record_kept)
     preload.add(app, lambda _app: recording.build_parser())
 
 
@@ -114,16 +121,28 @@ def _record(response: Response) -> Response:
         environ=environ, query=environ.get("QUERY_STRING", ""),
         address=answered.remote_addr or "",
     )  # fmt: skip
-    if not recording.is_page_request(hit):
-        return response
-    found = tracker()
-    now = runtime.now()
     slug = (answered.view_args or {}).get("slug", "") if answered.endpoint == "blog.show" else ""
+    _buffer(current_app, hit, runtime.now(), slug)
+    return response
+
+
+def _record_kept(app: Flask, environ: WSGIEnvironment, page: pagecache.KeptPage) -> None:
+    """Buffer a kept page answered by the page cache, as _record does a drawn one."""
+    hit = recording.Hit(
+        method="GET", path=page.path, status=200, mimetype=page.mimetype, environ=environ,
+        query=environ.get("QUERY_STRING", ""), address=environ.get("REMOTE_ADDR") or "",
+    )  # fmt: skip
+    _buffer(app, hit, utcnow(), page.post_slug)
+
+
+def _buffer(app: Flask, hit: recording.Hit, now: datetime, slug: str) -> None:
+    if not recording.is_page_request(hit):
+        return
+    found = tracker(app)
     try:
         salt = found.salt(now.date())
     except Exception:  # the page matters more than its count
         log.exception("no visitor salt: page view not recorded")
-        return response
-    found.buffer.add(recording.record(hit, salt, now, environ.get("HTTP_HOST", ""), slug))
+        return
+    found.buffer.add(recording.record(hit, salt, now, hit.environ.get("HTTP_HOST", ""), slug))
     found.start_flusher()
-    return response

@@ -11,19 +11,30 @@ outlives the next scheduled publication, so scheduled posts still appear on time
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
-from flask import Flask, Response, current_app, g, request
-from flask.typing import ResponseReturnValue
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.http import parse_cookie
+from werkzeug.routing import MapAdapter
+from werkzeug.wsgi import get_host
 
-from inkstand import metrics, runtime
+from inkstand import logs, metrics, runtime
 from inkstand.blog import reading
 from inkstand.extensions import cache, db
 from inkstand.site import context as site_context
 from inkstand.site import services as site_services
 from inkstand.site.models import content_change_listeners
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CACHEABLE = frozenset(
     {
@@ -37,8 +48,16 @@ CACHEABLE = frozenset(
 # so junk arguments cannot fill the cache with copies of one page.
 PAGE_ARGUMENTS = frozenset({"before", "after"})
 VERSION_CHECK_SECONDS = 1.0
-# A feed's validators are kept so that a kept feed still answers If-None-Match with a 304.
-KEPT_HEADERS = ("Content-Type", "Vary", "ETag", "Last-Modified", "Cache-Control")
+# Headers that are each request's own, never kept with a page.
+PER_REQUEST = frozenset({
+    logs.HEADER.lower(), "set-cookie", "retry-after",
+    "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+})  # fmt: skip
+# Paths whose route this process has looked up: junk paths cannot grow it past this.
+ROUTES_REMEMBERED = 4096
+KEY = "inkstand.page_key"  # the environ key of a looked-up page's key
+KEEP = "inkstand.page_to_keep"  # ... and of the page _keep marked to keep
+LISTENERS = "inkstand.pagecache.listeners"
 
 
 class ContentVersion:
@@ -52,6 +71,12 @@ class ContentVersion:
 
     def forget(self) -> None:
         self._checked = float("-inf")
+
+    def known(self) -> str | None:
+        """The version if it was read less than ``VERSION_CHECK_SECONDS`` ago, else None."""
+        if time.monotonic() - self._checked > VERSION_CHECK_SECONDS:
+            return None
+        return self._value
 
     def current(self) -> str:
         if time.monotonic() - self._checked > VERSION_CHECK_SECONDS:
@@ -70,14 +95,16 @@ class ContentVersion:
 
 
 def init_app(app: Flask) -> None:
+    """Keep pages with the cache on (PAGE_CACHE_SECONDS). Called before the metrics'
+    middleware wraps the app, so that it times and counts a kept page too."""
     if not app.config["PAGE_CACHE_SECONDS"]:
         return
     version = ContentVersion()
     app.extensions["inkstand.pagecache"] = version
     app.extensions[site_context.CONTENT_VERSION] = version  # the settings follow it too
     content_change_listeners.append(version.forget)
-    app.before_request(_serve_cached)
-    app.after_request(_store)
+    app.wsgi_app = KeptPages(app.wsgi_app, app, version)  # type: ignore[method-assign]
+    app.after_request(_keep)
 
 
 def content_version() -> ContentVersion | None:
@@ -102,50 +129,176 @@ def content_state(now: datetime) -> tuple[str, datetime | None] | None:
     return current, version.next_publication(current, now)
 
 
-def _eligible() -> bool:
-    """A GET of a public page by a visitor who carries no session of any kind."""
-    config = current_app.config
-    return (
-        request.method == "GET"
-        and request.endpoint in CACHEABLE
-        and request.args.keys() <= PAGE_ARGUMENTS
-        and config["SESSION_COOKIE_NAME"] not in request.cookies
-        and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
-    )
+def on_hit(app: Flask, listener: HitListener) -> None:
+    """Call ``listener`` with the WSGI environment and the page of every kept page
+    answered (analytics counts them as views)."""
+    app.extensions.setdefault(LISTENERS, []).append(listener)
 
 
-def _key(version: str) -> str:
-    args = "&".join(f"{name}={request.args[name]}" for name in sorted(request.args))
-    return f"page:{version}:{request.scheme}://{request.host}{request.path}?{args}"
+HitListener = Callable[[Flask, "WSGIEnvironment", "KeptPage"], None]
 
 
-def _serve_cached() -> ResponseReturnValue | None:
-    if not _eligible():
-        return None
-    entry = cache.get(_key(_version().current()))
-    metrics.PAGE_CACHE.labels("miss" if entry is None else "hit").inc()
-    if entry is None:
-        return None
-    body, headers = entry
-    g.page_from_cache = True
-    return Response(body, headers=headers).make_conditional(request)
+class KeptPage(NamedTuple):
+    """A page as kept: what is sent, and what the request that drew it knew of it."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]  # as sent, less what is the request's own
+    path: str  # the request's path, decoded
+    rule: str  # the route's pattern, for the metrics
+    post_slug: str  # the post a post's page shows, else ""
+
+    @property
+    def mimetype(self) -> str:
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return value.split(";", 1)[0].strip().lower()
+        return ""
 
 
-def _store(response: Response) -> Response:
+class KeptPages:
+    """WSGI middleware in front of Flask: answer a visitor's GET from a kept page.
+
+    A hit costs a look-up and no more: no request context, no routing, no hooks. It is
+    safe because a page is only ever kept by the request that drew it, through every
+    check Flask runs: a host the site does not answer to, a route that is not one of
+    ``CACHEABLE``, an error, a cookie set: none is kept, so none is found. What a hit
+    sends is what that request sent, headers and all, less the request id, which each
+    request gets its own. A request that carries a session or a body, or arguments no
+    page reads, is not looked up. The first request in each process goes through Flask
+    so that the process's periodic work starts (jobs.Every) before any hit."""
+
+    def __init__(self, wsgi: WSGIApplication, app: Flask, version: ContentVersion) -> None:
+        self.wsgi = wsgi
+        self.app = app
+        self.version = version
+        self._warm_in = -1  # the process that has answered a request through Flask
+        self._store: Any = None  # the cache's storage, found on the first hit
+        self._sessions = frozenset({
+            app.config["SESSION_COOKIE_NAME"],
+            app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+        })  # fmt: skip
+        self._answers_kept = lru_cache(maxsize=ROUTES_REMEMBERED)(self._cacheable)
+        self._routes: MapAdapter | None = None
+
+    def _cacheable(self, path: str) -> bool:
+        """Whether a GET of ``path`` goes to a route whose pages are kept."""
+        if self._routes is None:  # bound on first use: the blueprints add rules after
+            self._routes = self.app.url_map.bind("inkstand.invalid")
+        try:
+            endpoint, _ = self._routes.match(path, method="GET")
+        except HTTPException:  # no route, another method's, a redirect
+            return False
+        return endpoint in CACHEABLE
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        key = self._key(environ)
+        if key is None:
+            return self._through_flask(environ, start_response)
+        page = self._kept(key) if self._warm_in == os.getpid() else None
+        metrics.PAGE_CACHE.labels("miss" if page is None else "hit").inc()
+        if page is not None:
+            return self._answer(page, environ, start_response)
+        environ[KEY] = key
+        return self._through_flask(environ, self._keeping(environ, start_response))
+
+    def _through_flask(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        answer = self.wsgi(environ, start_response)
+        self._warm_in = os.getpid()
+        return answer
+
+    def _kept(self, key: str) -> KeptPage | None:
+        if self._store is None:  # the cache's own storage: a hit has no app context
+            self._store = self.app.extensions["cache"][cache]
+        page: KeptPage | None = self._store.get(key)
+        return page
+
+    def _key(self, environ: WSGIEnvironment) -> str | None:
+        """The kept page's key for this request; None for a request no kept page may
+        answer."""
+        if environ.get("REQUEST_METHOD") != "GET" or _has_body(environ):
+            return None
+        if not self._answers_kept(_path(environ)):
+            return None
+        if "HTTP_COOKIE" in environ and not self._sessions.isdisjoint(parse_cookie(environ)):
+            return None
+        arguments = sorted(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        if any(name not in PAGE_ARGUMENTS for name, _ in arguments):
+            return None
+        try:
+            host = get_host(environ)
+        except SecurityError:
+            return None
+        version = self.version.known()
+        if version is None:
+            with self.app.app_context():
+                version = self.version.current()
+        scheme = environ.get("wsgi.url_scheme", "http")
+        return f"page:{version}:{scheme}://{host}{_path(environ)}?{urlencode(arguments)}"
+
+    def _keeping(self, environ: WSGIEnvironment, start_response: StartResponse) -> StartResponse:
+        """A start_response that keeps the page _keep marked, with the headers as sent
+        (Flask writes the session cookie after the after-request hooks)."""
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            marked: tuple[KeptPage, int] | None = environ.pop(KEEP, None)
+            if (
+                marked is not None
+                and status.startswith("200 ")
+                and not any(name.lower() == "set-cookie" for name, _ in headers)
+            ):
+                page, timeout = marked
+                kept = tuple((n, v) for n, v in headers if n.lower() not in PER_REQUEST)
+                cache.set(environ[KEY], page._replace(headers=kept), timeout=timeout)
+            return start_response(status, headers, exc_info)
+
+        return start
+
+    def _answer(
+        self, page: KeptPage, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        environ[metrics.ROUTE_KEY] = page.rule
+        for listener in self.app.extensions.get(LISTENERS, ()):
+            listener(self.app, environ, page)
+        headers = [
+            *page.headers,
+            (logs.HEADER, logs.id_for(environ, self.app.config["PROXY_COUNT"])),
+        ]
+        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+            response = Response(page.body, headers=headers).make_conditional(environ)
+            return response(environ, start_response)
+        start_response("200 OK", headers)
+        return [page.body]
+
+
+def _path(environ: WSGIEnvironment) -> str:
+    """The request's path, decoded as Flask decodes it."""
+    return "/" + environ.get("PATH_INFO", "").encode("latin-1").decode(errors="replace").lstrip("/")
+
+
+def _has_body(environ: WSGIEnvironment) -> bool:
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ
+
+
+def _keep(response: Response) -> Response:
+    """Mark a page to keep: a cacheable route's 200 for a request KeptPages looked up.
+    It is kept as it is sent (KeptPages._keeping), unless it sets a cookie."""
     if (
-        g.get("page_from_cache")
+        KEY not in request.environ
+        or request.endpoint not in CACHEABLE
         or response.status_code != 200
         or response.direct_passthrough
-        or "Set-Cookie" in response.headers
-        or not _eligible()
     ):
         return response
-    version = _version().current()
+    version = _version()
     now = runtime.now()
     timeout = current_app.config["PAGE_CACHE_SECONDS"]
-    upcoming = _version().next_publication(version, now)
+    upcoming = version.next_publication(version.current(), now)
     if upcoming is not None:
         timeout = min(timeout, max(1, int((upcoming - now).total_seconds())))
-    headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
-    cache.set(_key(version), (response.get_data(), headers), timeout=timeout)
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    slug = (request.view_args or {}).get("slug", "") if request.endpoint == "blog.show" else ""
+    page = KeptPage(response.get_data(), (), request.path, rule, slug)
+    request.environ[KEEP] = (page, timeout)
     return response
