@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 
 import nh3
-from markdownify import markdownify
 
 from inkstand import markup, text
 
@@ -46,6 +45,10 @@ def to_markdown(source_html: str, image_url: Callable[[str], str] | None = None)
             lambda m: m.group(1) + html.escape(image_url(html.unescape(m.group(2)))) + m.group(3),
             safe,
         )
+    # Imported here: markdownify brings BeautifulSoup, some 8 MB that a web process,
+    # which never converts, would otherwise hold.
+    from markdownify import markdownify
+
     converted = markdownify(safe, heading_style="ATX", bullets="-", escape_underscores=False)
     return text.clean(re.sub(r"\n{3,}", "\n\n", converted).strip())
 
