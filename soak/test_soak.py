@@ -94,7 +94,7 @@ def test_a_page_cached_by_one_is_retired_by_an_edit_through_another(soak_site: S
     post = soak_site.posts[0]
     anonymous = requests.Session()
     assert post["title"] in anonymous.get(f"{one}/posts/{post['slug']}", timeout=10).text
-    cached = [k for k in soak_site.redis_keys(f"{PREFIX}:page:*") if post["slug"].encode() in k]
+    cached = [k for k in soak_site.redis_keys(f"{PREFIX}:kept:*") if post["slug"].encode() in k]
     assert cached, "the page was not kept in Redis"
     assert post["title"] in anonymous.get(f"{three}/posts/{post['slug']}", timeout=10).text
 
@@ -234,7 +234,7 @@ class Faults:
         counted there, and live comments crossing processes."""
         back = self.now()
         ends = back + 20
-        while not self.site.redis_keys(f"{PREFIX}:page:*") and self.now() < ends:
+        while not self.site.redis_keys(f"{PREFIX}:kept:*") and self.now() < ends:
             time.sleep(0.05)
         self.times["redis: page cache back"] = self.now() - back
         while not self.site.redis_keys(f"{PREFIX}-limits*") and self.now() < ends:

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, Response
+from flask import Flask, Response, session
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from inkstand.blog import pagecache
 from inkstand.extensions import cache
@@ -59,7 +60,11 @@ def hits() -> float:
 
 
 def sent(response: Any) -> list[tuple[str, str]]:
-    return sorted((n, v) for n, v in response.headers.items() if n != "X-Request-ID")
+    """What a response sends less what is each request's own (its id; a Date, which
+    the server adds to every answer)."""
+    return sorted(
+        (n, v) for n, v in response.headers.items() if n.lower() not in pagecache.PER_REQUEST
+    )
 
 
 def test_every_kept_route_sends_on_a_hit_what_it_sent_when_drawn(cached_app, site):
@@ -85,8 +90,12 @@ def test_every_kept_route_sends_on_a_hit_what_it_sent_when_drawn(cached_app, sit
 def test_a_forged_host_is_refused_even_when_the_page_is_kept(cached_app, site):
     client = cached_app.test_client()
     client.get("/")
+    before = hits()
+    assert client.get("/").status_code == 200
+    assert hits() == before + 1  # kept, for the host the site answers to
     for host in ("evil.example", "one.example.evil.example", "localhost@evil.example"):
         assert client.get("/", headers={"Host": host}).status_code == 400, host
+    assert hits() == before + 1
 
 
 def test_a_forwarded_host_is_refused_behind_a_proxy_even_when_the_page_is_kept(
@@ -130,16 +139,24 @@ def test_only_a_plain_get_without_a_session_is_answered_from_a_kept_page(cached_
     assert hits() == before + 1  # another cookie is no session
 
 
-def test_a_page_that_sets_a_cookie_is_not_kept(cached_app, site, monkeypatch):
+@pytest.mark.parametrize("how", ["a header", "the session"])
+def test_a_page_that_sets_a_cookie_is_not_kept(cached_app, site, monkeypatch, how):
+    """Flask writes the session's cookie after every after-request hook: the page is
+    judged by the headers it is sent with."""
+
     @cached_app.after_request
     def set_cookie(response: Response) -> Response:
-        response.set_cookie("seen", "1")
+        if how == "a header":
+            response.set_cookie("seen", "1")
+        else:
+            session["seen"] = True
         return response
 
     stored: list[str] = []
     monkeypatch.setattr(cache, "set", lambda key, *a, **kw: stored.append(key))
-    client = cached_app.test_client()
-    assert client.get("/").status_code == 200
+    answer = cached_app.test_client().get("/")
+    assert answer.status_code == 200
+    assert ("session=" if how == "the session" else "seen=") in answer.headers["Set-Cookie"]
     assert stored == []
 
 
@@ -152,8 +169,9 @@ def test_a_hit_is_counted_under_its_route(cached_app, site):
 
     client = cached_app.test_client()
     client.get(site["blog.show"])
-    before = counted("/posts/<slug>")
+    before, hit = counted("/posts/<slug>"), hits()
     client.get(site["blog.show"])
+    assert hits() == hit + 1
     assert counted("/posts/<slug>") == before + 1
 
 
@@ -163,8 +181,10 @@ def test_the_request_id_of_a_hit_is_its_own_or_the_trusted_proxys(database_url, 
     ) as app:
         client = app.test_client()
         client.get("/")
+        before = hits()
         given = client.get("/", headers={"X-Request-ID": "edge-7f3a"})
         made = [client.get("/").headers["X-Request-ID"] for _ in range(2)]
+        assert hits() == before + 3
         assert given.headers["X-Request-ID"] == "edge-7f3a"
         assert made[0] != made[1]
 
@@ -181,18 +201,83 @@ def test_a_kept_page_answers_304_to_its_validators(cached_app, site):
     assert other.status_code == 200
 
 
-def test_a_new_process_draws_its_first_page_before_answering_kept_ones(database_url, tmp_path):
+def test_a_new_process_draws_its_first_page_before_answering_kept_ones(cached_app, site):
     """Its periodic work (jobs.Every) starts on the first request Flask answers; pages
-    kept in Redis by another process must not stand in for that request."""
-    with page_cached_app("redis", tmp_path, database_url, SERVER_NAME=None) as app:
-        client = app.test_client()
-        client.get("/")
-        kept = app.wsgi_app
-        while not isinstance(kept, pagecache.KeptPages):  # the middleware in front of it
-            kept = getattr(kept, "wsgi", None) or kept.app
-        kept._warm_in = -1  # as in a process that has answered nothing yet
-        before = hits()
-        client.get("/")
-        assert hits() == before, "the first request of a process was answered from the cache"
-        client.get("/")
-        assert hits() == before + 1
+    kept (in Redis: by another process) must not stand in for that request."""
+    client = cached_app.test_client()
+    client.get("/")
+    kept_pages(cached_app)._warm_in = -1  # as in a process that has answered nothing yet
+    before = hits()
+    client.get("/")
+    assert hits() == before, "the first request of a process was answered from the cache"
+    client.get("/")
+    assert hits() == before + 1
+
+
+def kept_pages(app: Flask) -> pagecache.KeptPages:
+    wsgi = app.wsgi_app
+    while not isinstance(wsgi, pagecache.KeptPages):  # the middleware in front of Flask
+        wsgi = getattr(wsgi, "wsgi", None) or wsgi.app
+    return wsgi
+
+
+def kept_key(app: Flask, url: str) -> str:
+    path, _, query = url.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
+               "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}  # fmt: skip
+    key = kept_pages(app)._key(environ)
+    assert key is not None
+    return key
+
+
+def test_a_kept_page_carries_none_of_the_requests_own_headers(cached_app, site):
+    """Whatever the drawing request sent of its own (its id, a feed's Date, a cookie,
+    a rate limit's count) is not sent again with each hit."""
+    client = cached_app.test_client()
+    for url in site.values():
+        client.get(url)
+        kept = cached_app.extensions["cache"][cache].get(kept_key(cached_app, url))
+        assert isinstance(kept, pagecache.KeptPage), url
+        names = {name.lower() for name, _ in kept.headers}
+        assert not names & pagecache.PER_REQUEST, url
+
+
+def test_an_entry_of_another_shape_is_a_miss(cached_app, site):
+    """An entry left by an older release (or anything else under the key) is drawn
+    again, never sent."""
+    client = cached_app.test_client()
+    client.get("/")
+    cache.set(kept_key(cached_app, "/"), (b"old", [("Content-Type", "text/plain")]))
+    before = hits()
+    answer = client.get("/")
+    assert answer.status_code == 200
+    assert answer.get_data() != b"old"
+    assert hits() == before
+    client.get("/")
+    assert hits() == before + 1  # kept again, in its own shape
+
+
+def test_a_repeated_argument_is_not_looked_up(cached_app, site):
+    """Flask reads the first of repeated values: two orders are two pages."""
+    client = cached_app.test_client()
+    for query in ("before=1-1&before=2-2", "before=2-2&before=1-1"):
+        client.get(f"/?{query}")
+    before = hits()
+    client.get("/?before=1-1&before=2-2")
+    assert hits() == before
+
+
+def test_the_database_down_when_the_version_is_read_gives_the_503_page(
+    cached_app, site, monkeypatch
+):
+    client = cached_app.test_client()
+    client.get("/")
+
+    def down(session: Any) -> str:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(pagecache.site_services, "content_version", down)
+    monkeypatch.setattr(pagecache, "VERSION_CHECK_SECONDS", 0.0)
+    answer = client.get("/")
+    assert answer.status_code == 503
+    assert "Retry-After" in answer.headers

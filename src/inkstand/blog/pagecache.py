@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.routing import MapAdapter
@@ -48,9 +49,10 @@ CACHEABLE = frozenset(
 # so junk arguments cannot fill the cache with copies of one page.
 PAGE_ARGUMENTS = frozenset({"before", "after"})
 VERSION_CHECK_SECONDS = 1.0
-# Headers that are each request's own, never kept with a page.
+# Headers that are each request's own, never kept with a page (a feed's validators
+# add a Date the server sends anyway).
 PER_REQUEST = frozenset({
-    logs.HEADER.lower(), "set-cookie", "retry-after",
+    logs.HEADER.lower(), "set-cookie", "retry-after", "date",
     "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
 })  # fmt: skip
 # Paths whose route this process has looked up: junk paths cannot grow it past this.
@@ -211,8 +213,8 @@ class KeptPages:
     def _kept(self, key: str) -> KeptPage | None:
         if self._store is None:  # the cache's own storage: a hit has no app context
             self._store = self.app.extensions["cache"][cache]
-        page: KeptPage | None = self._store.get(key)
-        return page
+        page = self._store.get(key)
+        return page if isinstance(page, KeptPage) else None
 
     def _key(self, environ: WSGIEnvironment) -> str | None:
         """The kept page's key for this request; None for a request no kept page may
@@ -224,7 +226,9 @@ class KeptPages:
         if "HTTP_COOKIE" in environ and not self._sessions.isdisjoint(parse_cookie(environ)):
             return None
         arguments = sorted(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        if any(name not in PAGE_ARGUMENTS for name, _ in arguments):
+        names = {name for name, _ in arguments}
+        # A repeated name too: Flask reads its first value, which sorting would hide.
+        if not names <= PAGE_ARGUMENTS or len(names) != len(arguments):
             return None
         try:
             host = get_host(environ)
@@ -232,10 +236,13 @@ class KeptPages:
             return None
         version = self.version.known()
         if version is None:
-            with self.app.app_context():
-                version = self.version.current()
+            try:
+                with self.app.app_context():
+                    version = self.version.current()
+            except SQLAlchemyError:  # Flask answers, with the error pages' 503
+                return None
         scheme = environ.get("wsgi.url_scheme", "http")
-        return f"page:{version}:{scheme}://{host}{_path(environ)}?{urlencode(arguments)}"
+        return f"kept:{version}:{scheme}://{host}{_path(environ)}?{urlencode(arguments)}"
 
     def _keeping(self, environ: WSGIEnvironment, start_response: StartResponse) -> StartResponse:
         """A start_response that keeps the page _keep marked, with the headers as sent
