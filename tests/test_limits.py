@@ -21,6 +21,7 @@ from sqlalchemy import select
 from inkstand import limits
 from inkstand.accounts import tokens
 from inkstand.accounts.models import User
+from inkstand.blog import pagecache
 from inkstand.blog.models import Post
 from inkstand.config import DEFAULTS
 from inkstand.db import utcnow
@@ -195,6 +196,16 @@ def test_every_route_of_a_limited_kind_carries_its_policy(app):
                      "live comments": 2, "preview": 1, "autosave": 1, "subscribe": 1,
                      "native API": doors["native API"]}  # fmt: skip
     assert doors["native API"] > 5
+
+
+def test_no_kept_page_has_a_limit(app):
+    """A kept page is answered in front of Flask (blog/pagecache.py), where no limit is
+    checked: a limit on one of these routes would not be spent by its hits."""
+    assert _scopes(app, "api_v1_posts.index", "GET")  # the check sees a limited route
+    limited = [
+        endpoint for endpoint in sorted(pagecache.CACHEABLE) if _scopes(app, endpoint, "GET")
+    ]
+    assert limited == []
 
 
 def test_every_limit_is_a_setting():
