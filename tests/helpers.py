@@ -405,6 +405,20 @@ def separate_app(instance: Path, database_url: str, **overrides: Any) -> Iterato
             db.engine.dispose()
 
 
+@contextmanager
+def one_slot() -> Iterator[None]:
+    """Hold the scheduler's clock (``jobs.schedule_next``) still, in the middle of this
+    second: runs scheduled in a row then name one slot, even on a machine so busy that
+    a second ends between them."""
+    moment = utcnow().replace(microsecond=500_000)
+    real = jobs.utcnow
+    jobs.utcnow = lambda: moment  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        jobs.utcnow = real  # type: ignore[assignment]
+
+
 def stop_periodic_work(app: Flask) -> None:
     """Stop the app's periodic threads (each started by its first request)."""
     for extension in app.extensions.values():

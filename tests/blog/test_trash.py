@@ -32,6 +32,7 @@ from tests.helpers import (
     fresh,
     login,
     need_service,
+    one_slot,
     page_cached_app,
     separate_app,
     submit,
@@ -284,8 +285,9 @@ def test_with_redis_the_scheduler_purges(rq_site: Flask) -> None:
     factory = Factory(rq_site)
     writer = factory.user()
     _trash(factory.post(writer), writer, utcnow() - timedelta(days=31))
-    assert jobs.schedule_purge(rq_site)
-    assert jobs.schedule_purge(rq_site)
+    with one_slot():
+        assert jobs.schedule_purge(rq_site)
+        assert jobs.schedule_purge(rq_site)
     assert len(_scheduled()) == 1  # one run per slot, whoever schedules it
     time.sleep(1.1)  # the slot's time comes
     queue = runtime.get().jobs
