@@ -4,7 +4,7 @@ figures either way; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inkstand import runtime
 from inkstand.accounts.models import User
 from inkstand.analytics import reading, services
 from inkstand.analytics.models import DailyTotal, PageView
@@ -19,6 +20,15 @@ from inkstand.blog.models import Post
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from tests.helpers import Factory, seed_views
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Midday today, for the test and for the app's clock: yesterday is past its
+    roll-up wait whatever the hour the suite runs at (midnight has its own test)."""
+    moment = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(runtime, "utcnow", lambda: moment)
+    return moment
 
 
 @pytest.fixture
@@ -41,9 +51,8 @@ def history(factory: Factory, people: dict[str, User]) -> tuple[Post, Post]:
     return mine, theirs
 
 
-def dashboards(people: dict[str, User], post: Post) -> list[reading.Figures]:
+def dashboards(people: dict[str, User], post: Post, now: datetime) -> list[reading.Figures]:
     """What each kind of reader sees over the last 90 days, and one post's panel."""
-    now = utcnow()
     span = reading.day_range(now.date(), 90, None, None)
     return [
         reading.figures(db.session, people["admin"], span, now),
@@ -64,13 +73,13 @@ def totals(kind: str = "views", scope: str = "site") -> int:
 
 
 def test_totals_before_and_after_a_roll_up_are_equal(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
-    today = utcnow().date()
+    today = now.date()
     past = PageView.day < today
     before = db.session.scalar(select(func.count()).where(past))
     referred = db.session.scalar(select(func.count()).where(past, PageView.referrer_host != ""))
-    days = services.roll_up(db.session, utcnow(), keep_days=0)
+    days = services.roll_up(db.session, now, keep_days=0)
     assert len(days) == 39  # every finished day; today stays raw
     assert totals() == before
     assert totals("referrer") == referred
@@ -80,44 +89,47 @@ def test_totals_before_and_after_a_roll_up_are_equal(
 
 
 def test_the_dashboard_gives_the_same_numbers_from_views_and_from_totals(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
     mine, _ = history
-    from_views = dashboards(people, mine)
+    from_views = dashboards(people, mine, now)
     before = stored_views()
-    services.roll_up(db.session, utcnow(), keep_days=30)
+    services.roll_up(db.session, now, keep_days=30)
     assert stored_views() < before  # views older than 30 days are gone...
-    assert dashboards(people, mine) == from_views  # ...and nothing moved
+    assert dashboards(people, mine, now) == from_views  # ...and nothing moved
 
 
 def test_retention_deletes_only_views_older_than_it(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
-    now = utcnow()
     services.roll_up(db.session, now, keep_days=30)
     oldest = db.session.scalar(select(func.min(PageView.day)))
     assert oldest == now.date() - timedelta(30)
 
 
 def test_a_second_roll_up_changes_nothing(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
-    services.roll_up(db.session, utcnow(), keep_days=30)
+    services.roll_up(db.session, now, keep_days=30)
     rows = db.session.scalar(select(func.count()).select_from(DailyTotal))
-    assert services.roll_up(db.session, utcnow(), keep_days=30) == []
+    assert services.roll_up(db.session, now, keep_days=30) == []
     assert db.session.scalar(select(func.count()).select_from(DailyTotal)) == rows
 
 
-def test_a_day_without_views_is_rolled_up_too(app: Flask, people: dict[str, User]) -> None:
+def test_a_day_without_views_is_rolled_up_too(
+    app: Flask, people: dict[str, User], now: datetime
+) -> None:
     seed_views(days_ago=3)
-    assert len(services.roll_up(db.session, utcnow(), keep_days=0)) == 3
-    assert db.session.scalar(DailyTotal.last_rolled_day()) == utcnow().date() - timedelta(1)
+    assert len(services.roll_up(db.session, now, keep_days=0)) == 3
+    assert db.session.scalar(DailyTotal.last_rolled_day()) == now.date() - timedelta(1)
     assert totals() == 1
 
 
-def test_yesterday_waits_for_its_last_buffered_views(app: Flask, people: dict[str, User]) -> None:
+def test_yesterday_waits_for_its_last_buffered_views(
+    app: Flask, people: dict[str, User], now: datetime
+) -> None:
     seed_views(days_ago=1)
-    midnight = utcnow().replace(hour=0, minute=5, second=0, microsecond=0)
+    midnight = now.replace(hour=0, minute=5, second=0, microsecond=0)
     assert services.roll_up(db.session, midnight, keep_days=0) == []
     assert services.roll_up(db.session, midnight + timedelta(minutes=15), keep_days=0) == [
         midnight.date() - timedelta(1)
@@ -125,24 +137,24 @@ def test_yesterday_waits_for_its_last_buffered_views(app: Flask, people: dict[st
 
 
 def test_the_rebuild_command_rolls_up_again_from_the_views(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
     mine, _ = history
-    from_views = dashboards(people, mine)
-    services.roll_up(db.session, utcnow(), keep_days=0)
+    from_views = dashboards(people, mine, now)
+    services.roll_up(db.session, now, keep_days=0)
     db.session.execute(DailyTotal.__table__.update().values(views=0))  # damaged totals
     db.session.commit()
-    assert dashboards(people, mine) != from_views
+    assert dashboards(people, mine, now) != from_views
     result = CliRunner().invoke(app.cli, ["stats", "rebuild"], obj=None, catch_exceptions=False)
     assert "39 days rolled up" in result.output
-    assert dashboards(people, mine) == from_views
+    assert dashboards(people, mine, now) == from_views
 
 
 def test_a_deleted_post_leaves_the_site_totals(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
     mine, _ = history
-    services.roll_up(db.session, utcnow(), keep_days=0)
+    services.roll_up(db.session, now, keep_days=0)
     site = totals()
     db.session.delete(db.session.get(Post, mine.id))
     db.session.commit()
@@ -151,9 +163,9 @@ def test_a_deleted_post_leaves_the_site_totals(
 
 
 def test_two_processes_rolling_up_the_same_day_at_once_write_it_once(
-    app: Flask, people: dict[str, User], history: tuple[Post, Post]
+    app: Flask, people: dict[str, User], history: tuple[Post, Post], now: datetime
 ) -> None:
-    day = utcnow().date() - timedelta(3)
+    day = now.date() - timedelta(3)
     done: list[BaseException | None] = []
     engine = db.engine  # each thread its own session, as each process has
 
