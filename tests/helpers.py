@@ -39,7 +39,7 @@ from sqlalchemy import Select, create_engine, event, func, insert, make_url, sel
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
-from inkstand import config, create_app, jobs, markup, runtime
+from inkstand import config, create_app, extensions, jobs, markup, runtime
 from inkstand.accounts import services as accounts
 from inkstand.accounts import tokens
 from inkstand.accounts.models import Role, User
@@ -373,6 +373,7 @@ def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:
         },
         instance_path=str(instance),
     )
+    extensions.migrations(app)  # for flask_migrate.upgrade(); the db commands bind it too
     return app
 
 

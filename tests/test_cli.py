@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
-from inkstand import backends, commands, http
+from inkstand import backends, commands, create_app, http
 from inkstand.accounts.models import Follow, Role, User
 from inkstand.blog.models import Favourite, Post, Status, Tag
 from inkstand.blog.services.favourites import favourite
@@ -325,3 +325,21 @@ def test_every_command_records_in_the_audit_log_as_the_command_line(app):
     unmarked = [name for name, marked in found.items() if not marked]
     # Flask-Migrate's and flask-smorest's groups change the schema or print the API.
     assert [n for n in unmarked if n.split()[0] not in ("db", "openapi")] == []
+
+
+def test_the_db_commands_bind_the_migrations_when_they_run(tmp_path):
+    """A server's app has no migrations bound (they load alembic); the db commands
+    bind them, options and subcommands as Flask-Migrate has them."""
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "k"},
+        instance_path=str(tmp_path),
+    )
+    assert "migrate" not in app.extensions
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "-x", "unused=1", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "migrate" in app.extensions
+    with app.app_context():
+        assert {"posts", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+    assert "upgrade" in runner.invoke(args=["db", "--help"]).output
+    assert "Perform database migrations." in runner.invoke(args=["--help"]).output

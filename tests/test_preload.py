@@ -4,6 +4,9 @@ use, and freezes the master's objects before each fork, so the workers share the
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import ua_parser
@@ -11,6 +14,10 @@ from jinja2.utils import LRUCache
 
 from inkstand import gunicorn_hooks
 from tests.helpers import build_app
+
+# Packages that only commands use (migrations, imports from WordPress and Ghost): the
+# master of a server must not load them, or every worker carries them.
+COMMANDS_ONLY = ("alembic", "flask_migrate", "markdownify", "bs4")
 
 
 def master(app, preload=True):
@@ -42,3 +49,13 @@ def test_before_each_fork_the_master_freezes_its_objects():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_app_a_server_loads_leaves_out_what_only_commands_use(tmp_path):
+    found = subprocess.run(
+        [sys.executable, "-c", "import sys; from inkstand import create_app; create_app(); "
+         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({COMMANDS_ONLY!r})))"],
+        env={**os.environ, "INKSTAND_INSTANCE_PATH": str(tmp_path)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert found.stdout.strip() == "[]", found.stderr

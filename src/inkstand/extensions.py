@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, request
+from flask.cli import ScriptInfo
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
@@ -28,9 +29,9 @@ log = logging.getLogger(__name__)
 # every process. 256 KB each cut a busy worker's memory by 25 MB, at the same CPU
 # per request.
 SQLITE_CACHE_KB = 256
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate()
 csrf = CSRFProtect()
 cache = Cache()
 login_manager = LoginManager()
@@ -79,15 +80,42 @@ def init_app(app: Flask) -> None:
 
     db.init_app(app)
     app.teardown_appcontext(_end_session)  # runs before Flask-SQLAlchemy's own
-    migrate.init_app(
-        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
-    )
+    app.cli.add_command(_MigrationCommands("db", help="Perform database migrations."))
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
     # The models' mappers are otherwise configured by a worker's first query.
     preload.add(app, lambda _app: configure_mappers())
+
+
+def migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to ``app``, once: the ``db`` commands and the tests need it.
+    It loads alembic (11 MB a process), which no server process needs, so it is not
+    bound by ``init_app``."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+
+class _MigrationCommands(click.Group):
+    """Flask-Migrate's ``db`` commands, whose module loads alembic, loaded only when
+    one of them runs: in their place until then, this group hands the command line
+    to them (their options, their callback, their subcommands)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        info = (parent or click.get_current_context()).ensure_object(ScriptInfo)
+        migrations(info.load_app())
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
 
 
 def _end_session(error: BaseException | None) -> None:
