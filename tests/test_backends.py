@@ -12,7 +12,7 @@ import redis
 from flask import Flask
 from flask_migrate import upgrade
 
-from inkstand import backends, create_app, events, runtime
+from inkstand import backends, create_app, events, rediscache, runtime
 from inkstand.config import DEFAULTS
 from inkstand.extensions import cache
 from inkstand.jobs import InlineJobs, RQJobs
@@ -38,7 +38,7 @@ def test_without_redis_everything_stays_in_the_process(tmp_path):
 def test_with_redis_everything_goes_through_it_under_the_prefix(tmp_path):
     app = _app(tmp_path, REDIS_URL=REDIS, REDIS_PREFIX="blog-a", JOBS_QUEUE="blog-a-jobs")
     assert backends.get(app).shared
-    assert app.config["CACHE_TYPE"] == "inkstand.backends.FailOpenRedisCache"
+    assert app.config["CACHE_TYPE"] == "inkstand.rediscache.FailOpenRedisCache"
     assert app.config["CACHE_REDIS_URL"] == REDIS
     assert app.config["CACHE_KEY_PREFIX"] == "blog-a:"
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
@@ -113,7 +113,7 @@ def test_while_redis_is_unreachable_pages_are_served_and_limits_hold_per_process
         upgrade()
     client = app.test_client()
     assert [client.get("/").status_code for _ in range(2)] == [200, 200]
-    assert isinstance(cache.cache, backends.FailOpenRedisCache)
+    assert isinstance(cache.cache, rediscache.FailOpenRedisCache)
     fails = [
         submit(client, "/login", {"login": f"guess{n}", "password": "wrong"}).status_code
         for n in range(4)
@@ -128,7 +128,7 @@ def test_the_page_cache_is_back_in_redis_once_it_answers(tmp_path):
     app = _app(tmp_path, REDIS_URL=url, REDIS_PREFIX=prefix)
     with app.app_context():
         stored = cache.cache
-        assert isinstance(stored, backends.FailOpenRedisCache)
+        assert isinstance(stored, rediscache.FailOpenRedisCache)
         working = stored._write_client
         down = redis.Redis(port=free_port(), **backends.fail_fast())
         stored._write_client = stored._read_client = down

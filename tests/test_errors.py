@@ -18,13 +18,14 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
+from inkstand import events
 from inkstand.accounts import tokens
 from inkstand.api.v1 import problems
 from inkstand.blog import reading
 from inkstand.db import utcnow
 from inkstand.extensions import db
 from inkstand.site import services as site_services
-from tests.helpers import any_url, build_app, login
+from tests.helpers import any_url, build_app, free_port, login
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -88,14 +89,21 @@ def test_a_lost_database_is_a_503_in_each_api_s_shape(client, monkeypatch):
         assert int(response.headers["Retry-After"]) > 0  # the API's own limit window, or 5
 
 
-def test_an_unreachable_redis_is_a_503_not_a_500(client, monkeypatch):
+def test_an_unreachable_redis_is_a_503_not_a_500(tmp_path, monkeypatch):
+    """Where Redis is the shared store; a site without it never meets its errors."""
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'inkstand.sqlite3'}", REDIS_URL=down)
+    with app.app_context():
+        upgrade()
+
     def refused(*args, **kwargs):
         raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
 
     monkeypatch.setattr(reading, "home", refused)
-    response = client.get("/")
+    response = app.test_client().get("/")
     assert response.status_code == 503
     assert "111" not in response.text
+    events.bus(app).close()
 
 
 def test_not_found_and_method_not_allowed_are_styled(client):

@@ -7,6 +7,7 @@ import gc
 import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import ua_parser
@@ -51,11 +52,22 @@ def test_before_each_fork_the_master_freezes_its_objects():
         gc.unfreeze()
 
 
-def test_the_app_a_server_loads_leaves_out_what_only_commands_use(tmp_path):
+def loaded(instance: Path, names: tuple[str, ...], **settings: str) -> list[str]:
+    """Which of the packages ``names`` a fresh process's create_app loads."""
     found = subprocess.run(
         [sys.executable, "-c", "import sys; from inkstand import create_app; create_app(); "
-         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({COMMANDS_ONLY!r})))"],
-        env={**os.environ, "INKSTAND_INSTANCE_PATH": str(tmp_path)},
+         f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({names!r}))))"],
+        env={**os.environ, "INKSTAND_INSTANCE_PATH": str(instance), **settings},
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert found.stdout.strip() == "[]", found.stderr
+    return found.stdout.split()
+
+
+def test_the_app_a_server_loads_leaves_out_what_only_commands_use(tmp_path):
+    assert loaded(tmp_path, COMMANDS_ONLY) == []
+
+
+def test_without_redis_the_app_loads_no_redis_client(tmp_path):
+    assert loaded(tmp_path, ("redis",)) == []
+    with_redis = loaded(tmp_path, ("redis",), INKSTAND_REDIS_URL="redis://127.0.0.1:1/0")
+    assert with_redis == ["redis"]  # the test can see it

@@ -12,18 +12,13 @@ piece its backend, and every key or channel it names starts with ``REDIS_PREFIX`
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import redis
 from flask import Flask
-from flask_caching.backends.rediscache import RedisCache
 from flask_caching.backends.simplecache import SimpleCache
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from inkstand import buffers, events, jobs, slots
 
@@ -41,69 +36,14 @@ def fail_fast() -> dict[str, Any]:
     """Options of a Redis client that requests wait on: short timeouts, and one retry
     at once (a pooled connection broken by a Redis restart is replaced) instead of
     redis-py's default of three with growing pauses, seconds while Redis is down."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return {
         "socket_timeout": REDIS_TIMEOUT_SECONDS,
         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         "retry": Retry(NoBackoff(), 1),
     }
-
-
-LOG_EVERY_SECONDS = 10.0  # an unreachable Redis is logged this often, not per request
-
-
-class FailOpenRedisCache(RedisCache):
-    """Flask-Caching's Redis cache that goes without Redis while it cannot be reached:
-    a read is a miss and a write is not kept, so pages are rendered instead of failing.
-    redis-py reconnects by itself on the first command after Redis is back."""
-
-    _logged_at = float("-inf")
-
-    def _unreachable(self, error: redis.RedisError) -> None:
-        if time.monotonic() - FailOpenRedisCache._logged_at > LOG_EVERY_SECONDS:
-            FailOpenRedisCache._logged_at = time.monotonic()
-            log.warning("the page cache goes without Redis, unreachable: %s", error)
-
-    def get(self, key: str) -> Any:
-        try:
-            return super().get(key)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return None
-
-    def get_many(self, *keys: str) -> list[Any]:
-        try:
-            return super().get_many(*keys)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return [None] * len(keys)
-
-    def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
-        try:
-            return super().set(key, value, timeout)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
-
-    def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
-        try:
-            return super().add(key, value, timeout)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
-
-    def delete(self, key: str) -> bool:
-        try:
-            return bool(super().delete(key))
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
-
-    def has(self, key: str) -> bool:
-        try:
-            return bool(super().has(key))
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
 
 
 class _SizedEntries(dict[str, tuple[float, bytes]]):
@@ -185,7 +125,7 @@ class Backends:
     def cache_settings(self) -> dict[str, Any]:
         """Flask-Caching's settings for the page cache."""
         if self.redis_url:
-            return {"CACHE_TYPE": f"{__name__}.{FailOpenRedisCache.__name__}",
+            return {"CACHE_TYPE": "inkstand.rediscache.FailOpenRedisCache",
                     "CACHE_REDIS_URL": self.redis_url, "CACHE_KEY_PREFIX": f"{self.prefix}:",
                     "CACHE_OPTIONS": fail_fast()}  # fmt: skip
         return {"CACHE_TYPE": f"{__name__}.{BoundedSimpleCache.__name__}",
@@ -222,6 +162,8 @@ class Backends:
         """Whether Redis answers a PING within ``timeout`` seconds (a connection of
         its own, closed after: a probe must not wait behind the app's pool)."""
         assert self.redis_url is not None
+        import redis
+
         client = redis.Redis.from_url(
             self.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
@@ -231,6 +173,15 @@ class Backends:
             return False
         finally:
             client.close()
+
+    def unreachable(self) -> tuple[type[Exception], ...]:
+        """The errors of the shared store that mean it cannot be reached for a moment
+        (a request meeting one is answered 503), none without Redis."""
+        if not self.redis_url:
+            return ()
+        import redis
+
+        return redis.ConnectionError, redis.TimeoutError
 
     def slots(self) -> slots.Slots:
         """Where slots held at once (open live streams) are counted."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-import redis
 import sqlalchemy.exc
 from flask import (
     Flask,
     Response,
+    current_app,
     jsonify,
     make_response,
     redirect,
@@ -33,7 +33,7 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
-from inkstand import exceptions
+from inkstand import backends, exceptions
 from inkstand.api.realworld import auth as realworld_auth
 from inkstand.api.realworld import blueprint as realworld_blueprint
 from inkstand.api.realworld import render as realworld
@@ -58,13 +58,13 @@ MESSAGES = {
     503: "The site is briefly unavailable. Try again in a moment.",
 }
 # A service the request needs could not be reached or dropped the connection (the
-# database restarting, Redis stopped): not a bug, a moment's unavailability.
+# database restarting, Redis stopped): not a bug, a moment's unavailability. The
+# shared store's own errors are added by init_app (inkstand.backends).
 UNREACHABLE: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
-    redis.ConnectionError,
-    redis.TimeoutError,
 )
+UNREACHABLE_EXTENSION = "inkstand.unreachable"
 RETRY_AFTER_SECONDS = 5
 UNTRUSTED_HOST = "This site does not answer to that host name."
 PLAIN_TEXT = {"Content-Type": "text/plain; charset=utf-8"}
@@ -84,8 +84,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(exceptions.DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
-    for unreachable in UNREACHABLE:
-        app.register_error_handler(unreachable, _unreachable)
+    unreachable = app.extensions[UNREACHABLE_EXTENSION] = (
+        UNREACHABLE + backends.get(app).unreachable()
+    )
+    for kind in unreachable:
+        app.register_error_handler(kind, _unreachable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -129,7 +132,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
     original = getattr(error, "original_exception", None)
-    if isinstance(original, UNREACHABLE):  # raised where Flask wraps it: an after-request hook
+    # raised where Flask wraps it: an after-request hook
+    if isinstance(original, current_app.extensions[UNREACHABLE_EXTENSION]):
         return _unreachable(original)
     if isinstance(error, SecurityError):  # an untrusted Host: no URL can be built for it
         error.description = UNTRUSTED_HOST

@@ -18,14 +18,14 @@ import logging
 import threading
 from collections import defaultdict, deque
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis
 from flask import Flask
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from inkstand import metrics
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -178,15 +178,21 @@ class RedisBus:
         """A bus on the Redis at ``url``. Publishing happens inside requests, so a
         Redis that is down fails it fast (one retry, short timeouts) instead of
         making every comment wait."""
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         client = redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1)
         )
         return cls(client, prefix)
 
     def publish(self, channel: str, message: str) -> None:
+        from redis import RedisError
+
         try:
             self._client.publish(self._prefix + channel, message)
-        except redis.RedisError:
+        except RedisError:
             # The change is committed and readers will find it when they next
             # look; a broken bus must not turn a saved comment into an error.
             log.exception("could not publish on %s", channel)
@@ -213,6 +219,8 @@ class RedisBus:
                 self._thread.start()
 
     def _listen(self) -> None:
+        from redis import RedisError
+
         lost = False
         while not self._closed.is_set():
             pubsub = self._client.pubsub()
@@ -231,7 +239,7 @@ class RedisBus:
                     elif message["type"] == "pmessage":
                         channel = _text(message["channel"])[len(self._prefix) :]
                         self._hub.deliver(channel, _text(message["data"]))
-            except (redis.RedisError, OSError, ValueError):
+            except (RedisError, OSError, ValueError):
                 if self._closed.is_set():
                     break
                 log.warning("event bus lost Redis; retrying in %ss", self._retry_seconds)
