@@ -336,3 +336,24 @@ def test_the_sqlite_statement_is_built_once_for_each_shape():
     assert engines.sqlite(parse("fig"), viewer, None, 10, 200)[0] is not first
     later = engines.sqlite(parse("fig"), viewer, RankCursor(-2.5, 7), 10, 200)
     assert later[1] | {"viewer": 3, "after_rank": -2.5, "after_id": 7} == later[1]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("text", ["ripe fig", '"ripe fig" -plum', "ripe -fig"])
+@pytest.mark.parametrize("window", [200, 0])
+def test_postgresql_makes_the_tsquery_once_not_for_each_post_it_tests(factory, text, window):
+    """Each post the window walks is tested against the query: the words are parsed
+    into a tsquery once per statement, never again in a condition on each row."""
+    from inkstand.search.query import parse
+
+    factory.post(factory.user(), "Ripe fig", body="A ripe fig.")
+    stmt, params = engines.postgresql(
+        parse(text), engines.Visibility(utcnow(), None), None, 10, window, "english"
+    )
+    compiled = stmt.compile(dialect=db.engine.dialect)
+    plan = db.session.connection().exec_driver_sql(
+        f"EXPLAIN (VERBOSE) {compiled}", compiled.construct_params(params)
+    )
+    conditions = [line for (line,) in plan if "Filter:" in line or "Cond:" in line]
+    assert any("@@" in line for line in conditions)
+    assert not [line for line in conditions if "to_tsquery(" in line], conditions

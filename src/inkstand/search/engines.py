@@ -277,7 +277,11 @@ def tsquery(required: tuple[str, ...], excluded: tuple[str, ...]) -> Any:
     for n, kind in enumerate(excluded):
         part = _READER[kind](config, bindparam(f"excluded_{n}", type_=String))
         found = func.tsquery_and(found, func.tsquery_not(part))
-    return found, config
+    # Its own SELECT, so that PostgreSQL makes the tsquery once per statement: the cast
+    # of a bound parameter to regconfig is not a constant to the planner, and as a
+    # condition the functions ran again for every post tested, parsing the words each
+    # time (half the time of a walk through 2,000 posts).
+    return select(found).scalar_subquery(), config
 
 
 def term_params(query: Query, language: str) -> dict[str, Any]:
