@@ -277,6 +277,7 @@ def tsquery(required: tuple[str, ...], excluded: tuple[str, ...]) -> Any:
     for n, kind in enumerate(excluded):
         part = _READER[kind](config, bindparam(f"excluded_{n}", type_=String))
         found = func.tsquery_and(found, func.tsquery_not(part))
+    assert found is not None  # a query without a required term is empty: never searched
     # Its own SELECT, so that PostgreSQL makes the tsquery once per statement: the cast
     # of a bound parameter to regconfig is not a constant to the planner, and as a
     # condition the functions ran again for every post tested, parsing the words each
