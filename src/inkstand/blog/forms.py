@@ -98,7 +98,7 @@ class PostForm(Form):
     # Lengths and characters are the service's to check (posts.cover_text_errors).
     cover_alt = StringField(
         "Cover description (alt text)",
-        description="What the image shows, for readers who cannot see it",
+        description="What the image shows, for readers who cannot see it.",
     )
     cover_caption = StringField(
         "Cover caption", description="Shown under the cover; leave empty for none."
