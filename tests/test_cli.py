@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import click
+import click.testing
 import pytest
 from sqlalchemy import func, inspect, select
 
@@ -343,3 +344,14 @@ def test_the_db_commands_bind_the_migrations_when_they_run(tmp_path):
         assert {"posts", "alembic_version"} <= set(inspect(db.engine).get_table_names())
     assert "upgrade" in runner.invoke(args=["db", "--help"]).output
     assert "Perform database migrations." in runner.invoke(args=["--help"]).output
+
+
+def test_the_db_commands_run_inside_an_app_context_too(tmp_path):
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "k"},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        result = click.testing.CliRunner().invoke(app.cli, ["db", "upgrade"], obj=None)
+        assert result.exit_code == 0, result.output
+        assert "alembic_version" in inspect(db.engine).get_table_names()

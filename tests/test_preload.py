@@ -57,7 +57,8 @@ def loaded(instance: Path, names: tuple[str, ...], **settings: str) -> list[str]
     found = subprocess.run(
         [sys.executable, "-c", "import sys; from inkstand import create_app; create_app(); "
          f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({names!r}))))"],
-        env={**os.environ, "INKSTAND_INSTANCE_PATH": str(instance), **settings},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("INKSTAND_")},
+             "INKSTAND_INSTANCE_PATH": str(instance), **settings},
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return found.stdout.split()

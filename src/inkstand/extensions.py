@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.cli import ScriptInfo
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -111,8 +111,11 @@ class _MigrationCommands(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        info = (parent or click.get_current_context()).ensure_object(ScriptInfo)
-        migrations(info.load_app())
+        if current_app:  # run inside an app's context, as Flask-Migrate's own group allows
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+        else:
+            app = (parent.ensure_object(ScriptInfo) if parent else ScriptInfo()).load_app()
+        migrations(app)
         from flask_migrate.cli import db as commands
 
         return commands.make_context(info_name, args, parent=parent, **extra)
