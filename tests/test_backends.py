@@ -134,6 +134,10 @@ def test_the_page_cache_is_back_in_redis_once_it_answers(tmp_path):
         stored._write_client = stored._read_client = down
         assert stored.set("page", "kept") is False  # unreachable: not kept, no error
         assert stored.get("page") is None
+        assert stored.get_many("page", "other") == [None, None]
+        assert stored.add("page", "kept") is False
+        assert stored.has("page") is False
+        assert stored.delete("page") is False
         stored._write_client = stored._read_client = working
         assert stored.set("page", "kept")
         assert stored.get("page") == "kept"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,44 +29,29 @@ class FailOpenRedisCache(RedisCache):
             FailOpenRedisCache._logged_at = time.monotonic()
             log.warning("the page cache goes without Redis, unreachable: %s", error)
 
-    def get(self, key: str) -> Any:
+    def _or(self, fallback: Any, call: Callable[..., Any], *args: Any) -> Any:
+        """What ``call`` answers, or ``fallback`` while Redis cannot be reached."""
         try:
-            return super().get(key)
+            return call(*args)
         except redis.RedisError as error:
             self._unreachable(error)
-            return None
+            return fallback
+
+    def get(self, key: str) -> Any:
+        return self._or(None, super().get, key)
 
     def get_many(self, *keys: str) -> list[Any]:
-        try:
-            return super().get_many(*keys)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return [None] * len(keys)
+        result: list[Any] = self._or([None] * len(keys), super().get_many, *keys)
+        return result
 
     def set(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
-        try:
-            return super().set(key, value, timeout)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
+        return self._or(False, super().set, key, value, timeout)
 
     def add(self, key: str, value: Any, timeout: int | timedelta | None = None) -> Any:
-        try:
-            return super().add(key, value, timeout)
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
+        return self._or(False, super().add, key, value, timeout)
 
     def delete(self, key: str) -> bool:
-        try:
-            return bool(super().delete(key))
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
+        return bool(self._or(False, super().delete, key))
 
     def has(self, key: str) -> bool:
-        try:
-            return bool(super().has(key))
-        except redis.RedisError as error:
-            self._unreachable(error)
-            return False
+        return bool(self._or(False, super().has, key))
