@@ -106,6 +106,31 @@ def test_an_unreachable_redis_is_a_503_not_a_500(tmp_path, monkeypatch):
     events.bus(app).close()
 
 
+def test_a_pool_with_no_free_connection_is_a_503_at_every_door(tmp_path):
+    """Every pooled connection busy for the pool's whole timeout (more requests at once
+    than connections, under more load than the process can serve) is a moment's
+    unavailability: 503 with Retry-After in each door's shape, then served again."""
+    database = f"sqlite:///{tmp_path / 'inkstand.sqlite3'}"
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1}
+    app = build_app(tmp_path, database, SQLALCHEMY_ENGINE_OPTIONS=pool)
+    with app.app_context():
+        upgrade()
+        engine = db.engine
+    client = app.test_client()
+    urls = ("/", "/api/v1/posts", "/api/articles")
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    with engine.connect():  # the pool's one connection, held elsewhere
+        for url in urls:
+            response = client.get(url)
+            assert int(response.headers["Retry-After"]) > 0
+            if url == "/":  # the page itself needs a connection: said in plain text
+                assert (response.status_code, response.mimetype) == (503, "text/plain")
+                continue
+            assert shaped_for_its_door(response, url, 503) is None, url
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    engine.dispose()
+
+
 def test_not_found_and_method_not_allowed_are_styled(client):
     missing = client.get("/no/such/page")
     assert missing.status_code == 404

@@ -58,11 +58,14 @@ MESSAGES = {
     503: "The site is briefly unavailable. Try again in a moment.",
 }
 # A service the request needs could not be reached or dropped the connection (the
-# database restarting, Redis stopped): not a bug, a moment's unavailability. The
-# shared store's own errors are added by init_app (inkstand.backends).
+# database restarting, Redis stopped), or every pooled connection stayed busy for the
+# pool's whole timeout (a process with more requests at once than connections, under
+# more load than it can serve): not a bug, a moment's unavailability. The shared
+# store's own errors are added by init_app (inkstand.backends).
 UNREACHABLE: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
 )
 UNREACHABLE_EXTENSION = "inkstand.unreachable"
 RETRY_AFTER_SECONDS = 5
