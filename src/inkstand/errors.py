@@ -151,15 +151,22 @@ def _unreachable(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
     except sqlalchemy.exc.SQLAlchemyError:  # the connection is gone; the pool replaces it
         log.debug("rollback after a lost connection failed", exc_info=True)
-    unavailable = ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS)
+    through = door(request.path)
+    if isinstance(error, sqlalchemy.exc.TimeoutError) and through is SITE:
+        # No pooled connection was free, and the site's page needs one of its own: it
+        # would wait out the pool's timeout a second time before the plain answer.
+        return _plainly_unavailable()
     try:
-        response = make_response(door(request.path).http(unavailable))
+        response = make_response(through.http(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS)))
         response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         return response
     except Exception:  # the page itself needs the database (the viewer's account)
         log.debug("the 503 page could not be rendered", exc_info=True)
-        headers = {**PLAIN_TEXT, "Retry-After": str(RETRY_AFTER_SECONDS)}
-        return MESSAGES[503], 503, headers
+        return _plainly_unavailable()
+
+
+def _plainly_unavailable() -> ResponseReturnValue:
+    return MESSAGES[503], 503, {**PLAIN_TEXT, "Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:
