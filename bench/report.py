@@ -18,8 +18,8 @@ from servers import BENCH
 RESULTS = BENCH / "results" / "latest.json"
 AIM = 0.4  # the aim: every page serves at least this share of the floor's req/s
 FLAT = 0.9  # req/s at the largest size over the smallest: at least this is "flat"
-# Search's own aims: 25% of the floor, and at 100,000 posts no more than 1.5 times the
-# cost at 10,000 (req/s at least 1 / 1.5 of it).
+# Search's own aims: 25% of the floor, and at the largest size (100,000 posts) no more
+# than 1.5 times the cost at the smallest (10,000): req/s at least 1 / 1.5 of it.
 SEARCH_AIM = 0.25
 SEARCH_FLAT = 1 / 1.5
 NOISY_CPU = 0.15  # cores used by other processes during a run that make it suspect

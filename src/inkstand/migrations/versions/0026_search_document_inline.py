@@ -27,7 +27,9 @@ def upgrade():
     op.execute("ALTER TABLE search_index ALTER COLUMN document SET STORAGE MAIN")
     # A storage change applies to values written after it: each document is written
     # again (``||`` with an empty tsvector makes a new value, which PostgreSQL stores
-    # afresh; assigning the column to itself would keep the TOAST pointer).
+    # afresh; assigning the column to itself would keep the TOAST pointer). The table is
+    # locked meanwhile: searches and post saves wait (about 6 s at 100,000 posts), and
+    # each row leaves a dead copy for VACUUM (docs/operations.md, Search).
     op.execute("UPDATE search_index SET document = document || ''::tsvector")
 
 
