@@ -35,7 +35,17 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from limits.storage import memory as limits_memory
-from sqlalchemy import Select, create_engine, event, func, insert, make_url, select, text
+from sqlalchemy import (
+    Connection,
+    Select,
+    create_engine,
+    event,
+    func,
+    insert,
+    make_url,
+    select,
+    text,
+)
 from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
@@ -353,6 +363,41 @@ def new_postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def raw_accounts(conn: Connection, *usernames: str) -> None:
+    """Authors with ids 1, 2, ... written in plain SQL, for a migration's test: the
+    models describe the newest schema, not the one before the migration."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, email, password_hash, role, display_name, bio,"
+            " created_at) VALUES (:id, :name, :email, '', 'author', '', '',"
+            " '2026-01-01 00:00:00')"
+        ),
+        [
+            {"id": n, "name": name, "email": f"{name}@example.com"}
+            for n, name in enumerate(usernames, 1)
+        ],
+    )
+
+
+def raw_post(
+    conn: Connection, post_id: int, title: str, slug: str, body: str, *, cover_name: str = ""
+) -> None:
+    """A published post of account 1 written in plain SQL, for a migration's test (see
+    ``raw_accounts``); its excerpt is the body's first 300 characters."""
+    conn.execute(
+        text(
+            "INSERT INTO posts (id, author_id, title, slug, body_source, body_html,"
+            " excerpt_source, excerpt, reading_minutes, status, cover_name, created_at,"
+            " updated_at) VALUES (:id, 1, :title, :slug, :body, :html, '', :excerpt, 1,"
+            " 'published', :cover, '2026-01-02 00:00:00', '2026-01-02 00:00:00')"
+        ),
+        {
+            "id": post_id, "title": title, "slug": slug, "body": body,
+            "html": f"<p>{html.escape(body)}</p>", "excerpt": body[:300], "cover": cover_name,
+        },
+    )  # fmt: skip
 
 
 def build_app(instance: Path, database_url: str, **overrides: Any) -> Flask:

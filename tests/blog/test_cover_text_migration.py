@@ -9,27 +9,13 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from inkstand.extensions import db
-from tests.helpers import build_app
+from tests.helpers import build_app, raw_accounts, raw_post
 
 
 def _write_before(conn) -> None:
     """An account and a post with a cover name, as 0024 keeps them."""
-    conn.execute(
-        text(
-            "INSERT INTO users (id, username, email, password_hash, role, display_name, bio,"
-            " created_at) VALUES (1, 'ada', 'ada@example.com', '', 'author', '', '',"
-            " '2026-01-01 00:00:00')"
-        )
-    )
-    conn.execute(
-        text(
-            "INSERT INTO posts (id, author_id, title, slug, body_source, body_html,"
-            " excerpt_source, excerpt, reading_minutes, status, cover_name, created_at,"
-            " updated_at) VALUES (7, 1, 'Heron', 'heron', 'Text.', '<p>Text.</p>', '',"
-            " 'Text.', 1, 'published', :cover, '2026-01-02 00:00:00', '2026-01-02 00:00:00')"
-        ),
-        {"cover": f"{'a' * 64}.jpg"},
-    )
+    raw_accounts(conn, "ada")
+    raw_post(conn, 7, "Heron", "heron", "Text.", cover_name=f"{'a' * 64}.jpg")
 
 
 def _triggers(conn) -> set[str]:

@@ -9,23 +9,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from inkstand.extensions import db
-from tests.helpers import build_app
+from tests.helpers import build_app, raw_accounts
 
 SUNSET, HARBOUR, NOBODYS = "a" * 64, "b" * 64, "c" * 64
 
 
 def _write_before(conn) -> None:
     """Two accounts holding the same sunset, one a harbour; three pages, as 0023 keeps them."""
-    conn.execute(
-        text(
-            "INSERT INTO users (id, username, email, password_hash, role, display_name, bio,"
-            " created_at) VALUES (:id, :name, :email, '', 'author', '', '', :at)"
-        ),
-        [
-            {"id": 1, "name": "ada", "email": "ada@example.com", "at": "2026-01-01 00:00:00"},
-            {"id": 2, "name": "bo", "email": "bo@example.com", "at": "2026-01-01 00:00:00"},
-        ],
-    )
+    raw_accounts(conn, "ada", "bo")
     conn.execute(
         text(
             "INSERT INTO media (id, owner_id, digest, extension, width, height, size, created_at)"

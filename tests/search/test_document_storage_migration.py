@@ -14,7 +14,7 @@ from sqlalchemy.exc import ProgrammingError
 from inkstand.extensions import db
 from inkstand.search import index
 from inkstand.search.documents import document
-from tests.helpers import build_app
+from tests.helpers import build_app, raw_accounts, raw_post
 
 # An ordinary post's text: its index row passes the 2 KB at which PostgreSQL moves
 # values out of line, as most posts' rows do.
@@ -32,22 +32,8 @@ WORDS = (
 
 
 def _write_before(conn: Connection) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO users (id, username, email, password_hash, role, display_name, bio,"
-            " created_at) VALUES (1, 'ada', 'ada@example.com', '', 'author', '', '',"
-            " '2026-01-01 00:00:00')"
-        )
-    )
-    conn.execute(
-        text(
-            "INSERT INTO posts (id, author_id, title, slug, body_source, body_html,"
-            " excerpt_source, excerpt, reading_minutes, status, created_at, updated_at)"
-            " VALUES (7, 1, 'Keyset pagination in practice', 'keyset', :body, :html, '',"
-            " :excerpt, 1, 'published', '2026-01-02 00:00:00', '2026-01-02 00:00:00')"
-        ),
-        {"body": WORDS, "html": f"<p>{WORDS}</p>", "excerpt": WORDS[:300]},
-    )
+    raw_accounts(conn, "ada")
+    raw_post(conn, 7, "Keyset pagination in practice", "keyset", WORDS)
     index.write(
         conn, [document(7, "Keyset pagination in practice", "databases", WORDS[:300], WORDS)]
     )
